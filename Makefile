@@ -1,0 +1,24 @@
+# texrender: `make run` serves on 127.0.0.1:8000, `make test` runs the whole suite.
+# Both first install whatever is missing (TeX Live from Debian packages, the locked Python env).
+.PHONY: setup run test lint format bench
+BIN := .venv/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+setup:
+	@./.ci/install-deps
+
+run: setup
+	$(BIN)/texrender serve --bind $(HOST):$(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
