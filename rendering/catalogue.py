@@ -1,0 +1,182 @@
+"""The template catalogue: every ``templates/<name>/`` folder, loaded and checked once.
+
+A template folder holds::
+
+    template.tex.j2   the Jinja2 source of the TeX document
+    template.toml     title, description, engine
+    schema.json       JSON Schema the request data must satisfy
+    sample.json       a document that renders (shown to clients, used by tests and benchmarks)
+
+Loading reads and compiles everything up front (Jinja templates, schema validators), so a
+request never touches the disk or recompiles anything. Loading is blocking file I/O: call it from
+a worker thread (``trio.to_thread.run_sync``), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jsonschema
+import jsonschema.exceptions
+import jsonschema.protocols
+
+from .environment import make_environment
+from .errors import FieldError, InvalidData, TemplateNotFound
+
+TEMPLATE_FILE = "template.tex.j2"
+META_FILE = "template.toml"
+SCHEMA_FILE = "schema.json"
+SAMPLE_FILE = "sample.json"
+ENGINES = frozenset({"pdflatex"})
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_MAX_MESSAGE_CHARS = 300
+
+
+class CatalogueError(Exception):
+    """A template folder is malformed; raised at load time, never during a request."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """One loaded template: metadata, compiled Jinja template, compiled schema validator."""
+
+    name: str
+    title: str
+    description: str
+    engine: str
+    version: str
+    schema: Mapping[str, Any]
+    sample: Mapping[str, Any]
+    jinja: jinja2.Template = field(repr=False)
+    validator: jsonschema.protocols.Validator = field(repr=False)
+
+    def validate(self, data: Any) -> None:
+        """Check ``data`` against the schema, reporting every error at once.
+
+        Raises:
+            InvalidData: with one :class:`FieldError` per schema violation.
+        """
+        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+        if errors:
+            raise InvalidData(
+                f"{len(errors)} field(s) do not match the schema of {self.name!r}",
+                [FieldError(json_pointer(e.absolute_path), _short(e.message)) for e in errors],
+            )
+
+    def to_tex(self, data: Mapping[str, Any]) -> str:
+        """Fill the template with (already validated) data; every value is escaped."""
+        return self.jinja.render(data)
+
+
+def json_pointer(path: Iterable[object]) -> str:
+    """RFC 6901 pointer for a path of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _short(message: str) -> str:
+    if len(message) <= _MAX_MESSAGE_CHARS:
+        return message
+    return message[: _MAX_MESSAGE_CHARS - 1] + "\u2026"
+
+
+class Catalogue(Mapping[str, Template]):
+    """Read-only mapping of template name to :class:`Template`."""
+
+    def __init__(self, templates: Mapping[str, Template]) -> None:
+        self._templates = dict(sorted(templates.items()))
+
+    def __getitem__(self, name: str) -> Template:
+        return self._templates[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._templates)
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def get_template(self, name: str) -> Template:
+        """The named template.
+
+        Raises:
+            TemplateNotFound: no template has that name.
+        """
+        try:
+            return self._templates[name]
+        except KeyError:
+            raise TemplateNotFound(f"no template named {name!r}") from None
+
+    @classmethod
+    def load(cls, roots: Iterable[Path]) -> Catalogue:
+        """Load every template folder under each root; a later root may not reuse a name.
+
+        Raises:
+            CatalogueError: a folder is malformed (missing file, bad TOML/JSON, invalid schema,
+                a sample that fails its own schema, a Jinja syntax error).
+        """
+        templates: dict[str, Template] = {}
+        for root in roots:
+            if not root.is_dir():
+                raise CatalogueError(f"template directory {root} does not exist")
+            for folder in sorted(p for p in root.iterdir() if (p / TEMPLATE_FILE).is_file()):
+                template = _load_one(folder)
+                if template.name in templates:
+                    raise CatalogueError(f"template {template.name!r} is defined twice")
+                templates[template.name] = template
+        return cls(templates)
+
+
+def _load_one(folder: Path) -> Template:
+    name = folder.name
+    if not _NAME.match(name):
+        raise CatalogueError(f"{folder}: template names are lowercase letters, digits and '-'")
+    try:
+        raw_meta = (folder / META_FILE).read_bytes()
+        raw_schema = (folder / SCHEMA_FILE).read_bytes()
+        raw_source = (folder / TEMPLATE_FILE).read_bytes()
+        meta = tomllib.loads(raw_meta.decode())
+        schema = json.loads(raw_schema)
+        sample = json.loads((folder / SAMPLE_FILE).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise CatalogueError(f"{folder}: {exc}") from exc
+
+    engine = meta.get("engine", "pdflatex")
+    if engine not in ENGINES:
+        raise CatalogueError(f"{folder}: engine {engine!r} is not one of {sorted(ENGINES)}")
+    validator_class = jsonschema.validators.validator_for(schema)
+    try:
+        validator_class.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        raise CatalogueError(f"{folder}/{SCHEMA_FILE}: {exc.message}") from exc
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    try:
+        jinja = make_environment(folder).get_template(TEMPLATE_FILE)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
+
+    digest = hashlib.sha256()
+    for part in (raw_meta, raw_schema, raw_source):
+        digest.update(hashlib.sha256(part).digest())
+    template = Template(
+        name=name,
+        title=str(meta.get("title", name)),
+        description=str(meta.get("description", "")),
+        engine=engine,
+        version=digest.hexdigest()[:16],
+        schema=schema,
+        sample=sample,
+        jinja=jinja,
+        validator=validator,
+    )
+    try:
+        template.validate(sample)
+    except InvalidData as exc:
+        raise CatalogueError(f"{folder}/{SAMPLE_FILE} fails its own schema: {exc.errors}") from exc
+    return template

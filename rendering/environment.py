@@ -1,0 +1,124 @@
+"""The Jinja2 environment that turns a template and JSON data into TeX source.
+
+TeX's braces clash with Jinja's default delimiters, so templates use ``((( expr )))``,
+``((* block *))`` and ``((= comment =))``. Every ``((( expr )))`` is LaTeX-escaped by a
+``finalize`` hook: the template author cannot forget to escape. Raw TeX is the visible
+exception, and only the template can ask for it (``((( x | raw_tex )))``); a value that comes from
+JSON data is always a plain ``str``, so data can never opt itself out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .escape import TEX_HELPERS, escape_latex, escape_url
+
+
+class Tex(str):
+    """A string that is already TeX source and must reach the document unescaped."""
+
+    __slots__ = ()
+
+
+def _finalize(value: object) -> str:
+    if isinstance(value, Tex):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return escape_latex(str(value))
+
+
+def raw_tex(value: object) -> Tex:
+    """Template-side opt-in: emit ``value`` as TeX source, unescaped."""
+    return Tex(str(value))
+
+
+def href(url: object, text: object | None = None) -> Tex:
+    """A clickable link; the URL survives ``%``, ``#``, ``_``, ``~`` and every other special."""
+    target = str(url)
+    label = _display_url(target) if text is None else str(text)
+    return Tex(rf"\href{{{escape_url(target)}}}{{{escape_latex(label)}}}")
+
+
+def _display_url(url: str) -> str:
+    return re.sub(r"^(https?://)?(www\.)?", "", url.strip()).rstrip("/")
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def format_date(value: object, absent: str = "") -> str:
+    """Render a JSON Resume date (``2013``, ``2013-12``, ``2013-12-01``) as ``Dec 2013``.
+
+    A value that is not such a date is returned unchanged, so nothing the user wrote is lost.
+    """
+    if value is None or value == "":
+        return absent
+    text = str(value)
+    match = _ISO_PARTIAL.match(text)
+    if not match:
+        return text
+    year, month = match.group(1), match.group(2)
+    if month and 1 <= int(month) <= 12:
+        return f"{_MONTHS[int(month) - 1]} {year}"
+    return year
+
+
+def date_range(start: object, end: object, present: str = "Present") -> str:
+    """``Dec 2013 \u2013 Present`` (en dash); one date alone when only one is known."""
+    first = format_date(start)
+    last = format_date(end, absent=present if first else "")
+    if first and last:
+        return f"{first} \u2013 {last}"
+    return first or last
+
+
+def join_nonempty(values: Iterable[object], separator: str = ", ") -> str:
+    """Join the values that are not empty or null."""
+    return separator.join(str(v) for v in values if v not in (None, ""))
+
+
+def _filters() -> dict[str, Callable[..., Any]]:
+    return {
+        "raw_tex": raw_tex,
+        "href": href,
+        "date": format_date,
+        "date_range": date_range,
+        "join_nonempty": join_nonempty,
+    }
+
+
+def make_environment(search_path: Path) -> jinja2.Environment:
+    """Build the environment for templates found under ``search_path``.
+
+    Templates are compiled once and cached by Jinja; ``auto_reload`` is off because a running
+    server does not expect its templates to change under it.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search_path),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        line_statement_prefix=None,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,  # noqa: S701 - LaTeX escaping is done by `finalize`, not HTML
+        auto_reload=False,
+    )
+    env.filters.update(_filters())
+    env.globals["texrender_helpers"] = Tex(TEX_HELPERS)
+    return env

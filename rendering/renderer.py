@@ -1,0 +1,155 @@
+"""The render pipeline: validate, fill the template, wait for a slot, typeset.
+
+One :class:`trio.CapacityLimiter` bounds how many TeX processes run at once (default: one per
+CPU). In front of it sits a bounded wait queue: when every slot is busy and ``queue_max`` renders
+are already waiting, a new render fails at once with :class:`RenderQueueFull` (429) instead of
+piling up; a render that waits longer than ``queue_timeout_s`` gives up with
+:class:`QueueTimeout` (503). Typesetting itself is bounded by ``render_timeout_s``
+(:class:`TexTimeout`, 504). Cancelling :meth:`Renderer.render` (a client that went away) stops
+the TeX process at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from .catalogue import Catalogue, json_pointer
+from .errors import FieldError, QueueTimeout, RenderQueueFull, TexError, UnsupportedCharacter
+from .runner import TexEngine
+from .texlog import unsupported_character
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """How much rendering may happen at once and how long each part may take."""
+
+    slots: int = os.cpu_count() or 1
+    queue_max: int = 64
+    queue_timeout_s: float = 30.0
+    render_timeout_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class RenderStatistics:
+    """A snapshot of the renderer's load, read straight from its limiter."""
+
+    slots: int
+    busy: int
+    waiting: int
+    queue_max: int
+
+    @property
+    def queue_full(self) -> bool:
+        return self.busy >= self.slots and self.waiting >= self.queue_max
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A rendered PDF and where the time went (seconds)."""
+
+    pdf: bytes
+    template_version: str
+    queue_s: float
+    template_s: float
+    tex_s: float
+    total_s: float
+
+
+class Renderer:
+    """Owns the limiter and the queue; turns (template name, data) into a PDF."""
+
+    def __init__(self, catalogue: Catalogue, engine: TexEngine, limits: RenderLimits) -> None:
+        if limits.slots < 1 or limits.queue_max < 0:
+            raise ValueError("need at least one slot and a non-negative queue size")
+        self.catalogue = catalogue
+        self.engine = engine
+        self.limits = limits
+        self._limiter = trio.CapacityLimiter(limits.slots)
+
+    def statistics(self) -> RenderStatistics:
+        stats = self._limiter.statistics()
+        return RenderStatistics(
+            slots=int(stats.total_tokens),
+            busy=stats.borrowed_tokens,
+            waiting=stats.tasks_waiting,
+            queue_max=self.limits.queue_max,
+        )
+
+    async def render(self, template_name: str, data: Any) -> RenderResult:
+        """Render ``data`` with the named template.
+
+        Raises:
+            TemplateNotFound: no such template.
+            InvalidData: the data fails the template's schema.
+            UnsupportedCharacter: the data holds a character the template cannot typeset.
+            RenderQueueFull: every slot is busy and the queue is full.
+            QueueTimeout: no slot came free within ``queue_timeout_s``.
+            TexError, TexTimeout, EngineUnavailable: from the engine.
+        """
+        started = trio.current_time()
+        template = self.catalogue.get_template(template_name)
+        template.validate(data)
+        source = template.to_tex(data)
+        filled = trio.current_time()
+
+        if self.statistics().queue_full:
+            raise RenderQueueFull(
+                f"all {self.limits.slots} render slots are busy and "
+                f"{self.limits.queue_max} renders are waiting"
+            )
+        with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
+            await self._limiter.acquire()
+        if waiting.cancelled_caught:
+            raise QueueTimeout(
+                f"no render slot came free within {self.limits.queue_timeout_s:g} s"
+            )
+        try:
+            admitted = trio.current_time()
+            try:
+                compiled = await self.engine.compile(
+                    source, timeout_s=self.limits.render_timeout_s
+                )
+            except TexError as exc:
+                raise _explain(exc, data) from exc
+        finally:
+            self._limiter.release()
+        finished = trio.current_time()
+        return RenderResult(
+            pdf=compiled.pdf,
+            template_version=template.version,
+            queue_s=admitted - filled,
+            template_s=filled - started,
+            tex_s=compiled.tex_seconds,
+            total_s=finished - started,
+        )
+
+
+def _explain(error: TexError, data: Any) -> Exception:
+    """Turn "Unicode character X not set up" into a 422 that names the field holding X."""
+    char = unsupported_character(error.tex)
+    if char is None:
+        return error
+    pointers = list(find_character(data, char))
+    message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
+    errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]
+    return UnsupportedCharacter(message, errors)
+
+
+def find_character(data: Any, char: str, path: tuple[object, ...] = ()) -> Iterator[str]:
+    """JSON Pointers of every string (key or value) in ``data`` that contains ``char``."""
+    if isinstance(data, str):
+        if char in data:
+            yield json_pointer(path)
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(key, str) and char in key:
+                yield json_pointer((*path, key))
+            yield from find_character(value, char, (*path, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from find_character(item, char, (*path, index))

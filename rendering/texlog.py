@@ -1,0 +1,57 @@
+"""Read the first error out of a TeX log.
+
+A TeX error in a log looks like::
+
+    ! Undefined control sequence.
+    l.12 Hello \\foo
+                   bar
+
+The ``!`` line is the message, ``l.N`` gives the source line and the text up to the error; the
+line after it holds the rest of that source line. With ``max_print_line`` raised (see the runner)
+lines are not wrapped, so one pass over the lines is enough.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import TexDiagnostic
+
+_LINE_MARK = re.compile(r"^l\.(\d+) ?(.*)$")
+_UNICODE_ERROR = re.compile(r"Unicode character (.) \(U\+([0-9A-Fa-f]{4,6})\)")
+_MAX_CONTEXT_CHARS = 240
+_LOOKAHEAD_LINES = 12
+
+
+def parse_tex_log(log: str) -> TexDiagnostic:
+    """The first error in ``log``, or a generic diagnostic when TeX stopped without one."""
+    lines = log.splitlines()
+    for index, line in enumerate(lines):
+        if not line.startswith("! "):
+            continue
+        message = line[2:].strip()
+        for offset, follow in enumerate(lines[index + 1 : index + 1 + _LOOKAHEAD_LINES]):
+            match = _LINE_MARK.match(follow)
+            if match:
+                after_index = index + 2 + offset
+                after = lines[after_index].strip() if after_index < len(lines) else ""
+                context = (match.group(2) + " " + after).replace("^^M", "").strip()
+                return TexDiagnostic(message, int(match.group(1)), _clip(context))
+        return TexDiagnostic(message, None, "")
+    if "Emergency stop" in log or "Fatal error" in log:
+        return TexDiagnostic("TeX stopped with a fatal error", None, "")
+    return TexDiagnostic("TeX stopped without reporting an error", None, "")
+
+
+def unsupported_character(diagnostic: TexDiagnostic) -> str | None:
+    """The character named by an "Unicode character ... not set up" error, if that is the error."""
+    match = _UNICODE_ERROR.search(diagnostic.message)
+    if not match:
+        return None
+    return chr(int(match.group(2), 16))
+
+
+def _clip(text: str) -> str:
+    if len(text) <= _MAX_CONTEXT_CHARS:
+        return text
+    return text[: _MAX_CONTEXT_CHARS - 1] + "\u2026"
