@@ -105,15 +105,11 @@ class Renderer:
         with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
             await self._limiter.acquire()
         if waiting.cancelled_caught:
-            raise QueueTimeout(
-                f"no render slot came free within {self.limits.queue_timeout_s:g} s"
-            )
+            raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
         try:
             admitted = trio.current_time()
             try:
-                compiled = await self.engine.compile(
-                    source, timeout_s=self.limits.render_timeout_s
-                )
+                compiled = await self.engine.compile(source, timeout_s=self.limits.render_timeout_s)
             except TexError as exc:
                 raise _explain(exc, data) from exc
         finally:

@@ -1,0 +1,93 @@
+"""The application factory. No module-level app: ``create_app(settings)`` builds one."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+
+import trio
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from rendering.catalogue import Catalogue
+from rendering.errors import RenderError
+from rendering.renderer import Renderer, RenderLimits
+from rendering.runner import PdfLatexEngine, TexEngine
+
+from . import problems
+from .asgi import ResponseSafeHTTPConnection
+from .request_id import assign_request_id, echo_request_id
+from .routes import catalogue, ops, render
+from .settings import Settings
+from .state import EXTENSION_KEY, AppState, EngineInfo
+
+log = logging.getLogger("texrender")
+
+
+class TexrenderApp(QuartTrio):
+    asgi_http_class = ResponseSafeHTTPConnection
+
+
+def create_app(settings: Settings, *, engine: TexEngine | None = None) -> TexrenderApp:
+    """Build the app. Templates are loaded and the engine probed when it starts serving.
+
+    ``engine`` replaces the real pdflatex runner (tests use fakes for pure HTTP logic).
+    """
+    app = TexrenderApp("texrender")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
+
+    for blueprint in (render.blueprint, catalogue.blueprint, ops.blueprint):
+        app.register_blueprint(blueprint)
+    app.before_request(assign_request_id)
+    app.after_request(echo_request_id)
+    app.register_error_handler(RenderError, problems.render_error)
+    app.register_error_handler(problems.HttpProblem, problems.http_problem)
+    app.register_error_handler(HTTPException, problems.http_exception)
+    app.register_error_handler(Exception, problems.unexpected)
+
+    @app.before_serving
+    async def start() -> None:
+        app.extensions[EXTENSION_KEY] = await build_state(settings, engine)
+
+    return app
+
+
+async def build_state(settings: Settings, engine: TexEngine | None) -> AppState:
+    """Load the catalogue (in a thread: it reads files) and probe the TeX engine."""
+    loaded = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
+    info = await probe_engine(settings.tex_engine)
+    if engine is None:
+        engine = PdfLatexEngine(
+            settings.tex_engine, work_root=settings.work_dir, user=settings.tex_user
+        )
+    limits = RenderLimits(
+        slots=settings.render_slots,
+        queue_max=settings.queue_max,
+        queue_timeout_s=settings.queue_timeout_s,
+        render_timeout_s=settings.render_timeout_s,
+    )
+    log.info(
+        "loaded %d template(s); engine %s; %d render slots",
+        len(loaded),
+        info.version or "NOT FOUND",
+        limits.slots,
+    )
+    return AppState(settings, loaded, Renderer(loaded, engine, limits), info)
+
+
+async def probe_engine(executable: str) -> EngineInfo:
+    """Ask the engine for its version; a missing engine is reported, not fatal."""
+    try:
+        result = await trio.run_process(
+            [executable, "--version"],
+            capture_stdout=True,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError:
+        log.error("TeX engine %r not found; renders will fail", executable)
+        return EngineInfo(found=False, version="")
+    first_line = result.stdout.decode(errors="replace").splitlines()[:1]
+    return EngineInfo(found=result.returncode == 0, version=first_line[0] if first_line else "")

@@ -1,0 +1,119 @@
+"""RFC 9457 problem+json responses, one mapping for every error the server can give.
+
+Render errors carry their own status and type (see :mod:`rendering.errors`); HTTP-level errors
+(bad JSON, wrong media type, body too large, unknown route) are defined here. Anything else is a
+bug: it is logged with its traceback and answered with a bare 500 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from quart import Response
+from werkzeug.exceptions import HTTPException
+
+from rendering.errors import InvalidData, RenderError, TexError
+
+from .request_id import current_request_id
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "/problems/"
+log = logging.getLogger("texrender.problems")
+
+
+class HttpProblem(Exception):
+    """An error in the request itself, before any rendering."""
+
+    status = 400
+    type = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidJson(HttpProblem):
+    status = 400
+    type = "invalid-json"
+    title = "The body is not valid JSON"
+
+
+class UnsupportedMediaType(HttpProblem):
+    status = 415
+    type = "unsupported-media-type"
+    title = "The body must be application/json"
+
+
+_HTTP_TYPES = {
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "body-too-large",
+}
+
+
+def problem(
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    *,
+    retry_after_s: int | None = None,
+    **extra: Any,
+) -> Response:
+    body = {
+        "type": TYPE_PREFIX + type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": current_request_id(),
+        **extra,
+    }
+    response = Response(_dumps(body), status=status, content_type=MEDIA_TYPE)
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+async def render_error(error: RenderError) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(error, InvalidData):
+        extra["errors"] = [asdict(e) for e in error.errors]
+    if isinstance(error, TexError):
+        extra["tex"] = asdict(error.tex)
+    level = logging.ERROR if error.status >= 500 and error.status != 503 else logging.INFO
+    log.log(level, "render failed: %s (%s)", error.type, error.detail)
+    return problem(
+        error.status,
+        error.type,
+        error.title,
+        error.detail,
+        retry_after_s=error.retry_after_s,
+        **extra,
+    )
+
+
+async def http_problem(error: HttpProblem) -> Response:
+    return problem(error.status, error.type, error.title, error.detail)
+
+
+async def http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    type_ = _HTTP_TYPES.get(status, f"http-{status}")
+    response = problem(status, type_, error.name, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() == "allow":
+            response.headers["Allow"] = value
+    return response
+
+
+async def unexpected(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return problem(500, "internal-error", "Internal error", "an unexpected error occurred")

@@ -1,0 +1,35 @@
+"""``GET /v1/templates`` and ``GET /v1/templates/<template>``: what can be rendered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+
+from rendering.catalogue import Template
+
+from ..state import app_state
+
+blueprint = Blueprint("catalogue", __name__)
+
+
+def summary(template: Template) -> dict[str, Any]:
+    return {
+        "name": template.name,
+        "title": template.title,
+        "description": template.description,
+        "engine": template.engine,
+        "version": template.version,
+    }
+
+
+@blueprint.get("/v1/templates")
+async def list_templates() -> dict[str, Any]:
+    catalogue = app_state().catalogue
+    return {"templates": [summary(t) for t in catalogue.values()]}
+
+
+@blueprint.get("/v1/templates/<template>")
+async def show_template(template: str) -> dict[str, Any]:
+    entry = app_state().catalogue.get_template(template)
+    return {**summary(entry), "schema": entry.schema, "sample": entry.sample}

@@ -1,0 +1,38 @@
+"""Health endpoints: ``/healthz`` (the loop answers) and ``/readyz`` (send me traffic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+
+from ..state import app_state
+
+blueprint = Blueprint("ops", __name__)
+
+
+@blueprint.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+async def readyz() -> tuple[dict[str, Any], int]:
+    state = app_state()
+    stats = state.renderer.statistics()
+    checks = {
+        "engine_found": state.engine.found,
+        "not_draining": not state.draining,
+        "queue_not_full": not stats.queue_full,
+    }
+    ready = all(checks.values())
+    body = {
+        "ready": ready,
+        "checks": checks,
+        "engine_version": state.engine.version,
+        "render_slots": stats.slots,
+        "renders_in_flight": stats.busy,
+        "queue_depth": stats.waiting,
+        "queue_max": stats.queue_max,
+    }
+    return body, 200 if ready else 503

@@ -1,0 +1,111 @@
+"""Shared fixtures: settings pointing at the real and the test-only templates, a live Hypercorn
+server on a loopback port, and helpers to read PDFs and watch TeX processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+
+from server.serve import serve
+from server.settings import DEFAULT_TEMPLATES_DIR, Settings
+
+TESTS_DIR = Path(__file__).resolve().parent
+TEST_TEMPLATES_DIR = TESTS_DIR / "templates"
+SHARED_DIR = TESTS_DIR.parent.parent / "shared"
+SHARED_RESUME = SHARED_DIR / "conformance" / "jsonresume" / "sample.resume.json"
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF, as poppler's pdftotext extracts it (reading order, UTF-8)."""
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return result.stdout.decode("utf-8")
+
+
+def pdf_pages(pdf: bytes) -> int:
+    result = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True)
+    for line in result.stdout.decode().splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    raise AssertionError("pdfinfo printed no page count")
+
+
+def squash(text: str) -> str:
+    """Text with all white space removed: line breaking is TeX's business, characters are ours."""
+    return "".join(text.split())
+
+
+def tex_processes() -> list[int]:
+    """PIDs of TeX processes started by this test process (children in their own sessions)."""
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if comm.endswith("tex") and ppid == me:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def work_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def settings(work_dir: Path) -> Settings:
+    return Settings(
+        bind=("127.0.0.1:0",),
+        template_dirs=(DEFAULT_TEMPLATES_DIR, TEST_TEMPLATES_DIR),
+        work_dir=work_dir,
+        render_slots=2,
+        queue_max=4,
+        queue_timeout_s=10.0,
+        render_timeout_s=10.0,
+        graceful_timeout_s=1.0,
+    )
+
+
+async def start_server(nursery: trio.Nursery, settings: Settings) -> str:
+    """Start a real Hypercorn server in ``nursery``; returns its base URL."""
+    stop = trio.Event()
+    binds: list[str] = await nursery.start(
+        lambda task_status: serve(settings, shutdown_trigger=stop.wait, task_status=task_status)
+    )
+    return binds[0]
+
+
+@pytest.fixture
+async def base_url(nursery: trio.Nursery, settings: Settings) -> str:
+    return await start_server(nursery, settings)
+
+
+@pytest.fixture
+async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def no_leftovers(work_dir: Path) -> Iterator[None]:
+    """After the test: no TeX process of ours alive and no work directory left behind."""
+    yield
+    assert tex_processes() == []
+    assert list(work_dir.iterdir()) == []
