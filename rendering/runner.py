@@ -28,7 +28,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,6 +124,20 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception inside (possibly nested) groups, or None if there are several."""
+    leaves = list(_leaves(group))
+    return leaves[0] if len(leaves) == 1 else None
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield error
+
+
 async def _deliver_cancel(process: trio.Process) -> None:
     _kill_group(process.pid)
 
@@ -155,7 +169,8 @@ class PdfLatexEngine:
         limits: SandboxLimits | None = None,
         user: str | None = None,
     ) -> None:
-        self.executable = executable
+        # Resolved once, here: the unprivileged child may not be able to search our PATH.
+        self.executable = shutil.which(executable) or executable
         self.work_root = work_root
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
@@ -207,8 +222,12 @@ class PdfLatexEngine:
                     finally:
                         # TeX's children (if any) die with it, whatever ended the wait.
                         _kill_group(process.pid)
-            except FileNotFoundError as exc:
-                raise EngineUnavailable(f"TeX engine {self.executable!r} not found") from exc
+            except ExceptionGroup as group:
+                failure = _sole_error(group)
+                if not isinstance(failure, OSError):
+                    raise
+                message = f"TeX engine {self.executable!r} cannot start: {failure}"
+                raise EngineUnavailable(message) from group
         elapsed = trio.current_time() - started
         if deadline.cancelled_caught:
             raise TexTimeout(f"typesetting took longer than {timeout_s:g} s and was stopped")

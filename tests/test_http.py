@@ -1,0 +1,250 @@
+"""The HTTP contract, end to end: a real Hypercorn server on a loopback port, real TeX."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from server.settings import Settings
+from tests.conftest import SHARED_RESUME, pdf_text, start_server, tex_processes
+
+pytestmark = pytest.mark.tex
+
+ServerFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def serve_with(nursery: trio.Nursery, settings: Settings) -> ServerFactory:
+    """Start a server whose settings differ from the default test settings."""
+
+    async def start(**changes: Any) -> httpx.AsyncClient:
+        base_url = await start_server(nursery, settings.replace(**changes))
+        return httpx.AsyncClient(base_url=base_url, timeout=30)
+
+    return start
+
+
+def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"] == f"/problems/{type_}"
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
+    with trio.fail_after(seconds):
+        while not await check():
+            await trio.sleep(0.02)
+
+
+async def slots_busy(client: httpx.AsyncClient, busy: int, waiting: int = 0) -> bool:
+    body = (await client.get("/readyz")).json()
+    return bool(body["renders_in_flight"] == busy and body["queue_depth"] == waiting)
+
+
+SLOW = {"text": "slow", "count": 20_000_000}
+
+
+# --- success -------------------------------------------------------------------------------
+
+
+async def test_render_returns_a_pdf_with_its_headers(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/render/echo", json={"text": "Grüße, Zoë"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'inline; filename="echo.pdf"'
+    assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["etag"])
+    timing = dict(
+        part.strip().split(";dur=") for part in response.headers["server-timing"].split(",")
+    )
+    assert set(timing) == {"template", "queue", "tex", "total"}
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+    assert "BEGIN Grüße, Zoë END" in pdf_text(response.content)
+
+
+async def test_matching_if_none_match_gives_304(client: httpx.AsyncClient) -> None:
+    first = await client.post("/v1/render/echo", json={"text": "same"})
+    etag = first.headers["etag"]
+    second = await client.post(
+        "/v1/render/echo", json={"text": "same"}, headers={"If-None-Match": etag}
+    )
+    assert second.status_code == 304
+    assert second.content == b""
+    assert second.headers["etag"] == etag
+
+
+async def test_request_id_is_echoed_or_replaced(client: httpx.AsyncClient) -> None:
+    ok = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert ok.headers["x-request-id"] == "abc-123"
+    bad = await client.get("/healthz", headers={"X-Request-ID": "no spaces <allowed>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", bad.headers["x-request-id"])
+
+
+async def test_catalogue(client: httpx.AsyncClient) -> None:
+    listing = (await client.get("/v1/templates")).json()["templates"]
+    names = [t["name"] for t in listing]
+    assert "resume-classic" in names
+    assert "echo" in names
+    assert set(listing[0]) == {"name", "title", "description", "engine", "version"}
+    one = (await client.get("/v1/templates/echo")).json()
+    assert one["schema"]["required"] == ["text"]
+    assert one["sample"] == {"text": "Hello, world"}
+
+
+async def test_own_resume_sample_renders(client: httpx.AsyncClient) -> None:
+    entry = (await client.get("/v1/templates/resume-classic")).json()
+    sample = entry["sample"]
+    response = await client.post("/v1/render/resume-classic", json=sample)
+    assert response.status_code == 200, response.text
+    text = pdf_text(response.content)
+    assert sample["basics"]["name"] in text
+    assert sample["work"][0]["name"] in text
+    assert "Present" in text
+
+
+async def test_shared_json_resume_sample_renders(client: httpx.AsyncClient) -> None:
+    if not SHARED_RESUME.is_file():
+        pytest.skip(f"the shared conformance sample is not here ({SHARED_RESUME})")
+    sample = json.loads(SHARED_RESUME.read_text())
+    response = await client.post("/v1/render/resume-classic", json=sample)
+    assert response.status_code == 200, response.text
+    text = " ".join(pdf_text(response.content).split())
+    assert sample["basics"]["name"] in text
+    assert sample["work"][0]["name"] in text
+
+
+# --- every error in the contract -----------------------------------------------------------
+
+
+async def test_400_body_is_not_json(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/render/echo", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "invalid-json")
+
+
+async def test_404_unknown_template(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.post("/v1/render/nope", json={}), 404, "template-not-found")
+    assert_problem(await client.get("/v1/templates/nope"), 404, "template-not-found")
+
+
+async def test_404_unknown_route(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get("/no/such/route"), 404, "not-found")
+
+
+async def test_405_wrong_method(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/render/echo")
+    assert_problem(response, 405, "method-not-allowed")
+    assert "POST" in response.headers["allow"]
+
+
+async def test_413_body_too_large(serve_with: ServerFactory) -> None:
+    async with await serve_with(max_body_bytes=1000) as client:
+        response = await client.post("/v1/render/echo", json={"text": "x" * 2000})
+        assert_problem(response, 413, "body-too-large")
+
+
+async def test_415_not_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/render/echo", content=b"text=1")
+    assert_problem(response, 415, "unsupported-media-type")
+
+
+async def test_422_lists_every_schema_error(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/render/echo", json={"text": 1, "count": -5})
+    body = assert_problem(response, 422, "invalid-data")
+    assert [e["pointer"] for e in body["errors"]] == ["/count", "/text"]
+    assert all(e["message"] for e in body["errors"])
+
+
+async def test_422_unsupported_character_names_the_field(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/render/echo", json={"text": "snow ☃ man"})
+    body = assert_problem(response, 422, "unsupported-character")
+    assert body["errors"][0]["pointer"] == "/text"
+
+
+async def test_422_tex_error_is_parsed(client: httpx.AsyncClient, work_dir: Path) -> None:
+    response = await client.post("/v1/render/read-file", json={"text": "x"})
+    body = assert_problem(response, 422, "tex-error")
+    assert "/etc/hostname" in body["tex"]["message"]
+    assert isinstance(body["tex"]["line"], int)
+    hostname = Path("/etc/hostname").read_text().strip()
+    assert hostname not in response.text.replace("/etc/hostname", "")
+
+
+async def test_429_when_the_queue_is_full(serve_with: ServerFactory) -> None:
+    async with await serve_with(render_slots=1, queue_max=1) as client:
+        async with trio.open_nursery() as nursery:
+            for _ in range(2):
+                nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
+            await wait_for(lambda: slots_busy(client, busy=1, waiting=1))
+            response = await client.post("/v1/render/echo", json={"text": "x"})
+            assert_problem(response, 429, "queue-full")
+            assert response.headers["retry-after"] == "1"
+            assert (await client.get("/readyz")).status_code == 503
+            nursery.cancel_scope.cancel()
+
+
+async def test_503_after_waiting_past_the_queue_deadline(serve_with: ServerFactory) -> None:
+    async with await serve_with(render_slots=1, queue_timeout_s=0.3) as client:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
+            await wait_for(lambda: slots_busy(client, busy=1))
+            response = await client.post("/v1/render/echo", json={"text": "x"})
+            assert_problem(response, 503, "queue-timeout")
+            assert int(response.headers["retry-after"]) > 0
+            nursery.cancel_scope.cancel()
+
+
+async def test_504_runaway_document_is_killed(
+    serve_with: ServerFactory, no_leftovers: None
+) -> None:
+    async with await serve_with(render_timeout_s=1.0) as client:
+        response = await client.post("/v1/render/endless-loop", json={"text": "x"})
+        assert_problem(response, 504, "render-timeout")
+    assert tex_processes() == []
+
+
+# --- responsiveness and cancellation -------------------------------------------------------
+
+
+async def test_health_answers_while_every_slot_is_busy(client: httpx.AsyncClient) -> None:
+    answered_while_busy = 0
+    async with trio.open_nursery() as nursery:
+        for _ in range(4):
+            nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
+        await wait_for(lambda: slots_busy(client, busy=2, waiting=2))
+        for _ in range(20):
+            with trio.fail_after(2):
+                response = await client.get("/healthz")
+            assert response.status_code == 200
+            answered_while_busy += 1
+        assert await slots_busy(client, busy=2, waiting=2)
+        nursery.cancel_scope.cancel()
+    assert answered_while_busy == 20
+
+
+async def test_client_disconnect_kills_the_render(
+    client: httpx.AsyncClient, work_dir: Path
+) -> None:
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
+        with trio.fail_after(10):
+            while not tex_processes():
+                await trio.sleep(0.01)
+        nursery.cancel_scope.cancel()  # closes the connection mid-request
+    with trio.fail_after(5):
+        while tex_processes() or list(work_dir.iterdir()):
+            await trio.sleep(0.02)
+    assert (await client.get("/readyz")).json()["renders_in_flight"] == 0

@@ -1,0 +1,142 @@
+"""The renderer's limiter and queue (with a fake engine), and real TeX under concurrency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from rendering.catalogue import Catalogue
+from rendering.errors import (
+    InvalidData,
+    QueueTimeout,
+    RenderQueueFull,
+    TemplateNotFound,
+    UnsupportedCharacter,
+)
+from rendering.renderer import Renderer, RenderLimits, find_character
+from rendering.runner import CompileResult, PdfLatexEngine
+from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
+
+
+class GateEngine:
+    """A fake engine whose compiles finish only when the test says so."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.peak = 0
+        self.release = trio.Event()
+
+    async def compile(self, source: str, *, timeout_s: float) -> CompileResult:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await self.release.wait()
+        finally:
+            self.running -= 1
+        return CompileResult(b"%PDF-fake " + source.encode(), 0.0)
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return Catalogue.load([TEST_TEMPLATES_DIR])
+
+
+def make_renderer(catalogue: Catalogue, engine: object, **limits: float) -> Renderer:
+    return Renderer(catalogue, engine, RenderLimits(**limits))  # type: ignore[arg-type]
+
+
+async def test_renders_through_the_engine(catalogue: Catalogue) -> None:
+    engine = GateEngine()
+    engine.release.set()
+    renderer = make_renderer(catalogue, engine, slots=1)
+    result = await renderer.render("echo", {"text": "a_b"})
+    assert b"BEGIN a\\_b END" in result.pdf
+    assert result.total_s >= result.tex_s
+
+
+async def test_unknown_template_and_bad_data_fail_before_the_queue(catalogue: Catalogue) -> None:
+    renderer = make_renderer(catalogue, GateEngine(), slots=1)
+    with pytest.raises(TemplateNotFound):
+        await renderer.render("nope", {})
+    with pytest.raises(InvalidData) as caught:
+        await renderer.render("echo", {"text": 5, "count": -1})
+    assert [e.pointer for e in caught.value.errors] == ["/count", "/text"]
+    assert renderer.statistics().busy == 0
+
+
+async def test_queue_full_is_refused_at_once(catalogue: Catalogue) -> None:
+    engine = GateEngine()
+    renderer = make_renderer(catalogue, engine, slots=2, queue_max=3)
+    async with trio.open_nursery() as nursery:
+        for _ in range(5):
+            nursery.start_soon(renderer.render, "echo", {"text": "x"})
+        await trio.testing.wait_all_tasks_blocked()
+        stats = renderer.statistics()
+        assert (stats.busy, stats.waiting, stats.queue_full) == (2, 3, True)
+        with pytest.raises(RenderQueueFull):
+            await renderer.render("echo", {"text": "x"})
+        engine.release.set()
+    assert engine.peak == 2
+    assert renderer.statistics().busy == 0
+
+
+async def test_waiting_past_the_deadline_gives_up(
+    catalogue: Catalogue, autojump_clock: trio.testing.MockClock
+) -> None:
+    engine = GateEngine()
+    renderer = make_renderer(catalogue, engine, slots=1, queue_timeout_s=5)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(renderer.render, "echo", {"text": "first"})
+        await trio.testing.wait_all_tasks_blocked()
+        started = trio.current_time()
+        with pytest.raises(QueueTimeout):
+            await renderer.render("echo", {"text": "second"})
+        assert trio.current_time() - started == pytest.approx(5)
+        engine.release.set()
+
+
+def test_find_character_points_at_every_field() -> None:
+    data = {"a": "x★", "b": [{"c": "no"}, {"d/e": "★"}], "★key": 1}
+    assert list(find_character(data, "★")) == ["/a", "/b/1/d~1e", "/★key"]
+
+
+@pytest.mark.tex
+async def test_unsupported_character_names_the_field(
+    catalogue: Catalogue, work_dir: Path, no_leftovers: None
+) -> None:
+    renderer = make_renderer(catalogue, PdfLatexEngine(work_root=work_dir), slots=1)
+    with pytest.raises(UnsupportedCharacter) as caught:
+        await renderer.render("echo", {"text": "I ★ TeX"})
+    assert [e.pointer for e in caught.value.errors] == ["/text"]
+    assert "U+2605" in caught.value.detail
+
+
+@pytest.mark.tex
+async def test_never_more_tex_processes_than_slots(
+    catalogue: Catalogue, work_dir: Path, no_leftovers: None
+) -> None:
+    renderer = make_renderer(catalogue, PdfLatexEngine(work_root=work_dir), slots=2)
+    peak = 0
+    results: list[bytes] = []
+
+    async def render_one(i: int) -> None:
+        result = await renderer.render("slow", {"text": f"doc {i}", "count": 300000})
+        results.append(result.pdf)
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, len(tex_processes()))
+            await trio.sleep(0.005)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watch)
+        async with trio.open_nursery() as renders:
+            for i in range(6):
+                renders.start_soon(render_one, i)
+        nursery.cancel_scope.cancel()
+    assert peak == 2
+    assert sorted(pdf_text(pdf).split()[1] for pdf in results) == [str(i) for i in range(6)]
