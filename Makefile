@@ -12,6 +12,9 @@ run: setup
 	$(BIN)/texrender serve --bind $(HOST):$(PORT)
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: setup

@@ -1,0 +1,153 @@
+"""The ``texrender`` command as a user runs it: a real process, real TeX, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
+
+pytestmark = pytest.mark.tex
+
+TEXRENDER = str(Path(sys.executable).parent / "texrender")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_templates_lists_the_catalogue() -> None:
+    result = run_cli("templates")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^echo\s+Echo \(test\)", result.stdout, re.MULTILINE)
+
+
+def test_render_writes_a_pdf(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"text": "from the command line"}))
+    out = tmp_path / "out.pdf"
+    result = run_cli("render", "echo", str(data), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "BEGIN from the command line END" in pdf_text(out.read_bytes())
+
+
+def test_render_reads_standard_input(tmp_path: Path) -> None:
+    out = tmp_path / "out.pdf"
+    result = subprocess.run(
+        [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "render", "echo", "-", "-o", str(out)],
+        input=json.dumps({"text": "piped"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "piped" in pdf_text(out.read_bytes())
+
+
+def test_render_explains_invalid_data(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"text": 3}))
+    result = run_cli("render", "echo", str(data), "-o", str(tmp_path / "out.pdf"))
+    assert result.returncode == 1
+    assert "at /text: 3 is not of type 'string'" in result.stderr
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_render_explains_a_tex_error(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"text": "x"}))
+    result = run_cli("render", "read-file", str(data), "-o", str(tmp_path / "out.pdf"))
+    assert result.returncode == 1
+    assert "could not be typeset" in result.stderr
+    assert "/etc/hostname" in result.stderr
+
+
+def test_unknown_template_and_unreadable_data(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text("{}")
+    missing = run_cli("render", "nope", str(data), "-o", str(tmp_path / "out.pdf"))
+    assert missing.returncode == 1
+    assert "no template named 'nope'" in missing.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    unreadable = run_cli("render", "echo", str(broken), "-o", str(tmp_path / "out.pdf"))
+    assert unreadable.returncode == 1
+    assert "cannot read" in unreadable.stderr
+
+
+def test_bad_setting_is_named() -> None:
+    result = run_cli("templates", env={"TEXRENDER_RENDER_SLOTS": "many"})
+    assert result.returncode == 2
+    assert "TEXRENDER_RENDER_SLOTS" in result.stderr
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen(
+        [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "serve", "--bind", "127.0.0.1:0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TEXRENDER_GRACEFUL_TIMEOUT_S": "20"},
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 30
+    url = ""
+    for line in process.stderr:
+        match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            url = match.group(1)
+            break
+        assert time.monotonic() < deadline, "server did not start"
+    # Keep draining stderr so the server never blocks on a full pipe.
+    drain = threading.Thread(target=process.stderr.read, daemon=True)
+    drain.start()
+    try:
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        drain.join(timeout=5)
+        process.stderr.close()
+
+
+def test_serve_finishes_in_flight_renders_on_sigterm(
+    server_process: tuple[subprocess.Popen[str], str],
+) -> None:
+    process, url = server_process
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    outcome: dict[str, httpx.Response] = {}
+
+    def slow_render() -> None:
+        body = {"text": "finished during shutdown", "count": 3_000_000}
+        outcome["response"] = httpx.post(f"{url}/v1/render/slow", json=body, timeout=30)
+
+    renderer = threading.Thread(target=slow_render)
+    renderer.start()
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{url}/readyz").json()["renders_in_flight"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    renderer.join(timeout=30)
+    assert process.wait(timeout=30) == 0
+    response = outcome["response"]
+    assert response.status_code == 200
+    assert "finished during shutdown" in pdf_text(response.content)
