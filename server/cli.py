@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("template", help="template name (see `texrender templates`)")
     render.add_argument("data", help="JSON data file, or - for standard input")
     render.add_argument("-o", "--output", type=Path, required=True, help="PDF file to write")
+    render.add_argument("--tex", action="store_true", help="write the filled TeX source instead")
 
     commands.add_parser("templates", help="list the templates")
     return parser
@@ -89,9 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    options = {
-        k: v for k, v in vars(args).items() if k not in {"command", "data", "output", "template"}
-    }
+    not_settings = {"command", "data", "output", "template", "tex"}
+    options = {k: v for k, v in vars(args).items() if k not in not_settings}
     if options.get("bind"):
         options["bind"] = tuple(options["bind"])
     if options.get("template_dirs"):
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "templates":
             return trio.run(list_templates, settings)
-        return trio.run(render_to_file, settings, args.template, args.data, args.output)
+        return trio.run(render_to_file, settings, args.template, args.data, args.output, args.tex)
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
         return 2
@@ -128,7 +128,9 @@ async def list_templates(settings: Settings) -> int:
     return 0
 
 
-async def render_to_file(settings: Settings, template: str, data_path: str, output: Path) -> int:
+async def render_to_file(
+    settings: Settings, template: str, data_path: str, output: Path, tex_only: bool = False
+) -> int:
     from .app import build_state
 
     try:
@@ -138,6 +140,12 @@ async def render_to_file(settings: Settings, template: str, data_path: str, outp
         return 1
     state = await build_state(settings, None)
     try:
+        if tex_only:
+            entry = state.catalogue.get_template(template)
+            entry.validate(data)
+            await trio.Path(output).write_text(entry.to_tex(data), encoding="utf-8")
+            print(f"wrote {output} (TeX source)")
+            return 0
         result = await state.renderer.render(template, data)
     except RenderError as exc:
         print(describe(exc), file=sys.stderr)
