@@ -1,0 +1,29 @@
+"""Idle keep-alive connections are closed (quart-trio's defect, fixed in server/asgi.py)."""
+
+from __future__ import annotations
+
+import trio
+
+from server.settings import Settings
+from tests.conftest import start_server
+
+REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: keep-alive\r\n\r\n"
+
+
+async def test_idle_keep_alive_connection_is_closed(
+    nursery: trio.Nursery, settings: Settings
+) -> None:
+    base_url = await start_server(nursery, settings.replace(keep_alive_timeout_s=0.3))
+    port = int(base_url.rsplit(":", 1)[1])
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(REQUEST)
+        received = b""
+        with trio.fail_after(5):
+            while b'"ok"' not in received:
+                received += await stream.receive_some()
+        assert received.startswith(b"HTTP/1.1 200")
+        # The server must hang up on its own once the connection has been idle long enough.
+        with trio.fail_after(5):
+            while await stream.receive_some():
+                pass
