@@ -18,8 +18,17 @@ from typing import Any
 
 import trio
 
-from .catalogue import Catalogue, json_pointer
-from .errors import FieldError, QueueTimeout, RenderQueueFull, TexError, UnsupportedCharacter
+from .catalogue import Catalogue, Template, json_pointer
+from .errors import (
+    FieldError,
+    InvalidData,
+    QueueTimeout,
+    RenderQueueFull,
+    TexError,
+    TexTimeout,
+    UnsupportedCharacter,
+)
+from .observer import NullObserver, Outcome, RenderObserver
 from .runner import TexEngine
 from .texlog import unsupported_character
 
@@ -63,12 +72,19 @@ class RenderResult:
 class Renderer:
     """Owns the limiter and the queue; turns (template name, data) into a PDF."""
 
-    def __init__(self, catalogue: Catalogue, engine: TexEngine, limits: RenderLimits) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        engine: TexEngine,
+        limits: RenderLimits,
+        observer: RenderObserver | None = None,
+    ) -> None:
         if limits.slots < 1 or limits.queue_max < 0:
             raise ValueError("need at least one slot and a non-negative queue size")
         self.catalogue = catalogue
         self.engine = engine
         self.limits = limits
+        self.observer: RenderObserver = observer or NullObserver()
         self._limiter = trio.CapacityLimiter(limits.slots)
 
     def statistics(self) -> RenderStatistics:
@@ -81,7 +97,7 @@ class Renderer:
         )
 
     async def render(self, template_name: str, data: Any) -> RenderResult:
-        """Render ``data`` with the named template.
+        """Render ``data`` with the named template, reporting the outcome to the observer.
 
         Raises:
             TemplateNotFound: no such template.
@@ -93,6 +109,18 @@ class Renderer:
         """
         started = trio.current_time()
         template = self.catalogue.get_template(template_name)
+        outcome = Outcome.ERROR
+        try:
+            result = await self._render(template, data, started)
+            outcome = Outcome.OK
+            return result
+        except BaseException as exc:
+            outcome = classify(exc)
+            raise
+        finally:
+            self.observer.finished(template.name, outcome)
+
+    async def _render(self, template: Template, data: Any, started: float) -> RenderResult:
         template.validate(data)
         source = template.to_tex(data)
         filled = trio.current_time()
@@ -103,7 +131,10 @@ class Renderer:
                 f"{self.limits.queue_max} renders are waiting"
             )
         with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
-            await self._limiter.acquire()
+            try:
+                await self._limiter.acquire()
+            finally:
+                self.observer.queue_waited(template.name, trio.current_time() - filled)
         if waiting.cancelled_caught:
             raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
         try:
@@ -112,6 +143,8 @@ class Renderer:
                 compiled = await self.engine.compile(source, timeout_s=self.limits.render_timeout_s)
             except TexError as exc:
                 raise _explain(exc, data) from exc
+            finally:
+                self.observer.typeset(template.name, trio.current_time() - admitted)
         finally:
             self._limiter.release()
         finished = trio.current_time()
@@ -123,6 +156,27 @@ class Renderer:
             tex_s=compiled.tex_seconds,
             total_s=finished - started,
         )
+
+
+_OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
+    (InvalidData, Outcome.INVALID_DATA),
+    (TexError, Outcome.TEX_ERROR),
+    (TexTimeout, Outcome.TIMEOUT),
+    (RenderQueueFull, Outcome.REJECTED),
+    (QueueTimeout, Outcome.EXPIRED),
+    (trio.Cancelled, Outcome.CANCELLED),
+)
+
+
+def classify(error: BaseException) -> Outcome:
+    """The outcome an exception stands for; a group of cancellations is a cancellation."""
+    if isinstance(error, BaseExceptionGroup):
+        rest = error.split(trio.Cancelled)[1]
+        return Outcome.CANCELLED if rest is None else Outcome.ERROR
+    for kind, outcome in _OUTCOMES:
+        if isinstance(error, kind):
+            return outcome
+    return Outcome.ERROR
 
 
 def _explain(error: TexError, data: Any) -> Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import subprocess
 
@@ -15,13 +16,22 @@ from rendering.renderer import Renderer, RenderLimits
 from rendering.runner import PdfLatexEngine, TexEngine
 
 from . import problems
+from .access import record_request, start_timer
 from .asgi import ResponseSafeHTTPConnection
+from .metrics import Metrics
 from .request_id import assign_request_id, echo_request_id
 from .routes import catalogue, ops, render
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState, EngineInfo
 
 log = logging.getLogger("texrender")
+
+
+def texrender_version() -> str:
+    try:
+        return importlib.metadata.version("texrender")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class TexrenderApp(QuartTrio):
@@ -35,12 +45,15 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     """
     app = TexrenderApp("texrender")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["JSON_SORT_KEYS"] = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
+    metrics = Metrics()
+    background = trio.CancelScope()
 
     for blueprint in (render.blueprint, catalogue.blueprint, ops.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(assign_request_id)
+    app.before_request(start_timer)
+    app.after_request(record_request)
     app.after_request(echo_request_id)
     app.register_error_handler(RenderError, problems.render_error)
     app.register_error_handler(problems.HttpProblem, problems.http_problem)
@@ -49,13 +62,29 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
 
     @app.before_serving
     async def start() -> None:
-        app.extensions[EXTENSION_KEY] = await build_state(settings, engine)
+        state = await build_state(settings, engine, metrics)
+        app.extensions[EXTENSION_KEY] = state
+        metrics.set_build_info(texrender_version(), state.engine.version)
+        metrics.watch_renderer(state.renderer.statistics)
+
+        async def measure_loop_lag() -> None:
+            with background:
+                await metrics.measure_loop_lag()
+
+        app.nursery.start_soon(measure_loop_lag)
+
+    @app.after_serving
+    async def stop() -> None:
+        background.cancel()
 
     return app
 
 
-async def build_state(settings: Settings, engine: TexEngine | None) -> AppState:
+async def build_state(
+    settings: Settings, engine: TexEngine | None, metrics: Metrics | None = None
+) -> AppState:
     """Load the catalogue (in a thread: it reads files) and probe the TeX engine."""
+    metrics = metrics or Metrics()
     loaded = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
     info = await probe_engine(settings.tex_engine)
     if engine is None:
@@ -74,7 +103,8 @@ async def build_state(settings: Settings, engine: TexEngine | None) -> AppState:
         info.version or "NOT FOUND",
         limits.slots,
     )
-    return AppState(settings, loaded, Renderer(loaded, engine, limits), info)
+    renderer = Renderer(loaded, engine, limits, observer=metrics)
+    return AppState(settings, loaded, renderer, info, metrics)
 
 
 async def probe_engine(executable: str) -> EngineInfo:

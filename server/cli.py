@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import trio
 from rendering.catalogue import CatalogueError
 from rendering.errors import InvalidData, RenderError, TexError
 
+from .logs import configure_logging
 from .settings import Settings, SettingsError
 
 
@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one TeX run may take (default 20)",
     )
     parser.add_argument("--log-level", default=None, help="debug, info, warning, error")
+    parser.add_argument(
+        "--log-format",
+        choices=["auto", "json", "text"],
+        help="log lines as JSON or text (default auto: text on a terminal, else JSON)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP server")
@@ -101,10 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"texrender: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
             from .serve import serve_forever

@@ -12,7 +12,7 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
-from quart import Response
+from quart import Response, g
 from werkzeug.exceptions import HTTPException
 
 from rendering.errors import InvalidData, RenderError, TexError
@@ -88,8 +88,10 @@ async def render_error(error: RenderError) -> Response:
         extra["errors"] = [asdict(e) for e in error.errors]
     if isinstance(error, TexError):
         extra["tex"] = asdict(error.tex)
+    if isinstance(error, TexError):
+        g.tex_error = f"{error.tex.message} (line {error.tex.line})"
     level = logging.ERROR if error.status >= 500 and error.status != 503 else logging.INFO
-    log.log(level, "render failed: %s (%s)", error.type, error.detail)
+    log.log(level, "render failed: %s", error.type, extra={"status": error.status})
     return problem(
         error.status,
         error.type,

@@ -7,6 +7,8 @@ import uuid
 
 from quart import Response, g, request
 
+from .logs import request_id_var
+
 HEADER = "X-Request-ID"
 _SAFE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -25,6 +27,7 @@ def current_request_id() -> str:
 
 async def assign_request_id() -> None:
     g.request_id = choose_request_id(request.headers.get(HEADER))
+    request_id_var.set(g.request_id)
 
 
 async def echo_request_id(response: Response) -> Response:

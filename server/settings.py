@@ -43,6 +43,7 @@ class Settings:
     graceful_timeout_s: float = 10.0
     keep_alive_timeout_s: float = 5.0
     log_level: str = "info"
+    log_format: str = "auto"
 
     def __post_init__(self) -> None:
         checks = {
@@ -56,6 +57,8 @@ class Settings:
             "keep_alive_timeout_s": self.keep_alive_timeout_s > 0,
             "bind": len(self.bind) > 0,
             "template_dirs": len(self.template_dirs) > 0,
+            "log_format": self.log_format in {"auto", "json", "text"},
+            "log_level": self.log_level.upper() in {"DEBUG", "INFO", "WARNING", "ERROR"},
         }
         for name, ok in checks.items():
             if not ok:

@@ -9,6 +9,7 @@ from quart import current_app
 from rendering.catalogue import Catalogue
 from rendering.renderer import Renderer
 
+from .metrics import Metrics
 from .settings import Settings
 
 EXTENSION_KEY = "texrender"
@@ -30,6 +31,7 @@ class AppState:
     catalogue: Catalogue
     renderer: Renderer
     engine: EngineInfo
+    metrics: Metrics
     draining: bool = field(default=False)
 
 

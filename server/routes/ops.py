@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST
+from quart import Blueprint, Response
 
 from ..state import app_state
 
@@ -36,3 +37,8 @@ async def readyz() -> tuple[dict[str, Any], int]:
         "queue_max": stats.queue_max,
     }
     return body, 200 if ready else 503
+
+
+@blueprint.get("/metrics")
+async def metrics() -> Response:
+    return Response(app_state().metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

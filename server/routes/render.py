@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, g, request
 
-from rendering.renderer import RenderResult
+from rendering.observer import Outcome
+from rendering.renderer import RenderResult, classify
 
 from ..problems import InvalidJson, UnsupportedMediaType
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)
+log = logging.getLogger("texrender.render")
 
 
 @blueprint.post("/v1/render/<template>")
 async def render(template: str) -> Response:
     data = await read_json_body()
-    result = await app_state().renderer.render(template, data)
+    g.template = template
+    try:
+        result = await app_state().renderer.render(template, data)
+    except BaseException as exc:
+        g.outcome = classify(exc).value
+        if g.outcome == Outcome.CANCELLED:
+            log.info("request cancelled: the client went away", extra={"template": template})
+        raise
+    g.outcome = Outcome.OK.value
     return pdf_response(template, result, request.headers.get("If-None-Match"))
 
 

@@ -1,0 +1,47 @@
+"""Per-request bookkeeping: HTTP metrics by route template and one access-log line."""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+from quart import Response, g, request
+
+from .state import app_state
+
+log = logging.getLogger("texrender.access")
+UNMATCHED_ROUTE = "<unmatched>"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+
+
+def route_label() -> str:
+    """The route template (``/v1/render/<template>``), never the raw path: labels stay few."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else UNMATCHED_ROUTE
+
+
+def method_label() -> str:
+    return request.method if request.method in _METHODS else "OTHER"
+
+
+async def start_timer() -> None:
+    g.started = trio.current_time()
+
+
+async def record_request(response: Response) -> Response:
+    elapsed = trio.current_time() - g.get("started", trio.current_time())
+    route = route_label()
+    metrics = app_state().metrics
+    metrics.http_requests.labels(route, method_label(), str(response.status_code)).inc()
+    metrics.http_duration.labels(route).observe(elapsed)
+    fields: dict[str, object] = {
+        "route": route,
+        "method": request.method,
+        "status": response.status_code,
+        "duration_ms": round(elapsed * 1000, 2),
+    }
+    for name in ("template", "outcome", "tex_error"):
+        if name in g:
+            fields[name] = g.get(name)
+    log.info("request", extra=fields)
+    return response

@@ -1,0 +1,68 @@
+"""Logging: one JSON object per line for machines, or plain text for a person at a terminal.
+
+Every record carries the current request id (from a context variable set per request), so a
+line can always be traced to its request. Callers pass structured fields with ``extra=``; the
+JSON output keeps them as keys. Document data is never logged: only pointers, sizes and TeX's
+own error message.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+from typing import TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+# Fields shown after the message in text mode, in this order, when a record has them.
+TEXT_FIELDS = ("route", "method", "status", "duration_ms", "template", "outcome", "tex_error")
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger [request id] message key=value ...``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = [
+            f"{name}={getattr(record, name)}" for name in TEXT_FIELDS if hasattr(record, name)
+        ]
+        return " ".join([line, *extras])
+
+
+def json_formatter() -> logging.Formatter:
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"asctime": "timestamp", "levelname": "level", "message": "event"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )
+
+
+def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
+    """Send every log record to ``stream`` (stderr) as JSON lines or text.
+
+    ``fmt`` is ``json``, ``text``, or ``auto`` (text when the stream is a terminal).
+    """
+    stream = stream or sys.stderr
+    if fmt == "auto":
+        fmt = "text" if stream.isatty() else "json"
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter() if fmt == "text" else json_formatter())
+    handler.addFilter(_RequestIdFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())

@@ -1,0 +1,134 @@
+"""Prometheus metrics, one registry per app (so tests and several apps in a process never clash).
+
+Counters and histograms are updated as things happen; the load gauges (slots, in flight, queue
+depth) are read from the renderer's ``statistics()`` at scrape time, never kept as a second copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import trio
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from rendering.observer import Outcome
+from rendering.renderer import RenderStatistics
+
+# 10 ms .. 60 s, roughly doubling: renders, queue waits and request durations.
+DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
+# The loop should be late by microseconds; anything past a few ms is a stall worth seeing.
+LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LAG_INTERVAL_S = 0.05
+
+
+class _LoadCollector(Collector):
+    """Gauges computed from a live ``statistics()`` snapshot at each scrape."""
+
+    def __init__(self, statistics: Callable[[], RenderStatistics]) -> None:
+        self._statistics = statistics
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._statistics()
+        yield GaugeMetricFamily(
+            "texrender_render_slots", "TeX processes allowed at once.", value=stats.slots
+        )
+        yield GaugeMetricFamily(
+            "texrender_renders_in_flight", "TeX processes running now.", value=stats.busy
+        )
+        yield GaugeMetricFamily(
+            "texrender_queue_depth", "Renders waiting for a slot.", value=stats.waiting
+        )
+        yield GaugeMetricFamily(
+            "texrender_queue_max", "Renders that may wait before 429.", value=stats.queue_max
+        )
+
+
+class Metrics:
+    """Every metric texrender exports, registered in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.renders = Counter(
+            "texrender_renders",
+            "Render requests by template and outcome.",
+            ["template", "outcome"],
+            registry=r,
+        )
+        self.render_duration = Histogram(
+            "texrender_render_duration_seconds",
+            "Time TeX ran for one render.",
+            ["template"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.queue_wait = Histogram(
+            "texrender_queue_wait_seconds",
+            "Time a render waited for a slot.",
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.loop_lag = Histogram(
+            "texrender_event_loop_lag_seconds",
+            f"How late a {LAG_INTERVAL_S * 1000:g} ms sleep on the event loop woke up.",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.http_requests = Counter(
+            "texrender_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_duration = Histogram(
+            "texrender_http_request_duration_seconds",
+            "HTTP request duration by route template.",
+            ["route"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.build_info = Gauge(  # an info-style series: constant 1, the facts in its labels
+            "texrender_build_info",
+            "texrender version and TeX engine version.",
+            ["version", "tex_engine_version"],
+            registry=r,
+        )
+        ProcessCollector(namespace="texrender", registry=r)
+
+    def set_build_info(self, version: str, tex_engine_version: str) -> None:
+        self.build_info.labels(version, tex_engine_version).set(1)
+
+    def watch_renderer(self, statistics: Callable[[], RenderStatistics]) -> None:
+        self.registry.register(_LoadCollector(statistics))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    # RenderObserver
+    def queue_waited(self, template: str, seconds: float) -> None:
+        self.queue_wait.observe(seconds)
+
+    def typeset(self, template: str, seconds: float) -> None:
+        self.render_duration.labels(template).observe(seconds)
+
+    def finished(self, template: str, outcome: Outcome) -> None:
+        self.renders.labels(template, outcome.value).inc()
+
+    async def measure_loop_lag(self, interval_s: float = LAG_INTERVAL_S) -> None:
+        """Forever: sleep ``interval_s`` and record how much later than asked the loop woke.
+
+        Runs in the app's nursery; a blocked loop shows up here as lag.
+        """
+        while True:
+            asked = trio.current_time() + interval_s
+            await trio.sleep_until(asked)
+            self.loop_lag.observe(max(0.0, trio.current_time() - asked))
