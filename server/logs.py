@@ -44,9 +44,9 @@ class TextFormatter(logging.Formatter):
 
 def json_formatter() -> logging.Formatter:
     return JsonFormatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-        rename_fields={"asctime": "timestamp", "levelname": "level", "message": "event"},
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        "%(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"levelname": "level", "message": "event"},
+        timestamp=True,  # ISO 8601, UTC, microseconds
     )
 
 

@@ -18,7 +18,7 @@ from hypercorn.config import Config
 from hypercorn.run import run as hypercorn_run
 from hypercorn.trio import serve as hypercorn_serve
 
-from .app import create_app
+from .app import TexrenderApp, create_app
 from .settings import ENV_PREFIX, Settings
 from .state import EXTENSION_KEY, AppState
 
@@ -49,14 +49,15 @@ async def serve(
     settings: Settings,
     *,
     shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
+    app: TexrenderApp | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run one server in this Trio run until ``shutdown_trigger`` returns (default: a signal).
 
     ``task_status.started`` receives the bound addresses (``http://127.0.0.1:PORT``), which is
-    how tests bind port 0 and find the port.
+    how tests bind port 0 and find the port. ``app`` serves a prebuilt app (tests add routes).
     """
-    app = create_app(settings)
+    app = app or create_app(settings)
     config = hypercorn_config(settings)
 
     async def stop_on_signal() -> None:

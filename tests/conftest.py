@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 
+from server.app import TexrenderApp
 from server.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 
@@ -83,11 +84,15 @@ def settings(work_dir: Path) -> Settings:
     )
 
 
-async def start_server(nursery: trio.Nursery, settings: Settings) -> str:
+async def start_server(
+    nursery: trio.Nursery, settings: Settings, app: TexrenderApp | None = None
+) -> str:
     """Start a real Hypercorn server in ``nursery``; returns its base URL."""
     stop = trio.Event()
     binds: list[str] = await nursery.start(
-        lambda task_status: serve(settings, shutdown_trigger=stop.wait, task_status=task_status)
+        lambda task_status: serve(
+            settings, shutdown_trigger=stop.wait, app=app, task_status=task_status
+        )
     )
     return binds[0]
 

@@ -1,0 +1,87 @@
+"""Log lines: valid JSON with the agreed fields, request ids, and never the document's data."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from server.logs import configure_logging
+
+pytestmark = pytest.mark.tex
+
+SECRET = "Sekr1t-Data-Marker"
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("info", "json", stream)
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+
+
+def lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+async def test_every_line_is_json_with_the_fields(
+    log_stream: io.StringIO, client: httpx.AsyncClient
+) -> None:
+    ok = await client.post(
+        "/v1/render/echo", json={"text": SECRET}, headers={"X-Request-ID": "req-ok"}
+    )
+    assert ok.status_code == 200
+    bad = await client.post(
+        "/v1/render/read-file", json={"text": SECRET}, headers={"X-Request-ID": "req-tex"}
+    )
+    assert bad.status_code == 422
+    invalid = await client.post("/v1/render/echo", json={"text": 7, "extra": SECRET})
+    assert invalid.status_code == 422
+
+    records = lines(log_stream)
+    assert records, "nothing was logged"
+    for record in records:
+        assert {"timestamp", "level", "event", "request_id"} <= set(record)
+    access = {r["request_id"]: r for r in records if r["event"] == "request"}
+    assert access["req-ok"]["route"] == "/v1/render/<template>"
+    assert access["req-ok"]["status"] == 200
+    assert access["req-ok"]["template"] == "echo"
+    assert access["req-ok"]["outcome"] == "ok"
+    assert access["req-ok"]["duration_ms"] > 0
+    assert access["req-tex"]["outcome"] == "tex_error"
+    assert "/etc/hostname" in access["req-tex"]["tex_error"]
+    assert SECRET not in log_stream.getvalue()
+
+
+def test_text_format_for_people() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging("info", "text", stream)
+        logging.getLogger("texrender.test").info("hello", extra={"route": "/x", "status": 200})
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    line = stream.getvalue().strip()
+    assert "INFO" in line
+    assert "texrender.test [-] hello route=/x status=200" in line
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(line)
