@@ -28,7 +28,7 @@ import jsonschema
 import jsonschema.exceptions
 import jsonschema.protocols
 
-from .environment import make_environment
+from .environment import RESERVED_NAMES, make_environment
 from .errors import FieldError, InvalidData, TemplateNotFound
 
 TEMPLATE_FILE = "template.tex.j2"
@@ -72,8 +72,17 @@ class Template:
             )
 
     def to_tex(self, data: Mapping[str, Any]) -> str:
-        """Fill the template with (already validated) data; every value is escaped."""
-        return self.jinja.render(data)
+        """Fill the template with (already validated) data; every value is escaped.
+
+        Raises:
+            InvalidData: the data is not a JSON object (templates read named fields).
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidData(
+                "the data must be a JSON object",
+                [FieldError("", f"expected an object, got {type(data).__name__}")],
+            )
+        return self.jinja.render({**data, **RESERVED_NAMES})
 
 
 def json_pointer(path: Iterable[object]) -> str:

@@ -96,6 +96,11 @@ def _filters() -> dict[str, Callable[..., Any]]:
     }
 
 
+# Names the environment provides to every template. Data is rendered with these laid over it, so
+# a data key with the same name can never replace them.
+RESERVED_NAMES: dict[str, Any] = {"texrender_helpers": Tex(TEX_HELPERS)}
+
+
 def make_environment(search_path: Path) -> jinja2.Environment:
     """Build the environment for templates found under ``search_path``.
 
@@ -120,5 +125,5 @@ def make_environment(search_path: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(_filters())
-    env.globals["texrender_helpers"] = Tex(TEX_HELPERS)
+    env.globals.update(RESERVED_NAMES)
     return env
