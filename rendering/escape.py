@@ -40,16 +40,20 @@ _TEXT_ESCAPES: dict[str, str] = {
     "\u2029": "\n",
 }
 
-# Control characters (C0 except tab/newline, DEL, C1) cannot be typeset: they are dropped.
+# Control characters (C0 except tab/newline, DEL, C1) cannot be typeset: they are dropped. So
+# are lone surrogates (JSON's "\ud800" decodes to one): they are not characters and cannot even
+# be written to the UTF-8 source file.
 _CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
 _CONTROL.update({c: None for c in range(0x80, 0xA0)})
-_TABLE = str.maketrans({**_TEXT_ESCAPES, **{chr(c): None for c in _CONTROL}})
+_SURROGATES = {c: None for c in range(0xD800, 0xE000)}
+_TABLE = str.maketrans({**_TEXT_ESCAPES, **{chr(c): None for c in (*_CONTROL, *_SURROGATES)}})
 
 # In T1 fonts `--`, `---`, `<<`, `>>` and `,,` are ligatures; `{}` between the pair breaks them.
 _LIGATURE_PAIR = re.compile(r"([-<>,])(?=\1)")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
+# A control sequence in escaped text: a control word with the `{}` that ends it, or a symbol.
+_CONTROL_SEQUENCE = re.compile(r"\\(?:[A-Za-z]+(?:\{\})?|.)", re.DOTALL)
 _CHUNK_CHARS = 512
-_LIGATURE_CHARS = frozenset("-<>,")
 
 
 def escape_latex(text: str) -> str:
@@ -58,33 +62,41 @@ def escape_latex(text: str) -> str:
     Line breaks inside the text become ``\\newline{}`` (runs of them collapse into one, leading
     and trailing ones are dropped); everything else keeps its characters.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if len(text) <= _CHUNK_CHARS:
-        return _escape_chunk(text.strip("\n"))
-    return "%\n".join(_escape_chunk(chunk) for chunk in _chunks(text.strip("\n")))
-
-
-def _escape_chunk(text: str) -> str:
+    # NFC first: "e" + combining acute becomes the "é" that the fonts can set.
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
     if "\n" in escaped:
         escaped = _LINE_BREAKS.sub(r"\\newline{}", escaped.strip())
-    return escaped
+    return "%\n".join(_chunks(escaped))
 
 
-def _chunks(text: str) -> list[str]:
-    """Split at points where a ``%``-newline changes nothing: not before white space (TeX skips
-    leading spaces on a line) and not inside a ligature pair."""
+def _chunks(escaped: str) -> list[str]:
+    """Split escaped source into lines of about ``_CHUNK_CHARS`` at points where a
+    ``%``-newline changes nothing: not inside a control sequence, and not in front of a space
+    that follows a non-space (TeX skips spaces at the start of a line; after a space the one
+    space the run stands for is already there).
+
+    The split works on the escaped text, so it never has to avoid whole runs of input (a long
+    run of ``-``, or of one-letter words, or of line breaks): every line stays short.
+    """
     chunks: list[str] = []
     start = 0
-    while len(text) - start > _CHUNK_CHARS:
+    while len(escaped) - start > _CHUNK_CHARS:
         cut = start + _CHUNK_CHARS
-        while cut < len(text) and (
-            text[cut].isspace() or text[cut - 1] in _LIGATURE_CHARS or text[cut - 1].isspace()
-        ):
+        # Every backslash in escaped text starts a control sequence; never cut inside one.
+        backslash = escaped.rfind("\\", start, cut)
+        if backslash >= 0:
+            sequence = _CONTROL_SEQUENCE.match(escaped, backslash)
+            assert sequence is not None
+            cut = max(cut, sequence.end())
+        if cut < len(escaped) and escaped[cut] == " " and escaped[cut - 1] != " ":
             cut += 1
-        chunks.append(text[start:cut])
+        if cut >= len(escaped):
+            break
+        chunks.append(escaped[start:cut])
         start = cut
-    chunks.append(text[start:])
+    chunks.append(escaped[start:])
     return chunks
 
 
@@ -109,18 +121,21 @@ _URL_UNSAFE = re.compile(r"[^\x21-\x7e]+")
 
 def escape_url(url: str) -> str:
     """Return TeX source for ``url`` as the target of ``\\href``, character for character."""
-    url = "".join(ch for ch in url.strip() if unicodedata.category(ch) != "Cc")
+    url = "".join(ch for ch in url.strip() if unicodedata.category(ch) not in ("Cc", "Cs"))
     url = _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
     return url.translate(_URL_TABLE)
 
 
 TEX_HELPERS = r"""% texrender helpers: category-12 copies of TeX specials, for URLs.
-\begingroup
-\catcode`\%=12 \catcode`\#=12 \catcode`\~=12 \catcode`\_=12
-\catcode`\^=12 \catcode`\&=12 \catcode`\$=12
-\gdef\trPercent{%}\gdef\trHash{#}\gdef\trTilde{~}\gdef\trUnderscore{_}
-\gdef\trCaret{^}\gdef\trAmp{&}\gdef\trDollar{$}
-\endgroup
-\begingroup\catcode`\|=0 \catcode`\\=12 |gdef|trBackslash{\}|endgroup
-\edef\trLBrace{\string{}\edef\trRBrace{\string}}
+\def\trGobble#1{}
+\edef\trPercent{\expandafter\trGobble\string\%}
+\edef\trHash{\expandafter\trGobble\string\#}
+\edef\trAmp{\expandafter\trGobble\string\&}
+\edef\trDollar{\expandafter\trGobble\string\$}
+\edef\trUnderscore{\expandafter\trGobble\string\_}
+\edef\trLBrace{\expandafter\trGobble\string\{}
+\edef\trRBrace{\expandafter\trGobble\string\}}
+\edef\trBackslash{\expandafter\trGobble\string\\}
+\edef\trTilde{\string~}
+\edef\trCaret{\string^}
 """

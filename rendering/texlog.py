@@ -27,9 +27,12 @@ def parse_tex_log(log: str) -> TexDiagnostic:
     """The first error in ``log``, or a generic diagnostic when TeX stopped without one."""
     lines = log.splitlines()
     for index, line in enumerate(lines):
-        if not line.startswith("! "):
+        # Usually "! " opens a line; a fatal error can be glued to the end of the previous
+        # output ("... input line 1.! Unable to read an entire line").
+        start = 0 if line.startswith("! ") else line.find(".! ") + 1
+        if start <= 0 and not line.startswith("! "):
             continue
-        message = line[2:].strip()
+        message = line[start + 2 :].strip()
         for offset, follow in enumerate(lines[index + 1 : index + 1 + _LOOKAHEAD_LINES]):
             match = _LINE_MARK.match(follow)
             if match:
