@@ -28,7 +28,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,8 +54,10 @@ class CompileResult:
 class TexEngine(Protocol):
     """The I/O edge of rendering: TeX source in, PDF out. Swappable for tests."""
 
-    async def compile(self, source: str, *, timeout_s: float) -> CompileResult:
-        """Typeset ``source``.
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        """Typeset ``source``, starting from the named precompiled format if given.
 
         Raises:
             TexError: TeX reported an error or produced no PDF.
@@ -75,10 +77,12 @@ class SandboxLimits:
     max_log_bytes: int = 256 * 1024
 
 
-def build_argv(engine: str, job_name: str = JOB_NAME) -> list[str]:
+def build_argv(engine: str, job_name: str = JOB_NAME, format_name: str | None = None) -> list[str]:
     """The command line for one compile of ``<job_name>.tex`` in the current directory."""
+    fmt = [f"-fmt={format_name}"] if format_name else []
     return [
         engine,
+        *fmt,
         "-no-shell-escape",
         "-interaction=batchmode",
         "-halt-on-error",
@@ -87,9 +91,30 @@ def build_argv(engine: str, job_name: str = JOB_NAME) -> list[str]:
     ]
 
 
-def build_env(workdir: Path) -> dict[str, str]:
+def build_format_argv(engine: str, format_name: str, job_name: str = JOB_NAME) -> list[str]:
+    """The command line that dumps the preamble of ``<job_name>.tex`` (up to ``\\endofdump``)
+    into ``<format_name>.fmt`` with mylatexformat."""
+    return [
+        engine,
+        "-ini",
+        "-no-shell-escape",
+        "-interaction=batchmode",
+        "-halt-on-error",
+        f"-jobname={format_name}",
+        f"&{Path(engine).name}",
+        "mylatexformat.ltx",
+        f"{job_name}.tex",
+    ]
+
+
+# PDF dates and the trailer /ID come from this instead of the clock: the same input gives the
+# same bytes (TeX's own \today still reads the clock; templates take dates from data).
+SOURCE_DATE_EPOCH = "0"
+
+
+def build_env(workdir: Path, format_dir: Path | None = None) -> dict[str, str]:
     """A minimal environment: no inherited secrets, kpathsea locked to the work directory."""
-    return {
+    env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": str(workdir),
         "LC_ALL": "C.UTF-8",
@@ -99,7 +124,12 @@ def build_env(workdir: Path) -> dict[str, str]:
         "max_print_line": "10000",
         "TEXMFVAR": str(workdir / ".texmf-var"),
         "TEXMFCONFIG": str(workdir / ".texmf-config"),
+        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
     }
+    if format_dir is not None:
+        # Our formats first, then the standard search path (the trailing colon).
+        env["TEXFORMATS"] = f"{format_dir}:"
+    return env
 
 
 def make_preexec(cpu_seconds: int, limits: SandboxLimits) -> Callable[[], None]:
@@ -159,19 +189,25 @@ def resolve_user(name: str | None) -> _Identity | None:
 
 
 class PdfLatexEngine:
-    """The real engine: ``pdflatex`` (or a compatible binary) in a sandboxed subprocess."""
+    """The real engine: ``pdflatex`` (or a compatible binary) in a sandboxed subprocess.
+
+    With ``format_dir``, compiles may start from a precompiled format found there
+    (``compile(..., format_name=...)``), and :meth:`build_format` puts new ones there.
+    """
 
     def __init__(
         self,
         executable: str = "pdflatex",
         *,
         work_root: Path | None = None,
+        format_dir: Path | None = None,
         limits: SandboxLimits | None = None,
         user: str | None = None,
     ) -> None:
         # Resolved once, here: the unprivileged child may not be able to search our PATH.
         self.executable = shutil.which(executable) or executable
         self.work_root = work_root
+        self.format_dir = format_dir
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
 
@@ -181,16 +217,59 @@ class PdfLatexEngine:
             os.chown(path, self._identity.uid, self._identity.gid)
         return path
 
-    async def compile(self, source: str, *, timeout_s: float) -> CompileResult:
+    @contextlib.asynccontextmanager
+    async def _workdir(self, source: str) -> AsyncIterator[Path]:
+        """A fresh directory holding ``doc.tex``, removed on every path out."""
         workdir = await trio.to_thread.run_sync(self._make_workdir)
         try:
-            return await self._compile_in(workdir, source, timeout_s)
+            await trio.Path(workdir, f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
+            yield workdir
         finally:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(shutil.rmtree, workdir, True)
 
-    async def _compile_in(self, workdir: Path, source: str, timeout_s: float) -> CompileResult:
-        await trio.Path(workdir, f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        argv = build_argv(self.executable, format_name=format_name)
+        async with self._workdir(source) as workdir:
+            started = trio.current_time()
+            returncode = await self._run(argv, workdir, timeout_s)
+            elapsed = trio.current_time() - started
+            pdf_path = trio.Path(workdir, f"{JOB_NAME}.pdf")
+            if returncode == 0 and await pdf_path.is_file():
+                return CompileResult(await pdf_path.read_bytes(), elapsed)
+            raise await self._failure(workdir, JOB_NAME)
+
+    async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
+        """Dump the preamble of ``source`` into ``format_dir/<format_name>.fmt``.
+
+        The file is written under a temporary name and renamed into place, so a reader (or a
+        second process building the same format) never sees half a format.
+
+        Raises:
+            TexError: the preamble does not compile.
+            TexTimeout, EngineUnavailable: as for :meth:`compile`.
+        """
+        if self.format_dir is None:
+            raise ValueError("this engine has no format directory")
+        argv = build_format_argv(self.executable, format_name)
+        async with self._workdir(source) as workdir:
+            returncode = await self._run(argv, workdir, timeout_s)
+            built = workdir / f"{format_name}.fmt"
+            if returncode != 0 or not await trio.Path(built).is_file():
+                raise await self._failure(workdir, format_name)
+            target = self.format_dir / f"{format_name}.fmt"
+            await trio.to_thread.run_sync(_install, built, target)
+            return target
+
+    async def _run(self, argv: list[str], workdir: Path, timeout_s: float) -> int:
+        """Run TeX in ``workdir``, sandboxed; its return code.
+
+        Raises:
+            TexTimeout: still running after ``timeout_s``: the process group was killed.
+            EngineUnavailable: the binary could not be started.
+        """
         identity: dict[str, Any] = {}
         if self._identity is not None:
             identity = {
@@ -198,12 +277,11 @@ class PdfLatexEngine:
                 "group": self._identity.gid,
                 "extra_groups": [],
             }
-        started = trio.current_time()
         run = functools.partial(
             trio.run_process,
-            build_argv(self.executable),
+            argv,
             cwd=workdir,
-            env=build_env(workdir),
+            env=build_env(workdir, self.format_dir),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -228,19 +306,33 @@ class PdfLatexEngine:
                     raise
                 message = f"TeX engine {self.executable!r} cannot start: {failure}"
                 raise EngineUnavailable(message) from group
-        elapsed = trio.current_time() - started
         if deadline.cancelled_caught:
             raise TexTimeout(f"typesetting took longer than {timeout_s:g} s and was stopped")
-        pdf_path = trio.Path(workdir, f"{JOB_NAME}.pdf")
-        if process.returncode == 0 and await pdf_path.is_file():
-            return CompileResult(await pdf_path.read_bytes(), elapsed)
-        diagnostic = parse_tex_log(await self._read_log(workdir))
-        raise TexError(f"TeX stopped: {diagnostic.message}", diagnostic)
+        assert process.returncode is not None
+        return process.returncode
 
-    async def _read_log(self, workdir: Path) -> str:
+    async def _failure(self, workdir: Path, job_name: str) -> TexError:
+        diagnostic = parse_tex_log(await self._read_log(workdir / f"{job_name}.log"))
+        return TexError(f"TeX stopped: {diagnostic.message}", diagnostic)
+
+    async def _read_log(self, path: Path) -> str:
         try:
-            async with await trio.open_file(workdir / f"{JOB_NAME}.log", "rb") as log:
+            async with await trio.open_file(path, "rb") as log:
                 head = await log.read(self.limits.max_log_bytes)
         except FileNotFoundError:
             return ""
         return head.decode("utf-8", errors="replace")
+
+
+def _install(built: Path, target: Path) -> None:
+    """Copy ``built`` next to ``target`` under a private name, then rename it into place."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, built.open("rb") as source:
+            shutil.copyfileobj(source, out)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

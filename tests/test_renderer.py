@@ -29,7 +29,9 @@ class GateEngine:
         self.peak = 0
         self.release = trio.Event()
 
-    async def compile(self, source: str, *, timeout_s: float) -> CompileResult:
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
