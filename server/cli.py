@@ -90,10 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--tex", action="store_true", help="write the filled TeX source instead")
 
     commands.add_parser("templates", help="list the templates")
+    commands.add_parser(
+        "loadtest", help="load-test a running server (see `texrender loadtest --help`)"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["loadtest"]:
+        # The harness is a separate HTTP client with its own options (see loadtest/).
+        from loadtest.cli import main as loadtest_main
+
+        return loadtest_main(argv[1:])
     args = build_parser().parse_args(argv)
     not_settings = {"command", "data", "output", "template", "tex"}
     options = {k: v for k, v in vars(args).items() if k not in not_settings}

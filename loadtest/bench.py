@@ -1,0 +1,364 @@
+"""``make bench``: what this machine can do, and how close texrender gets to it.
+
+1. The machine limit: the benchmark document's TeX, compiled by bare ``pdflatex`` a few times;
+   the median CPU seconds of one compile (the child's own rusage) gives ``nproc / cpu_s``
+   renders per second, what the cores could do with nothing else running.
+2. A real ``texrender serve`` in a subprocess (this package imports nothing from the server, so
+   the bench measures what any client would see), loaded three ways, each with the health
+   probe: 2x the render slots with unique bodies, 8x (overload), and 16 clients repeating one
+   body (cache-friendly).
+3. ``bench/results.json`` (everything), ``bench/results.md`` (the table), ``bench/latency.png``
+   (the first run over time); the table is printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import queue
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from . import cli
+from .plot import matplotlib_missing, plot_timeline
+
+REPO = Path(__file__).resolve().parent.parent
+TEXRENDER = Path(sys.executable).parent / "texrender"
+RUNNING_ON = re.compile(r"Running on (http://\S+)")
+STARTUP_TIMEOUT_S = 60.0
+
+
+class BenchError(Exception):
+    """The bench cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One load run: a closed loop of ``clients`` per render slot (or a fixed number)."""
+
+    name: str
+    description: str
+    clients: int
+    unique: bool
+
+
+# --- the machine ----------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    cpu_model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    pdflatex = shutil.which("pdflatex")
+    tex_version = "not found"
+    if pdflatex:
+        out = subprocess.run([pdflatex, "--version"], capture_output=True, text=True, check=False)
+        tex_version = out.stdout.splitlines()[0] if out.stdout else "unknown"
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model,
+        "tex_version": tex_version,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def filled_tex(template_flags: list[str], template: str, data: Path, out: Path) -> None:
+    """The benchmark document's TeX source, as texrender fills it (``render --tex``)."""
+    result = subprocess.run(
+        [str(TEXRENDER), *template_flags, "render", template, str(data), "-o", str(out), "--tex"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"texrender render --tex failed:\n{result.stderr.strip()}")
+
+
+def compile_cpu_seconds(tex: Path, workdir: Path) -> float:
+    """CPU seconds (user + system) of one bare ``pdflatex`` run, from the child's rusage.
+
+    Raises: BenchError if pdflatex is missing or fails.
+    """
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise BenchError("pdflatex is not on PATH (run `make setup`)")
+    process = subprocess.Popen(
+        [pdflatex, "-interaction=batchmode", "-halt-on-error", tex.name],
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, tell Popen
+    if process.returncode != 0:
+        raise BenchError(f"pdflatex failed on {tex} (exit {process.returncode})")
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_limit(
+    template_flags: list[str], template: str, data: Path, compiles: int
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        workdir = Path(tmp)
+        tex = workdir / "doc.tex"
+        filled_tex(template_flags, template, data, tex)
+        samples = [compile_cpu_seconds(tex, workdir) for _ in range(compiles)]
+    cpu_s = statistics.median(samples)
+    nproc = len(os.sched_getaffinity(0))
+    return {
+        "cpu_s_samples": [round(s, 4) for s in samples],
+        "cpu_s": round(cpu_s, 4),
+        "nproc": nproc,
+        "renders_per_s": round(nproc / cpu_s, 3),
+    }
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+class Server:
+    """``texrender serve`` on a free loopback port, its stderr drained by a thread."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.reader = threading.Thread(target=self._drain, args=(self.process.stderr,))
+        self.reader.daemon = True
+        self.reader.start()
+
+    def _drain(self, stream: IO[str] | None) -> None:
+        if stream is not None:
+            for line in stream:
+                self.tail.append(line.rstrip())
+                self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for_url(self, timeout_s: float = STARTUP_TIMEOUT_S) -> str:
+        """The URL Hypercorn logs ("Running on http://127.0.0.1:PORT").
+
+        Raises: BenchError if the server exits or says nothing in time.
+        """
+        try:
+            while True:
+                line = self.lines.get(timeout=timeout_s)
+                if line is None:
+                    raise BenchError("texrender serve exited:\n" + "\n".join(self.tail))
+                if match := RUNNING_ON.search(line):
+                    return match[1]
+        except queue.Empty:
+            raise BenchError(f"texrender serve did not start in {timeout_s:g} s") from None
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """SIGTERM (graceful drain), then SIGKILL if it takes longer than ``timeout_s``."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(5)
+        return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(5)
+
+
+# --- runs and results -----------------------------------------------------------------------
+
+
+def run_load(url: str, run: Run, template: str, data: Path, args: argparse.Namespace) -> Any:
+    """One harness run (in this process, through the harness's own command line)."""
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        report = Path(tmp) / f"{run.name}.json"
+        argv = [url, "--template", template, "--data", str(data), "-c", str(run.clients)]
+        argv += ["--duration", str(args.duration), "--json", str(report)]
+        if run.unique:
+            argv.append("--unique")
+        if args.quiet:
+            argv.append("--quiet")
+        print(f"\n== run {run.name}: {run.description} ({run.clients} clients)", flush=True)
+        code = cli.main(argv)
+        if code != 0:
+            raise BenchError(f"run {run.name}: the harness exited with {code}")
+        return json.loads(report.read_text())
+
+
+def run_row(run: Run, report: dict[str, Any], limit: float) -> dict[str, Any]:
+    probe = (report.get("probe") or {}).get("latency_ms") or {}
+    errors = {k: v for k, v in report["status_counts"].items() if not k.startswith("2")}
+    return {
+        "run": run.name,
+        "description": run.description,
+        "clients": run.clients,
+        "unique": run.unique,
+        "ok_per_s": report["throughput_ok_per_s"],
+        "of_machine_limit": round(report["throughput_ok_per_s"] / limit, 3),
+        "p50_ms": report["latency_ms"]["p50"],
+        "p99_ms": report["latency_ms"]["p99"],
+        "probe_p99_ms": probe.get("p99"),
+        "errors_by_status": errors,
+    }
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine, limit = results["machine"], results["machine_limit"]
+    lines = [
+        "# texrender benchmark",
+        "",
+        f"- date: {machine['date']}",
+        f"- machine: {machine['cpu_model']}, {machine['nproc']} CPUs; {machine['tex_version']}; "
+        f"Python {machine['python_version']}",
+        f"- server: {results['server']['render_slots']} render slots; template "
+        f"`{results['template']}`, {results['duration_s']:g} s per run, health probe on "
+        "`/healthz` every 50 ms",
+        f"- machine limit: bare `pdflatex` of the document takes {limit['cpu_s']:.3f} CPU-s "
+        f"(median of {len(limit['cpu_s_samples'])}), so {machine['nproc']} CPUs ÷ "
+        f"{limit['cpu_s']:.3f} = **{limit['renders_per_s']:.1f} renders/s**",
+        "",
+        "| run | clients | ok/s | ÷ machine limit | p50 ms | p99 ms | probe p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in results["rows"]:
+        errors = ", ".join(f"{k}: {v}" for k, v in row["errors_by_status"].items()) or "none"
+        lines.append(
+            f"| {row['run']}: {row['description']} | {row['clients']} | {row['ok_per_s']:.2f} "
+            f"| {row['of_machine_limit']:.2f} | {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} "
+            f"| {_ms(row['probe_p99_ms'])} | {errors} |"
+        )
+    lines += [
+        "",
+        "Latency is per request from the client's side (closed loop: from send to last byte).",
+        "The harness runs on the same machine and takes CPU from the server; a ratio above 1",
+        "means the server does less work per render than bare pdflatex (a preloaded format,",
+        "or a cache hit).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m loadtest.bench", description=__doc__)
+    parser.add_argument(
+        "--templates", action="append", type=Path, default=[], help="template dir (repeatable)"
+    )
+    parser.add_argument("--template", default="resume-classic", help="template to render")
+    parser.add_argument("--data", type=Path, help="JSON data (default: the template's sample)")
+    parser.add_argument("--duration", type=float, default=25.0, help="seconds per run")
+    parser.add_argument("--compiles", type=int, default=7, help="pdflatex runs for the limit")
+    parser.add_argument("--slots", type=int, help="render slots (default: the server's own)")
+    parser.add_argument("--out", type=Path, default=Path("bench"), help="output directory")
+    parser.add_argument("--quiet", action="store_true", help="no live progress")
+    return parser
+
+
+def find_sample(template_dirs: list[Path], template: str) -> Path:
+    for directory in [*template_dirs, REPO / "templates"]:
+        sample = directory / template / "sample.json"
+        if sample.is_file():
+            return sample
+    raise BenchError(f"no sample.json for {template!r}: pass --data FILE")
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
+    data = args.data or find_sample(args.templates, args.template)
+    print(f"texrender bench: template {args.template}, data {data}", flush=True)
+    machine = machine_info()
+    limit = machine_limit(template_flags, args.template, data, args.compiles)
+    print(
+        f"machine limit: {limit['cpu_s']:.3f} CPU-s per bare compile, "
+        f"{limit['nproc']} CPUs -> {limit['renders_per_s']:.1f} renders/s",
+        flush=True,
+    )
+    serve = [str(TEXRENDER), *template_flags]
+    if args.slots:
+        serve += ["--slots", str(args.slots)]
+    server = Server([*serve, "serve", "--bind", "127.0.0.1:0"])
+    try:
+        url = server.wait_for_url()
+        readyz = httpx.get(f"{url}/readyz", timeout=10).json()
+        slots = int(readyz["render_slots"])
+        runs = [
+            Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
+            Run("b", "8x slots, unique bodies (overload)", 8 * slots, unique=True),
+            Run("c", "16 clients, one body (cache-friendly)", 16, unique=False),
+        ]
+        reports = {run.name: run_load(url, run, args.template, data, args) for run in runs}
+    except BaseException:
+        server.kill()
+        raise
+    server.stop()
+    return {
+        "machine": machine,
+        "machine_limit": limit,
+        "template": args.template,
+        "data": str(data),
+        "duration_s": args.duration,
+        "server": {"url": url, "render_slots": slots, "readyz": readyz},
+        "rows": [run_row(r, reports[r.name], limit["renders_per_s"]) for r in runs],
+        "runs": reports,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        results = bench(args)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    table = markdown(results)
+    (args.out / "results.md").write_text(table, encoding="utf-8")
+    if (missing := matplotlib_missing()) is None:
+        first = results["rows"][0]
+        title = f"run {first['run']}: {first['description']}, {first['clients']} clients"
+        plot_timeline(results["runs"][first["run"]], args.out / "latency.png", title)
+    else:
+        print(f"bench: no latency.png ({missing})", file=sys.stderr)
+    print("\n" + table)
+    print(f"wrote {args.out}/results.json, results.md, latency.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Recording outcomes: an HDR histogram of every latency (so p99.9 is exact to 3 digits, not a
+guess from a sample), counts by status, and a per-second timeline that shows *when* it hurt.
+
+The latency histogram holds successful answers only (a fast 429 is not a fast render); errors
+get their own histogram, so slow failures (timeouts) are still visible.
+Latencies are recorded in microseconds, 1 µs to 120 s; longer ones are clamped to 120 s.
+Timeline buckets keep raw samples (small per second) rather than one histogram each, so a long
+run does not hold hundreds of histograms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+
+LOWEST_US = 1
+HIGHEST_US = 120_000_000
+SIGNIFICANT_FIGURES = 3
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+
+
+def new_histogram() -> Any:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_FIGURES)
+
+
+def to_us(seconds: float) -> int:
+    return min(max(round(seconds * 1e6), LOWEST_US), HIGHEST_US)
+
+
+def percentile_key(p: float) -> str:
+    return f"p{p:g}"
+
+
+def histogram_summary(histogram: Any) -> dict[str, float | int | None]:
+    """count, min, mean, p50, p90, p99, p99.9 and max of an HDR histogram, in milliseconds
+    (``None`` when it is empty)."""
+    count = int(histogram.get_total_count())
+    summary: dict[str, float | int | None] = {"count": count}
+    empty = count == 0
+    summary["min"] = None if empty else round(histogram.get_min_value() / 1000, 3)
+    summary["mean"] = None if empty else round(histogram.get_mean_value() / 1000, 3)
+    for p in PERCENTILES:
+        value = histogram.get_value_at_percentile(p)
+        summary[percentile_key(p)] = None if empty else round(value / 1000, 3)
+    summary["max"] = None if empty else round(histogram.get_max_value() / 1000, 3)
+    return summary
+
+
+def nearest_rank(samples: list[int], p: float) -> float | None:
+    """The ``p``-th percentile (nearest rank) of raw microsecond samples, in ms."""
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    index = max(math.ceil(p / 100 * len(ordered)) - 1, 0)
+    return round(ordered[index] / 1000, 3)
+
+
+def is_ok(status: str) -> bool:
+    """2xx and 304 (a cache revalidation) are successes; everything else is an error."""
+    return status == "304" or (len(status) == 3 and status.startswith("2"))
+
+
+@dataclass
+class Second:
+    """What happened during one second of the run (completions are filed when they end)."""
+
+    sent: int = 0
+    ok: int = 0
+    errors: int = 0
+    latencies_us: list[int] = field(default_factory=list)
+    probe_us: list[int] = field(default_factory=list)
+
+
+class Recorder:
+    """Collects every outcome of one run. Times are Trio clock readings; ``start`` is zero."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.histogram = new_histogram()
+        self.error_histogram = new_histogram()
+        self.probe_histogram = new_histogram()
+        self.status_counts: Counter[str] = Counter()
+        self.probe_status_counts: Counter[str] = Counter()
+        self.seconds: dict[int, Second] = {}
+        self.sent = 0
+        self.ok = 0
+        self.errors = 0
+        self.bytes_received = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.max_dispatch_lag_s = 0.0
+        self.end: float | None = None
+        self.last_sent: float | None = None
+
+    def _second(self, now: float) -> Second:
+        index = max(int(now - self.start), 0)
+        bucket = self.seconds.get(index)
+        if bucket is None:
+            bucket = self.seconds[index] = Second()
+        return bucket
+
+    def on_sent(self, now: float, scheduled: float) -> None:
+        """A request leaves; ``now - scheduled`` is how late the harness itself was."""
+        self.sent += 1
+        self.last_sent = now
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self.max_dispatch_lag_s = max(self.max_dispatch_lag_s, now - scheduled)
+        self._second(now).sent += 1
+
+    def on_done(self, now: float, latency_s: float, status: str, nbytes: int = 0) -> None:
+        """A request ended with an HTTP status (``"200"``) or a transport error name."""
+        self.in_flight -= 1
+        self.status_counts[status] += 1
+        self.bytes_received += nbytes
+        bucket = self._second(now)
+        if is_ok(status):
+            self.ok += 1
+            bucket.ok += 1
+            us = to_us(latency_s)
+            self.histogram.record_value(us)
+            bucket.latencies_us.append(us)
+        else:
+            self.errors += 1
+            bucket.errors += 1
+            self.error_histogram.record_value(to_us(latency_s))
+
+    def on_probe(self, now: float, latency_s: float, status: str) -> None:
+        self.probe_status_counts[status] += 1
+        us = to_us(latency_s)
+        self.probe_histogram.record_value(us)
+        self._second(now).probe_us.append(us)
+
+    def elapsed(self, now: float) -> float:
+        return (self.end if self.end is not None else now) - self.start
+
+    def timeline(self) -> list[dict[str, Any]]:
+        """One row per second from the start: counts, and latency percentiles in ms."""
+        if not self.seconds:
+            return []
+        rows = []
+        for index in range(max(self.seconds) + 1):
+            bucket = self.seconds.get(index, Second())
+            rows.append(
+                {
+                    "second": index,
+                    "sent": bucket.sent,
+                    "ok": bucket.ok,
+                    "errors": bucket.errors,
+                    "p50": nearest_rank(bucket.latencies_us, 50),
+                    "p99": nearest_rank(bucket.latencies_us, 99),
+                    "probe_p99": nearest_rank(bucket.probe_us, 99),
+                }
+            )
+        return rows

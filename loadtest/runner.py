@@ -1,0 +1,114 @@
+"""One bounded run: open the connections, read the server's figures, drive the load with the
+probe and the progress display beside it, read the figures again, and return the result dict.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+
+import httpx
+import trio
+
+from . import drivers
+from .config import RunConfig
+from .live import show_progress
+from .recorder import Recorder
+from .report import build_result
+from .server_stats import ReadyzPeaks, metrics_figures, read_readyz, scrape_metrics
+from .workload import Workload
+
+PROBE_TIMEOUT_S = 10.0
+
+
+def load_client(config: RunConfig) -> httpx.AsyncClient:
+    """A client with one connection per possible outstanding request, so httpx's pool never
+    queues requests the server should have seen (and no pool timeout distorts latency)."""
+    connections = config.concurrency if config.mode == "closed" else config.max_in_flight
+    return httpx.AsyncClient(
+        base_url=config.url,
+        timeout=httpx.Timeout(config.timeout_s),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+def side_client(url: str) -> httpx.AsyncClient:
+    """A separate client for the probe and the server's figures: never stuck behind the load."""
+    return httpx.AsyncClient(base_url=url, timeout=PROBE_TIMEOUT_S)
+
+
+async def run_load(config: RunConfig, workload: Workload, *, label: str = "load") -> dict[str, Any]:
+    """Run ``config`` to its end (all requests answered, or the drain time used up)."""
+    rng = random.Random(config.seed)  # noqa: S311 (arrival times, not secrets)
+    async with load_client(config) as client, side_client(config.url) as side:
+        readyz_before = await read_readyz(side)
+        metrics_before = await scrape_metrics(side)
+        peaks = ReadyzPeaks()
+        started_at = datetime.datetime.now(datetime.UTC)
+        recorder = Recorder(trio.current_time())
+        stop_at = None if config.duration_s is None else recorder.start + config.duration_s
+        async with trio.open_nursery() as beside:
+            if config.probe_path is not None:
+                beside.start_soon(
+                    lambda: drivers.probe_loop(
+                        side, recorder, path=config.probe_path or "/",
+                        interval_s=config.probe_interval_s,
+                    )
+                )  # fmt: skip
+            beside.start_soon(peaks.sample_forever, side)
+            beside.start_soon(show_progress, recorder, config.display, label)
+            load_window_s = await _drive(config, client, workload, recorder, stop_at, rng)
+            recorder.end = trio.current_time()
+            beside.cancel_scope.cancel()
+        server = {
+            "readyz_before": readyz_before,
+            "readyz_after": await read_readyz(side),
+            "readyz_peaks": peaks.as_dict(),
+            "metrics": None,
+        }
+        metrics_after = await scrape_metrics(side)
+        if metrics_before is not None and metrics_after is not None:
+            server["metrics"] = metrics_figures(metrics_before, metrics_after)
+    return build_result(
+        config, recorder, started_at=started_at, load_window_s=load_window_s, server=server
+    )
+
+
+async def _drive(
+    config: RunConfig,
+    client: httpx.AsyncClient,
+    workload: Workload,
+    recorder: Recorder,
+    stop_at: float | None,
+    rng: random.Random,
+) -> float:
+    """Run the load itself; returns the load window (seconds during which requests started)."""
+    if config.mode == "closed":
+        await drivers.closed_loop(
+            client,
+            workload.next_request,
+            recorder,
+            concurrency=config.concurrency,
+            stop_at=stop_at,
+            requests=config.requests,
+            drain_s=config.drain_s,
+            timeout_s=config.timeout_s,
+        )
+    else:
+        await drivers.open_loop(
+            client,
+            workload.next_request,
+            recorder,
+            rate=config.rate,
+            stop_at=stop_at,
+            requests=config.requests,
+            drain_s=config.drain_s,
+            timeout_s=config.timeout_s,
+            max_in_flight=config.max_in_flight,
+            rng=rng,
+        )
+    end = trio.current_time() if stop_at is None else min(stop_at, trio.current_time())
+    if config.duration_s is None and recorder.last_sent is not None:
+        end = recorder.last_sent
+    return end - recorder.start
