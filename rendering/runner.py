@@ -9,7 +9,8 @@ group leader exits. The child gets:
 * ``-no-shell-escape -interaction=batchmode -halt-on-error``;
 * ``openin_any=p openout_any=p shell_escape=f``: no reading or writing outside its directory
   (Debian's default ``openin_any=a`` would let ``\\input{/etc/passwd}`` into the PDF);
-* rlimits on CPU seconds, address space, output file size and processes;
+* rlimits on CPU seconds, address space, output file size and processes, and a lower CPU
+  priority than the server's, so the event loop gets a core the moment it needs one;
 * when the server runs as root, an unprivileged user (``nobody`` by default), so that the
   process limit is enforced and the file system protects the rest of the machine.
 
@@ -75,6 +76,8 @@ class SandboxLimits:
     output_file_bytes: int = 64 * _MIB
     max_processes: int = 64
     max_log_bytes: int = 256 * 1024
+    # TeX yields the CPU to the server: health checks and cache hits stay fast on busy cores.
+    niceness: int = 10
 
 
 def build_argv(engine: str, job_name: str = JOB_NAME, format_name: str | None = None) -> list[str]:
@@ -145,6 +148,7 @@ def make_preexec(cpu_seconds: int, limits: SandboxLimits) -> Callable[[], None]:
         )
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.nice(limits.niceness)
 
     return apply_limits
 
