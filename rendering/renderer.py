@@ -28,6 +28,7 @@ from .errors import (
     TexTimeout,
     UnsupportedCharacter,
 )
+from .formats import FormatStore
 from .observer import NullObserver, Outcome, RenderObserver
 from .runner import TexEngine
 from .texlog import unsupported_character
@@ -78,6 +79,7 @@ class Renderer:
         engine: TexEngine,
         limits: RenderLimits,
         observer: RenderObserver | None = None,
+        formats: FormatStore | None = None,
     ) -> None:
         if limits.slots < 1 or limits.queue_max < 0:
             raise ValueError("need at least one slot and a non-negative queue size")
@@ -85,6 +87,7 @@ class Renderer:
         self.engine = engine
         self.limits = limits
         self.observer: RenderObserver = observer or NullObserver()
+        self.formats = formats
         self._limiter = trio.CapacityLimiter(limits.slots)
 
     def statistics(self) -> RenderStatistics:
@@ -139,8 +142,11 @@ class Renderer:
             raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
         try:
             admitted = trio.current_time()
+            fmt = self.formats.format_for(template.name, source) if self.formats else None
             try:
-                compiled = await self.engine.compile(source, timeout_s=self.limits.render_timeout_s)
+                compiled = await self.engine.compile(
+                    source, timeout_s=self.limits.render_timeout_s, format_name=fmt
+                )
             except TexError as exc:
                 raise _explain(exc, data) from exc
             finally:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 import subprocess
+import tempfile
+from pathlib import Path
 
 import trio
 from quart_trio import QuartTrio
@@ -12,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from rendering.catalogue import Catalogue
 from rendering.errors import RenderError
+from rendering.formats import FormatStore, ensure_private_dir
 from rendering.renderer import Renderer, RenderLimits
 from rendering.runner import PdfLatexEngine, TexEngine
 
@@ -67,11 +71,15 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         metrics.set_build_info(texrender_version(), state.engine.version)
         metrics.watch_renderer(state.renderer.statistics)
 
-        async def measure_loop_lag() -> None:
+        async def background_work() -> None:
+            # Cancelled by `stop`: the lifespan nursery waits for its children at shutdown.
             with background:
-                await metrics.measure_loop_lag()
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(metrics.measure_loop_lag)
+                    if state.formats is not None:
+                        nursery.start_soon(state.formats.build_missing, state.catalogue.values())
 
-        app.nursery.start_soon(measure_loop_lag)
+        app.nursery.start_soon(background_work)
 
     @app.after_serving
     async def stop() -> None:
@@ -83,14 +91,23 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
 async def build_state(
     settings: Settings, engine: TexEngine | None, metrics: Metrics | None = None
 ) -> AppState:
-    """Load the catalogue (in a thread: it reads files) and probe the TeX engine."""
+    """Load the catalogue and plan the formats (in a thread: file I/O), probe the TeX engine."""
     metrics = metrics or Metrics()
     loaded = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
     info = await probe_engine(settings.tex_engine)
+    formats: FormatStore | None = None
     if engine is None:
-        engine = PdfLatexEngine(
-            settings.tex_engine, work_root=settings.work_dir, user=settings.tex_user
+        format_dir = await trio.to_thread.run_sync(usable_format_dir, settings)
+        real = PdfLatexEngine(
+            settings.tex_engine,
+            work_root=settings.work_dir,
+            format_dir=format_dir,
+            user=settings.tex_user,
         )
+        if format_dir is not None:
+            formats = FormatStore(real, format_dir, f"{real.executable}|{info.version}")
+            await trio.to_thread.run_sync(formats.plan, list(loaded.values()))
+        engine = real
     limits = RenderLimits(
         slots=settings.render_slots,
         queue_max=settings.queue_max,
@@ -103,8 +120,20 @@ async def build_state(
         info.version or "NOT FOUND",
         limits.slots,
     )
-    renderer = Renderer(loaded, engine, limits, observer=metrics)
-    return AppState(settings, loaded, renderer, info, metrics)
+    renderer = Renderer(loaded, engine, limits, observer=metrics, formats=formats)
+    return AppState(settings, loaded, renderer, info, metrics, formats)
+
+
+def usable_format_dir(settings: Settings) -> Path | None:
+    """The directory for precompiled formats, or None when formats are off or it is unusable."""
+    if not settings.formats_enabled:
+        return None
+    default = Path(tempfile.gettempdir()) / f"texrender-formats-{os.geteuid()}"
+    try:
+        return ensure_private_dir(settings.format_dir or default)
+    except OSError as exc:
+        log.warning("formats disabled: %s", exc)
+        return None
 
 
 async def probe_engine(executable: str) -> EngineInfo:

@@ -35,6 +35,8 @@ class Settings:
     tex_engine: str = "pdflatex"
     tex_user: str | None = None
     work_dir: Path | None = None
+    formats_enabled: bool = True
+    format_dir: Path | None = None
     render_slots: int = field(default_factory=_cpu_count)
     queue_max: int = 32
     queue_timeout_s: float = 30.0
@@ -94,6 +96,8 @@ def _parse(name: str, type_name: str, raw: str) -> Any:
             return tuple(p.strip() for p in raw.split(",") if p.strip())
         if type_name.startswith("Path"):
             return Path(raw)
+        if type_name == "bool":
+            return _parse_bool(raw)
         if type_name == "int":
             return int(raw)
         if type_name == "float":
@@ -101,3 +105,12 @@ def _parse(name: str, type_name: str, raw: str) -> Any:
         return raw
     except ValueError:
         raise SettingsError(f"{variable}={raw!r} is not a valid {type_name}") from None
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)

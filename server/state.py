@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from quart import current_app
 
 from rendering.catalogue import Catalogue
+from rendering.formats import FormatStore
 from rendering.renderer import Renderer
 
 from .metrics import Metrics
@@ -32,6 +33,7 @@ class AppState:
     renderer: Renderer
     engine: EngineInfo
     metrics: Metrics
+    formats: FormatStore | None = None
     draining: bool = field(default=False)
 
 

@@ -25,6 +25,7 @@ async def readyz() -> tuple[dict[str, Any], int]:
         "engine_found": state.engine.found,
         "not_draining": not state.draining,
         "queue_not_full": not stats.queue_full,
+        "formats_settled": state.formats is None or state.formats.settled,
     }
     ready = all(checks.values())
     body = {
@@ -35,6 +36,7 @@ async def readyz() -> tuple[dict[str, Any], int]:
         "renders_in_flight": stats.busy,
         "queue_depth": stats.waiting,
         "queue_max": stats.queue_max,
+        "formats": state.formats.statuses() if state.formats else {},
     }
     return body, 200 if ready else 503
 

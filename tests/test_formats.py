@@ -1,0 +1,206 @@
+"""Precompiled preamble formats and deterministic output, with real TeX."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trio
+
+from rendering.catalogue import Catalogue, Template
+from rendering.errors import TexDiagnostic, TexError
+from rendering.formats import FormatState, FormatStore, ensure_private_dir, split_preamble
+from rendering.renderer import Renderer, RenderLimits
+from rendering.runner import CompileResult, PdfLatexEngine
+from server.settings import DEFAULT_TEMPLATES_DIR
+from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
+
+pytestmark = pytest.mark.tex
+
+
+def pdf_info(pdf: bytes) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout
+    pairs = (line.split(":", 1) for line in out.decode().splitlines() if ":" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@pytest.fixture(scope="module")
+def resume() -> Template:
+    return Catalogue.load([DEFAULT_TEMPLATES_DIR])["resume-classic"]
+
+
+@pytest.fixture
+def format_dir() -> Iterator[Path]:
+    # Not under tmp_path: pytest makes that 0700, and TeX runs as another user when we are root.
+    path = Path(tempfile.mkdtemp(prefix="texrender-test-formats-"))
+    try:
+        yield ensure_private_dir(path)
+    finally:
+        shutil.rmtree(path)
+
+
+@pytest.fixture
+def engine(work_dir: Path, format_dir: Path) -> PdfLatexEngine:
+    return PdfLatexEngine(work_root=work_dir, format_dir=format_dir)
+
+
+async def test_format_compile_matches_plain_compile(
+    resume: Template, engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    store = FormatStore(engine, engine.format_dir or Path(), "test")
+    store.plan([resume])
+    await store.build_missing([resume])
+    assert store.statuses() == {"resume-classic": "ready"}
+    source = resume.to_tex(resume.sample)
+    name = store.format_for("resume-classic", source)
+    assert name is not None
+    plain = await engine.compile(source, timeout_s=30)
+    fast = await engine.compile(source, timeout_s=30, format_name=name)
+    assert pdf_text(fast.pdf) == pdf_text(plain.pdf)
+    plain_info, fast_info = pdf_info(plain.pdf), pdf_info(fast.pdf)
+    assert fast_info["Pages"] == plain_info["Pages"]
+    assert fast_info["Page size"] == plain_info["Page size"]
+
+
+async def test_renders_are_deterministic(
+    resume: Template, engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    source = resume.to_tex(resume.sample)
+    first = await engine.compile(source, timeout_s=30)
+    second = await engine.compile(source, timeout_s=30)
+    assert first.pdf == second.pdf
+    assert b"texrender-" not in first.pdf  # no temporary path leaks into the file
+    other = dict(resume.sample)
+    other["basics"] = {**resume.sample["basics"], "name": "Somebody Else"}
+    third = await engine.compile(resume.to_tex(other), timeout_s=30)
+    assert third.pdf != first.pdf
+
+
+def write_template(root: Path, preamble_extra: str) -> None:
+    folder = root / "fmt-test"
+    shutil.copytree(TEST_TEMPLATES_DIR / "echo", folder, dirs_exist_ok=True)
+    (folder / "template.tex.j2").write_text(
+        "\\documentclass{article}\n"
+        f"{preamble_extra}\n"
+        "\\endofdump\n"
+        "\\begin{document}\n((( text )))\n\\end{document}\n"
+    )
+
+
+async def test_a_changed_preamble_gets_a_new_format(
+    tmp_path: Path, work_dir: Path, format_dir: Path
+) -> None:
+    root = tmp_path / "templates"
+    root.mkdir()
+    engine = PdfLatexEngine(work_root=work_dir, format_dir=format_dir)
+    write_template(root, "\\usepackage{xcolor}")
+    before = Catalogue.load([root])["fmt-test"]
+    first = FormatStore(engine, format_dir, "test")
+    first.plan([before])
+    await first.build_missing([before])
+    old_name = first.format_for("fmt-test", before.to_tex({"text": "x"}))
+    assert old_name is not None
+
+    write_template(root, "\\usepackage{xcolor}\\usepackage{enumitem}")
+    after = Catalogue.load([root])["fmt-test"]
+    second = FormatStore(engine, format_dir, "test")
+    second.plan([after])
+    assert second.statuses() == {"fmt-test": "pending"}
+    assert second.format_for("fmt-test", after.to_tex({"text": "x"})) is None
+    await second.build_missing([after])
+    new_name = second.format_for("fmt-test", after.to_tex({"text": "x"}))
+    assert new_name not in (None, old_name)
+    # The old store refuses a document whose preamble is not the one it was built from.
+    assert first.format_for("fmt-test", after.to_tex({"text": "x"})) is None
+
+
+async def test_the_same_format_built_twice_at_once_stays_whole(
+    resume: Template, engine: PdfLatexEngine, format_dir: Path
+) -> None:
+    source = resume.to_tex(resume.sample)
+    async with trio.open_nursery() as nursery:
+        for _ in range(2):
+            nursery.start_soon(lambda: engine.build_format("twice", source, timeout_s=60))
+    assert [p.name for p in format_dir.iterdir()] == ["twice.fmt"]
+    result = await engine.compile(source, timeout_s=30, format_name="twice")
+    assert resume.sample["basics"]["name"] in pdf_text(result.pdf)
+
+
+class FailingBuilder:
+    async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
+        raise TexError("TeX stopped: broken", TexDiagnostic("broken", 1, ""))
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        raise AssertionError("a format that failed to build must not be tried")
+
+
+async def test_a_failed_build_falls_back_to_plain_compiles(
+    resume: Template, format_dir: Path
+) -> None:
+    store = FormatStore(FailingBuilder(), format_dir, "test")
+    store.plan([resume])
+    assert not store.settled
+    await store.build_missing([resume])
+    assert store.settled
+    assert store.statuses() == {"resume-classic": FormatState.FAILED.value}
+    assert store.format_for("resume-classic", resume.to_tex(resume.sample)) is None
+
+
+class SpyEngine:
+    def __init__(self, inner: PdfLatexEngine) -> None:
+        self.inner = inner
+        self.formats: list[str | None] = []
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        self.formats.append(format_name)
+        return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
+
+
+async def test_the_renderer_starts_from_the_format(
+    resume: Template, engine: PdfLatexEngine, format_dir: Path
+) -> None:
+    catalogue = Catalogue.load([DEFAULT_TEMPLATES_DIR])
+    store = FormatStore(engine, format_dir, "test")
+    store.plan(catalogue.values())
+    await store.build_missing(catalogue.values())
+    spy = SpyEngine(engine)
+    renderer = Renderer(catalogue, spy, RenderLimits(slots=1), formats=store)
+    result = await renderer.render("resume-classic", resume.sample)
+    assert spy.formats == [store.format_for("resume-classic", resume.to_tex(resume.sample))]
+    assert spy.formats[0] is not None
+    assert resume.sample["basics"]["name"] in pdf_text(result.pdf)
+
+
+def test_preamble_split() -> None:
+    assert split_preamble("a\n\\endofdump\nb") == "a"
+    assert split_preamble("no mark here") is None
+
+
+def test_format_dir_must_be_ours(tmp_path: Path) -> None:
+    target = tmp_path / "real"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    with pytest.raises(PermissionError):
+        ensure_private_dir(link)
+    if os.geteuid() == 0:
+        foreign = tmp_path / "foreign"
+        foreign.mkdir()
+        os.chown(foreign, 65534, 65534)
+        with pytest.raises(PermissionError):
+            ensure_private_dir(foreign)
+    assert ensure_private_dir(tmp_path / "new" / "dir").is_dir()
+
+
+def test_sample_is_valid_json() -> None:
+    json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json").read_text())
