@@ -52,6 +52,13 @@ class RenderError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def clone(self) -> RenderError:
+        """A fresh copy, for raising the same failure in another task (shared renders)."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.args = self.args
+        return twin
+
 
 class TemplateNotFound(RenderError):
     status = 404

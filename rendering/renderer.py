@@ -11,6 +11,7 @@ the TeX process at once.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 import trio
 
+from .cache import InFlight, PdfCache, render_key
 from .catalogue import Catalogue, Template, json_pointer
 from .errors import (
     FieldError,
@@ -63,11 +65,12 @@ class RenderResult:
     """A rendered PDF and where the time went (seconds)."""
 
     pdf: bytes
-    template_version: str
+    key: str
     queue_s: float
     template_s: float
     tex_s: float
     total_s: float
+    cached: bool = False  # from the cache, or shared with an identical render under way
 
 
 class Renderer:
@@ -80,6 +83,8 @@ class Renderer:
         limits: RenderLimits,
         observer: RenderObserver | None = None,
         formats: FormatStore | None = None,
+        cache: PdfCache | None = None,
+        engine_id: str = "",
     ) -> None:
         if limits.slots < 1 or limits.queue_max < 0:
             raise ValueError("need at least one slot and a non-negative queue size")
@@ -88,6 +93,9 @@ class Renderer:
         self.limits = limits
         self.observer: RenderObserver = observer or NullObserver()
         self.formats = formats
+        self.cache = cache or PdfCache(0)
+        self.engine_id = engine_id
+        self._inflight: InFlight[RenderResult] = InFlight()
         self._limiter = trio.CapacityLimiter(limits.slots)
 
     def statistics(self) -> RenderStatistics:
@@ -114,7 +122,20 @@ class Renderer:
         template = self.catalogue.get_template(template_name)
         outcome = Outcome.ERROR
         try:
-            result = await self._render(template, data, started)
+            key = self.key_for(template, data)
+            pdf = await self.cache.get(key) if self.cache.enabled else None
+            if pdf is not None:
+                outcome = Outcome.CACHED
+                return RenderResult(pdf, key, 0.0, 0.0, 0.0, trio.current_time() - started, True)
+            result, shared = await self._inflight.run(
+                key, lambda: self._render(template, data, started, key)
+            )
+            if shared:
+                outcome = Outcome.CACHED
+                elapsed = trio.current_time() - started
+                return dataclasses.replace(
+                    result, queue_s=0.0, template_s=0.0, tex_s=0.0, total_s=elapsed, cached=True
+                )
             outcome = Outcome.OK
             return result
         except BaseException as exc:
@@ -123,7 +144,24 @@ class Renderer:
         finally:
             self.observer.finished(template.name, outcome)
 
-    async def _render(self, template: Template, data: Any, started: float) -> RenderResult:
+    def key_for(self, template: Template | str, data: Any) -> str:
+        """The content address of a render: equal keys give the same document.
+
+        Raises:
+            TemplateNotFound: ``template`` names no template.
+            InvalidData: the data holds a value JSON cannot represent (NaN, infinity).
+        """
+        if isinstance(template, str):
+            template = self.catalogue.get_template(template)
+        try:
+            return render_key(template.version, data, self.engine_id)
+        except ValueError as exc:
+            message = f"the data is not plain JSON: {exc}"
+            raise InvalidData(message, [FieldError("", message)]) from exc
+
+    async def _render(
+        self, template: Template, data: Any, started: float, key: str
+    ) -> RenderResult:
         template.validate(data)
         source = template.to_tex(data)
         filled = trio.current_time()
@@ -153,10 +191,12 @@ class Renderer:
                 self.observer.typeset(template.name, trio.current_time() - admitted)
         finally:
             self._limiter.release()
+        if self.cache.enabled:
+            await self.cache.put(key, compiled.pdf)
         finished = trio.current_time()
         return RenderResult(
             pdf=compiled.pdf,
-            template_version=template.version,
+            key=key,
             queue_s=admitted - filled,
             template_s=filled - started,
             tex_s=compiled.tex_seconds,

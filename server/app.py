@@ -13,6 +13,7 @@ import trio
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
+from rendering.cache import PdfCache
 from rendering.catalogue import Catalogue
 from rendering.errors import RenderError
 from rendering.formats import FormatStore, ensure_private_dir
@@ -69,7 +70,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         state = await build_state(settings, engine, metrics)
         app.extensions[EXTENSION_KEY] = state
         metrics.set_build_info(texrender_version(), state.engine.version)
-        metrics.watch_renderer(state.renderer.statistics)
+        metrics.watch_renderer(state.renderer.statistics, state.renderer.cache.statistics)
 
         async def background_work() -> None:
             # Cancelled by `stop`: the lifespan nursery waits for its children at shutdown.
@@ -96,6 +97,7 @@ async def build_state(
     loaded = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
     info = await probe_engine(settings.tex_engine)
     formats: FormatStore | None = None
+    engine_id = f"{settings.tex_engine}|{info.version}"
     if engine is None:
         format_dir = await trio.to_thread.run_sync(usable_format_dir, settings)
         real = PdfLatexEngine(
@@ -105,7 +107,7 @@ async def build_state(
             user=settings.tex_user,
         )
         if format_dir is not None:
-            formats = FormatStore(real, format_dir, f"{real.executable}|{info.version}")
+            formats = FormatStore(real, format_dir, engine_id)
             await trio.to_thread.run_sync(formats.plan, list(loaded.values()))
         engine = real
     limits = RenderLimits(
@@ -120,7 +122,10 @@ async def build_state(
         info.version or "NOT FOUND",
         limits.slots,
     )
-    renderer = Renderer(loaded, engine, limits, observer=metrics, formats=formats)
+    cache = PdfCache(settings.cache_bytes, settings.cache_dir)
+    renderer = Renderer(
+        loaded, engine, limits, observer=metrics, formats=formats, cache=cache, engine_id=engine_id
+    )
     return AppState(settings, loaded, renderer, info, metrics, formats)
 
 

@@ -17,9 +17,10 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from rendering.cache import CacheStatistics
 from rendering.observer import Outcome
 from rendering.renderer import RenderStatistics
 
@@ -33,10 +34,27 @@ LAG_INTERVAL_S = 0.05
 class _LoadCollector(Collector):
     """Gauges computed from a live ``statistics()`` snapshot at each scrape."""
 
-    def __init__(self, statistics: Callable[[], RenderStatistics]) -> None:
+    def __init__(
+        self,
+        statistics: Callable[[], RenderStatistics],
+        cache_statistics: Callable[[], CacheStatistics],
+    ) -> None:
         self._statistics = statistics
+        self._cache_statistics = cache_statistics
 
     def collect(self) -> Iterator[Metric]:
+        cache = self._cache_statistics()
+        yield GaugeMetricFamily(
+            "texrender_cache_bytes", "Bytes of PDFs held in memory.", value=cache.bytes
+        )
+        yield GaugeMetricFamily(
+            "texrender_cache_entries", "PDFs held in memory.", value=cache.entries
+        )
+        yield GaugeMetricFamily(
+            "texrender_cache_hit_ratio", "Cache hits over lookups.", value=cache.hit_ratio
+        )
+        yield CounterMetricFamily("texrender_cache_hits", "Cache hits.", value=cache.hits)
+        yield CounterMetricFamily("texrender_cache_misses", "Cache misses.", value=cache.misses)
         stats = self._statistics()
         yield GaugeMetricFamily(
             "texrender_render_slots", "TeX processes allowed at once.", value=stats.slots
@@ -107,8 +125,12 @@ class Metrics:
     def set_build_info(self, version: str, tex_engine_version: str) -> None:
         self.build_info.labels(version, tex_engine_version).set(1)
 
-    def watch_renderer(self, statistics: Callable[[], RenderStatistics]) -> None:
-        self.registry.register(_LoadCollector(statistics))
+    def watch_renderer(
+        self,
+        statistics: Callable[[], RenderStatistics],
+        cache_statistics: Callable[[], CacheStatistics],
+    ) -> None:
+        self.registry.register(_LoadCollector(statistics, cache_statistics))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -37,6 +37,8 @@ class Settings:
     work_dir: Path | None = None
     formats_enabled: bool = True
     format_dir: Path | None = None
+    cache_bytes: int = 256 * 1024 * 1024
+    cache_dir: Path | None = None
     render_slots: int = field(default_factory=_cpu_count)
     queue_max: int = 32
     queue_timeout_s: float = 30.0
@@ -52,6 +54,7 @@ class Settings:
             "render_slots": self.render_slots >= 1,
             "workers": self.workers >= 1,
             "queue_max": self.queue_max >= 0,
+            "cache_bytes": self.cache_bytes >= 0,
             "queue_timeout_s": self.queue_timeout_s > 0,
             "render_timeout_s": self.render_timeout_s > 0,
             "max_body_bytes": self.max_body_bytes > 0,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from functools import partial
 
 import httpx
 import pytest
@@ -67,8 +68,9 @@ async def test_outcomes_are_counted_exactly(nursery: trio.Nursery, settings: Set
         assert (await client.post("/v1/render/echo", json={"text": 1})).status_code == 422
         assert (await client.post("/v1/render/read-file", json={"text": "x"})).status_code == 422
         async with trio.open_nursery() as requests:
-            for _ in range(2):
-                requests.start_soon(lambda: client.post("/v1/render/endless-loop", json=SPIN))
+            for n in range(2):
+                body = {"text": f"spin {n}"}
+                requests.start_soon(partial(client.post, "/v1/render/endless-loop", json=body))
             await wait_busy(client, running=1, waiting=1)
             full = await client.post("/v1/render/echo", json={"text": "x"})
             assert full.status_code == 429

@@ -73,8 +73,8 @@ async def test_queue_full_is_refused_at_once(catalogue: Catalogue) -> None:
     engine = GateEngine()
     renderer = make_renderer(catalogue, engine, slots=2, queue_max=3)
     async with trio.open_nursery() as nursery:
-        for _ in range(5):
-            nursery.start_soon(renderer.render, "echo", {"text": "x"})
+        for n in range(5):
+            nursery.start_soon(renderer.render, "echo", {"text": f"x{n}"})
         await trio.testing.wait_all_tasks_blocked()
         stats = renderer.statistics()
         assert (stats.busy, stats.waiting, stats.queue_full) == (2, 3, True)

@@ -1,0 +1,249 @@
+"""The PDF cache, render keys, and sharing of identical renders under way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+import trio.testing
+
+from rendering.cache import InFlight, PdfCache, render_key
+from rendering.catalogue import Catalogue
+from rendering.errors import TexDiagnostic, TexError
+from rendering.renderer import Renderer, RenderLimits
+from rendering.runner import CompileResult, PdfLatexEngine
+from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
+
+# --- PdfCache ------------------------------------------------------------------------------
+
+
+async def test_hit_and_miss_are_counted() -> None:
+    cache = PdfCache(max_bytes=100)
+    assert await cache.get("a") is None
+    await cache.put("a", b"x" * 10)
+    assert await cache.get("a") == b"x" * 10
+    stats = cache.statistics()
+    assert (stats.hits, stats.misses, stats.entries, stats.bytes) == (1, 1, 1, 10)
+    assert stats.hit_ratio == 0.5
+
+
+async def test_least_recently_used_goes_first_when_over_budget() -> None:
+    cache = PdfCache(max_bytes=30)
+    for key in "abc":
+        await cache.put(key, key.encode() * 10)
+    assert await cache.get("a") is not None  # a is now the most recently used
+    await cache.put("d", b"d" * 10)
+    assert await cache.get("b") is None
+    assert [await cache.get(k) is not None for k in "acd"] == [True, True, True]
+    assert cache.statistics().bytes == 30
+
+
+async def test_zero_budget_disables_and_oversized_is_skipped() -> None:
+    off = PdfCache(max_bytes=0)
+    assert not off.enabled
+    small = PdfCache(max_bytes=5)
+    await small.put("big", b"123456")
+    assert await small.get("big") is None
+
+
+async def test_disk_tier_survives_a_new_cache(tmp_path: Path) -> None:
+    first = PdfCache(max_bytes=0, directory=tmp_path)
+    assert first.enabled
+    await first.put("k" * 64, b"%PDF-on-disk")
+    second = PdfCache(max_bytes=1000, directory=tmp_path)
+    assert await second.get("k" * 64) == b"%PDF-on-disk"
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["k" * 64 + ".pdf"]
+
+
+def test_render_key_is_canonical() -> None:
+    base = render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex")
+    assert render_key("v1", {"b": [1, 2], "a": 1}, "pdftex") == base
+    assert render_key("v2", {"a": 1, "b": [1, 2]}, "pdftex") != base
+    assert render_key("v1", {"a": 1, "b": [2, 1]}, "pdftex") != base
+    assert render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex 2") != base
+    with pytest.raises(ValueError, match="JSON"):
+        render_key("v1", {"a": float("nan")}, "pdftex")
+
+
+# --- InFlight ------------------------------------------------------------------------------
+
+
+async def test_identical_work_runs_once() -> None:
+    inflight: InFlight[str] = InFlight()
+    runs = 0
+    gate = trio.Event()
+
+    async def produce() -> str:
+        nonlocal runs
+        runs += 1
+        await gate.wait()
+        return "pdf"
+
+    results: list[tuple[str, bool]] = []
+
+    async def ask() -> None:
+        results.append(await inflight.run("k", produce))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(5):
+            nursery.start_soon(ask)
+        await trio.testing.wait_all_tasks_blocked()
+        gate.set()
+    assert runs == 1
+    assert sorted(results) == [("pdf", False)] + [("pdf", True)] * 4
+    assert len(inflight) == 0
+
+
+async def test_a_cancelled_leader_hands_over_to_a_waiter() -> None:
+    inflight: InFlight[str] = InFlight()
+    calls = 0
+
+    async def produce() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await trio.sleep_forever()
+        return "second try"
+
+    async with trio.open_nursery() as nursery:
+        leader = trio.CancelScope()
+
+        async def lead() -> None:
+            with leader:
+                await inflight.run("k", produce)
+
+        nursery.start_soon(lead)
+        await trio.testing.wait_all_tasks_blocked()
+        follower: list[tuple[str, bool]] = []
+
+        async def follow() -> None:
+            follower.append(await inflight.run("k", produce))
+
+        nursery.start_soon(follow)
+        await trio.testing.wait_all_tasks_blocked()
+        leader.cancel()
+    assert follower == [("second try", False)]
+
+
+async def test_a_render_error_is_shared() -> None:
+    inflight: InFlight[str] = InFlight()
+    gate = trio.Event()
+
+    async def produce() -> str:
+        await gate.wait()
+        raise TexError("TeX stopped: boom", TexDiagnostic("boom", 3, "ctx"))
+
+    errors: list[TexError] = []
+
+    async def ask() -> None:
+        try:
+            await inflight.run("k", produce)
+        except TexError as exc:
+            errors.append(exc)
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(3):
+            nursery.start_soon(ask)
+        await trio.testing.wait_all_tasks_blocked()
+        gate.set()
+    assert len(errors) == 3
+    assert len({id(e) for e in errors}) == 3
+    assert all(e.tex.line == 3 for e in errors)
+
+
+# --- with real TeX -------------------------------------------------------------------------
+
+
+class CountingEngine:
+    def __init__(self, inner: PdfLatexEngine) -> None:
+        self.inner = inner
+        self.runs = 0
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        self.runs += 1
+        return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
+
+
+@pytest.mark.tex
+async def test_concurrent_identical_renders_run_tex_once(
+    work_dir: Path, no_leftovers: None
+) -> None:
+    engine = CountingEngine(PdfLatexEngine(work_root=work_dir))
+    renderer = Renderer(
+        Catalogue.load([TEST_TEMPLATES_DIR]),
+        engine,
+        RenderLimits(slots=2),
+        cache=PdfCache(max_bytes=10_000_000),
+    )
+    pdfs: list[bytes] = []
+
+    async def render() -> None:
+        pdfs.append((await renderer.render("echo", {"text": "only once"})).pdf)
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(6):
+            nursery.start_soon(render)
+    assert engine.runs == 1
+    assert len(set(pdfs)) == 1
+    again = await renderer.render("echo", {"text": "only once"})
+    assert again.cached
+    assert engine.runs == 1
+    assert "only once" in pdf_text(again.pdf)
+
+
+@pytest.mark.tex
+async def test_cached_responses_and_304(client: httpx.AsyncClient) -> None:
+    body = {"text": "cache me"}
+    first = await client.post("/v1/render/echo", json=body)
+    assert "tex;dur=" in first.headers["server-timing"]
+    second = await client.post("/v1/render/echo", json=body)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["server-timing"].startswith("cache;dur=")
+    reordered = await client.post(
+        "/v1/render/echo", json={"text": "cache me"}, headers={"If-None-Match": 'W/"other"'}
+    )
+    assert reordered.status_code == 200
+    not_modified = await client.post(
+        "/v1/render/echo", json=body, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert not_modified.status_code == 304
+    metrics = (await client.get("/metrics")).text
+    assert 'texrender_renders_total{outcome="cached",template="echo"} 3.0' in metrics
+    assert "texrender_cache_hits_total 2.0" in metrics
+
+
+@pytest.mark.tex
+async def test_a_disconnected_leader_does_not_strand_its_followers(
+    client: httpx.AsyncClient, work_dir: Path
+) -> None:
+    body = {"text": "shared slow", "count": 2_000_000}
+    async with trio.open_nursery() as nursery:
+        leader = trio.CancelScope()
+
+        async def lead() -> None:
+            with leader:
+                await client.post("/v1/render/slow", json=body)
+
+        nursery.start_soon(lead)
+        with trio.fail_after(10):
+            while not tex_processes():
+                await trio.sleep(0.01)
+        follower: list[httpx.Response] = []
+
+        async def follow() -> None:
+            follower.append(await client.post("/v1/render/slow", json=body))
+
+        nursery.start_soon(follow)
+        await trio.sleep(0.1)
+        leader.cancel()
+        with trio.fail_after(30):
+            while not follower:
+                await trio.sleep(0.02)
+    assert follower[0].status_code == 200
+    assert "shared slow" in pdf_text(follower[0].content)
