@@ -1,8 +1,9 @@
 """``make bench``: what this machine can do, and how close texrender gets to it.
 
-1. The machine limit: the benchmark document's TeX, compiled by bare ``pdflatex`` a few times;
-   the median CPU seconds of one compile (the child's own rusage) gives ``nproc / cpu_s``
-   renders per second, what the cores could do with nothing else running.
+1. The machine limit: the benchmark document's TeX, compiled by bare ``pdflatex`` a few times,
+   plainly and from a format of its preamble; the median CPU seconds of one compile (the
+   child's own rusage) gives ``nproc / cpu_s`` renders per second, what the cores could do with
+   nothing else running.
 2. A real ``texrender serve`` in a subprocess (this package imports nothing from the server, so
    the bench measures what any client would see), loaded three ways, each with the health
    probe: 2x the render slots with unique bodies, 8x (overload), and 16 clients repeating one
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -96,16 +98,13 @@ def filled_tex(template_flags: list[str], template: str, data: Path, out: Path) 
         raise BenchError(f"texrender render --tex failed:\n{result.stderr.strip()}")
 
 
-def compile_cpu_seconds(tex: Path, workdir: Path) -> float:
-    """CPU seconds (user + system) of one bare ``pdflatex`` run, from the child's rusage.
+def compile_cpu_seconds(argv: list[str], workdir: Path) -> float:
+    """CPU seconds (user + system) of one TeX run, from the child's rusage.
 
-    Raises: BenchError if pdflatex is missing or fails.
+    Raises: BenchError if the run fails.
     """
-    pdflatex = shutil.which("pdflatex")
-    if pdflatex is None:
-        raise BenchError("pdflatex is not on PATH (run `make setup`)")
     process = subprocess.Popen(
-        [pdflatex, "-interaction=batchmode", "-halt-on-error", tex.name],
+        argv,
         cwd=workdir,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -114,25 +113,41 @@ def compile_cpu_seconds(tex: Path, workdir: Path) -> float:
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, tell Popen
     if process.returncode != 0:
-        raise BenchError(f"pdflatex failed on {tex} (exit {process.returncode})")
+        raise BenchError(f"{' '.join(argv)} failed in {workdir} (exit {process.returncode})")
     return usage.ru_utime + usage.ru_stime
+
+
+def _limit(samples: list[float], nproc: int) -> dict[str, Any]:
+    cpu_s = statistics.median(samples)
+    return {
+        "cpu_s_samples": [round(s, 4) for s in samples],
+        "cpu_s": round(cpu_s, 4),
+        "renders_per_s": round(nproc / cpu_s, 3),
+    }
 
 
 def machine_limit(
     template_flags: list[str], template: str, data: Path, compiles: int
 ) -> dict[str, Any]:
+    """Renders/s the cores could do with nothing but bare TeX running: from a plain compile,
+    and from a format of the document's preamble (what texrender itself starts from)."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise BenchError("pdflatex is not on PATH (run `make setup`)")
+    nproc = len(os.sched_getaffinity(0))
+    plain = [pdflatex, "-interaction=batchmode", "-halt-on-error", "doc.tex"]
     with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
         workdir = Path(tmp)
-        tex = workdir / "doc.tex"
-        filled_tex(template_flags, template, data, tex)
-        samples = [compile_cpu_seconds(tex, workdir) for _ in range(compiles)]
-    cpu_s = statistics.median(samples)
-    nproc = len(os.sched_getaffinity(0))
+        filled_tex(template_flags, template, data, workdir / "doc.tex")
+        plain_samples = [compile_cpu_seconds(plain, workdir) for _ in range(compiles)]
+        dump = [pdflatex, "-ini", "-interaction=batchmode", "-halt-on-error", "-jobname=bench"]
+        compile_cpu_seconds([*dump, "&pdflatex", "mylatexformat.ltx", "doc.tex"], workdir)
+        from_format = [pdflatex, "-fmt=bench", *plain[1:]]
+        format_samples = [compile_cpu_seconds(from_format, workdir) for _ in range(compiles)]
     return {
-        "cpu_s_samples": [round(s, 4) for s in samples],
-        "cpu_s": round(cpu_s, 4),
         "nproc": nproc,
-        "renders_per_s": round(nproc / cpu_s, 3),
+        "plain": _limit(plain_samples, nproc),
+        "format": _limit(format_samples, nproc),
     }
 
 
@@ -199,9 +214,36 @@ class Server:
 
 # --- runs and results -----------------------------------------------------------------------
 
+_CPU = re.compile(r"^texrender_process_cpu_seconds_total (\S+)$", re.MULTILINE)
+_TEX = re.compile(r"^texrender_render_duration_seconds_count\{[^}]*\} (\S+)$", re.MULTILINE)
+
+
+def server_counters(url: str) -> dict[str, float]:
+    """The server's own CPU seconds (TeX's are its children's, not counted) and TeX runs."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    cpu = _CPU.search(text)
+    return {
+        "cpu_s": float(cpu[1]) if cpu else float("nan"),
+        "tex_runs": sum(float(m) for m in _TEX.findall(text)),
+    }
+
+
+def wait_ready(url: str, timeout_s: float = STARTUP_TIMEOUT_S) -> dict[str, Any]:
+    """/readyz once it answers 200 (formats built), so no run measures start-up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = httpx.get(f"{url}/readyz", timeout=10)
+        if response.status_code == 200:
+            body: dict[str, Any] = response.json()
+            return body
+        if time.monotonic() > deadline:
+            raise BenchError(f"server not ready after {timeout_s:g} s: {response.text}")
+        time.sleep(0.1)
+
 
 def run_load(url: str, run: Run, template: str, data: Path, args: argparse.Namespace) -> Any:
-    """One harness run (in this process, through the harness's own command line)."""
+    """One harness run (in this process, through the harness's own command line), with the
+    server's CPU seconds per TeX run measured around it."""
     with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
         report = Path(tmp) / f"{run.name}.json"
         argv = [url, "--template", template, "--data", str(data), "-c", str(run.clients)]
@@ -211,25 +253,44 @@ def run_load(url: str, run: Run, template: str, data: Path, args: argparse.Names
         if args.quiet:
             argv.append("--quiet")
         print(f"\n== run {run.name}: {run.description} ({run.clients} clients)", flush=True)
+        before = server_counters(url)
         code = cli.main(argv)
+        after = server_counters(url)
         if code != 0:
             raise BenchError(f"run {run.name}: the harness exited with {code}")
-        return json.loads(report.read_text())
+        result: dict[str, Any] = json.loads(report.read_text())
+    tex_runs = after["tex_runs"] - before["tex_runs"]
+    ok = sum(v for k, v in result["status_counts"].items() if k.startswith("2"))
+    result["server_cpu"] = {
+        "cpu_s": round(after["cpu_s"] - before["cpu_s"], 3),
+        "tex_runs": tex_runs,
+        "ok": ok,
+        "ms_per_tex_run": round(1000 * (after["cpu_s"] - before["cpu_s"]) / tex_runs, 2)
+        if tex_runs
+        else None,
+        "ms_per_response": round(1000 * (after["cpu_s"] - before["cpu_s"]) / ok, 3) if ok else None,
+    }
+    return result
 
 
-def run_row(run: Run, report: dict[str, Any], limit: float) -> dict[str, Any]:
+def run_row(run: Run, report: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
     probe = (report.get("probe") or {}).get("latency_ms") or {}
     errors = {k: v for k, v in report["status_counts"].items() if not k.startswith("2")}
+    ok_per_s = report["throughput_ok_per_s"]
     return {
         "run": run.name,
         "description": run.description,
         "clients": run.clients,
         "unique": run.unique,
-        "ok_per_s": report["throughput_ok_per_s"],
-        "of_machine_limit": round(report["throughput_ok_per_s"] / limit, 3),
+        "ok_per_s": ok_per_s,
+        "of_format_limit": round(ok_per_s / limits["format"]["renders_per_s"], 3),
+        "of_plain_limit": round(ok_per_s / limits["plain"]["renders_per_s"], 3),
         "p50_ms": report["latency_ms"]["p50"],
         "p99_ms": report["latency_ms"]["p99"],
+        "probe_p50_ms": probe.get("p50"),
         "probe_p99_ms": probe.get("p99"),
+        "server_ms_per_tex_run": report["server_cpu"]["ms_per_tex_run"],
+        "server_ms_per_response": report["server_cpu"]["ms_per_response"],
         "errors_by_status": errors,
     }
 
@@ -239,7 +300,9 @@ def _ms(value: float | None) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    machine, limit = results["machine"], results["machine_limit"]
+    machine, limits = results["machine"], results["machine_limit"]
+    plain, fmt = limits["plain"], limits["format"]
+    rows = {row["run"]: row for row in results["rows"]}
     lines = [
         "# texrender benchmark",
         "",
@@ -248,27 +311,35 @@ def markdown(results: dict[str, Any]) -> str:
         f"Python {machine['python_version']}",
         f"- server: {results['server']['render_slots']} render slots; template "
         f"`{results['template']}`, {results['duration_s']:g} s per run, health probe on "
-        "`/healthz` every 50 ms",
-        f"- machine limit: bare `pdflatex` of the document takes {limit['cpu_s']:.3f} CPU-s "
-        f"(median of {len(limit['cpu_s_samples'])}), so {machine['nproc']} CPUs ÷ "
-        f"{limit['cpu_s']:.3f} = **{limit['renders_per_s']:.1f} renders/s**",
+        "`/healthz` every 50 ms; the harness runs on the same machine",
+        f"- machine limit, plain: bare `pdflatex` takes {plain['cpu_s']:.3f} CPU-s "
+        f"(median of {len(plain['cpu_s_samples'])}), {machine['nproc']} ÷ {plain['cpu_s']:.3f}"
+        f" = **{plain['renders_per_s']:.2f} renders/s**",
+        f"- machine limit, from a format of the preamble: {fmt['cpu_s']:.3f} CPU-s, "
+        f"**{fmt['renders_per_s']:.2f} renders/s**",
         "",
-        "| run | clients | ok/s | ÷ machine limit | p50 ms | p99 ms | probe p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| run | clients | ok/s | ÷ format limit | ÷ plain limit | p50 ms | p99 ms "
+        "| /healthz p50 / p99 ms | server CPU ms per TeX run | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in results["rows"]:
         errors = ", ".join(f"{k}: {v}" for k, v in row["errors_by_status"].items()) or "none"
+        cpu = row["server_ms_per_tex_run"]
         lines.append(
             f"| {row['run']}: {row['description']} | {row['clients']} | {row['ok_per_s']:.2f} "
-            f"| {row['of_machine_limit']:.2f} | {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} "
-            f"| {_ms(row['probe_p99_ms'])} | {errors} |"
+            f"| {row['of_format_limit']:.2f} | {row['of_plain_limit']:.2f} "
+            f"| {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} "
+            f"| {_ms(row['probe_p50_ms'])} / {_ms(row['probe_p99_ms'])} "
+            f"| {'—' if cpu is None else f'{cpu:.1f}'} | {errors} |"
         )
+    if "a" in rows and "c" in rows and rows["a"]["ok_per_s"]:
+        ratio = rows["c"]["ok_per_s"] / rows["a"]["ok_per_s"]
+        lines += ["", f"Cache-friendly throughput ÷ cold throughput (c ÷ a): **{ratio:.1f} times**"]
     lines += [
         "",
         "Latency is per request from the client's side (closed loop: from send to last byte).",
-        "The harness runs on the same machine and takes CPU from the server; a ratio above 1",
-        "means the server does less work per render than bare pdflatex (a preloaded format,",
-        "or a cache hit).",
+        "Server CPU per TeX run is the server process's own CPU time (its TeX children excluded)",
+        "divided by the TeX runs it made, from its /metrics.",
         "",
     ]
     return "\n".join(lines)
@@ -304,8 +375,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     machine = machine_info()
     limit = machine_limit(template_flags, args.template, data, args.compiles)
     print(
-        f"machine limit: {limit['cpu_s']:.3f} CPU-s per bare compile, "
-        f"{limit['nproc']} CPUs -> {limit['renders_per_s']:.1f} renders/s",
+        f"machine limit: plain {limit['plain']['cpu_s']:.3f} CPU-s per compile "
+        f"-> {limit['plain']['renders_per_s']:.2f} renders/s; from a format "
+        f"{limit['format']['cpu_s']:.3f} CPU-s -> {limit['format']['renders_per_s']:.2f}/s",
         flush=True,
     )
     serve = [str(TEXRENDER), *template_flags]
@@ -314,7 +386,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     server = Server([*serve, "serve", "--bind", "127.0.0.1:0"])
     try:
         url = server.wait_for_url()
-        readyz = httpx.get(f"{url}/readyz", timeout=10).json()
+        readyz = wait_ready(url)
         slots = int(readyz["render_slots"])
         runs = [
             Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
@@ -333,7 +405,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "data": str(data),
         "duration_s": args.duration,
         "server": {"url": url, "render_slots": slots, "readyz": readyz},
-        "rows": [run_row(r, reports[r.name], limit["renders_per_s"]) for r in runs],
+        "rows": [run_row(r, reports[r.name], limit) for r in runs],
         "runs": reports,
     }
 

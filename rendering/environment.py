@@ -10,7 +10,7 @@ JSON data is always a plain ``str``, so data can never opt itself out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,35 @@ def join_nonempty(values: Iterable[object], separator: str = ", ") -> str:
     return separator.join(str(v) for v in values if v not in (None, ""))
 
 
+def filled(value: object) -> bool:
+    """Whether ``value`` holds anything to print: a non-blank string, a number, true, or a
+    list/object with something filled inside. Templates use it to drop empty sections."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, Mapping):
+        return any(filled(v) for v in value.values())
+    if isinstance(value, Iterable):
+        return any(filled(v) for v in value)
+    return False
+
+
+def any_filled(entry: Mapping[str, object], keys: Iterable[str]) -> bool:
+    """Whether any of ``keys`` of ``entry`` is filled."""
+    return any(filled(entry.get(key)) for key in keys)
+
+
+def some(items: object, keys: Iterable[str]) -> bool:
+    """Whether a list of entries has an entry with any of ``keys`` filled."""
+    if isinstance(items, str | Mapping) or not isinstance(items, Iterable):
+        return False
+    keys = list(keys)
+    return any(any_filled(e, keys) for e in items if isinstance(e, Mapping))
+
+
 def _filters() -> dict[str, Callable[..., Any]]:
     return {
         "raw_tex": raw_tex,
@@ -98,7 +127,12 @@ def _filters() -> dict[str, Callable[..., Any]]:
 
 # Names the environment provides to every template. Data is rendered with these laid over it, so
 # a data key with the same name can never replace them.
-RESERVED_NAMES: dict[str, Any] = {"texrender_helpers": Tex(TEX_HELPERS)}
+RESERVED_NAMES: dict[str, Any] = {
+    "texrender_helpers": Tex(TEX_HELPERS),
+    "filled": filled,
+    "any_filled": any_filled,
+    "some": some,
+}
 
 
 def make_environment(search_path: Path) -> jinja2.Environment:

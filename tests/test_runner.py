@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 import trio
 
+from rendering import runner
 from rendering.errors import EngineUnavailable, TexError, TexTimeout
-from rendering.runner import PdfLatexEngine, build_argv, build_env
+from rendering.runner import (
+    PdfLatexEngine,
+    SandboxLimits,
+    build_argv,
+    build_env,
+    resolve_user,
+    sandbox_prefix,
+)
 from tests.conftest import pdf_text, tex_processes
 
 pytestmark = pytest.mark.tex
@@ -120,3 +131,39 @@ async def test_missing_engine_is_reported(work_dir: Path) -> None:
     with pytest.raises(EngineUnavailable):
         await engine.compile(HELLO, timeout_s=10)
     assert list(work_dir.iterdir()) == []
+
+
+def test_the_sandbox_prefix_applies_limits_user_and_niceness() -> None:
+    limits = SandboxLimits(address_space_bytes=512 * 1024 * 1024, max_processes=32, niceness=7)
+    identity = resolve_user("nobody") if os.geteuid() == 0 else None
+    prefix = sandbox_prefix(5, limits, identity)
+    assert prefix is not None
+    limits_out = subprocess.run(
+        [*prefix, "cat", "/proc/self/limits"], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"Max cpu time\s+5\s+6\s+seconds", limits_out)
+    assert re.search(r"Max address space\s+536870912\s+536870912", limits_out)
+    assert re.search(r"Max processes\s+32\s+32", limits_out)
+    assert re.search(r"Max core file size\s+0\s+0", limits_out)
+    stat = subprocess.run(
+        [*prefix, "cat", "/proc/self/stat"], capture_output=True, text=True, check=True
+    ).stdout
+    assert int(stat.rsplit(")", 1)[1].split()[16]) == 7  # field 19: nice
+    if identity is not None:
+        status = subprocess.run(
+            [*prefix, "cat", "/proc/self/status"], capture_output=True, text=True, check=True
+        ).stdout
+        uids = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
+        assert uids is not None
+        assert int(uids[1]) == identity.uid
+        assert re.search(r"^Groups:\s*$", status, re.MULTILINE)
+
+
+async def test_without_the_tools_limits_are_set_in_the_child(
+    monkeypatch: pytest.MonkeyPatch, engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    monkeypatch.setattr(runner, "sandbox_prefix", lambda *args: None)
+    result = await engine.compile(HELLO, timeout_s=10)
+    assert "Hello from TeX." in pdf_text(result.pdf)
+    with pytest.raises(TexTimeout):
+        await engine.compile(SPIN, timeout_s=1.0)
