@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,7 @@ class TemplateBody:
         head, _, tail = _dumps(_replace(document, path, _SENTINEL)).partition(marker)
         return cls(template, body, head, tail, original)
 
-    def numbered(self, n: int) -> bytes:
+    def numbered(self, n: int | str) -> bytes:
         """The body with `` #n`` appended to the chosen string (the plain body if not unique)."""
         if not self.head:
             return self.body
@@ -127,6 +128,9 @@ class Workload:
         self.weights = weights
         self._random = random.Random(seed)  # noqa: S311 (a mix, not secrets)
         self._counter = 0
+        # Unique across runs too: a second run against the same server must not hit the cache
+        # with the bodies of the first.
+        self._run_id = uuid.uuid4().hex[:8]
 
     def next_request(self) -> tuple[str, bytes]:
         """``(path, body)`` of the next request to send."""
@@ -135,7 +139,8 @@ class Workload:
             chosen = self.bodies[0]
         else:
             chosen = self._random.choices(self.bodies, self.weights)[0]
-        return f"/v1/render/{quote(chosen.template, safe='')}", chosen.numbered(self._counter)
+        tag = f"{self._run_id}-{self._counter}"
+        return f"/v1/render/{quote(chosen.template, safe='')}", chosen.numbered(tag)
 
 
 async def fetch_sample(client: httpx.AsyncClient, template: str) -> Any:
