@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jinja2
 import pytest
 
@@ -518,3 +519,21 @@ def test_every_render_error_has_a_unique_type_and_an_error_status() -> None:
         assert 400 <= cls.status <= 599, cls
         assert cls.title, cls
         assert cls.type == cls.type.strip().lower(), cls
+
+
+def test_the_reference_validator_has_the_last_word(tmp_path: Path) -> None:
+    """The fast compiled check may be stricter (it checks "uri" formats); jsonschema decides."""
+    folder = tmp_path / "uri"
+    folder.mkdir()
+    (folder / "template.tex.j2").write_text("((( site )))")
+    (folder / "template.toml").write_text('title = "uri"\n')
+    schema = {"type": "object", "properties": {"site": {"type": "string", "format": "uri"}}}
+    (folder / "schema.json").write_text(json.dumps(schema))
+    (folder / "sample.json").write_text(json.dumps({"site": "https://example.org"}))
+    template = Catalogue.load([tmp_path])["uri"]
+    assert template.fast_check is not None
+    with pytest.raises(fastjsonschema.JsonSchemaException):
+        template.fast_check({"site": "not a uri"})
+    template.validate({"site": "not a uri"})  # accepted, as jsonschema accepts it
+    with pytest.raises(InvalidData):
+        template.validate({"site": 5})
