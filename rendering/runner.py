@@ -257,18 +257,23 @@ class PdfLatexEngine:
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
 
-    def _make_workdir(self) -> Path:
+    def _make_workdir(self, source: str) -> Path:
+        """A fresh private directory with ``doc.tex`` in it (one trip to a worker thread)."""
         path = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=self.work_root))
-        if self._identity is not None:
-            os.chown(path, self._identity.uid, self._identity.gid)
+        try:
+            (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
+            if self._identity is not None:
+                os.chown(path, self._identity.uid, self._identity.gid)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return path
 
     @contextlib.asynccontextmanager
     async def _workdir(self, source: str) -> AsyncIterator[Path]:
         """A fresh directory holding ``doc.tex``, removed on every path out."""
-        workdir = await trio.to_thread.run_sync(self._make_workdir)
+        workdir = await trio.to_thread.run_sync(self._make_workdir, source)
         try:
-            await trio.Path(workdir, f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
             yield workdir
         finally:
             with trio.CancelScope(shield=True):
@@ -282,9 +287,11 @@ class PdfLatexEngine:
             started = trio.current_time()
             returncode = await self._run(argv, workdir, timeout_s)
             elapsed = trio.current_time() - started
-            pdf_path = trio.Path(workdir, f"{JOB_NAME}.pdf")
-            if returncode == 0 and await pdf_path.is_file():
-                return CompileResult(await pdf_path.read_bytes(), elapsed)
+            if returncode == 0:
+                # A zero exit without a PDF (an empty document) is a failure, not an empty file.
+                with contextlib.suppress(FileNotFoundError):
+                    pdf = await trio.Path(workdir, f"{JOB_NAME}.pdf").read_bytes()
+                    return CompileResult(pdf, elapsed)
             raise await self._failure(workdir, JOB_NAME)
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
