@@ -13,6 +13,7 @@ import httpx
 import pytest
 import trio
 
+from server.app import create_app
 from server.settings import Settings
 from tests.conftest import SHARED_RESUME, pdf_text, start_server, tex_processes
 
@@ -256,3 +257,28 @@ async def test_client_disconnect_kills_the_render(
         while tex_processes() or any(True for _ in work_dir.iterdir()):
             await trio.sleep(0.02)
     assert (await client.get("/readyz")).json()["renders_in_flight"] == 0
+
+
+async def test_500_reveals_nothing(nursery: trio.Nursery, settings: Settings) -> None:
+    app = create_app(settings)
+
+    @app.get("/test/bug")
+    async def bug() -> str:
+        raise RuntimeError("secret internals")
+
+    base = await start_server(nursery, settings, app=app)
+    async with httpx.AsyncClient(base_url=base) as client:
+        response = await client.get("/test/bug")
+    body = assert_problem(response, 500, "internal-error")
+    assert "secret" not in response.text
+    assert body["detail"] == "an unexpected error occurred"
+
+
+async def test_503_when_the_engine_is_missing(serve_with: ServerFactory) -> None:
+    async with await serve_with(tex_engine="no-such-tex-engine") as client:
+        response = await client.post("/v1/render/echo", json={"text": "x"})
+        assert_problem(response, 503, "engine-unavailable")
+        assert response.headers["retry-after"] == "30"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["engine_found"] is False
