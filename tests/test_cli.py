@@ -151,3 +151,36 @@ def test_serve_finishes_in_flight_renders_on_sigterm(
     response = outcome["response"]
     assert response.status_code == 200
     assert "finished during shutdown" in pdf_text(response.content)
+
+
+def test_serve_with_two_workers() -> None:
+    process = subprocess.Popen(
+        [
+            *(TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "--slots", "1", "serve"),
+            *("--bind", "127.0.0.1:0", "--workers", "2"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        url = next(
+            match.group(1)
+            for line in process.stderr
+            if (match := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line))
+        )
+        drain = threading.Thread(target=process.stderr.read, daemon=True)
+        drain.start()
+        for n in range(4):  # spread over both workers
+            body = {"text": f"worker {n}"}
+            response = httpx.post(f"{url}/v1/render/echo", json=body, timeout=30)
+            assert response.status_code == 200
+            assert f"worker {n}" in pdf_text(response.content)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        drain.join(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
