@@ -115,7 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"texrender: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.log_format)
+    level = settings.log_level
+    if (
+        args.command != "serve"
+        and args.log_level is None
+        and "TEXRENDER_LOG_LEVEL" not in os.environ
+    ):
+        level = "warning"  # one-shot commands print their result, not the server's chatter
+    configure_logging(level, settings.log_format)
     try:
         if args.command == "serve":
             from .serve import serve_forever
