@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -18,20 +19,27 @@ pytestmark = pytest.mark.tex
 SECRET = "Sekr1t-Data-Marker"
 
 
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
+@contextlib.contextmanager
+def logging_to_string(fmt: str) -> Iterator[io.StringIO]:
+    """Route every log record to a string for the duration, then restore pytest's handlers."""
     root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
+    saved_handlers, saved_level = list(root.handlers), root.level
     stream = io.StringIO()
-    configure_logging("info", "json", stream)
+    configure_logging("info", fmt, stream)
     try:
         yield stream
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
-        for handler in saved[0]:
+        for handler in saved_handlers:
             root.addHandler(handler)
-        root.setLevel(saved[1])
+        root.setLevel(saved_level)
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    with logging_to_string("json") as stream:
+        yield stream
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -68,18 +76,8 @@ async def test_every_line_is_json_with_the_fields(
 
 
 def test_text_format_for_people() -> None:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    try:
-        configure_logging("info", "text", stream)
+    with logging_to_string("text") as stream:
         logging.getLogger("texrender.test").info("hello", extra={"route": "/x", "status": 200})
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
     line = stream.getvalue().strip()
     assert "INFO" in line
     assert "texrender.test [-] hello route=/x status=200" in line
