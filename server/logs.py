@@ -8,8 +8,11 @@ own error message.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import logging
+import logging.handlers
+import queue
 import sys
 from typing import TextIO
 
@@ -50,16 +53,28 @@ def json_formatter() -> logging.Formatter:
     )
 
 
-def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str, fmt: str, stream: TextIO | None = None, *, threaded: bool = True
+) -> None:
     """Send every log record to ``stream`` (stderr) as JSON lines or text.
 
-    ``fmt`` is ``json``, ``text``, or ``auto`` (text when the stream is a terminal).
+    ``fmt`` is ``json``, ``text``, or ``auto`` (text when the stream is a terminal). With
+    ``threaded`` (the default) records are formatted and written by a background thread, so a
+    slow reader of stderr never stalls the event loop; the request id is taken before that, in
+    the logging task.
     """
     stream = stream or sys.stderr
     if fmt == "auto":
         fmt = "text" if stream.isatty() else "json"
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(TextFormatter() if fmt == "text" else json_formatter())
+    output = logging.StreamHandler(stream)
+    output.setFormatter(TextFormatter() if fmt == "text" else json_formatter())
+    handler: logging.Handler = output
+    if threaded:
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        handler = logging.handlers.QueueHandler(records)
+        listener = logging.handlers.QueueListener(records, output)
+        listener.start()
+        atexit.register(listener.stop)
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     for old in list(root.handlers):

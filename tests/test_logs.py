@@ -25,7 +25,7 @@ def logging_to_string(fmt: str) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     stream = io.StringIO()
-    configure_logging("info", fmt, stream)
+    configure_logging("info", fmt, stream, threaded=False)
     try:
         yield stream
     finally:
