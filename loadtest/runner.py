@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import trio
 
-from . import drivers
+from . import drivers, prober
 from .config import RunConfig
 from .live import show_progress
 from .recorder import Recorder
@@ -51,9 +51,9 @@ async def run_load(config: RunConfig, workload: Workload, *, label: str = "load"
         async with trio.open_nursery() as beside:
             if config.probe_path is not None:
                 beside.start_soon(
-                    lambda: drivers.probe_loop(
-                        side, recorder, path=config.probe_path or "/",
-                        interval_s=config.probe_interval_s,
+                    lambda: prober.probe_in_process(
+                        config.url, config.probe_path or "/", config.probe_interval_s,
+                        PROBE_TIMEOUT_S, recorder.on_probe,
                     )
                 )  # fmt: skip
             beside.start_soon(peaks.sample_forever, side)
