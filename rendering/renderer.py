@@ -107,8 +107,10 @@ class Renderer:
             queue_max=self.limits.queue_max,
         )
 
-    async def render(self, template_name: str, data: Any) -> RenderResult:
+    async def render(self, template_name: str, data: Any, key: str | None = None) -> RenderResult:
         """Render ``data`` with the named template, reporting the outcome to the observer.
+
+        ``key`` is :meth:`key_for` of the same arguments when the caller already has it.
 
         Raises:
             TemplateNotFound: no such template.
@@ -122,7 +124,7 @@ class Renderer:
         template = self.catalogue.get_template(template_name)
         outcome = Outcome.ERROR
         try:
-            key = self.key_for(template, data)
+            key = key or self.key_for(template, data)
             pdf = await self.cache.get(key) if self.cache.enabled else None
             if pdf is not None:
                 outcome = Outcome.CACHED

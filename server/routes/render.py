@@ -23,14 +23,15 @@ async def render(template: str) -> Response:
     data = await read_json_body()
     g.template = template
     state = app_state()
-    etag = etag_for(state.renderer.key_for(template, data))
+    key = state.renderer.key_for(template, data)
+    etag = etag_for(key)
     if etag_matches(request.headers.get("If-None-Match"), etag):
         # Output is deterministic: the client's copy is this document. No TeX, no cache read.
         g.outcome = Outcome.CACHED.value
         state.metrics.finished(template, Outcome.CACHED)
         return Response(b"", status=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
     try:
-        result = await state.renderer.render(template, data)
+        result = await state.renderer.render(template, data, key)
     except BaseException as exc:
         g.outcome = classify(exc).value
         if g.outcome == Outcome.CANCELLED:
