@@ -35,6 +35,7 @@ def probe_forever(
     batch: list[Sample] = []
     last_sent = time.perf_counter()
     with httpx.Client(base_url=url, timeout=timeout_s) as client:
+        out.send([])  # ready: the parent starts the load only now
         tick = time.perf_counter()
         while not out.poll():
             tick += interval_s
@@ -62,9 +63,12 @@ async def probe_in_process(
     interval_s: float,
     timeout_s: float,
     on_probe: Callable[[float, float, str], None],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the probe process until cancelled, passing each sample to ``on_probe(now, latency,
-    status)`` with ``now`` on Trio's clock."""
+    status)`` with ``now`` on Trio's clock. Started (``nursery.start``) once the process is
+    up and probing, so a short run does not end before its first probe."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe(duplex=True)
     child = context.Process(
@@ -80,6 +84,12 @@ async def probe_in_process(
             on_probe(at + offset, latency, status)
 
     try:
+        await trio.lowlevel.wait_readable(ours.fileno())
+        try:
+            deliver(ours.recv())
+        except EOFError:
+            raise RuntimeError("the health probe process exited before it started") from None
+        task_status.started()
         while True:
             await trio.lowlevel.wait_readable(ours.fileno())
             deliver(ours.recv())

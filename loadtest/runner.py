@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from functools import partial
 from typing import Any
 
 import httpx
@@ -47,15 +48,17 @@ async def run_load(config: RunConfig, workload: Workload, *, label: str = "load"
         peaks = ReadyzPeaks()
         started_at = datetime.datetime.now(datetime.UTC)
         recorder = Recorder(trio.current_time())
-        stop_at = None if config.duration_s is None else recorder.start + config.duration_s
         async with trio.open_nursery() as beside:
             if config.probe_path is not None:
-                beside.start_soon(
-                    lambda: prober.probe_in_process(
+                await beside.start(
+                    partial(
+                        prober.probe_in_process,
                         config.url, config.probe_path or "/", config.probe_interval_s,
                         PROBE_TIMEOUT_S, recorder.on_probe,
                     )
                 )  # fmt: skip
+                recorder.start = trio.current_time()  # the run starts once the probe is up
+            stop_at = None if config.duration_s is None else recorder.start + config.duration_s
             beside.start_soon(peaks.sample_forever, side)
             beside.start_soon(show_progress, recorder, config.display, label)
             load_window_s = await _drive(config, client, workload, recorder, stop_at, rng)
