@@ -31,7 +31,7 @@ from .runner import run_load, side_client
 from .units import parse_duration, parse_mix
 from .workload import WorkloadError, build_workload
 
-PROG = "loadtest"
+PROG = "texrender loadtest"
 DEFAULT_DURATION_S = 10.0
 
 
