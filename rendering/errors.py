@@ -14,7 +14,8 @@ server needs exactly one handler for all of them (and a test fails if a subclass
     └── TexTimeout                    504  typesetting ran past the render timeout
 
 Nothing here knows about HTTP beyond the status number: ``server/`` turns these into
-problem+json responses.
+problem+json responses (and adds two request errors of its own to the tree: invalid JSON, 400,
+and a body that is not JSON, 415).
 """
 
 from __future__ import annotations

@@ -61,7 +61,6 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     app.after_request(record_request)
     app.after_request(echo_request_id)
     app.register_error_handler(RenderError, problems.render_error)
-    app.register_error_handler(problems.HttpProblem, problems.http_problem)
     app.register_error_handler(HTTPException, problems.http_exception)
     app.register_error_handler(Exception, problems.unexpected)
 

@@ -1,7 +1,8 @@
 """RFC 9457 problem+json responses, one mapping for every error the server can give.
 
-Render errors carry their own status and type (see :mod:`rendering.errors`); HTTP-level errors
-(bad JSON, wrong media type, body too large, unknown route) are defined here. Anything else is a
+Render errors carry their own status and type (see :mod:`rendering.errors`); so do the two
+request errors defined here (bad JSON, wrong media type). Werkzeug's HTTP errors (body too large,
+unknown route, wrong method) get a type from their status. Anything else is a
 bug: it is logged with its traceback and answered with a bare 500 that reveals nothing.
 """
 
@@ -24,25 +25,17 @@ TYPE_PREFIX = "/problems/"
 log = logging.getLogger("texrender.problems")
 
 
-class HttpProblem(Exception):
-    """An error in the request itself, before any rendering."""
-
-    status = 400
-    type = "bad-request"
-    title = "Bad request"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+# Errors in the request itself, found before any rendering. They join the render error tree so
+# that one handler (``render_error``) answers for every expected failure.
 
 
-class InvalidJson(HttpProblem):
+class InvalidJson(RenderError):
     status = 400
     type = "invalid-json"
     title = "The body is not valid JSON"
 
 
-class UnsupportedMediaType(HttpProblem):
+class UnsupportedMediaType(RenderError):
     status = 415
     type = "unsupported-media-type"
     title = "The body must be application/json"
@@ -100,10 +93,6 @@ async def render_error(error: RenderError) -> Response:
         retry_after_s=error.retry_after_s,
         **extra,
     )
-
-
-async def http_problem(error: HttpProblem) -> Response:
-    return problem(error.status, error.type, error.title, error.detail)
 
 
 async def http_exception(error: HTTPException) -> Response:
