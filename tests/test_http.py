@@ -13,6 +13,7 @@ import httpx
 import pytest
 import trio
 
+from rendering.errors import FieldError, InvalidData, RenderError, TexDiagnostic, TexError
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import SHARED_RESUME, pdf_text, start_server, tex_processes
@@ -282,3 +283,37 @@ async def test_503_when_the_engine_is_missing(serve_with: ServerFactory) -> None
         ready = await client.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["engine_found"] is False
+
+
+def all_subclasses(cls: type[RenderError]) -> list[type[RenderError]]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *all_subclasses(sub)]
+    return found
+
+
+def example(cls: type[RenderError]) -> RenderError:
+    if issubclass(cls, InvalidData):
+        return cls("bad", [FieldError("/x", "bad")])
+    if issubclass(cls, TexError):
+        return cls("tex", TexDiagnostic("Undefined control sequence.", 3, "\\foo"))
+    return cls("detail")
+
+
+async def test_every_render_error_is_mapped(nursery: trio.Nursery, settings: Settings) -> None:
+    app = create_app(settings)
+    errors = {cls.__name__: cls for cls in all_subclasses(RenderError)}
+    assert {"InvalidJson", "TexTimeout", "UnsupportedCharacter"} <= set(errors)
+
+    @app.get("/test/raise/<name>")
+    async def raise_it(name: str) -> str:
+        raise example(errors[name])
+
+    base = await start_server(nursery, settings, app=app)
+    async with httpx.AsyncClient(base_url=base) as client:
+        for name, cls in errors.items():
+            response = await client.get(f"/test/raise/{name}")
+            body = assert_problem(response, cls.status, cls.type)
+            assert body["title"] == cls.title
+            if cls.retry_after_s is not None:
+                assert response.headers["retry-after"] == str(cls.retry_after_s)
