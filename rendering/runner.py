@@ -135,6 +135,13 @@ def build_env(workdir: Path, format_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
+@functools.cache
+def _sandbox_tools() -> dict[str, str | None]:
+    """Where prlimit, nice and setpriv are: looked up once, not on every render (a PATH search
+    is a series of stat calls, blocking file I/O on the event loop)."""
+    return {name: shutil.which(name) for name in ("prlimit", "nice", "setpriv")}
+
+
 def sandbox_prefix(
     cpu_seconds: int, limits: SandboxLimits, identity: _Identity | None
 ) -> list[str] | None:
@@ -146,7 +153,7 @@ def sandbox_prefix(
     instead of a ``vfork``, several milliseconds of the server's own CPU per render. None when
     the tools are missing (then :func:`make_preexec` does it in the child).
     """
-    tools = {name: shutil.which(name) for name in ("prlimit", "nice", "setpriv")}
+    tools = _sandbox_tools()
     if tools["prlimit"] is None or tools["nice"] is None:
         return None
     prefix = [
@@ -256,6 +263,7 @@ class PdfLatexEngine:
         self.format_dir = format_dir
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
+        _sandbox_tools()  # warm the lookup here, at start-up, not in the first render
 
     def _make_workdir(self, source: str) -> Path:
         """A fresh private directory with ``doc.tex`` in it (one trip to a worker thread)."""
