@@ -28,7 +28,7 @@ async def render(template: str) -> Response:
     if etag_matches(request.headers.get("If-None-Match"), etag):
         # Output is deterministic: the client's copy is this document. No TeX, no cache read.
         g.outcome = Outcome.CACHED.value
-        state.metrics.finished(template, Outcome.CACHED)
+        state.renderer.observer.finished(template, Outcome.CACHED)
         return Response(b"", status=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
     try:
         result = await state.renderer.render(template, data, key)
