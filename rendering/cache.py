@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from typing import Any, Generic, TypeVar
 import trio
 
 from .errors import RenderError
+from .files import write_atomically
 
 T = TypeVar("T")
 
@@ -118,15 +117,7 @@ class PdfCache:
     def _write(self, key: str, pdf: bytes) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".pdf-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pdf)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        write_atomically(target, lambda out: out.write(pdf))
 
 
 @dataclass

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,20 +27,19 @@ import jsonschema
 import jsonschema.exceptions
 import jsonschema.protocols
 
-from .environment import RESERVED_NAMES, make_environment
 from .errors import FieldError, InvalidData, TemplateNotFound
+from .folders import (
+    SAMPLE_FILE,
+    SCHEMA_FILE,
+    TEMPLATE_FILE,
+    CatalogueError,
+    TemplateInfo,
+    find_templates,
+)
+from .templating import RESERVED_NAMES, make_environment
+from .text import clip
 
-TEMPLATE_FILE = "template.tex.j2"
-META_FILE = "template.toml"
-SCHEMA_FILE = "schema.json"
-SAMPLE_FILE = "sample.json"
-ENGINES = frozenset({"pdflatex"})
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _MAX_MESSAGE_CHARS = 300
-
-
-class CatalogueError(Exception):
-    """A template folder is malformed; raised at load time, never during a request."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +76,20 @@ class Template:
         if errors:
             raise InvalidData(
                 f"{len(errors)} field(s) do not match the schema of {self.name!r}",
-                [FieldError(json_pointer(e.absolute_path), _short(e.message)) for e in errors],
+                [
+                    FieldError(json_pointer(e.absolute_path), clip(e.message, _MAX_MESSAGE_CHARS))
+                    for e in errors
+                ],
             )
+
+    def fill(self, data: Any) -> str:
+        """The TeX source for ``data``: validated against the schema, then filled in.
+
+        Raises:
+            InvalidData: the data fails the schema or is not a JSON object.
+        """
+        self.validate(data)
+        return self.to_tex(data)
 
     def to_tex(self, data: Mapping[str, Any]) -> str:
         """Fill the template with (already validated) data; every value is escaped.
@@ -99,12 +108,6 @@ class Template:
 def json_pointer(path: Iterable[object]) -> str:
     """RFC 6901 pointer for a path of keys and indexes."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _short(message: str) -> str:
-    if len(message) <= _MAX_MESSAGE_CHARS:
-        return message
-    return message[: _MAX_MESSAGE_CHARS - 1] + "\u2026"
 
 
 class Catalogue(Mapping[str, Template]):
@@ -141,35 +144,19 @@ class Catalogue(Mapping[str, Template]):
             CatalogueError: a folder is malformed (missing file, bad TOML/JSON, invalid schema,
                 a sample that fails its own schema, a Jinja syntax error).
         """
-        templates: dict[str, Template] = {}
-        for root in roots:
-            if not root.is_dir():
-                raise CatalogueError(f"template directory {root} does not exist")
-            for folder in sorted(p for p in root.iterdir() if (p / TEMPLATE_FILE).is_file()):
-                template = _load_one(folder)
-                if template.name in templates:
-                    raise CatalogueError(f"template {template.name!r} is defined twice")
-                templates[template.name] = template
-        return cls(templates)
+        return cls({info.name: _load_one(info) for info in find_templates(roots)})
 
 
-def _load_one(folder: Path) -> Template:
-    name = folder.name
-    if not _NAME.match(name):
-        raise CatalogueError(f"{folder}: template names are lowercase letters, digits and '-'")
+def _load_one(info: TemplateInfo) -> Template:
+    folder = info.folder
     try:
-        raw_meta = (folder / META_FILE).read_bytes()
         raw_schema = (folder / SCHEMA_FILE).read_bytes()
         raw_source = (folder / TEMPLATE_FILE).read_bytes()
-        meta = tomllib.loads(raw_meta.decode())
         schema = json.loads(raw_schema)
         sample = json.loads((folder / SAMPLE_FILE).read_bytes())
     except (OSError, ValueError) as exc:
         raise CatalogueError(f"{folder}: {exc}") from exc
 
-    engine = meta.get("engine", "pdflatex")
-    if engine not in ENGINES:
-        raise CatalogueError(f"{folder}: engine {engine!r} is not one of {sorted(ENGINES)}")
     validator_class = jsonschema.validators.validator_for(schema)
     try:
         validator_class.check_schema(schema)
@@ -186,13 +173,13 @@ def _load_one(folder: Path) -> Template:
     except fastjsonschema.JsonSchemaDefinitionException:
         fast_check = None  # jsonschema alone then
     digest = hashlib.sha256()
-    for part in (raw_meta, raw_schema, raw_source):
+    for part in (info.meta, raw_schema, raw_source):
         digest.update(hashlib.sha256(part).digest())
     template = Template(
-        name=name,
-        title=str(meta.get("title", name)),
-        description=str(meta.get("description", "")),
-        engine=engine,
+        name=info.name,
+        title=info.title,
+        description=info.description,
+        engine=info.engine,
         version=digest.hexdigest()[:16],
         schema=schema,
         sample=sample,

@@ -1,27 +1,33 @@
 """Every way a render can fail, as one tree of exceptions.
 
-Each class carries the HTTP status it maps to and a stable machine-readable ``type`` slug, so the
-server needs exactly one handler for all of them (and a test fails if a subclass is unmapped)::
+Each class carries the HTTP status it maps to, a stable machine-readable ``type`` slug and the
+render :class:`~rendering.observer.Outcome` it stands for, so the server needs exactly one
+handler for all of them and the outcome of a failure is decided in one place (a test fails if a
+subclass lacks any of them)::
 
-    RenderError                       500  (never raised itself: a bug)
-    ├── TemplateNotFound              404  unknown template name
-    ├── InvalidData                   422  data fails the template's JSON Schema  (``errors``)
-    │   └── UnsupportedCharacter      422  a character the template's fonts cannot set
-    ├── TexError                      422  TeX stopped with an error             (``tex``)
-    ├── RenderQueueFull               429  every slot busy and the wait queue full
-    ├── QueueTimeout                  503  waited in the queue past its deadline
-    ├── EngineUnavailable             503  the TeX engine is missing or cannot start
-    └── TexTimeout                    504  typesetting ran past the render timeout
+    RenderError                       500  error          (never raised itself: a bug)
+    ├── TemplateNotFound              404  error          unknown template name
+    ├── InvalidData                   422  invalid_data   data fails the template's JSON Schema
+    │   └── UnsupportedCharacter      422  invalid_data   a character the fonts cannot set
+    ├── TexError                      422  tex_error      TeX stopped with an error (``tex``)
+    ├── RenderQueueFull               429  rejected       every slot busy, the wait queue full
+    ├── QueueTimeout                  503  expired        waited in the queue past its deadline
+    ├── EngineUnavailable             503  error          the TeX engine is missing or broken
+    └── TexTimeout                    504  timeout        typesetting ran past the render timeout
 
 Nothing here knows about HTTP beyond the status number: ``server/`` turns these into
-problem+json responses (and adds two request errors of its own to the tree: invalid JSON, 400,
-and a body that is not JSON, 415).
+problem+json responses. Errors in the request itself (a body that is not JSON, a wrong media
+type) are the server's own and not part of this tree: no render was attempted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
+
+import trio
+
+from .observer import Outcome
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class RenderError(Exception):
     status: ClassVar[int] = 500
     type: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
+    outcome: ClassVar[Outcome] = Outcome.ERROR
     retry_after_s: ClassVar[int | None] = None
 
     def __init__(self, detail: str) -> None:
@@ -65,12 +72,14 @@ class TemplateNotFound(RenderError):
     status = 404
     type = "template-not-found"
     title = "Unknown template"
+    outcome = Outcome.ERROR  # never counted: an unknown name is no metric label
 
 
 class InvalidData(RenderError):
     status = 422
     type = "invalid-data"
     title = "Data does not match the template's schema"
+    outcome = Outcome.INVALID_DATA
 
     def __init__(self, detail: str, errors: list[FieldError]) -> None:
         super().__init__(detail)
@@ -78,14 +87,17 @@ class InvalidData(RenderError):
 
 
 class UnsupportedCharacter(InvalidData):
+    status = 422
     type = "unsupported-character"
     title = "Data contains a character the template cannot typeset"
+    outcome = Outcome.INVALID_DATA
 
 
 class TexError(RenderError):
     status = 422
     type = "tex-error"
     title = "The document could not be typeset"
+    outcome = Outcome.TEX_ERROR
 
     def __init__(self, detail: str, tex: TexDiagnostic) -> None:
         super().__init__(detail)
@@ -96,6 +108,7 @@ class RenderQueueFull(RenderError):
     status = 429
     type = "queue-full"
     title = "Render queue is full"
+    outcome = Outcome.REJECTED
     retry_after_s = 1
 
 
@@ -103,6 +116,7 @@ class QueueTimeout(RenderError):
     status = 503
     type = "queue-timeout"
     title = "Waited too long for a render slot"
+    outcome = Outcome.EXPIRED
     retry_after_s = 2
 
 
@@ -110,6 +124,7 @@ class EngineUnavailable(RenderError):
     status = 503
     type = "engine-unavailable"
     title = "The TeX engine is not available"
+    outcome = Outcome.ERROR
     retry_after_s = 30
 
 
@@ -117,3 +132,16 @@ class TexTimeout(RenderError):
     status = 504
     type = "render-timeout"
     title = "Typesetting took longer than the render timeout"
+    outcome = Outcome.TIMEOUT
+
+
+def outcome_of(error: BaseException) -> Outcome:
+    """The outcome an exception stands for: a render error says its own; a cancellation (or a
+    group of nothing but cancellations) is ``cancelled``; anything else is a bug, ``error``."""
+    if isinstance(error, RenderError):
+        return error.outcome
+    if isinstance(error, trio.Cancelled):
+        return Outcome.CANCELLED
+    if isinstance(error, BaseExceptionGroup) and error.split(trio.Cancelled)[1] is None:
+        return Outcome.CANCELLED
+    return Outcome.ERROR

@@ -26,8 +26,8 @@ from typing import Protocol
 import trio
 
 from .catalogue import Template
+from .engine import CompileResult
 from .errors import RenderError
-from .runner import CompileResult
 
 DUMP_MARK = "\n\\endofdump\n"
 BUILD_TIMEOUT_S = 120.0

@@ -12,7 +12,6 @@ the TeX process at once.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,29 +20,20 @@ import trio
 
 from .cache import InFlight, PdfCache, render_key
 from .catalogue import Catalogue, Template, json_pointer
+from .config import RenderLimits
+from .engine import TexEngine
 from .errors import (
     FieldError,
     InvalidData,
     QueueTimeout,
     RenderQueueFull,
     TexError,
-    TexTimeout,
     UnsupportedCharacter,
+    outcome_of,
 )
 from .formats import FormatStore
 from .observer import NullObserver, Outcome, RenderObserver
-from .runner import TexEngine
 from .texlog import unsupported_character
-
-
-@dataclass(frozen=True)
-class RenderLimits:
-    """How much rendering may happen at once and how long each part may take."""
-
-    slots: int = os.cpu_count() or 1
-    queue_max: int = 64
-    queue_timeout_s: float = 30.0
-    render_timeout_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -141,7 +131,7 @@ class Renderer:
             outcome = Outcome.OK
             return result
         except BaseException as exc:
-            outcome = classify(exc)
+            outcome = outcome_of(exc)
             raise
         finally:
             self.observer.finished(template.name, outcome)
@@ -164,8 +154,7 @@ class Renderer:
     async def _render(
         self, template: Template, data: Any, started: float, key: str
     ) -> RenderResult:
-        template.validate(data)
-        source = template.to_tex(data)
+        source = template.fill(data)
         filled = trio.current_time()
 
         if self.statistics().queue_full:
@@ -204,27 +193,6 @@ class Renderer:
             tex_s=compiled.tex_seconds,
             total_s=finished - started,
         )
-
-
-_OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
-    (InvalidData, Outcome.INVALID_DATA),
-    (TexError, Outcome.TEX_ERROR),
-    (TexTimeout, Outcome.TIMEOUT),
-    (RenderQueueFull, Outcome.REJECTED),
-    (QueueTimeout, Outcome.EXPIRED),
-    (trio.Cancelled, Outcome.CANCELLED),
-)
-
-
-def classify(error: BaseException) -> Outcome:
-    """The outcome an exception stands for; a group of cancellations is a cancellation."""
-    if isinstance(error, BaseExceptionGroup):
-        rest = error.split(trio.Cancelled)[1]
-        return Outcome.CANCELLED if rest is None else Outcome.ERROR
-    for kind, outcome in _OUTCOMES:
-        if isinstance(error, kind):
-            return outcome
-    return Outcome.ERROR
 
 
 def _explain(error: TexError, data: Any) -> Exception:

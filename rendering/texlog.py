@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from .errors import TexDiagnostic
+from .text import clip
 
 _LINE_MARK = re.compile(r"^l\.(\d+) ?(.*)$")
 _UNICODE_ERROR = re.compile(r"Unicode character (.) \(U\+([0-9A-Fa-f]{4,6})\)")
@@ -39,7 +40,9 @@ def parse_tex_log(log: str) -> TexDiagnostic:
                 after_index = index + 2 + offset
                 after = lines[after_index].strip() if after_index < len(lines) else ""
                 context = (match.group(2) + " " + after).replace("^^M", "").strip()
-                return TexDiagnostic(message, int(match.group(1)), _clip(context))
+                return TexDiagnostic(
+                    message, int(match.group(1)), clip(context, _MAX_CONTEXT_CHARS)
+                )
         return TexDiagnostic(message, None, "")
     if "Emergency stop" in log or "Fatal error" in log:
         return TexDiagnostic("TeX stopped with a fatal error", None, "")
@@ -52,9 +55,3 @@ def unsupported_character(diagnostic: TexDiagnostic) -> str | None:
     if not match:
         return None
     return chr(int(match.group(2), 16))
-
-
-def _clip(text: str) -> str:
-    if len(text) <= _MAX_CONTEXT_CHARS:
-        return text
-    return text[: _MAX_CONTEXT_CHARS - 1] + "\u2026"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 import trio
-from quart import Response, g, request
+from quart import Response, request
 
+from .record import find_record
 from .state import app_state
 
 log = logging.getLogger("texrender.access")
@@ -24,12 +25,10 @@ def method_label() -> str:
     return request.method if request.method in _METHODS else "OTHER"
 
 
-async def start_timer() -> None:
-    g.started = trio.current_time()
-
-
 async def record_request(response: Response) -> Response:
-    elapsed = trio.current_time() - g.get("started", trio.current_time())
+    record = find_record()
+    now = trio.current_time()
+    elapsed = now - (record.started if record is not None else now)
     route = route_label()
     metrics = app_state().metrics
     metrics.http_requests.labels(route, method_label(), str(response.status_code)).inc()
@@ -40,8 +39,12 @@ async def record_request(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": round(elapsed * 1000, 2),
     }
-    for name in ("template", "outcome", "tex_error"):
-        if name in g:
-            fields[name] = g.get(name)
+    if record is not None:
+        if record.template is not None:
+            fields["template"] = record.template
+        if record.outcome is not None:
+            fields["outcome"] = record.outcome.value
+        if record.tex_error is not None:
+            fields["tex_error"] = record.tex_error
     log.info("request", extra=fields)
     return response

@@ -1,87 +1,42 @@
-"""The ``texrender`` command: ``serve``, ``render`` and ``templates``. No logic lives here."""
+"""The ``texrender`` command: ``serve``, ``render``, ``templates`` and ``loadtest``.
+
+No logic lives here, and each subcommand imports only what it needs: listing templates reads
+their ``template.toml`` files and nothing more, rendering builds the pipeline without the HTTP
+stack, and only ``serve`` imports Quart and Hypercorn. The options are generated from the
+settings' own fields (:mod:`server.settings`), so help text and defaults are written once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import trio
-
-from rendering.catalogue import CatalogueError
-from rendering.errors import InvalidData, RenderError, TexError
+from rendering.folders import CatalogueError
 
 from .logs import configure_logging
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, env_name, field_types, value_type
+
+if TYPE_CHECKING:
+    from rendering.errors import RenderError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="texrender",
         description="Render JSON data into PDFs with LaTeX templates.",
-        epilog="Every option can also be set with a TEXRENDER_<NAME> environment variable.",
+        epilog="Every setting can also be given as a TEXRENDER_<NAME> environment variable "
+        "(see the README's settings table); a flag wins over the variable.",
     )
-    parser.add_argument(
-        "--templates",
-        action="append",
-        type=Path,
-        dest="template_dirs",
-        metavar="DIR",
-        help="template directory (repeatable)",
-    )
-    parser.add_argument("--engine", dest="tex_engine", help="TeX engine binary (pdflatex)")
-    parser.add_argument(
-        "--slots", dest="render_slots", type=int, help="TeX processes at once (default: CPU count)"
-    )
-    parser.add_argument(
-        "--render-timeout",
-        dest="render_timeout_s",
-        type=float,
-        help="seconds one TeX run may take (default 20)",
-    )
-    parser.add_argument("--log-level", default=None, help="debug, info, warning, error")
-    parser.add_argument(
-        "--log-format",
-        choices=["auto", "json", "text"],
-        help="log lines as JSON or text (default auto: text on a terminal, else JSON)",
-    )
+    add_setting_flags(parser, "global")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP server")
-    serve.add_argument(
-        "--bind",
-        action="append",
-        metavar="HOST:PORT",
-        help="address to listen on (repeatable; default 127.0.0.1:8000)",
-    )
-    serve.add_argument("--workers", type=int, help="server processes (default 1)")
-    serve.add_argument(
-        "--queue-max",
-        dest="queue_max",
-        type=int,
-        help="renders that may wait for a slot before 429 (default 32)",
-    )
-    serve.add_argument(
-        "--queue-timeout",
-        dest="queue_timeout_s",
-        type=float,
-        help="seconds a render may wait for a slot before 503 (default 30)",
-    )
-    serve.add_argument(
-        "--max-body-bytes",
-        dest="max_body_bytes",
-        type=int,
-        help="largest request body accepted (default 1048576)",
-    )
-    serve.add_argument(
-        "--graceful-timeout",
-        dest="graceful_timeout_s",
-        type=float,
-        help="seconds in-flight requests get on shutdown (default 10)",
-    )
+    add_setting_flags(serve, "serve")
 
     render = commands.add_parser("render", help="render one document to a file, no server")
     render.add_argument("template", help="template name (see `texrender templates`)")
@@ -96,6 +51,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_setting_flags(parser: argparse.ArgumentParser, scope: str) -> None:
+    """One option per setting of ``scope`` that has a flag, with the setting's help, default
+    and environment variable in its help text."""
+    types_ = field_types()
+    defaults = Settings()
+    for f in dataclasses.fields(Settings):
+        meta = f.metadata
+        if meta.get("flag") is None or meta.get("scope") != scope:
+            continue
+        kind, many = value_type(types_[f.name])
+        shown = meta.get("shown_default") or _show(getattr(defaults, f.name))
+        parser.add_argument(
+            meta["flag"],
+            dest=f.name,
+            type=kind,
+            action="append" if many else "store",
+            choices=meta.get("choices"),
+            metavar=None if meta.get("choices") else meta.get("metavar") or _METAVARS[kind],
+            help=f"{meta['help']} (default: {shown}; {env_name(f.name)})".replace("%", "%%"),
+        )
+
+
+_METAVARS: dict[type, str] = {int: "N", float: "SECONDS", Path: "DIR", str: "NAME"}
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["loadtest"]:
@@ -104,12 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return loadtest_main(argv[1:])
     args = build_parser().parse_args(argv)
-    not_settings = {"command", "data", "output", "template", "tex"}
-    options = {k: v for k, v in vars(args).items() if k not in not_settings}
-    if options.get("bind"):
-        options["bind"] = tuple(options["bind"])
-    if options.get("template_dirs"):
-        options["template_dirs"] = tuple(options["template_dirs"])
+    setting_names = {f.name for f in dataclasses.fields(Settings)}
+    options = {k: v for k, v in vars(args).items() if k in setting_names}
+    options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
     try:
         settings = Settings.from_env(os.environ, **options)
     except SettingsError as exc:
@@ -119,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if (
         args.command != "serve"
         and args.log_level is None
-        and "TEXRENDER_LOG_LEVEL" not in os.environ
+        and env_name("log_level") not in os.environ
     ):
         level = "warning"  # one-shot commands print their result, not the server's chatter
     configure_logging(level, settings.log_format)
@@ -130,41 +115,45 @@ def main(argv: list[str] | None = None) -> int:
             serve_forever(settings)
             return 0
         if args.command == "templates":
-            return trio.run(list_templates, settings)
+            return list_templates(settings)
+        import trio
+
         return trio.run(render_to_file, settings, args.template, args.data, args.output, args.tex)
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
         return 2
 
 
-async def list_templates(settings: Settings) -> int:
-    from rendering.catalogue import Catalogue
+def list_templates(settings: Settings) -> int:
+    """Print each template's name, title and description (from its metadata alone)."""
+    from rendering.folders import find_templates
 
-    catalogue = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
-    for template in catalogue.values():
-        print(f"{template.name:24} {template.title}: {template.description}")
+    for info in find_templates(settings.template_dirs):
+        print(f"{info.name:24} {info.title}: {info.description}")
     return 0
 
 
 async def render_to_file(
     settings: Settings, template: str, data_path: str, output: Path, tex_only: bool = False
 ) -> int:
-    from .app import build_state
+    """Render one document through the same pipeline the server builds, into ``output``."""
+    import trio
+
+    from rendering import RenderError, build_service
 
     try:
         data = await read_data(data_path)
     except (OSError, ValueError) as exc:
         print(f"texrender: cannot read {data_path}: {exc}", file=sys.stderr)
         return 1
-    state = await build_state(settings, None)
+    service = await build_service(settings.render_config())
     try:
         if tex_only:
-            entry = state.catalogue.get_template(template)
-            entry.validate(data)
-            await trio.Path(output).write_text(entry.to_tex(data), encoding="utf-8")
+            source = service.catalogue.get_template(template).fill(data)
+            await trio.Path(output).write_text(source, encoding="utf-8")
             print(f"wrote {output} (TeX source)")
             return 0
-        result = await state.renderer.render(template, data)
+        result = await service.renderer.render(template, data)
     except RenderError as exc:
         print(describe(exc), file=sys.stderr)
         return 1
@@ -174,6 +163,8 @@ async def render_to_file(
 
 
 async def read_data(path: str) -> Any:
+    import trio
+
     if path == "-":
         text = await trio.to_thread.run_sync(sys.stdin.read)
     else:
@@ -183,6 +174,8 @@ async def read_data(path: str) -> Any:
 
 def describe(error: RenderError) -> str:
     """A readable, multi-line account of a render error for the terminal."""
+    from rendering.errors import InvalidData, TexError
+
     lines = [f"texrender: {error.title}: {error.detail}"]
     if isinstance(error, InvalidData):
         lines += [f"  at {e.pointer or '/'}: {e.message}" for e in error.errors]

@@ -1,9 +1,10 @@
 """RFC 9457 problem+json responses, one mapping for every error the server can give.
 
-Render errors carry their own status and type (see :mod:`rendering.errors`); so do the two
-request errors defined here (bad JSON, wrong media type). Werkzeug's HTTP errors (body too large,
-unknown route, wrong method) get a type from their status. Anything else is a
-bug: it is logged with its traceback and answered with a bare 500 that reveals nothing.
+Render errors carry their own status and type (see :mod:`rendering.errors`); so do the request
+errors defined here (bad JSON, wrong media type), which are kept apart from them because no
+render was attempted. Werkzeug's HTTP errors (body too large, unknown route, wrong method) get a
+type from their status. Anything else is a bug: it is logged with its traceback and answered
+with a bare 500 that reveals nothing.
 """
 
 from __future__ import annotations
@@ -11,31 +12,40 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from typing import Any
+from typing import Any, ClassVar
 
-from quart import Response, g
+from quart import Response
 from werkzeug.exceptions import HTTPException
 
 from rendering.errors import InvalidData, RenderError, TexError
 
-from .request_id import current_request_id
+from .record import current_request_id, find_record
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "/problems/"
 log = logging.getLogger("texrender.problems")
 
 
-# Errors in the request itself, found before any rendering. They join the render error tree so
-# that one handler (``render_error``) answers for every expected failure.
+class RequestError(Exception):
+    """The request itself is unusable (found before any rendering); says how to report it."""
+
+    status: ClassVar[int] = 400
+    type: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+    retry_after_s: ClassVar[int | None] = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
-class InvalidJson(RenderError):
+class InvalidJson(RequestError):
     status = 400
     type = "invalid-json"
     title = "The body is not valid JSON"
 
 
-class UnsupportedMediaType(RenderError):
+class UnsupportedMediaType(RequestError):
     status = 415
     type = "unsupported-media-type"
     title = "The body must be application/json"
@@ -81,8 +91,9 @@ async def render_error(error: RenderError) -> Response:
         extra["errors"] = [asdict(e) for e in error.errors]
     if isinstance(error, TexError):
         extra["tex"] = asdict(error.tex)
-    if isinstance(error, TexError):
-        g.tex_error = f"{error.tex.message} (line {error.tex.line})"
+        record = find_record()
+        if record is not None:
+            record.tex_error = f"{error.tex.message} (line {error.tex.line})"
     level = logging.ERROR if error.status >= 500 and error.status != 503 else logging.INFO
     log.log(level, "render failed: %s", error.type, extra={"status": error.status})
     return problem(
@@ -93,6 +104,11 @@ async def render_error(error: RenderError) -> Response:
         retry_after_s=error.retry_after_s,
         **extra,
     )
+
+
+async def request_error(error: RequestError) -> Response:
+    log.info("bad request: %s", error.type, extra={"status": error.status})
+    return problem(error.status, error.type, error.title, error.detail)
 
 
 async def http_exception(error: HTTPException) -> Response:

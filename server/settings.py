@@ -2,52 +2,158 @@
 
 Nothing reads the environment at import time; :meth:`Settings.from_env` is called by the CLI and
 the result is passed to :func:`server.app.create_app`. Units are in the names.
+
+Each field says, once, everything about itself: its type and default (the render pipeline's own
+defaults, from :mod:`rendering.config`), its help text and, if it has one, its command-line
+flag. The CLI's options and their help are generated from these fields, and a test holds the
+README's settings table to them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
+import functools
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from rendering.config import RenderConfig, RenderLimits, usable_cpus
+from rendering.folders import DEFAULT_TEMPLATES_DIR
+
 ENV_PREFIX = "TEXRENDER_"
+_RENDER = RenderConfig()
+_LIMITS = _RENDER.limits
+
+# Where a flag belongs: before the subcommand (every command), or after `serve`.
+Scope = Literal["global", "serve"]
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names it."""
 
 
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    flag: str | None = None,
+    scope: Scope = "global",
+    shown_default: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+    default_factory: Any = dataclasses.MISSING,
+) -> Any:
+    """A settings field with its documentation attached (read by the CLI and the docs test)."""
+    metadata = {
+        "help": help,
+        "flag": flag,
+        "scope": scope,
+        "shown_default": shown_default,
+        "choices": choices,
+        "metavar": metavar,
+    }
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything texrender can be told. See the README's settings table."""
 
-    bind: tuple[str, ...] = ("127.0.0.1:8000",)
-    workers: int = 1
-    template_dirs: tuple[Path, ...] = (DEFAULT_TEMPLATES_DIR,)
-    tex_engine: str = "pdflatex"
-    tex_user: str | None = None
-    work_dir: Path | None = None
-    formats_enabled: bool = True
-    format_dir: Path | None = None
-    cache_bytes: int = 256 * 1024 * 1024
-    cache_dir: Path | None = None
-    render_slots: int = field(default_factory=_cpu_count)
-    queue_max: int = 32
-    queue_timeout_s: float = 30.0
-    render_timeout_s: float = 20.0
-    max_body_bytes: int = 1024 * 1024
-    graceful_timeout_s: float = 10.0
-    keep_alive_timeout_s: float = 5.0
-    log_level: str = "info"
-    log_format: str = "auto"
+    bind: tuple[str, ...] = setting(
+        ("127.0.0.1:8000",),
+        help="address to listen on, HOST:PORT (repeatable)",
+        flag="--bind",
+        scope="serve",
+        metavar="HOST:PORT",
+    )
+    workers: int = setting(1, help="server processes", flag="--workers", scope="serve")
+    template_dirs: tuple[Path, ...] = setting(
+        _RENDER.template_dirs,
+        help="folders holding template folders (repeatable)",
+        flag="--templates",
+        shown_default="templates/ of this project",
+    )
+    tex_engine: str = setting(
+        _RENDER.tex_engine, help="the TeX binary", flag="--engine", metavar="BIN"
+    )
+    tex_user: str | None = setting(
+        _RENDER.tex_user,
+        help="the user TeX runs as",
+        shown_default="nobody when run as root, else yourself",
+    )
+    work_dir: Path | None = setting(
+        _RENDER.work_dir,
+        help="where per-render temporary directories are made",
+        shown_default="the system temp dir",
+    )
+    formats_enabled: bool = setting(
+        _RENDER.formats_enabled,
+        help="compile each template's fixed preamble once into a TeX format",
+    )
+    format_dir: Path | None = setting(
+        _RENDER.format_dir,
+        help="where formats are kept (a directory this user owns)",
+        shown_default="<temp dir>/texrender-formats-<uid>",
+    )
+    cache_bytes: int = setting(
+        _RENDER.cache_bytes, help="memory for cached PDFs (LRU); 0 turns it off"
+    )
+    cache_dir: Path | None = setting(_RENDER.cache_dir, help="also keep cached PDFs on disk here")
+    render_slots: int = setting(
+        help="TeX processes at once",
+        flag="--slots",
+        default_factory=usable_cpus,
+        shown_default="number of CPUs",
+    )
+    queue_max: int = setting(
+        _LIMITS.queue_max,
+        help="renders that may wait for a slot; one more gets 429",
+        flag="--queue-max",
+        scope="serve",
+    )
+    queue_timeout_s: float = setting(
+        _LIMITS.queue_timeout_s,
+        help="seconds a render may wait for a slot before 503",
+        flag="--queue-timeout",
+        scope="serve",
+    )
+    render_timeout_s: float = setting(
+        _LIMITS.render_timeout_s,
+        help="seconds one TeX run may take before 504",
+        flag="--render-timeout",
+    )
+    max_body_bytes: int = setting(
+        1024 * 1024,
+        help="largest request body; larger gets 413",
+        flag="--max-body-bytes",
+        scope="serve",
+    )
+    graceful_timeout_s: float = setting(
+        10.0,
+        help="seconds in-flight requests get at shutdown",
+        flag="--graceful-timeout",
+        scope="serve",
+    )
+    keep_alive_timeout_s: float = setting(
+        5.0, help="idle keep-alive connections are closed after this many seconds"
+    )
+    log_level: str = setting(
+        "info",
+        help="log level",
+        flag="--log-level",
+        choices=("debug", "info", "warning", "error"),
+    )
+    log_format: str = setting(
+        "auto",
+        help="log lines as JSON or text; auto: text on a terminal, else JSON",
+        flag="--log-format",
+        choices=("auto", "json", "text"),
+    )
 
     def __post_init__(self) -> None:
         checks = {
@@ -63,7 +169,7 @@ class Settings:
             "bind": len(self.bind) > 0,
             "template_dirs": len(self.template_dirs) > 0,
             "log_format": self.log_format in {"auto", "json", "text"},
-            "log_level": self.log_level.upper() in {"DEBUG", "INFO", "WARNING", "ERROR"},
+            "log_level": self.log_level.lower() in {"debug", "info", "warning", "error"},
         }
         for name, ok in checks.items():
             if not ok:
@@ -79,35 +185,73 @@ class Settings:
             SettingsError: a variable cannot be parsed, or a value is out of range.
         """
         values: dict[str, Any] = {}
+        types_ = field_types()
         for f in fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
+            raw = environ.get(env_name(f.name))
             if raw is not None and raw.strip() != "":
-                values[f.name] = _parse(f.name, str(f.type), raw.strip())
+                values[f.name] = _parse(f.name, types_[f.name], raw.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def render_config(self) -> RenderConfig:
+        """The part of the settings the render pipeline is built from."""
+        return RenderConfig(
+            template_dirs=self.template_dirs,
+            tex_engine=self.tex_engine,
+            tex_user=self.tex_user,
+            work_dir=self.work_dir,
+            formats_enabled=self.formats_enabled,
+            format_dir=self.format_dir,
+            cache_bytes=self.cache_bytes,
+            cache_dir=self.cache_dir,
+            limits=RenderLimits(
+                slots=self.render_slots,
+                queue_max=self.queue_max,
+                queue_timeout_s=self.queue_timeout_s,
+                render_timeout_s=self.render_timeout_s,
+            ),
+        )
 
-def _parse(name: str, type_name: str, raw: str) -> Any:
-    variable = ENV_PREFIX + name.upper()
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+@functools.cache
+def field_types() -> dict[str, Any]:
+    """The fields' real types (the annotations are strings under ``from __future__``)."""
+    return typing.get_type_hints(Settings)
+
+
+def value_type(annotation: Any) -> tuple[type, bool]:
+    """``(element type, is a tuple)`` of a field's type: ``int | None`` is ``(int, False)``,
+    ``tuple[Path, ...]`` is ``(Path, True)``."""
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        return typing.get_args(annotation)[0], True
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return value_type(inner[0])
+    return annotation, False
+
+
+def _parse(name: str, annotation: Any, raw: str) -> Any:
+    kind, many = value_type(annotation)
     try:
-        if type_name.startswith("tuple[Path"):
-            return tuple(Path(p.strip()) for p in raw.split(",") if p.strip())
-        if type_name.startswith("tuple[str"):
-            return tuple(p.strip() for p in raw.split(",") if p.strip())
-        if type_name.startswith("Path"):
-            return Path(raw)
-        if type_name == "bool":
-            return _parse_bool(raw)
-        if type_name == "int":
-            return int(raw)
-        if type_name == "float":
-            return float(raw)
-        return raw
+        if many:
+            return tuple(_parse_one(kind, p.strip()) for p in raw.split(",") if p.strip())
+        return _parse_one(kind, raw)
     except ValueError:
-        raise SettingsError(f"{variable}={raw!r} is not a valid {type_name}") from None
+        raise SettingsError(f"{env_name(name)}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def _parse_one(kind: type, raw: str) -> Any:
+    if kind is bool:
+        return _parse_bool(raw)
+    return kind(raw)
 
 
 def _parse_bool(raw: str) -> bool:
@@ -117,3 +261,6 @@ def _parse_bool(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError(raw)
+
+
+__all__ = ["DEFAULT_TEMPLATES_DIR", "ENV_PREFIX", "Settings", "SettingsError"]

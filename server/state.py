@@ -1,4 +1,4 @@
-"""What the routes share: the renderer, the catalogue and the server's own condition."""
+"""What the routes share: the render service and the server's own condition."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 
 from quart import current_app
 
-from rendering.catalogue import Catalogue
-from rendering.formats import FormatStore
-from rendering.renderer import Renderer
+from rendering.service import RenderService
 
 from .metrics import Metrics
 from .settings import Settings
@@ -17,23 +15,12 @@ EXTENSION_KEY = "texrender"
 
 
 @dataclass
-class EngineInfo:
-    """What start-up learned about the TeX engine."""
-
-    found: bool
-    version: str
-
-
-@dataclass
 class AppState:
     """Per-app state, built by the start-up hook. ``draining`` flips when shutdown begins."""
 
     settings: Settings
-    catalogue: Catalogue
-    renderer: Renderer
-    engine: EngineInfo
+    service: RenderService
     metrics: Metrics
-    formats: FormatStore | None = None
     draining: bool = field(default=False)
 
 

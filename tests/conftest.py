@@ -3,7 +3,9 @@ server on a loopback port, and helpers to read PDFs and watch TeX processes."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,7 +14,11 @@ import httpx
 import pytest
 import trio
 
+import rendering
+import server
+from rendering.errors import RenderError
 from server.app import TexrenderApp
+from server.problems import RequestError
 from server.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 
@@ -20,6 +26,21 @@ TESTS_DIR = Path(__file__).resolve().parent
 TEST_TEMPLATES_DIR = TESTS_DIR / "templates"
 SHARED_DIR = TESTS_DIR.parent.parent / "shared"
 SHARED_RESUME = SHARED_DIR / "conformance" / "jsonresume" / "sample.resume.json"
+
+
+def error_classes() -> list[type[RenderError | RequestError]]:
+    """Every render and request error class in texrender, whatever was imported so far: each
+    module of ``rendering`` and ``server`` is imported first, so none can hide."""
+    for package in (rendering, server):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+    found: list[type[RenderError | RequestError]] = []
+    pending: list[type[RenderError | RequestError]] = [RenderError, RequestError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def pdf_text(pdf: bytes) -> str:

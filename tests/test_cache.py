@@ -11,9 +11,10 @@ import trio.testing
 
 from rendering.cache import InFlight, PdfCache, render_key
 from rendering.catalogue import Catalogue
+from rendering.config import RenderLimits
+from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import TexDiagnostic, TexError
-from rendering.renderer import Renderer, RenderLimits
-from rendering.runner import CompileResult, PdfLatexEngine
+from rendering.renderer import Renderer
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
 
 # --- PdfCache ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,17 @@ import fastjsonschema
 import jinja2
 import pytest
 
-from rendering.catalogue import (
+from rendering.catalogue import Catalogue, Template, json_pointer
+from rendering.errors import FieldError, InvalidData, TemplateNotFound
+from rendering.escape import TEX_HELPERS, escape_latex
+from rendering.folders import (
     META_FILE,
     SAMPLE_FILE,
     SCHEMA_FILE,
     TEMPLATE_FILE,
-    Catalogue,
     CatalogueError,
-    Template,
-    json_pointer,
 )
-from rendering.environment import date_range, format_date, href
-from rendering.errors import FieldError, InvalidData, RenderError, TemplateNotFound
-from rendering.escape import TEX_HELPERS, escape_latex
+from rendering.templating import date_range, format_date, href
 from tests.conftest import TEST_TEMPLATES_DIR
 
 SCHEMA: dict[str, Any] = {
@@ -499,28 +496,6 @@ def test_href_with_explicit_label_and_as_filter(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The error tree
-
-
-def all_render_errors() -> Iterator[type[RenderError]]:
-    pending: list[type[RenderError]] = [RenderError]
-    while pending:
-        cls = pending.pop()
-        yield cls
-        pending.extend(cls.__subclasses__())
-
-
-def test_every_render_error_has_a_unique_type_and_an_error_status() -> None:
-    classes = list(all_render_errors())
-    assert len(classes) >= 9
-    types = [cls.type for cls in classes]
-    assert len(types) == len(set(types)), types
-    for cls in classes:
-        assert 400 <= cls.status <= 599, cls
-        assert cls.title, cls
-        assert cls.type == cls.type.strip().lower(), cls
-
-
 def test_the_reference_validator_has_the_last_word(tmp_path: Path) -> None:
     """The fast compiled check may be stricter (it checks "uri" formats); jsonschema decides."""
     folder = tmp_path / "uri"

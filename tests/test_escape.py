@@ -9,9 +9,10 @@ import re
 import pytest
 
 from rendering.catalogue import Catalogue
+from rendering.config import RenderLimits
+from rendering.engine import PdfLatexEngine
 from rendering.escape import escape_latex, escape_url
-from rendering.renderer import Renderer, RenderLimits
-from rendering.runner import PdfLatexEngine
+from rendering.renderer import Renderer
 from server.settings import Settings
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, squash
 

@@ -14,11 +14,12 @@ import pytest
 import trio
 
 from rendering.catalogue import Catalogue, Template
+from rendering.config import RenderLimits
+from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import TexDiagnostic, TexError
+from rendering.folders import DEFAULT_TEMPLATES_DIR
 from rendering.formats import FormatState, FormatStore, ensure_private_dir, split_preamble
-from rendering.renderer import Renderer, RenderLimits
-from rendering.runner import CompileResult, PdfLatexEngine
-from server.settings import DEFAULT_TEMPLATES_DIR
+from rendering.renderer import Renderer
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
 
 pytestmark = pytest.mark.tex

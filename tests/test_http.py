@@ -15,8 +15,9 @@ import trio
 
 from rendering.errors import FieldError, InvalidData, RenderError, TexDiagnostic, TexError
 from server.app import create_app
+from server.problems import RequestError
 from server.settings import Settings
-from tests.conftest import SHARED_RESUME, pdf_text, start_server, tex_processes
+from tests.conftest import SHARED_RESUME, error_classes, pdf_text, start_server, tex_processes
 
 pytestmark = pytest.mark.tex
 
@@ -285,14 +286,7 @@ async def test_503_when_the_engine_is_missing(serve_with: ServerFactory) -> None
         assert ready.json()["checks"]["engine_found"] is False
 
 
-def all_subclasses(cls: type[RenderError]) -> list[type[RenderError]]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *all_subclasses(sub)]
-    return found
-
-
-def example(cls: type[RenderError]) -> RenderError:
+def example(cls: type[RenderError | RequestError]) -> RenderError | RequestError:
     if issubclass(cls, InvalidData):
         return cls("bad", [FieldError("/x", "bad")])
     if issubclass(cls, TexError):
@@ -300,10 +294,12 @@ def example(cls: type[RenderError]) -> RenderError:
     return cls("detail")
 
 
-async def test_every_render_error_is_mapped(nursery: trio.Nursery, settings: Settings) -> None:
+async def test_every_error_class_is_answered_as_it_says(
+    nursery: trio.Nursery, settings: Settings
+) -> None:
     app = create_app(settings)
-    errors = {cls.__name__: cls for cls in all_subclasses(RenderError)}
-    assert {"InvalidJson", "TexTimeout", "UnsupportedCharacter"} <= set(errors)
+    errors = {cls.__name__: cls for cls in error_classes()}
+    assert len(errors) >= 12  # the whole tree (tests/test_errors.py holds it exactly)
 
     @app.get("/test/raise/<name>")
     async def raise_it(name: str) -> str:
@@ -317,3 +313,5 @@ async def test_every_render_error_is_mapped(nursery: trio.Nursery, settings: Set
             assert body["title"] == cls.title
             if cls.retry_after_s is not None:
                 assert response.headers["retry-after"] == str(cls.retry_after_s)
+            else:
+                assert "retry-after" not in response.headers

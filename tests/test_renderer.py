@@ -9,6 +9,8 @@ import trio
 import trio.testing
 
 from rendering.catalogue import Catalogue
+from rendering.config import RenderLimits
+from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import (
     InvalidData,
     QueueTimeout,
@@ -16,8 +18,7 @@ from rendering.errors import (
     TemplateNotFound,
     UnsupportedCharacter,
 )
-from rendering.renderer import Renderer, RenderLimits, find_character
-from rendering.runner import CompileResult, PdfLatexEngine
+from rendering.renderer import Renderer, find_character
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
 
 

@@ -25,11 +25,11 @@ def summary(template: Template) -> dict[str, Any]:
 
 @blueprint.get("/v1/templates")
 async def list_templates() -> dict[str, Any]:
-    catalogue = app_state().catalogue
+    catalogue = app_state().service.catalogue
     return {"templates": [summary(t) for t in catalogue.values()]}
 
 
 @blueprint.get("/v1/templates/<template>")
 async def show_template(template: str) -> dict[str, Any]:
-    entry = app_state().catalogue.get_template(template)
+    entry = app_state().service.catalogue.get_template(template)
     return {**summary(entry), "schema": entry.schema, "sample": entry.sample}

@@ -20,23 +20,19 @@ async def healthz() -> dict[str, str]:
 @blueprint.get("/readyz")
 async def readyz() -> tuple[dict[str, Any], int]:
     state = app_state()
-    stats = state.renderer.statistics()
-    checks = {
-        "engine_found": state.engine.found,
-        "not_draining": not state.draining,
-        "queue_not_full": not stats.queue_full,
-        "formats_settled": state.formats is None or state.formats.settled,
-    }
+    service = state.service
+    stats = service.renderer.statistics()
+    checks = {**service.readiness(), "not_draining": not state.draining}
     ready = all(checks.values())
     body = {
         "ready": ready,
         "checks": checks,
-        "engine_version": state.engine.version,
+        "engine_version": service.engine.version,
         "render_slots": stats.slots,
         "renders_in_flight": stats.busy,
         "queue_depth": stats.waiting,
         "queue_max": stats.queue_max,
-        "formats": state.formats.statuses() if state.formats else {},
+        "formats": service.format_states(),
     }
     return body, 200 if ready else 503
 

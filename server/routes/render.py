@@ -6,12 +6,14 @@ import json
 import logging
 from typing import Any
 
-from quart import Blueprint, Response, g, request
+from quart import Blueprint, Response, request
 
+from rendering.errors import outcome_of
 from rendering.observer import Outcome
-from rendering.renderer import RenderResult, classify
+from rendering.renderer import RenderResult
 
 from ..problems import InvalidJson, UnsupportedMediaType
+from ..record import current_record
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)
@@ -21,24 +23,27 @@ log = logging.getLogger("texrender.render")
 @blueprint.post("/v1/render/<template>")
 async def render(template: str) -> Response:
     data = await read_json_body()
-    g.template = template
-    state = app_state()
-    key = state.renderer.key_for(template, data)
-    etag = etag_for(key)
-    if etag_matches(request.headers.get("If-None-Match"), etag):
+    record = current_record()
+    record.template = template
+    renderer = app_state().service.renderer
+    key = renderer.key_for(template, data)
+    tag = etag_for(key)
+    if request.if_none_match.contains_weak(tag):
         # Output is deterministic: the client's copy is this document. No TeX, no cache read.
-        g.outcome = Outcome.CACHED.value
-        state.renderer.observer.finished(template, Outcome.CACHED)
-        return Response(b"", status=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        record.outcome = Outcome.CACHED
+        renderer.observer.finished(template, Outcome.CACHED)
+        response = Response(b"", status=304, headers={"Cache-Control": "no-cache"})
+        response.set_etag(tag, weak=True)
+        return response
     try:
-        result = await state.renderer.render(template, data, key)
+        result = await renderer.render(template, data, key)
     except BaseException as exc:
-        g.outcome = classify(exc).value
-        if g.outcome == Outcome.CANCELLED:
+        record.outcome = outcome_of(exc)
+        if record.outcome is Outcome.CANCELLED:
             log.info("request cancelled: the client went away", extra={"template": template})
         raise
-    g.outcome = (Outcome.CACHED if result.cached else Outcome.OK).value
-    return pdf_response(template, result, etag)
+    record.outcome = Outcome.CACHED if result.cached else Outcome.OK
+    return pdf_response(template, result, tag)
 
 
 def _reject_constant(name: str) -> Any:
@@ -65,19 +70,10 @@ async def read_json_body() -> Any:
 
 
 def etag_for(key: str) -> str:
-    """A weak validator from the render key: renders of the same input are the same document
-    (byte-identical from the same start; from a format or not, they may differ in bytes)."""
-    return f'W/"{key[:32]}"'
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Weak comparison, as RFC 9110 asks for If-None-Match."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    opaque = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+    """The opaque part of a weak validator, from the render key: renders of the same input are
+    the same document (byte-identical from the same start; from a format or not, they may
+    differ in bytes, hence weak)."""
+    return key[:32]
 
 
 def server_timing(result: RenderResult) -> str:
@@ -93,12 +89,13 @@ def server_timing(result: RenderResult) -> str:
     return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in parts.items())
 
 
-def pdf_response(template: str, result: RenderResult, etag: str) -> Response:
+def pdf_response(template: str, result: RenderResult, tag: str) -> Response:
     headers = {
-        "ETag": etag,
         "Server-Timing": server_timing(result),
         "Cache-Control": "no-cache",
         # Template names are [a-z0-9-] (checked by the catalogue): the filename is always safe.
         "Content-Disposition": f'inline; filename="{template}.pdf"',
     }
-    return Response(result.pdf, status=200, content_type="application/pdf", headers=headers)
+    response = Response(result.pdf, status=200, content_type="application/pdf", headers=headers)
+    response.set_etag(tag, weak=True)
+    return response

@@ -4,15 +4,8 @@ Each compile gets a fresh temporary directory that is removed on every path (suc
 timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list (never a shell)
 in its own session, so on timeout or cancellation the whole process group is killed; a final
 SIGKILL to the group runs in ``finally`` because trio stops delivering cancellation as soon as the
-group leader exits. The child gets:
-
-* ``-no-shell-escape -interaction=batchmode -halt-on-error``;
-* ``openin_any=p openout_any=p shell_escape=f``: no reading or writing outside its directory
-  (Debian's default ``openin_any=a`` would let ``\\input{/etc/passwd}`` into the PDF);
-* rlimits on CPU seconds, address space, output file size and processes, and a lower CPU
-  priority than the server's, so the event loop gets a core the moment it needs one;
-* when the server runs as root, an unprivileged user (``nobody`` by default), so that the
-  process limit is enforced and the file system protects the rest of the machine.
+group leader exits. The child gets ``-no-shell-escape -interaction=batchmode -halt-on-error`` and
+the box :mod:`rendering.sandbox` describes (environment, rlimits, priority, user).
 
 The PDF and (only on failure) the log are read through ``trio.Path``; the log read is capped.
 """
@@ -23,13 +16,11 @@ import contextlib
 import functools
 import math
 import os
-import pwd
-import resource
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,11 +28,43 @@ from typing import Any, Protocol
 import trio
 
 from .errors import EngineUnavailable, TexError, TexTimeout
+from .files import write_atomically
+from .sandbox import (
+    SandboxLimits,
+    make_preexec,
+    resolve_user,
+    sandbox_prefix,
+    sandbox_tools,
+    tex_process_env,
+)
 from .texlog import parse_tex_log
 
 JOB_NAME = "doc"
 WORKDIR_PREFIX = "texrender-"
-_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What asking the engine for its version found out."""
+
+    found: bool
+    version: str
+
+
+async def probe_engine(executable: str) -> EngineInfo:
+    """Ask the engine for its version (first line of ``--version``); a missing engine is
+    reported, not raised."""
+    try:
+        result = await trio.run_process(
+            [executable, "--version"],
+            capture_stdout=True,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError:
+        return EngineInfo(found=False, version="")
+    first_line = result.stdout.decode(errors="replace").splitlines()[:1]
+    return EngineInfo(found=result.returncode == 0, version=first_line[0] if first_line else "")
 
 
 @dataclass(frozen=True)
@@ -66,18 +89,6 @@ class TexEngine(Protocol):
             EngineUnavailable: the engine could not be started.
         """
         ...
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits applied to every TeX process (and its children)."""
-
-    address_space_bytes: int = 1024 * _MIB
-    output_file_bytes: int = 64 * _MIB
-    max_processes: int = 64
-    max_log_bytes: int = 256 * 1024
-    # TeX yields the CPU to the server: health checks and cache hits stay fast on busy cores.
-    niceness: int = 10
 
 
 def build_argv(engine: str, job_name: str = JOB_NAME, format_name: str | None = None) -> list[str]:
@@ -110,96 +121,6 @@ def build_format_argv(engine: str, format_name: str, job_name: str = JOB_NAME) -
     ]
 
 
-# PDF dates and the trailer /ID come from this instead of the clock: the same input gives the
-# same bytes (TeX's own \today still reads the clock; templates take dates from data).
-SOURCE_DATE_EPOCH = "0"
-
-
-def build_env(workdir: Path, format_dir: Path | None = None) -> dict[str, str]:
-    """A minimal environment: no inherited secrets, kpathsea locked to the work directory."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "LC_ALL": "C.UTF-8",
-        "openin_any": "p",
-        "openout_any": "p",
-        "shell_escape": "f",
-        "max_print_line": "10000",
-        "TEXMFVAR": str(workdir / ".texmf-var"),
-        "TEXMFCONFIG": str(workdir / ".texmf-config"),
-        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
-    }
-    if format_dir is not None:
-        # Our formats first, then the standard search path (the trailing colon).
-        env["TEXFORMATS"] = f"{format_dir}:"
-    return env
-
-
-@functools.cache
-def _sandbox_tools() -> dict[str, str | None]:
-    """Where prlimit, nice and setpriv are: looked up once, not on every render (a PATH search
-    is a series of stat calls, blocking file I/O on the event loop)."""
-    return {name: shutil.which(name) for name in ("prlimit", "nice", "setpriv")}
-
-
-def sandbox_prefix(
-    cpu_seconds: int, limits: SandboxLimits, identity: _Identity | None
-) -> list[str] | None:
-    """The commands that put TeX in its box before it starts: util-linux's ``prlimit`` (the
-    rlimits), coreutils' ``nice``, and ``setpriv`` (an unprivileged user, no extra groups).
-
-    Exec'ing these small programs costs TeX about a millisecond; doing the same in a
-    ``preexec_fn`` forces a full ``fork`` of the server (page tables of a large Python process)
-    instead of a ``vfork``, several milliseconds of the server's own CPU per render. None when
-    the tools are missing (then :func:`make_preexec` does it in the child).
-    """
-    tools = _sandbox_tools()
-    if tools["prlimit"] is None or tools["nice"] is None:
-        return None
-    prefix = [
-        tools["prlimit"],
-        f"--cpu={cpu_seconds}:{cpu_seconds + 1}",
-        f"--as={limits.address_space_bytes}",
-        f"--fsize={limits.output_file_bytes}",
-        f"--nproc={limits.max_processes}",
-        "--core=0",
-        "--",
-        tools["nice"],
-        "-n",
-        str(limits.niceness),
-        "--",
-    ]
-    if identity is not None:
-        if tools["setpriv"] is None:
-            return None
-        prefix += [
-            tools["setpriv"],
-            f"--reuid={identity.uid}",
-            f"--regid={identity.gid}",
-            "--clear-groups",
-            "--",
-        ]
-    return prefix
-
-
-def make_preexec(cpu_seconds: int, limits: SandboxLimits) -> Callable[[], None]:
-    """The fallback: a function the (forked) child runs before exec to apply the limits."""
-
-    def apply_limits() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        resource.setrlimit(
-            resource.RLIMIT_AS, (limits.address_space_bytes, limits.address_space_bytes)
-        )
-        resource.setrlimit(
-            resource.RLIMIT_FSIZE, (limits.output_file_bytes, limits.output_file_bytes)
-        )
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.nice(limits.niceness)
-
-    return apply_limits
-
-
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
@@ -221,22 +142,6 @@ def _leaves(error: BaseException) -> Iterator[BaseException]:
 
 async def _deliver_cancel(process: trio.Process) -> None:
     _kill_group(process.pid)
-
-
-@dataclass(frozen=True)
-class _Identity:
-    uid: int
-    gid: int
-
-
-def resolve_user(name: str | None) -> _Identity | None:
-    """The identity TeX runs as: ``name`` if given, ``nobody`` when we are root, else our own."""
-    if name is None and os.geteuid() != 0:
-        return None
-    entry = pwd.getpwnam(name or "nobody")
-    if entry.pw_uid == os.geteuid():
-        return None
-    return _Identity(entry.pw_uid, entry.pw_gid)
 
 
 class PdfLatexEngine:
@@ -263,7 +168,7 @@ class PdfLatexEngine:
         self.format_dir = format_dir
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
-        _sandbox_tools()  # warm the lookup here, at start-up, not in the first render
+        sandbox_tools()  # warm the lookup here, at start-up, not in the first render
 
     def _make_workdir(self, source: str) -> Path:
         """A fresh private directory with ``doc.tex`` in it (one trip to a worker thread)."""
@@ -345,7 +250,7 @@ class PdfLatexEngine:
             trio.run_process,
             [*(prefix or []), *argv],
             cwd=workdir,
-            env=build_env(workdir, self.format_dir),
+            env=tex_process_env(workdir, self.format_dir),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -388,14 +293,6 @@ class PdfLatexEngine:
 
 
 def _install(built: Path, target: Path) -> None:
-    """Copy ``built`` next to ``target`` under a private name, then rename it into place."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, built.open("rb") as source:
-            shutil.copyfileobj(source, out)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Copy ``built`` to ``target`` atomically (readable by the TeX user)."""
+    with built.open("rb") as source:
+        write_atomically(target, lambda out: shutil.copyfileobj(source, out))

@@ -1,0 +1,42 @@
+"""What the render pipeline can be told: plain frozen data, cheap to import.
+
+The server's settings take their defaults from here, so each default is written once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .folders import DEFAULT_TEMPLATES_DIR
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which containers narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """How much rendering may happen at once and how long each part may take."""
+
+    slots: int = field(default_factory=usable_cpus)
+    queue_max: int = 32
+    queue_timeout_s: float = 30.0
+    render_timeout_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Everything :func:`rendering.build_service` needs to build the pipeline."""
+
+    template_dirs: tuple[Path, ...] = (DEFAULT_TEMPLATES_DIR,)
+    tex_engine: str = "pdflatex"
+    tex_user: str | None = None  # None: `nobody` when running as root, else ourselves
+    work_dir: Path | None = None  # None: the system's temporary directory
+    formats_enabled: bool = True
+    format_dir: Path | None = None  # None: a private folder in the temporary directory
+    cache_bytes: int = 256 * 1024 * 1024
+    cache_dir: Path | None = None
+    limits: RenderLimits = field(default_factory=RenderLimits)

@@ -1,0 +1,127 @@
+"""The one way in: build the whole render pipeline from a plain config object.
+
+The HTTP app, the offline ``texrender render`` and the tests all call :func:`build_service`,
+so they load templates, probe the engine, choose the format directory and wire the cache and
+the renderer the same way. Only what an observer wants to hear (metrics) and, for tests, the
+engine itself can be passed in::
+
+    service = await build_service(RenderConfig(template_dirs=(path,)))
+    result = await service.renderer.render("resume-classic", data)
+
+:meth:`RenderService.build_formats` compiles the templates' preambles; a long-running host runs
+it in the background (renders compile plainly until it is done), a one-shot one may skip it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from .cache import PdfCache
+from .catalogue import Catalogue
+from .config import RenderConfig
+from .engine import EngineInfo, PdfLatexEngine, TexEngine, probe_engine
+from .formats import FormatStore, ensure_private_dir
+from .observer import RenderObserver
+from .renderer import Renderer
+
+log = logging.getLogger("texrender")
+
+
+@dataclass(frozen=True)
+class RenderService:
+    """The pipeline, built: what was loaded and found, and the renderer that uses it."""
+
+    config: RenderConfig
+    catalogue: Catalogue
+    engine: EngineInfo
+    renderer: Renderer
+    formats: FormatStore | None = None
+
+    async def build_formats(self) -> None:
+        """Build (or adopt) and check every template's format, one at a time."""
+        if self.formats is not None:
+            await self.formats.build_missing(self.catalogue.values())
+
+    def readiness(self) -> dict[str, bool]:
+        """The checks that say whether this service should be sent renders now."""
+        return {
+            "engine_found": self.engine.found,
+            "queue_not_full": not self.renderer.statistics().queue_full,
+            "formats_settled": self.formats is None or self.formats.settled,
+        }
+
+    def format_states(self) -> dict[str, str]:
+        """Each template's format state (``ready``, ``pending``, ...); empty with formats off."""
+        return self.formats.statuses() if self.formats else {}
+
+
+async def build_service(
+    config: RenderConfig,
+    *,
+    observer: RenderObserver | None = None,
+    engine: TexEngine | None = None,
+) -> RenderService:
+    """Load the catalogue, probe the TeX engine, plan the formats, and wire the renderer.
+
+    ``engine`` replaces the real sandboxed pdflatex (a fake, for tests of pure logic); formats
+    are then off. A missing engine is not fatal: it is reported in ``engine`` and renders fail
+    with :class:`~rendering.errors.EngineUnavailable`.
+
+    Raises:
+        CatalogueError: a template folder is malformed.
+    """
+    catalogue = await trio.to_thread.run_sync(Catalogue.load, config.template_dirs)
+    info = await probe_engine(config.tex_engine)
+    if not info.found:
+        log.error("TeX engine %r not found; renders will fail", config.tex_engine)
+    engine_id = f"{config.tex_engine}|{info.version}"
+    formats: FormatStore | None = None
+    if engine is None:
+        format_dir = await trio.to_thread.run_sync(usable_format_dir, config)
+        real = PdfLatexEngine(
+            config.tex_engine,
+            work_root=config.work_dir,
+            format_dir=format_dir,
+            user=config.tex_user,
+        )
+        if format_dir is not None:
+            formats = FormatStore(real, format_dir, engine_id)
+            await trio.to_thread.run_sync(formats.plan, list(catalogue.values()))
+        engine = real
+    log.info(
+        "loaded %d template(s); engine %s; %d render slots",
+        len(catalogue),
+        info.version or "NOT FOUND",
+        config.limits.slots,
+    )
+    renderer = Renderer(
+        catalogue,
+        engine,
+        config.limits,
+        observer=observer,
+        formats=formats,
+        cache=PdfCache(config.cache_bytes, config.cache_dir),
+        engine_id=engine_id,
+    )
+    return RenderService(config, catalogue, info, renderer, formats)
+
+
+def usable_format_dir(config: RenderConfig) -> Path | None:
+    """The directory for precompiled formats, or None when formats are off or it is unusable.
+
+    Blocking (it may create the directory): call from a worker thread.
+    """
+    if not config.formats_enabled:
+        return None
+    default = Path(tempfile.gettempdir()) / f"texrender-formats-{os.geteuid()}"
+    try:
+        return ensure_private_dir(config.format_dir or default)
+    except OSError as exc:
+        log.warning("formats disabled: %s", exc)
+        return None

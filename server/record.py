@@ -1,0 +1,60 @@
+"""One typed record per request: its id, when it started, and what the render made of it.
+
+Views and error handlers fill it in as the request goes; the access log line and the problem
+bodies read it. It lives in Quart's request context (``g``) under one key, reached only through
+:func:`current_record`, so no module depends on loose, untyped ``g`` attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import trio
+from quart import Response, g, request
+
+from rendering.observer import Outcome
+
+from .logs import request_id_var
+from .request_id import HEADER, choose_request_id
+
+_KEY = "texrender_record"
+
+
+@dataclass
+class RequestRecord:
+    request_id: str
+    started: float  # trio.current_time() when the request arrived
+    template: str | None = None
+    outcome: Outcome | None = None
+    tex_error: str | None = None  # TeX's message and line, when TeX failed
+
+
+def find_record() -> RequestRecord | None:
+    """This request's record; None outside a request, or before :func:`open_record` ran."""
+    record: RequestRecord | None = g.get(_KEY)
+    return record
+
+
+def current_record() -> RequestRecord:
+    """This request's record, for views (:func:`open_record` runs before every view)."""
+    record = find_record()
+    if record is None:
+        raise RuntimeError("no request record: open_record did not run")
+    return record
+
+
+def current_request_id() -> str:
+    record = find_record()
+    return record.request_id if record is not None else "-"
+
+
+async def open_record() -> None:
+    """Before each request: choose its id (logs carry it from here on) and start its clock."""
+    record = RequestRecord(choose_request_id(request.headers.get(HEADER)), trio.current_time())
+    setattr(g, _KEY, record)
+    request_id_var.set(record.request_id)
+
+
+async def echo_request_id(response: Response) -> Response:
+    response.headers[HEADER] = current_request_id()
+    return response
