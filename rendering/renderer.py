@@ -136,6 +136,10 @@ class Renderer:
         finally:
             self.observer.finished(template.name, outcome)
 
+    def sharing(self, key: str) -> int:
+        """How many renders of ``key`` are waiting for an identical one under way."""
+        return self._inflight.waiting(key)
+
     def key_for(self, template: Template | str, data: Any) -> str:
         """The content address of a render: equal keys give the same document.
 

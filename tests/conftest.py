@@ -21,6 +21,7 @@ from server.app import TexrenderApp
 from server.problems import RequestError
 from server.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
+from server.state import EXTENSION_KEY, AppState
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_TEMPLATES_DIR = TESTS_DIR / "templates"
@@ -116,6 +117,12 @@ async def start_server(
         )
     )
     return binds[0]
+
+
+def app_state_of(app: TexrenderApp) -> AppState:
+    """The state of a started app (its render service, metrics, draining flag)."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    return state
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from rendering.config import RenderLimits
 from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import TexDiagnostic, TexError
 from rendering.renderer import Renderer
-from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
+from server.app import create_app
+from server.settings import Settings
+from tests.conftest import TEST_TEMPLATES_DIR, app_state_of, pdf_text, start_server, tex_processes
 
 # --- PdfCache ------------------------------------------------------------------------------
 
@@ -124,15 +126,20 @@ async def test_a_cancelled_leader_hands_over_to_a_waiter() -> None:
 
         nursery.start_soon(follow)
         await trio.testing.wait_all_tasks_blocked()
+        assert inflight.waiting("k") == 1
         leader.cancel()
     assert follower == [("second try", False)]
+    assert calls == 2
 
 
 async def test_a_render_error_is_shared() -> None:
     inflight: InFlight[str] = InFlight()
     gate = trio.Event()
+    runs = 0
 
     async def produce() -> str:
+        nonlocal runs
+        runs += 1
         await gate.wait()
         raise TexError("TeX stopped: boom", TexDiagnostic("boom", 3, "ctx"))
 
@@ -149,9 +156,11 @@ async def test_a_render_error_is_shared() -> None:
             nursery.start_soon(ask)
         await trio.testing.wait_all_tasks_blocked()
         gate.set()
+    assert runs == 1
     assert len(errors) == 3
     assert len({id(e) for e in errors}) == 3
     assert all(e.tex.line == 3 for e in errors)
+    assert len(inflight) == 0
 
 
 # --- with real TeX -------------------------------------------------------------------------
@@ -221,30 +230,41 @@ async def test_cached_responses_and_304(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.tex
 async def test_a_disconnected_leader_does_not_strand_its_followers(
-    client: httpx.AsyncClient, work_dir: Path
+    nursery: trio.Nursery, settings: Settings
 ) -> None:
+    app = create_app(settings)
+    client = httpx.AsyncClient(base_url=await start_server(nursery, settings, app=app), timeout=30)
+    renderer = app_state_of(app).service.renderer
     body = {"text": "shared slow", "count": 2_000_000}
-    async with trio.open_nursery() as nursery:
-        leader = trio.CancelScope()
+    key = renderer.key_for("slow", body)
+    async with client:
+        async with trio.open_nursery() as nursery:
+            leader = trio.CancelScope()
 
-        async def lead() -> None:
-            with leader:
-                await client.post("/v1/render/slow", json=body)
+            async def lead() -> None:
+                with leader:
+                    await client.post("/v1/render/slow", json=body)
 
-        nursery.start_soon(lead)
-        with trio.fail_after(10):
-            while not tex_processes():
-                await trio.sleep(0.01)
-        follower: list[httpx.Response] = []
+            nursery.start_soon(lead)
+            with trio.fail_after(10):
+                while not tex_processes():
+                    await trio.sleep(0.01)
+            follower: list[httpx.Response] = []
 
-        async def follow() -> None:
-            follower.append(await client.post("/v1/render/slow", json=body))
+            async def follow() -> None:
+                follower.append(await client.post("/v1/render/slow", json=body))
 
-        nursery.start_soon(follow)
-        await trio.sleep(0.1)
-        leader.cancel()
-        with trio.fail_after(30):
-            while not follower:
-                await trio.sleep(0.02)
-    assert follower[0].status_code == 200
-    assert "shared slow" in pdf_text(follower[0].content)
+            nursery.start_soon(follow)
+            with trio.fail_after(10):
+                while renderer.sharing(key) < 1:  # the follower waits on the leader's render
+                    await trio.sleep(0.01)
+            leader.cancel()
+            with trio.fail_after(30):
+                while not follower:
+                    await trio.sleep(0.02)
+        assert follower[0].status_code == 200
+        assert "shared slow" in pdf_text(follower[0].content)
+        metrics = (await client.get("/metrics")).text
+        # The leader's render was cancelled; the follower took over and rendered it itself.
+        assert 'texrender_renders_total{outcome="cancelled",template="slow"} 1.0' in metrics
+        assert 'texrender_renders_total{outcome="ok",template="slow"} 1.0' in metrics

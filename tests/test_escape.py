@@ -9,10 +9,9 @@ import re
 import pytest
 
 from rendering.catalogue import Catalogue
-from rendering.config import RenderLimits
-from rendering.engine import PdfLatexEngine
 from rendering.escape import escape_latex, escape_url
 from rendering.renderer import Renderer
+from rendering.service import build_service
 from server.settings import Settings
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, squash
 
@@ -320,17 +319,10 @@ def echo_catalogue() -> Catalogue:
 
 
 @pytest.fixture
-def renderer(echo_catalogue: Catalogue, settings: Settings) -> Renderer:
-    engine = PdfLatexEngine(
-        settings.tex_engine, work_root=settings.work_dir, user=settings.tex_user
-    )
-    limits = RenderLimits(
-        slots=settings.render_slots,
-        queue_max=settings.queue_max,
-        queue_timeout_s=settings.queue_timeout_s,
-        render_timeout_s=settings.render_timeout_s,
-    )
-    return Renderer(echo_catalogue, engine, limits)
+async def renderer(settings: Settings) -> Renderer:
+    """The pipeline as the server builds it (formats off: the echo template has none)."""
+    service = await build_service(settings.replace(formats_enabled=False).render_config())
+    return service.renderer
 
 
 def between_markers(text: str) -> str:

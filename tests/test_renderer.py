@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import trio
 import trio.testing
 
 from rendering.catalogue import Catalogue
 from rendering.config import RenderLimits
-from rendering.engine import CompileResult, PdfLatexEngine
+from rendering.engine import CompileResult
 from rendering.errors import (
     InvalidData,
     QueueTimeout,
@@ -19,6 +17,8 @@ from rendering.errors import (
     UnsupportedCharacter,
 )
 from rendering.renderer import Renderer, find_character
+from rendering.service import RenderService, build_service
+from server.settings import Settings
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
 
 
@@ -47,17 +47,35 @@ def catalogue() -> Catalogue:
     return Catalogue.load([TEST_TEMPLATES_DIR])
 
 
+async def real_service(settings: Settings) -> RenderService:
+    """The real pipeline over the test templates, formats off."""
+    return await build_service(settings.replace(formats_enabled=False).render_config())
+
+
 def make_renderer(catalogue: Catalogue, engine: object, **limits: float) -> Renderer:
     return Renderer(catalogue, engine, RenderLimits(**limits))  # type: ignore[arg-type]
 
 
-async def test_renders_through_the_engine(catalogue: Catalogue) -> None:
-    engine = GateEngine()
-    engine.release.set()
-    renderer = make_renderer(catalogue, engine, slots=1)
+class SleepingEngine:
+    """Takes a quarter of a second (of the mock clock) per compile, and says so."""
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        await trio.sleep(0.25)
+        return CompileResult(b"%PDF-fake " + source.encode(), 0.25)
+
+
+async def test_renders_through_the_engine(
+    catalogue: Catalogue, autojump_clock: trio.testing.MockClock
+) -> None:
+    renderer = make_renderer(catalogue, SleepingEngine(), slots=1)
     result = await renderer.render("echo", {"text": "a_b"})
     assert b"BEGIN a\\_b END" in result.pdf
-    assert result.total_s >= result.tex_s
+    assert result.tex_s == 0.25
+    assert result.total_s >= 0.25
+    assert result.queue_s == 0.0
+    assert not result.cached
 
 
 async def test_unknown_template_and_bad_data_fail_before_the_queue(catalogue: Catalogue) -> None:
@@ -108,9 +126,9 @@ def test_find_character_points_at_every_field() -> None:
 
 @pytest.mark.tex
 async def test_unsupported_character_names_the_field(
-    catalogue: Catalogue, work_dir: Path, no_leftovers: None
+    settings: Settings, no_leftovers: None
 ) -> None:
-    renderer = make_renderer(catalogue, PdfLatexEngine(work_root=work_dir), slots=1)
+    renderer = (await real_service(settings)).renderer
     with pytest.raises(UnsupportedCharacter) as caught:
         await renderer.render("echo", {"text": "I ★ TeX"})
     assert [e.pointer for e in caught.value.errors] == ["/text"]
@@ -118,10 +136,8 @@ async def test_unsupported_character_names_the_field(
 
 
 @pytest.mark.tex
-async def test_never_more_tex_processes_than_slots(
-    catalogue: Catalogue, work_dir: Path, no_leftovers: None
-) -> None:
-    renderer = make_renderer(catalogue, PdfLatexEngine(work_root=work_dir), slots=2)
+async def test_never_more_tex_processes_than_slots(settings: Settings, no_leftovers: None) -> None:
+    renderer = (await real_service(settings.replace(render_slots=2, queue_max=8))).renderer
     peak = 0
     results: list[bytes] = []
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from rendering import RenderConfig, RenderService, build_service
 from rendering.catalogue import Catalogue, Template
+from tests.conftest import pdf_pages
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 SHARED_SAMPLE = (
@@ -79,35 +81,29 @@ def template() -> Template:
     return Catalogue.load([TEMPLATES]).get_template("resume-classic")
 
 
-def render(template: Template, data: dict[str, Any], workdir: Path) -> tuple[str, int]:
-    """Validate, fill and typeset ``data``; return the PDF's text and its page count."""
-    template.validate(data)
-    (workdir / "doc.tex").write_text(template.to_tex(data), encoding="utf-8")
-    run = subprocess.run(
-        ["pdflatex", "-no-shell-escape", "-interaction=batchmode", "-halt-on-error", "doc.tex"],
-        cwd=workdir,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    log = (workdir / "doc.log").read_text(encoding="utf-8", errors="replace")
-    assert run.returncode == 0, log[-3000:]
-    pdf = workdir / "doc.pdf"
-    text = pdf_text(pdf)
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    pages = re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)
-    assert pages is not None, info.stdout
-    return text, int(pages.group(1))
+@pytest.fixture
+async def service(work_dir: Path) -> RenderService:
+    """The pipeline as the server builds it, over the real templates (formats off: each test
+    compiles plainly, as the format tests compare against)."""
+    config = RenderConfig(template_dirs=(TEMPLATES,), work_dir=work_dir, formats_enabled=False)
+    return await build_service(config)
 
 
-def pdf_text(pdf: Path) -> str:
+async def render(service: RenderService, data: dict[str, Any]) -> tuple[str, int]:
+    """Validate, fill and typeset ``data`` through the sandboxed pipeline; return the PDF's
+    text and its page count."""
+    result = await service.renderer.render("resume-classic", data)
+    return layout_text(result.pdf), pdf_pages(result.pdf)
+
+
+def layout_text(pdf: bytes) -> str:
     """The PDF's text in layout mode (which, unlike the default, keeps a hyphen at a line end)."""
     return subprocess.run(
-        ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
+        input=pdf,
         capture_output=True,
-        text=True,
         check=True,
-    ).stdout
+    ).stdout.decode("utf-8")
 
 
 def squeeze(text: str) -> str:
@@ -120,9 +116,9 @@ def headings_in(text: str) -> set[str]:
     return {heading for heading in HEADINGS.values() if heading in lines}
 
 
-def test_our_sample_renders_every_section_on_one_page(template: Template, tmp_path: Path) -> None:
+async def test_our_sample_renders_every_section_on_one_page(service: RenderService) -> None:
     sample = json.loads((TEMPLATES / "resume-classic" / "sample.json").read_text(encoding="utf-8"))
-    text, pages = render(template, sample, tmp_path)
+    text, pages = await render(service, sample)
     flat = squeeze(text)
 
     assert sample["basics"]["name"] == "Zoë Łukasiewicz-Núñez"
@@ -143,30 +139,30 @@ def test_our_sample_renders_every_section_on_one_page(template: Template, tmp_pa
     assert pages == 1, "the sample is meant to fit on one page"
 
 
-def test_shared_json_resume_sample(template: Template, tmp_path: Path) -> None:
+async def test_shared_json_resume_sample(service: RenderService) -> None:
     if not SHARED_SAMPLE.is_file():
         pytest.skip(f"../shared not present: no JSON Resume conformance sample at {SHARED_SAMPLE}")
     sample = json.loads(SHARED_SAMPLE.read_text(encoding="utf-8"))
-    text, pages = render(template, sample, tmp_path)
+    text, pages = await render(service, sample)
     assert sample["basics"]["name"] in text
     for job in sample["work"]:
         assert squeeze(job["name"]) in squeeze(text)
     assert pages <= 2
 
 
-def test_empty_document(template: Template, tmp_path: Path) -> None:
-    text, pages = render(template, {}, tmp_path)
+async def test_empty_document(service: RenderService) -> None:
+    text, pages = await render(service, {})
     assert pages == 1
     assert headings_in(text) == set()
 
 
-def test_extra_top_level_keys_are_ignored(template: Template, tmp_path: Path) -> None:
+async def test_extra_top_level_keys_are_ignored(template: Template, service: RenderService) -> None:
     """JSON Resume allows any extra property; ones named like Jinja globals or the template's own
     variables must not change the output."""
     clashing = ["namespace", "dict", "range", "fields", "given", "b", "entry", "filled", "link"]
     data: dict[str, Any] = {name: [{"name": "clash"}] for name in clashing}
     data["basics"] = {"name": "Kept"}
-    text, pages = render(template, data, tmp_path)
+    text, pages = await render(service, data)
     assert "Kept" in text
     assert "clash" not in text
     assert pages == 1
@@ -176,7 +172,7 @@ def test_extra_top_level_keys_are_ignored(template: Template, tmp_path: Path) ->
     "shape",
     ["empty-lists", "empty-objects", "blank-strings"],
 )
-def test_empty_sections_disappear(template: Template, tmp_path: Path, shape: str) -> None:
+async def test_empty_sections_disappear(service: RenderService, shape: str) -> None:
     data: dict[str, Any]
     if shape == "empty-lists":
         data = {section: [] for section in FIELDS}
@@ -206,13 +202,13 @@ def test_empty_sections_disappear(template: Template, tmp_path: Path, shape: str
             "profiles": [{"network": "", "username": "", "url": ""}],
         }
     data["unknownSection"] = [{"name": "ignored"}]
-    text, pages = render(template, data, tmp_path)
+    text, pages = await render(service, data)
     assert pages == 1
     assert headings_in(text) == set()
     assert "ignored" not in text
 
 
-def test_each_field_alone(template: Template, tmp_path: Path) -> None:
+async def test_each_field_alone(service: RenderService) -> None:
     """Every section holds one entry per field, with only that field set."""
     url = "https://example.com/a_b~c%20d#e"
 
@@ -229,7 +225,7 @@ def test_each_field_alone(template: Template, tmp_path: Path) -> None:
         section: [{field: value(field)} for field in fields] for section, fields in FIELDS.items()
     }
     data["basics"] = {"name": "Solo", "location": {"city": "Only city"}, "profiles": [{"url": url}]}
-    text, _ = render(template, data, tmp_path)
+    text, _ = await render(service, data)
     flat = squeeze(text)
     assert headings_in(text) == set(HEADINGS.values()) - {"Summary"}
     for fields in FIELDS.values():
@@ -243,19 +239,17 @@ def test_each_field_alone(template: Template, tmp_path: Path) -> None:
     assert "Only city" in text
 
 
-def test_single_field_sections(template: Template, tmp_path: Path) -> None:
+async def test_single_field_sections(service: RenderService) -> None:
     """A document per section, that section's one entry carrying one field, renders alone."""
     for section, fields in FIELDS.items():
         field = next(f for f in fields if f not in DATE_FIELDS | LIST_FIELDS | {"url"})
-        workdir = tmp_path / section
-        workdir.mkdir()
-        text, pages = render(template, {section: [{field: "Lonely"}]}, workdir)
+        text, pages = await render(service, {section: [{field: "Lonely"}]})
         assert pages == 1
         assert "Lonely" in text
         assert headings_in(text) == {HEADINGS[section]}
 
 
-def test_special_characters_in_every_field(template: Template, tmp_path: Path) -> None:
+async def test_special_characters_in_every_field(service: RenderService) -> None:
     """Each printed field holds TeX specials and accented letters; each must show exactly once,
     so a value escaped twice (a visible backslash) or dropped fails."""
     nasty = "\\ { } $ & # ^ _ ~ % [ ] ' ` \" -- --- << >> ,, \\in{x} é ü ł ñ ø ß ő č"
@@ -279,12 +273,12 @@ def test_special_characters_in_every_field(template: Template, tmp_path: Path) -
         "profiles": [{"network": nasty, "username": nasty}],
     }
     printed += 7
-    text, _ = render(template, data, tmp_path)
+    text, _ = await render(service, data)
     assert squeeze(text).count(squeeze(nasty)) == printed
     assert "textbackslash" not in text
 
 
-def test_long_values_and_line_breaks(template: Template, tmp_path: Path) -> None:
+async def test_long_values_and_line_breaks(service: RenderService) -> None:
     long_word = "Donaudampfschifffahrtsgesellschaft" * 8
     long_url = "https://example.com/" + "long-path_segment%20with~tilde#" * 12
     data = {
@@ -308,7 +302,7 @@ def test_long_values_and_line_breaks(template: Template, tmp_path: Path) -> None
         ],
         "references": [{"name": long_word, "reference": "Multi\nline"}],
     }
-    text, _ = render(template, data, tmp_path)
+    text, _ = await render(service, data)
     flat = squeeze(text)
     assert f"Dec 2013 {PRESENT}" in text
     assert "[not an optional argument]" in text
@@ -325,14 +319,17 @@ def test_preamble_up_to_endofdump_does_not_depend_on_data(template: Template) ->
     assert fixed.pop().startswith("\\documentclass")
 
 
-def test_fixed_preamble_compiles_into_a_format(template: Template, tmp_path: Path) -> None:
+async def test_fixed_preamble_compiles_into_a_format(
+    template: Template, service: RenderService, tmp_path: Path
+) -> None:
     """mylatexformat dumps everything before ``\\endofdump``; the document then renders the same
     with that format as without it."""
     found = subprocess.run(["kpsewhich", "mylatexformat.ltx"], capture_output=True, check=False)
     if found.returncode != 0:
         pytest.skip("mylatexformat.ltx is not installed")
     sample = json.loads((TEMPLATES / "resume-classic" / "sample.json").read_text(encoding="utf-8"))
-    plain_text, _ = render(template, sample, tmp_path)
+    plain_text, _ = await render(service, sample)
+    (tmp_path / "doc.tex").write_text(template.fill(sample), encoding="utf-8")
     dump = subprocess.run(
         [
             "pdftex", "-ini", "-no-shell-escape", "-interaction=batchmode", "-halt-on-error",
@@ -341,11 +338,10 @@ def test_fixed_preamble_compiles_into_a_format(template: Template, tmp_path: Pat
         cwd=tmp_path, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert dump.returncode == 0, (tmp_path / "resume.log").read_text(errors="replace")[-3000:]
-    (tmp_path / "doc.pdf").unlink()
     run = subprocess.run(
         ["pdflatex", "-no-shell-escape", "-interaction=batchmode", "-halt-on-error",
          "-fmt=resume", "doc.tex"],
         cwd=tmp_path, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert run.returncode == 0, (tmp_path / "doc.log").read_text(errors="replace")[-3000:]
-    assert pdf_text(tmp_path / "doc.pdf") == plain_text
+    assert layout_text((tmp_path / "doc.pdf").read_bytes()) == plain_text
