@@ -153,6 +153,23 @@ def test_serve_finishes_in_flight_renders_on_sigterm(
     assert "finished during shutdown" in pdf_text(response.content)
 
 
+def worker_processes(parent: int) -> list[int]:
+    """PIDs of the server processes Hypercorn spawned under ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def test_serve_with_two_workers() -> None:
     process = subprocess.Popen(
         [
@@ -171,7 +188,8 @@ def test_serve_with_two_workers() -> None:
         )
         drain = threading.Thread(target=process.stderr.read, daemon=True)
         drain.start()
-        for n in range(4):  # spread over both workers
+        assert len(worker_processes(process.pid)) == 2
+        for n in range(4):
             body = {"text": f"worker {n}"}
             response = httpx.post(f"{url}/v1/render/echo", json=body, timeout=30)
             assert response.status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -144,7 +143,7 @@ class FailingBuilder:
 
 
 async def test_a_failed_build_falls_back_to_plain_compiles(
-    resume: Template, format_dir: Path
+    resume: Template, format_dir: Path, work_dir: Path
 ) -> None:
     store = FormatStore(FailingBuilder(), format_dir, "test")
     store.plan([resume])
@@ -153,6 +152,13 @@ async def test_a_failed_build_falls_back_to_plain_compiles(
     assert store.settled
     assert store.statuses() == {"resume-classic": FormatState.FAILED.value}
     assert store.format_for("resume-classic", resume.to_tex(resume.sample)) is None
+    # And a real render with that store compiles plainly, and right.
+    spy = SpyEngine(PdfLatexEngine(work_root=work_dir, format_dir=format_dir))
+    catalogue = Catalogue({resume.name: resume})
+    renderer = Renderer(catalogue, spy, RenderLimits(slots=1), formats=store)
+    result = await renderer.render("resume-classic", resume.sample)
+    assert spy.formats == [None]
+    assert resume.sample["basics"]["name"] in pdf_text(result.pdf)
 
 
 class SpyEngine:
@@ -201,7 +207,3 @@ def test_format_dir_must_be_ours(tmp_path: Path) -> None:
         with pytest.raises(PermissionError):
             ensure_private_dir(foreign)
     assert ensure_private_dir(tmp_path / "new" / "dir").is_dir()
-
-
-def test_sample_is_valid_json() -> None:
-    json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json").read_text())

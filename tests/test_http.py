@@ -231,7 +231,6 @@ async def test_504_runaway_document_is_killed(
 
 
 async def test_health_answers_while_every_slot_is_busy(client: httpx.AsyncClient) -> None:
-    answered_while_busy = 0
     async with trio.open_nursery() as nursery:
         for n in range(4):
             nursery.start_soon(partial(client.post, "/v1/render/slow", json=slow(n)))
@@ -240,10 +239,9 @@ async def test_health_answers_while_every_slot_is_busy(client: httpx.AsyncClient
             with trio.fail_after(2):
                 response = await client.get("/healthz")
             assert response.status_code == 200
-            answered_while_busy += 1
+        # Still busy after the twenty answers: they were given while TeX held every slot.
         assert await slots_busy(client, busy=2, waiting=2)
         nursery.cancel_scope.cancel()
-    assert answered_while_busy == 20
 
 
 async def test_client_disconnect_kills_the_render(

@@ -164,15 +164,25 @@ async def test_loop_lag_rises_when_the_loop_is_blocked(
 
     base = await start_server(nursery, settings, app=app)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        await trio.sleep(0.2)
-        before = await scrape(client)
-        assert value(before, "texrender_event_loop_lag_seconds_count") > 0
+
+        async def samples_beyond(
+            count: float,
+        ) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+            """The first scrape with more than ``count`` loop-lag samples."""
+            with trio.fail_after(10):
+                while True:
+                    scraped = await scrape(client)
+                    if value(scraped, "texrender_event_loop_lag_seconds_count") > count:
+                        return scraped
+                    await trio.sleep(0.02)
+
+        before = await samples_beyond(0)
         slow_before = value(before, "texrender_event_loop_lag_seconds_count") - value(
             before, "texrender_event_loop_lag_seconds_bucket", le="0.1"
         )
         assert (await client.get("/test/block")).status_code == 200
-        await trio.sleep(0.2)
-        after = await scrape(client)
+        # The sampler that was stuck behind the blocked loop has reported once it ran again.
+        after = await samples_beyond(value(before, "texrender_event_loop_lag_seconds_count") + 1)
     slow_after = value(after, "texrender_event_loop_lag_seconds_count") - value(
         after, "texrender_event_loop_lag_seconds_bucket", le="0.1"
     )
