@@ -38,6 +38,7 @@ import httpx
 
 from . import cli
 from .plot import matplotlib_missing, plot_timeline
+from .server_stats import Series, parse_prometheus
 
 REPO = Path(__file__).resolve().parent.parent
 TEXRENDER = Path(sys.executable).parent / "texrender"
@@ -214,18 +215,23 @@ class Server:
 
 # --- runs and results -----------------------------------------------------------------------
 
-_CPU = re.compile(r"^texrender_process_cpu_seconds_total (\S+)$", re.MULTILINE)
-_TEX = re.compile(r"^texrender_render_duration_seconds_count\{[^}]*\} (\S+)$", re.MULTILINE)
+
+def tex_counters(samples: dict[Series, float]) -> dict[str, float]:
+    """The server's own CPU seconds (TeX's are its children's, not counted) and its TeX runs
+    (one ``texrender_render_duration_seconds`` observation each, summed over templates)."""
+    return {
+        "cpu_s": samples.get(("texrender_process_cpu_seconds_total", ""), float("nan")),
+        "tex_runs": sum(
+            value
+            for (name, _), value in samples.items()
+            if name == "texrender_render_duration_seconds_count"
+        ),
+    }
 
 
 def server_counters(url: str) -> dict[str, float]:
-    """The server's own CPU seconds (TeX's are its children's, not counted) and TeX runs."""
-    text = httpx.get(f"{url}/metrics", timeout=10).text
-    cpu = _CPU.search(text)
-    return {
-        "cpu_s": float(cpu[1]) if cpu else float("nan"),
-        "tex_runs": sum(float(m) for m in _TEX.findall(text)),
-    }
+    """:func:`tex_counters` of the server's ``/metrics`` now."""
+    return tex_counters(parse_prometheus(httpx.get(f"{url}/metrics", timeout=10).text))
 
 
 def wait_ready(url: str, timeout_s: float = STARTUP_TIMEOUT_S) -> dict[str, Any]:

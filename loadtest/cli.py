@@ -3,7 +3,8 @@
 :func:`main` parses, checks what can be checked before any traffic (the target is loopback,
 matplotlib is there for ``--plot``, the data file reads), runs, prints and writes the report.
 Exit codes: 0 when the run completed (HTTP errors are results, not failures), 1 when the server
-could not be reached to prepare the run, 2 for usage errors.
+could not be reached to prepare the run or ``--find-max`` found no sustainable rate at all (its
+first step already missed the objective), 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from rich.console import Console
 
 from .compare import run_compare
 from .config import RunConfig
-from .findmax import Search, find_max
+from .findmax import Search, find_max, no_rate_found
 from .guard import refuse_remote
 from .live import choose_display
+from .loadrun import run_load, side_client
 from .plot import matplotlib_missing, plot_timeline
 from .report import print_summary
-from .runner import run_load, side_client
 from .units import parse_duration, parse_mix
 from .workload import WorkloadError, build_workload
 
@@ -164,6 +165,11 @@ def options_from(args: argparse.Namespace) -> Options:
             slo_p99_ms=args.slo_p99,
             max_error_rate=args.max_error_rate,
         )
+        if search.budget_s < search.shortest_step_s:
+            raise UsageError(
+                f"--duration is the --find-max budget: {search.budget_s:g}s leaves no time for "
+                f"a step (at least {search.shortest_step_s:g}s)"
+            )
         duration = args.step_duration
     config = RunConfig(
         url=args.url.rstrip("/"),
@@ -248,6 +254,9 @@ async def run(options: Options, console: Console | None = None) -> int:
         await trio.Path(options.json_path).write_text(text, encoding="utf-8")
     if options.plot_path is not None:
         await trio.to_thread.run_sync(plot_timeline, result, options.plot_path)
+    if options.search is not None and (failure := no_rate_found(result)) is not None:
+        _error(err, failure)  # after the report: its steps show what went wrong
+        return 1
     return 0
 
 

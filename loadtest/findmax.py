@@ -12,7 +12,7 @@ from typing import Any
 import trio
 
 from .config import RunConfig
-from .runner import run_load
+from .loadrun import run_load
 from .workload import Workload
 
 
@@ -27,6 +27,11 @@ class Search:
     budget_s: float = 120.0
     slo_p99_ms: float = 2000.0
     max_error_rate: float = 0.01
+
+    @property
+    def shortest_step_s(self) -> float:
+        """A step shorter than this measures too little to judge: the budget stops before it."""
+        return min(self.step_s, 1.0)
 
 
 def step_summary(rate: float, result: dict[str, Any], search: Search) -> dict[str, Any]:
@@ -54,7 +59,7 @@ def step_summary(rate: float, result: dict[str, Any], search: Search) -> dict[st
 
 async def find_max(config: RunConfig, workload: Workload, search: Search) -> dict[str, Any]:
     """Step the rate up; returns the result of the best passing step (or the first step when
-    none passed) with a ``find_max`` section listing every step."""
+    none passed: see :func:`no_rate_found`) with a ``find_max`` section listing every step."""
     deadline = trio.current_time() + search.budget_s
     rate = search.start_rate
     steps: list[dict[str, Any]] = []
@@ -63,7 +68,7 @@ async def find_max(config: RunConfig, workload: Workload, search: Search) -> dic
     stopped = f"{search.max_steps} steps done"
     for index in range(search.max_steps):
         remaining = deadline - trio.current_time()
-        if remaining < min(search.step_s, 1.0):
+        if remaining < search.shortest_step_s:
             stopped = "time budget used"
             break
         step_config = config.replace(
@@ -93,3 +98,24 @@ async def find_max(config: RunConfig, workload: Workload, search: Search) -> dic
         "steps": steps,
     }
     return chosen
+
+
+def no_rate_found(result: dict[str, Any]) -> str | None:
+    """Why a search found no sustainable rate, or ``None`` if it found one.
+
+    A search whose first step already missed the objective (a server that is down, answers
+    errors, or is too slow even at the start rate) measured nothing sustainable: that is a
+    failed run, not a result of "none".
+    """
+    search = result["find_max"]
+    if search["max_sustainable_rate"] is not None:
+        return None
+    first = search["steps"][0]
+    p99 = "no successful answer" if first["p99_ms"] is None else f"p99 {first['p99_ms']:g} ms"
+    statuses = ", ".join(f"{k}: {v}" for k, v in result["status_counts"].items()) or "none"
+    return (
+        f"--find-max found no sustainable rate: the first step ({first['rate']:g}/s) already "
+        f"missed the objective: {first['sent']} sent, {p99} (SLO {search['slo_p99_ms']:g} ms), "
+        f"errors {first['error_rate'] * 100:.1f} % (limit {search['max_error_rate'] * 100:g} %),"
+        f" statuses {statuses}. Is the server up? If so, start lower (--rate)."
+    )

@@ -9,35 +9,44 @@ every ``X_sum``/``X_count`` pair also as a mean (``texrender_queue_wait_seconds`
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 
-_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?P<labels>\{.*\})?\s+(?P<value>\S+)")
 _COUNTER_SUFFIXES = ("_total", "_sum", "_count")
 _KEPT_PREFIXES = ("texrender_", "process_cpu_seconds", "process_resident_memory")
 
-Series = tuple[str, str]  # (metric name, label text such as '{template="echo"}')
+Series = tuple[str, str]  # (sample name, label text such as '{template="echo"}')
+
+
+def _label_text(labels: dict[str, str]) -> str:
+    """Labels written back as the exposition writes them, so a series keeps one stable key in
+    the report (``texrender_renders_total{outcome="ok",template="echo"}``)."""
+    if not labels:
+        return ""
+    escaped = (
+        (k, v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"'))
+        for k, v in labels.items()
+    )
+    return "{" + ",".join(f'{k}="{v}"' for k, v in escaped) + "}"
 
 
 def parse_prometheus(text: str) -> dict[Series, float]:
-    """Samples of a Prometheus text exposition; comments, histogram buckets and ``_created``
-    series are dropped, and only texrender's own series (and process CPU/RSS) are kept."""
+    """Samples of a Prometheus text exposition, by sample name (counters keep their ``_total``,
+    histograms their ``_sum``/``_count``); buckets and ``_created`` series are dropped, and only
+    texrender's own series (and process CPU/RSS) are kept.
+
+    Raises: ValueError if the text is not a valid exposition.
+    """
     samples: dict[Series, float] = {}
-    for line in text.splitlines():
-        match = _SAMPLE.match(line.strip())
-        if match is None:
-            continue
-        name = match["name"]
-        if not name.startswith(_KEPT_PREFIXES) or name.endswith(("_bucket", "_created")):
-            continue
-        try:
-            samples[(name, match["labels"] or "")] = float(match["value"])
-        except ValueError:
-            continue
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            name = sample.name
+            if name.startswith(_KEPT_PREFIXES) and not name.endswith(("_bucket", "_created")):
+                samples[(name, _label_text(sample.labels))] = sample.value
     return samples
 
 
@@ -62,14 +71,18 @@ def metrics_figures(before: dict[Series, float], after: dict[Series, float]) -> 
 
 
 async def scrape_metrics(client: httpx.AsyncClient) -> dict[Series, float] | None:
-    """The parsed ``/metrics``, or ``None`` if the server has none (404) or cannot answer."""
+    """The parsed ``/metrics``, or ``None`` if the server has none (404), cannot answer, or
+    answers something that is not an exposition."""
     try:
         response = await client.get("/metrics")
     except httpx.HTTPError:
         return None
     if response.status_code != 200:
         return None
-    return parse_prometheus(response.text)
+    try:
+        return parse_prometheus(response.text)
+    except ValueError:
+        return None  # not an exposition this parser reads: as good as none
 
 
 async def read_readyz(client: httpx.AsyncClient) -> dict[str, Any] | None:
