@@ -149,36 +149,3 @@ async def open_loop(
             nursery.start_soon(fire, path, body, scheduled)
             sent += 1
         nursery.cancel_scope.deadline = trio.current_time() + drain_s
-
-
-async def probe_loop(
-    client: httpx.AsyncClient,
-    recorder: Recorder,
-    *,
-    path: str,
-    interval_s: float,
-    max_in_flight: int = 100,
-) -> None:
-    """GET ``path`` every ``interval_s`` until cancelled; each probe is timed from its tick, so
-    a server that stops answering for 2 s shows 2 s of slow probes, not one."""
-    cap = trio.Semaphore(max_in_flight)
-
-    async def probe(tick: float) -> None:
-        try:
-            try:
-                response = await client.get(path)
-                status = str(response.status_code)
-            except httpx.HTTPError as exc:
-                status = error_name(exc)
-            now = trio.current_time()
-            recorder.on_probe(now, now - tick, status)
-        finally:
-            cap.release()
-
-    async with trio.open_nursery() as nursery:
-        tick = trio.current_time()
-        while True:
-            tick += interval_s
-            await trio.sleep_until(tick)
-            await cap.acquire()
-            nursery.start_soon(probe, tick)

@@ -157,9 +157,6 @@ class FormatStore:
         """True once no format is still waiting to be built."""
         return self._settled.is_set()
 
-    async def wait_settled(self) -> None:
-        await self._settled.wait()
-
     def format_for(self, template: str, source: str) -> str | None:
         """The format a render of ``source`` may start from, or None for a plain compile."""
         entry = self._entries.get(template)

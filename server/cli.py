@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 from rendering.folders import CatalogueError
 
 from .logs import configure_logging
-from .settings import Settings, SettingsError, env_name, field_types, value_type
+from .settings import (
+    Settings,
+    SettingsError,
+    env_name,
+    field_types,
+    shown_default,
+    value_type,
+)
 
 if TYPE_CHECKING:
     from rendering.errors import RenderError
@@ -55,13 +62,12 @@ def add_setting_flags(parser: argparse.ArgumentParser, scope: str) -> None:
     """One option per setting of ``scope`` that has a flag, with the setting's help, default
     and environment variable in its help text."""
     types_ = field_types()
-    defaults = Settings()
     for f in dataclasses.fields(Settings):
         meta = f.metadata
         if meta.get("flag") is None or meta.get("scope") != scope:
             continue
         kind, many = value_type(types_[f.name])
-        shown = meta.get("shown_default") or _show(getattr(defaults, f.name))
+        shown = shown_default(f.name)
         parser.add_argument(
             meta["flag"],
             dest=f.name,
@@ -74,14 +80,6 @@ def add_setting_flags(parser: argparse.ArgumentParser, scope: str) -> None:
 
 
 _METAVARS: dict[type, str] = {int: "N", float: "SECONDS", Path: "DIR", str: "NAME"}
-
-
-def _show(value: object) -> str:
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,7 +103,9 @@ class Settings:
     cache_bytes: int = setting(
         _RENDER.cache_bytes, help="memory for cached PDFs (LRU); 0 turns it off"
     )
-    cache_dir: Path | None = setting(_RENDER.cache_dir, help="also keep cached PDFs on disk here")
+    cache_dir: Path | None = setting(
+        _RENDER.cache_dir, help="also keep cached PDFs on disk here", shown_default="none"
+    )
     render_slots: int = setting(
         help="TeX processes at once",
         flag="--slots",
@@ -218,6 +220,21 @@ class Settings:
 
 def env_name(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
+
+
+def shown_default(field_name: str) -> str:
+    """A setting's default as the help and the README show it."""
+    meta = Settings.__dataclass_fields__[field_name].metadata
+    if meta.get("shown_default"):
+        return str(meta["shown_default"])
+    value = getattr(Settings(), field_name)
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 @functools.cache

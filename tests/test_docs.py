@@ -1,0 +1,44 @@
+"""The README says what the code does: its settings table and its layout are held to the code."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from server.settings import Settings, env_name, shown_default
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def settings_rows() -> dict[str, tuple[str, str]]:
+    """``{variable: (default cell, meaning cell)}`` from the README's settings table."""
+    rows = {}
+    for line in README.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\| `(TEXRENDER_[A-Z_]+)` \| (.*?) \| (.*) \|$", line)
+        if match:
+            rows[match.group(1)] = (match.group(2).replace("`", ""), match.group(3))
+    return rows
+
+
+def test_every_setting_is_in_the_readme_with_its_default() -> None:
+    rows = settings_rows()
+    names = [f.name for f in dataclasses.fields(Settings)]
+    assert sorted(rows) == sorted(env_name(name) for name in names)
+    for name in names:
+        default, meaning = rows[env_name(name)]
+        assert default == shown_default(name), name
+        flag = Settings.__dataclass_fields__[name].metadata.get("flag")
+        if flag is not None:
+            assert f"`{flag}`" in meaning, f"{name}: the README does not name {flag}"
+
+
+def test_the_layout_section_names_every_module() -> None:
+    text = README.read_text(encoding="utf-8")
+    layout = text[text.index("### Layout") :]
+    top = README.parent
+    for package in ("rendering", "server", "server/routes", "loadtest"):
+        for module in sorted((top / package).glob("*.py")):
+            if module.name in {"__init__.py", "__main__.py"}:
+                continue
+            assert f"{module.name}`" in layout, f"{package}/{module.name} is not in the layout"
