@@ -114,7 +114,6 @@ def test_unparsable_value_names_the_variable(variable: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=variable) as caught:
         Settings.from_env({variable: raw})
     assert raw in str(caught.value)
-    assert isinstance(caught.value, ValueError)
 
 
 @pytest.mark.parametrize(
