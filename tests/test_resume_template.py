@@ -139,9 +139,11 @@ async def test_our_sample_renders_every_section_on_one_page(service: RenderServi
     assert pages == 1, "the sample is meant to fit on one page"
 
 
+@pytest.mark.skipif(
+    not SHARED_SAMPLE.is_file(),
+    reason=f"../shared not present: no JSON Resume conformance sample at {SHARED_SAMPLE}",
+)
 async def test_shared_json_resume_sample(service: RenderService) -> None:
-    if not SHARED_SAMPLE.is_file():
-        pytest.skip(f"../shared not present: no JSON Resume conformance sample at {SHARED_SAMPLE}")
     sample = json.loads(SHARED_SAMPLE.read_text(encoding="utf-8"))
     text, pages = await render(service, sample)
     assert sample["basics"]["name"] in text
@@ -319,14 +321,17 @@ def test_preamble_up_to_endofdump_does_not_depend_on_data(template: Template) ->
     assert fixed.pop().startswith("\\documentclass")
 
 
+def has_mylatexformat() -> bool:
+    found = subprocess.run(["kpsewhich", "mylatexformat.ltx"], capture_output=True, check=False)
+    return found.returncode == 0
+
+
+@pytest.mark.skipif(not has_mylatexformat(), reason="mylatexformat.ltx is not installed")
 async def test_fixed_preamble_compiles_into_a_format(
     template: Template, service: RenderService, tmp_path: Path
 ) -> None:
     """mylatexformat dumps everything before ``\\endofdump``; the document then renders the same
     with that format as without it."""
-    found = subprocess.run(["kpsewhich", "mylatexformat.ltx"], capture_output=True, check=False)
-    if found.returncode != 0:
-        pytest.skip("mylatexformat.ltx is not installed")
     sample = json.loads((TEMPLATES / "resume-classic" / "sample.json").read_text(encoding="utf-8"))
     plain_text, _ = await render(service, sample)
     (tmp_path / "doc.tex").write_text(template.fill(sample), encoding="utf-8")
