@@ -65,23 +65,26 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
-def tex_processes() -> list[int]:
-    """PIDs of TeX processes started by this test process (children in their own sessions)."""
-    me = os.getpid()
-    found = []
+def children_of(parent: int) -> Iterator[tuple[int, str, bytes]]:
+    """``(pid, command name, command line)`` of each living child process of ``parent``."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
         # pid (comm) state ppid ...
         comm = stat[stat.index("(") + 1 : stat.rindex(")")]
         ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        if comm.endswith("tex") and ppid == me:
-            found.append(int(entry.name))
-    return found
+        if ppid == parent:
+            yield int(entry.name), comm, cmdline
+
+
+def tex_processes() -> list[int]:
+    """PIDs of TeX processes started by this test process (children in their own sessions)."""
+    return [pid for pid, comm, _ in children_of(os.getpid()) if comm.endswith("tex")]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
+from tests.conftest import TEST_TEMPLATES_DIR, children_of, pdf_text
 
 pytestmark = pytest.mark.tex
 
@@ -155,19 +155,7 @@ def test_serve_finishes_in_flight_renders_on_sigterm(
 
 def worker_processes(parent: int) -> list[int]:
     """PIDs of the server processes Hypercorn spawned under ``parent``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        if ppid == parent and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, _, cmdline in children_of(parent) if b"spawn_main" in cmdline]
 
 
 def test_serve_with_two_workers() -> None:
