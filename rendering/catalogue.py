@@ -29,6 +29,7 @@ import jsonschema.protocols
 
 from .errors import FieldError, InvalidData, TemplateNotFound
 from .folders import (
+    META_FILE,
     SAMPLE_FILE,
     SCHEMA_FILE,
     TEMPLATE_FILE,
@@ -36,8 +37,11 @@ from .folders import (
     TemplateInfo,
     find_templates,
 )
+from .jsonresume import DIALECTS
+from .lenient import LenientReader
+from .reading import Reading
 from .templating import RESERVED_NAMES, make_environment
-from .text import clip
+from .text import clip, json_pointer
 
 _MAX_MESSAGE_CHARS = 300
 
@@ -56,8 +60,16 @@ class Template:
     jinja: jinja2.Template = field(repr=False)
     validator: jsonschema.protocols.Validator = field(repr=False)
     fast_check: Callable[[Any], Any] | None = field(default=None, repr=False)
+    reader: LenientReader | None = field(default=None, repr=False)
 
-    def validate(self, data: Any) -> None:
+    def read(self, data: Any, *, strict: bool = False) -> Reading:
+        """The data as it will be validated and rendered: read leniently (unless ``strict``,
+        or the template asks for no reader), with every change reported."""
+        if strict or self.reader is None:
+            return Reading(data)
+        return self.reader.read(data)
+
+    def validate(self, data: Any, explanations: Mapping[str, str] | None = None) -> None:
         """Check ``data`` against the schema, reporting every error at once.
 
         Valid data (the usual case) is confirmed by a compiled fastjsonschema check, several
@@ -74,21 +86,23 @@ class Template:
                 pass
         errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
         if errors:
+            explained = explanations or {}
+            fields = []
+            for error in errors:
+                pointer = json_pointer(error.absolute_path)
+                message = explained.get(pointer) or clip(error.message, _MAX_MESSAGE_CHARS)
+                fields.append(FieldError(pointer, message))
             raise InvalidData(
-                f"{len(errors)} field(s) do not match the schema of {self.name!r}",
-                [
-                    FieldError(json_pointer(e.absolute_path), clip(e.message, _MAX_MESSAGE_CHARS))
-                    for e in errors
-                ],
+                f"{len(errors)} field(s) do not match the schema of {self.name!r}", fields
             )
 
-    def fill(self, data: Any) -> str:
+    def fill(self, data: Any, explanations: Mapping[str, str] | None = None) -> str:
         """The TeX source for ``data``: validated against the schema, then filled in.
 
         Raises:
             InvalidData: the data fails the schema or is not a JSON object.
         """
-        self.validate(data)
+        self.validate(data, explanations)
         return self.to_tex(data)
 
     def to_tex(self, data: Mapping[str, Any]) -> str:
@@ -103,11 +117,6 @@ class Template:
                 [FieldError("", f"expected an object, got {type(data).__name__}")],
             )
         return self.jinja.render({**data, **RESERVED_NAMES})
-
-
-def json_pointer(path: Iterable[object]) -> str:
-    """RFC 6901 pointer for a path of keys and indexes."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
 class Catalogue(Mapping[str, Template]):
@@ -147,6 +156,22 @@ class Catalogue(Mapping[str, Template]):
         return cls({info.name: _load_one(info) for info in find_templates(roots)})
 
 
+def _reader_for(info: TemplateInfo, schema: Mapping[str, Any]) -> LenientReader | None:
+    """The lenient reader a template asked for: ``none``, ``schema`` (the default: the rules
+    guided by its schema alone) or a dialect's name."""
+    if info.reader == "none":
+        return None
+    if info.reader == "schema":
+        return LenientReader(schema)
+    dialect = DIALECTS.get(info.reader)
+    if dialect is None:
+        raise CatalogueError(
+            f"{info.folder}/{META_FILE}: reader {info.reader!r} is not one of "
+            f"{['none', 'schema', *sorted(DIALECTS)]}"
+        )
+    return LenientReader(schema, dialect)
+
+
 def _load_one(info: TemplateInfo) -> Template:
     folder = info.folder
     try:
@@ -163,6 +188,7 @@ def _load_one(info: TemplateInfo) -> Template:
     except jsonschema.exceptions.SchemaError as exc:
         raise CatalogueError(f"{folder}/{SCHEMA_FILE}: {exc.message}") from exc
     validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    reader = _reader_for(info, schema)
     try:
         jinja = make_environment(folder).get_template(TEMPLATE_FILE)
     except jinja2.TemplateSyntaxError as exc:
@@ -186,6 +212,7 @@ def _load_one(info: TemplateInfo) -> Template:
         jinja=jinja,
         validator=validator,
         fast_check=fast_check,
+        reader=reader,
     )
     try:
         template.validate(sample)

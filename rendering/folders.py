@@ -37,6 +37,7 @@ class TemplateInfo:
     engine: str
     folder: Path
     meta: bytes
+    reader: str = "schema"
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -83,4 +84,5 @@ def read_info(folder: Path) -> TemplateInfo:
         engine=engine,
         folder=folder,
         meta=raw,
+        reader=str(meta.get("reader", "schema")),
     )

@@ -19,13 +19,14 @@ from typing import Any
 import trio
 
 from .cache import InFlight, PdfCache, render_key
-from .catalogue import Catalogue, Template, json_pointer
+from .catalogue import Catalogue, Template
 from .config import RenderLimits
 from .engine import TexEngine
 from .errors import (
     FieldError,
     InvalidData,
     QueueTimeout,
+    RenderError,
     RenderQueueFull,
     TexError,
     UnsupportedCharacter,
@@ -33,7 +34,9 @@ from .errors import (
 )
 from .formats import FormatStore
 from .observer import NullObserver, Outcome, RenderObserver
+from .reading import Reading, ReadWarning
 from .texlog import unsupported_character
+from .text import json_pointer
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,19 @@ class RenderStatistics:
     @property
     def queue_full(self) -> bool:
         return self.busy >= self.slots and self.waiting >= self.queue_max
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One render, read and keyed, ready to run (:meth:`Renderer.prepare` makes them)."""
+
+    template: Template
+    reading: Reading
+    key: str
+
+    @property
+    def warnings(self) -> tuple[ReadWarning, ...]:
+        return self.reading.warnings
 
 
 @dataclass(frozen=True)
@@ -97,31 +113,46 @@ class Renderer:
             queue_max=self.limits.queue_max,
         )
 
-    async def render(self, template_name: str, data: Any, key: str | None = None) -> RenderResult:
-        """Render ``data`` with the named template, reporting the outcome to the observer.
+    def prepare(self, template_name: str, data: Any, *, strict: bool = False) -> RenderJob:
+        """Read ``data`` for the named template (leniently unless ``strict``) and key it.
 
-        ``key`` is :meth:`key_for` of the same arguments when the caller already has it.
+        A failure is reported to the observer like any other render outcome.
 
         Raises:
             TemplateNotFound: no such template.
+            InvalidData: the data is not plain JSON.
+            UnsupportedCharacter: the data holds characters the template cannot typeset.
+        """
+        template = self.catalogue.get_template(template_name)
+        try:
+            reading = template.read(data, strict=strict)
+            return RenderJob(template, reading, self.key_for(template, reading.data))
+        except RenderError as exc:
+            self.observer.finished(template.name, exc.outcome)
+            raise
+
+    async def render(self, template_name: str, data: Any, *, strict: bool = False) -> RenderResult:
+        """Prepare and run one render (see :meth:`prepare` and :meth:`run`)."""
+        return await self.run(self.prepare(template_name, data, strict=strict))
+
+    async def run(self, job: RenderJob) -> RenderResult:
+        """Render a prepared job, reporting the outcome to the observer.
+
+        Raises:
             InvalidData: the data fails the template's schema.
-            UnsupportedCharacter: the data holds a character the template cannot typeset.
             RenderQueueFull: every slot is busy and the queue is full.
             QueueTimeout: no slot came free within ``queue_timeout_s``.
             TexError, TexTimeout, EngineUnavailable: from the engine.
         """
         started = trio.current_time()
-        template = self.catalogue.get_template(template_name)
+        template, key = job.template, job.key
         outcome = Outcome.ERROR
         try:
-            key = key or self.key_for(template, data)
             pdf = await self.cache.get(key) if self.cache.enabled else None
             if pdf is not None:
                 outcome = Outcome.CACHED
                 return RenderResult(pdf, key, 0.0, 0.0, 0.0, trio.current_time() - started, True)
-            result, shared = await self._inflight.run(
-                key, lambda: self._render(template, data, started, key)
-            )
+            result, shared = await self._inflight.run(key, lambda: self._render(job, started))
             if shared:
                 outcome = Outcome.CACHED
                 elapsed = trio.current_time() - started
@@ -155,10 +186,9 @@ class Renderer:
             message = f"the data is not plain JSON: {exc}"
             raise InvalidData(message, [FieldError("", message)]) from exc
 
-    async def _render(
-        self, template: Template, data: Any, started: float, key: str
-    ) -> RenderResult:
-        source = template.fill(data)
+    async def _render(self, job: RenderJob, started: float) -> RenderResult:
+        template, data, key = job.template, job.reading.data, job.key
+        source = template.fill(data, job.reading.explanations)
         filled = trio.current_time()
 
         if self.statistics().queue_full:

@@ -12,6 +12,7 @@ from .state import app_state
 
 log = logging.getLogger("texrender.access")
 UNMATCHED_ROUTE = "<unmatched>"
+MAX_LOGGED_WARNINGS = 20
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
@@ -46,5 +47,9 @@ async def record_request(response: Response) -> Response:
             fields["outcome"] = record.outcome.value
         if record.tex_error is not None:
             fields["tex_error"] = record.tex_error
+        if record.warnings:
+            # Pointers only: a warning's message names its rule, and no value is logged.
+            fields["warnings"] = [w.pointer for w in record.warnings[:MAX_LOGGED_WARNINGS]]
+            fields["warning_count"] = len(record.warnings)
     log.info("request", extra=fields)
     return response

@@ -20,8 +20,8 @@ from . import problems
 from .access import record_request
 from .asgi import ResponseSafeHTTPConnection
 from .metrics import Metrics
-from .record import echo_request_id, open_record
-from .routes import catalogue, ops, render
+from .record import open_record, stamp_response
+from .routes import catalogue, ops, render, validate
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState
 
@@ -48,11 +48,11 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     metrics = Metrics()
     background = trio.CancelScope()
 
-    for blueprint in (render.blueprint, catalogue.blueprint, ops.blueprint):
+    for blueprint in (render.blueprint, validate.blueprint, catalogue.blueprint, ops.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(open_record)
     app.after_request(record_request)
-    app.after_request(echo_request_id)
+    app.after_request(stamp_response)
     app.register_error_handler(RenderError, problems.render_error)
     app.register_error_handler(problems.RequestError, problems.request_error)
     app.register_error_handler(HTTPException, problems.http_exception)

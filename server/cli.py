@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("data", help="JSON data file, or - for standard input")
     render.add_argument("-o", "--output", type=Path, required=True, help="PDF file to write")
     render.add_argument("--tex", action="store_true", help="write the filled TeX source instead")
+    render.add_argument(
+        "--strict",
+        action="store_true",
+        help="read the data exactly as the schema says (no lenient reading, no warnings)",
+    )
 
     commands.add_parser("templates", help="list the templates")
     commands.add_parser(
@@ -116,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             return list_templates(settings)
         import trio
 
-        return trio.run(render_to_file, settings, args.template, args.data, args.output, args.tex)
+        return trio.run(
+            render_to_file, settings, args.template, args.data, args.output, args.tex, args.strict
+        )
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
         return 2
@@ -132,7 +139,12 @@ def list_templates(settings: Settings) -> int:
 
 
 async def render_to_file(
-    settings: Settings, template: str, data_path: str, output: Path, tex_only: bool = False
+    settings: Settings,
+    template: str,
+    data_path: str,
+    output: Path,
+    tex_only: bool = False,
+    strict: bool = False,
 ) -> int:
     """Render one document through the same pipeline the server builds, into ``output``."""
     import trio
@@ -146,12 +158,17 @@ async def render_to_file(
         return 1
     service = await build_service(settings.render_config())
     try:
+        job = service.renderer.prepare(template, data, strict=strict)
+        for warning in job.warnings:
+            print(
+                f"texrender: warning: {warning.pointer or '/'}: {warning.message}", file=sys.stderr
+            )
         if tex_only:
-            source = service.catalogue.get_template(template).fill(data)
+            source = job.template.fill(job.reading.data, job.reading.explanations)
             await trio.Path(output).write_text(source, encoding="utf-8")
             print(f"wrote {output} (TeX source)")
             return 0
-        result = await service.renderer.render(template, data)
+        result = await service.renderer.run(job)
     except RenderError as exc:
         print(describe(exc), file=sys.stderr)
         return 1

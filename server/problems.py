@@ -45,6 +45,12 @@ class InvalidJson(RequestError):
     title = "The body is not valid JSON"
 
 
+class InvalidParameter(RequestError):
+    status = 400
+    type = "invalid-parameter"
+    title = "A query parameter has a value that cannot be used"
+
+
 class UnsupportedMediaType(RequestError):
     status = 415
     type = "unsupported-media-type"
@@ -81,14 +87,20 @@ def problem(
     return response
 
 
-def _dumps(body: dict[str, Any]) -> str:
-    return json.dumps(body, ensure_ascii=False)
+def _dumps(body: dict[str, Any]) -> bytes:
+    # A lone surrogate (JSON allows "\ud800" in a key or value) cannot be encoded as UTF-8;
+    # backslashreplace writes it as the very JSON escape it came in as.
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", errors="backslashreplace")
 
 
-async def render_error(error: RenderError) -> Response:
+async def render_error(error: RenderError, **more: Any) -> Response:
+    """The problem for a render error; ``more`` adds members (the dry run adds ``data``)."""
     extra: dict[str, Any] = {}
     if isinstance(error, InvalidData):
         extra["errors"] = [asdict(e) for e in error.errors]
+        record = find_record()
+        if record is not None and record.warnings:
+            extra["warnings"] = [asdict(w) for w in record.warnings]
     if isinstance(error, TexError):
         extra["tex"] = asdict(error.tex)
         record = find_record()
@@ -103,6 +115,7 @@ async def render_error(error: RenderError) -> Response:
         error.detail,
         retry_after_s=error.retry_after_s,
         **extra,
+        **more,
     )
 
 

@@ -13,6 +13,7 @@ import trio
 from quart import Response, g, request
 
 from rendering.observer import Outcome
+from rendering.reading import ReadWarning, warnings_header
 
 from .logs import request_id_var
 from .request_id import HEADER, choose_request_id
@@ -27,6 +28,7 @@ class RequestRecord:
     template: str | None = None
     outcome: Outcome | None = None
     tex_error: str | None = None  # TeX's message and line, when TeX failed
+    warnings: tuple[ReadWarning, ...] = ()  # what reading the data changed
 
 
 def find_record() -> RequestRecord | None:
@@ -55,6 +57,13 @@ async def open_record() -> None:
     request_id_var.set(record.request_id)
 
 
-async def echo_request_id(response: Response) -> Response:
+WARNINGS_HEADER = "X-Render-Warnings"
+
+
+async def stamp_response(response: Response) -> Response:
+    """After each request: the request id, and what reading the data changed, if anything."""
     response.headers[HEADER] = current_request_id()
+    record = find_record()
+    if record is not None and record.warnings:
+        response.headers[WARNINGS_HEADER] = warnings_header(record.warnings)
     return response

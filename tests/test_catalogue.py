@@ -12,7 +12,8 @@ import fastjsonschema
 import jinja2
 import pytest
 
-from rendering.catalogue import Catalogue, Template, json_pointer
+from rendering.catalogue import Catalogue, Template
+from rendering.text import json_pointer
 from rendering.errors import FieldError, InvalidData, TemplateNotFound
 from rendering.escape import TEX_HELPERS, escape_latex
 from rendering.folders import (

@@ -63,11 +63,24 @@ def test_render_reads_standard_input(tmp_path: Path) -> None:
 
 def test_render_explains_invalid_data(tmp_path: Path) -> None:
     data = tmp_path / "data.json"
-    data.write_text(json.dumps({"text": 3}))
+    data.write_text(json.dumps({"text": {"a": 1}}))
     result = run_cli("render", "echo", str(data), "-o", str(tmp_path / "out.pdf"))
     assert result.returncode == 1
-    assert "at /text: 3 is not of type 'string'" in result.stderr
+    assert "at /text: {'a': 1} is not of type 'string'" in result.stderr
     assert not (tmp_path / "out.pdf").exists()
+
+
+def test_render_reports_what_lenient_reading_changed(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"text": 3}))
+    lenient = run_cli("render", "echo", str(data), "-o", str(tmp_path / "out.pdf"))
+    assert lenient.returncode == 0, lenient.stderr
+    assert "warning: /text: a number where text is expected" in lenient.stderr
+    assert "BEGIN 3 END" in pdf_text((tmp_path / "out.pdf").read_bytes())
+    strict = run_cli("render", "echo", str(data), "-o", str(tmp_path / "s.pdf"), "--strict")
+    assert strict.returncode == 1
+    assert "at /text: 3 is not of type 'string'" in strict.stderr
+    assert "warning" not in strict.stderr
 
 
 def test_render_explains_a_tex_error(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ EXPECTED = {
     "TexTimeout",
     "RequestError",
     "InvalidJson",
+    "InvalidParameter",
     "UnsupportedMediaType",
 }
 

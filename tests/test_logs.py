@@ -57,7 +57,7 @@ async def test_every_line_is_json_with_the_fields(
         "/v1/render/read-file", json={"text": SECRET}, headers={"X-Request-ID": "req-tex"}
     )
     assert bad.status_code == 422
-    invalid = await client.post("/v1/render/echo", json={"text": 7, "extra": SECRET})
+    invalid = await client.post("/v1/render/echo", json={"text": [7], "extra": SECRET})
     assert invalid.status_code == 422
 
     records = lines(log_stream)

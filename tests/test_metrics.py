@@ -65,7 +65,7 @@ async def test_outcomes_are_counted_exactly(nursery: trio.Nursery, settings: Set
         before = await scrape(client)
         assert value(before, "texrender_render_slots") == 1
         assert (await client.post("/v1/render/echo", json={"text": "ok"})).status_code == 200
-        assert (await client.post("/v1/render/echo", json={"text": 1})).status_code == 422
+        assert (await client.post("/v1/render/echo", json={"text": [1]})).status_code == 422
         assert (await client.post("/v1/render/read-file", json={"text": "x"})).status_code == 422
         async with trio.open_nursery() as requests:
             for n in range(2):

@@ -83,7 +83,7 @@ async def test_unknown_template_and_bad_data_fail_before_the_queue(catalogue: Ca
     with pytest.raises(TemplateNotFound):
         await renderer.render("nope", {})
     with pytest.raises(InvalidData) as caught:
-        await renderer.render("echo", {"text": 5, "count": -1})
+        await renderer.render("echo", {"text": [5], "count": -1})
     assert [e.pointer for e in caught.value.errors] == ["/count", "/text"]
     assert renderer.statistics().busy == 0
 

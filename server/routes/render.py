@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from quart import Blueprint, Response, request
 
@@ -12,8 +10,8 @@ from rendering.errors import outcome_of
 from rendering.observer import Outcome
 from rendering.renderer import RenderResult
 
-from ..problems import InvalidJson, UnsupportedMediaType
 from ..record import current_record
+from ..request_body import read_json_body, wants_strict
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)
@@ -26,8 +24,9 @@ async def render(template: str) -> Response:
     record = current_record()
     record.template = template
     renderer = app_state().service.renderer
-    key = renderer.key_for(template, data)
-    tag = etag_for(key)
+    job = renderer.prepare(template, data, strict=wants_strict())
+    record.warnings = job.warnings
+    tag = etag_for(job.key)
     if request.if_none_match.contains_weak(tag):
         # Output is deterministic: the client's copy is this document. No TeX, no cache read.
         record.outcome = Outcome.CACHED
@@ -36,7 +35,7 @@ async def render(template: str) -> Response:
         response.set_etag(tag, weak=True)
         return response
     try:
-        result = await renderer.render(template, data, key)
+        result = await renderer.run(job)
     except BaseException as exc:
         record.outcome = outcome_of(exc)
         if record.outcome is Outcome.CANCELLED:
@@ -44,29 +43,6 @@ async def render(template: str) -> Response:
         raise
     record.outcome = Outcome.CACHED if result.cached else Outcome.OK
     return pdf_response(template, result, tag)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-async def read_json_body() -> Any:
-    """The request body parsed as JSON.
-
-    Raises:
-        UnsupportedMediaType: the content type is not JSON.
-        InvalidJson: the body does not parse (NaN and Infinity included: not JSON).
-        RequestEntityTooLarge: (from Quart) the body exceeds ``max_body_bytes``.
-    """
-    mimetype = request.mimetype
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        shown = mimetype or "none"
-        raise UnsupportedMediaType(f"content type is {shown!r}; send application/json")
-    body = await request.get_data(cache=False, as_text=False)
-    try:
-        return json.loads(body, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise InvalidJson(f"the body is not valid JSON: {exc}") from None
 
 
 def etag_for(key: str) -> str:

@@ -1,0 +1,52 @@
+"""What reading a request's data produced: the data to render, and what was changed on the way.
+
+Each change is a :class:`ReadWarning` located by a JSON Pointer into the data *as sent*. Its
+message names the rule, never the value, so warnings can go to logs and headers without
+carrying document data. A value that a rule recognised but could not repair gets an
+explanation instead: if validation then fails at that pointer, the explanation replaces the
+schema's message (which would show a regular expression).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_HEADER_BYTES = 2048
+MAX_HEADER_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class ReadWarning:
+    pointer: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The data to validate and render, the warnings, and explanations by pointer."""
+
+    data: Any
+    warnings: tuple[ReadWarning, ...] = ()
+    explanations: Mapping[str, str] = field(default_factory=dict)
+
+    def with_more(self, data: Any, warnings: Iterable[ReadWarning]) -> Reading:
+        return Reading(data, (*self.warnings, *warnings), self.explanations)
+
+
+def warnings_header(warnings: tuple[ReadWarning, ...]) -> str:
+    """``X-Render-Warnings``: the count and the first few warnings as ASCII JSON, within
+    :data:`MAX_HEADER_BYTES` (an item that does not fit is left for the count to tell)."""
+    shown: list[dict[str, str]] = []
+    for warning in warnings[:MAX_HEADER_ITEMS]:
+        candidate = [*shown, {"pointer": warning.pointer, "message": warning.message}]
+        if len(_header_json(len(warnings), candidate)) > MAX_HEADER_BYTES:
+            break
+        shown = candidate
+    return _header_json(len(warnings), shown)
+
+
+def _header_json(count: int, shown: list[dict[str, str]]) -> str:
+    return json.dumps({"count": count, "warnings": shown}, ensure_ascii=True)

@@ -1,0 +1,39 @@
+"""``POST /v1/validate/<template>``: the dry run. The data as it would be rendered, what reading
+it changed, and what is still wrong with it; no TeX runs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from quart import Blueprint, Response
+
+from rendering.errors import InvalidData
+
+from .. import problems
+from ..record import current_record
+from ..request_body import read_json_body, wants_strict
+from ..state import app_state
+
+blueprint = Blueprint("validate", __name__)
+
+
+@blueprint.post("/v1/validate/<template>")
+async def validate(template: str) -> Response | dict[str, Any]:
+    data = await read_json_body()
+    record = current_record()
+    record.template = template
+    entry = app_state().service.catalogue.get_template(template)
+    reading = entry.read(data, strict=wants_strict())
+    record.warnings = reading.warnings
+    try:
+        entry.validate(reading.data, reading.explanations)
+    except InvalidData as exc:
+        return await problems.render_error(exc, data=reading.data)
+    return {
+        "template": entry.name,
+        "valid": True,
+        "data": reading.data,
+        "warnings": [asdict(w) for w in reading.warnings],
+        "errors": [],
+    }
