@@ -27,6 +27,7 @@ import jsonschema
 import jsonschema.exceptions
 import jsonschema.protocols
 
+from .characters import check_characters
 from .errors import FieldError, InvalidData, TemplateNotFound
 from .folders import (
     META_FILE,
@@ -64,10 +65,14 @@ class Template:
 
     def read(self, data: Any, *, strict: bool = False) -> Reading:
         """The data as it will be validated and rendered: read leniently (unless ``strict``,
-        or the template asks for no reader), with every change reported."""
-        if strict or self.reader is None:
-            return Reading(data)
-        return self.reader.read(data)
+        or the template asks for no reader), its characters checked, every change reported.
+
+        Raises:
+            UnsupportedCharacter: the data holds characters the template cannot set (all of
+                them are named).
+        """
+        reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
+        return check_characters(reading, strict=strict)
 
     def validate(self, data: Any, explanations: Mapping[str, str] | None = None) -> None:
         """Check ``data`` against the schema, reporting every error at once.

@@ -73,12 +73,23 @@ def format_date(value: object, absent: str = "") -> str:
 
 
 def date_range(start: object, end: object, present: str = "Present") -> str:
-    """``Dec 2013 \u2013 Present`` (en dash); one date alone when only one is known."""
+    """``Dec 2013 \u2013 Present`` (en dash); one date alone when only one is known, or when
+    both read the same (``2017 \u2013 2017`` says no more than ``2017``)."""
     first = format_date(start)
     last = format_date(end, absent=present if first else "")
-    if first and last:
+    if first and last and first != last:
         return f"{first} \u2013 {last}"
     return first or last
+
+
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{5,30}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
+
+
+def is_phone(value: object) -> bool:
+    """Whether ``value`` reads as a phone number (digits with the usual separators, at least
+    five digits), so that it may become a ``tel:`` link; anything else is shown as text."""
+    text = str(value).strip() if value is not None else ""
+    return bool(_PHONE.match(text)) and sum(c.isdigit() for c in text) >= 5
 
 
 def join_nonempty(values: Iterable[object], separator: str = ", ") -> str:
@@ -132,6 +143,7 @@ RESERVED_NAMES: dict[str, Any] = {
     "filled": filled,
     "any_filled": any_filled,
     "some": some,
+    "is_phone": is_phone,
 }
 
 

@@ -179,10 +179,28 @@ async def test_422_lists_every_schema_error(client: httpx.AsyncClient) -> None:
     assert all(e["message"] for e in body["errors"])
 
 
-async def test_422_unsupported_character_names_the_field(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/render/echo", json={"text": "snow ☃ man"})
+async def test_422_names_every_unsupported_character_and_field(client: httpx.AsyncClient) -> None:
+    data = {"text": "Иван", "extra": {"note": "中文", "list": ["ok", "Ωmega"]}}
+    response = await client.post("/v1/render/echo", json=data)
     body = assert_problem(response, 422, "unsupported-character")
-    assert body["errors"][0]["pointer"] == "/text"
+    assert sorted(e["pointer"] for e in body["errors"]) == [
+        "/extra/list/1",
+        "/extra/note",
+        "/text",
+    ]
+    for name in ("CYRILLIC CAPITAL LETTER I", "CJK UNIFIED IDEOGRAPH-4E2D", "GREEK CAPITAL"):
+        assert name in body["detail"]
+
+
+async def test_emoji_are_dropped_with_a_warning(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/render/echo", json={"text": "snow \u2603\ufe0f man 🇩🇪"})
+    assert response.status_code == 200
+    assert "snow man" in " ".join(pdf_text(response.content).split())
+    warnings = json.loads(response.headers["x-render-warnings"])
+    assert warnings["count"] == 1
+    assert warnings["warnings"][0]["pointer"] == "/text"
+    strict = await client.post("/v1/render/echo?strict=true", json={"text": "snow \u2603 man"})
+    assert_problem(strict, 422, "unsupported-character")
 
 
 async def test_422_tex_error_is_parsed(client: httpx.AsyncClient, work_dir: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 import trio
 import trio.testing
 
 from rendering.catalogue import Catalogue
 from rendering.config import RenderLimits
-from rendering.engine import CompileResult
+from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import (
     InvalidData,
     QueueTimeout,
@@ -16,6 +19,7 @@ from rendering.errors import (
     TemplateNotFound,
     UnsupportedCharacter,
 )
+from rendering.reading import Reading
 from rendering.renderer import Renderer, find_character
 from rendering.service import RenderService, build_service
 from server.settings import Settings
@@ -125,14 +129,31 @@ def test_find_character_points_at_every_field() -> None:
 
 
 @pytest.mark.tex
-async def test_unsupported_character_names_the_field(
-    settings: Settings, no_leftovers: None
+async def test_a_character_tex_rejects_is_traced_to_its_field(
+    catalogue: Catalogue, work_dir: Path, no_leftovers: None
 ) -> None:
-    renderer = (await real_service(settings)).renderer
+    """The safety net behind the character check: if TeX still says "not set up" (a table
+    out of date with the installed TeX), the 422 names the fields holding the character."""
+    renderer = make_renderer(catalogue, PdfLatexEngine(work_root=work_dir), slots=1)
+    # Strict reading keeps the pictograph; a template without a reader has no pre-check
+    # either, so the engine's own error is what is left. Bypass the check to reach it:
+    job = renderer.prepare("echo", {"text": "plain"})
+    star = dataclasses.replace(job, reading=Reading({"text": "I \u2605 TeX"}))
     with pytest.raises(UnsupportedCharacter) as caught:
-        await renderer.render("echo", {"text": "I ★ TeX"})
+        await renderer.run(star)
     assert [e.pointer for e in caught.value.errors] == ["/text"]
     assert "U+2605" in caught.value.detail
+
+
+@pytest.mark.tex
+async def test_every_unsupported_character_is_named_at_once(settings: Settings) -> None:
+    renderer = (await real_service(settings)).renderer
+    with pytest.raises(UnsupportedCharacter) as caught:
+        await renderer.render("echo", {"text": "Жуков and Ωmega", "count": 1})
+    assert [e.pointer for e in caught.value.errors] == ["/text"]
+    assert "CYRILLIC CAPITAL LETTER ZHE" in caught.value.detail
+    assert "GREEK CAPITAL LETTER OMEGA" in caught.value.detail
+    assert "6 character(s)" in caught.value.detail
 
 
 @pytest.mark.tex
