@@ -14,6 +14,7 @@ a worker thread (``trio.to_thread.run_sync``), never on the event loop.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,6 +41,7 @@ from .folders import (
 )
 from .jsonresume import DIALECTS
 from .lenient import LenientReader
+from .markup import markup_budget
 from .reading import Reading
 from .templating import RESERVED_NAMES, make_environment
 from .text import clip, json_pointer
@@ -121,7 +123,8 @@ class Template:
                 "the data must be a JSON object",
                 [FieldError("", f"expected an object, got {type(data).__name__}")],
             )
-        return self.jinja.render({**data, **RESERVED_NAMES})
+        with markup_budget():
+            return self.jinja.render({**data, **RESERVED_NAMES})
 
 
 class Catalogue(Mapping[str, Template]):
@@ -200,7 +203,8 @@ def _load_one(info: TemplateInfo) -> Template:
         raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
 
     try:
-        fast_check: Callable[[Any], Any] | None = fastjsonschema.compile(schema)
+        # fastjsonschema rewrites the $refs of the schema it is given: give it a copy of its own.
+        fast_check: Callable[[Any], Any] | None = fastjsonschema.compile(copy.deepcopy(schema))
     except fastjsonschema.JsonSchemaDefinitionException:
         fast_check = None  # jsonschema alone then
     digest = hashlib.sha256()

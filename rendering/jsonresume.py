@@ -8,6 +8,8 @@ the lists people write as one comma-separated string.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .lenient import Dialect
 
 JSON_RESUME = Dialect(
@@ -46,5 +48,21 @@ JSON_RESUME = Dialect(
         }
     ),
 )
+
+JSON_RESUME_RICH_TEXT = frozenset(
+    {
+        "basics.summary",
+        "work[].summary",
+        "work[].highlights[]",
+        "volunteer[].summary",
+        "volunteer[].highlights[]",
+        "projects[].description",
+        "projects[].highlights[]",
+        "awards[].summary",
+        "publications[].summary",
+        "references[].reference",
+    }
+)
+JSON_RESUME = dataclasses.replace(JSON_RESUME, rich_text=JSON_RESUME_RICH_TEXT)
 
 DIALECTS = {"jsonresume": JSON_RESUME}

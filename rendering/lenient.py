@@ -26,6 +26,9 @@ expected, and applies a fixed, documented list of rules, each reported as a warn
 ``date``
     A date written another way (``Sep 2022``, ``07/2025``, ``2023-9-28``) becomes its ISO form; one
     that cannot be read unambiguously is left for validation, which then names the accepted forms.
+``html-in-plain-text``
+    HTML in a field the template prints plainly (a name, a job title) is reduced to its text;
+    fields printed with markup keep it (see :mod:`rendering.markup`).
 ``address``
     A web address without a scheme (``example.com``) gets ``https://``; ``mailto:`` is taken off
     an email address.
@@ -44,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dates import ACCEPTED_FORMS, is_ongoing, read_date
+from .markup import markup_budget, markup_to_text
 from .reading import Reading, ReadWarning
 from .text import json_pointer
 
@@ -51,6 +55,7 @@ ISO_DATE = re.compile(
     r"^([1-2][0-9]{3}-[0-1][0-9]-[0-3][0-9]|[1-2][0-9]{3}-[0-1][0-9]|[1-2][0-9]{3})$"
 )
 _HOST = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#:]\S*)?$")
+_HTML = re.compile(r"</?[A-Za-z][^<>]*>|&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 _LIST_SEPARATORS = re.compile(r"\s*[,;\n]\s*")
 _MAX_SPLIT_ITEMS = 200
 
@@ -64,6 +69,9 @@ class Dialect:
     main_keys: Mapping[str, str] = field(default_factory=dict)  # place of an entry: its field
     keyword_lists: frozenset[str] = frozenset()  # lists whose text form is comma-separated
     end_dates: frozenset[str] = frozenset({"endDate"})
+    # Places printed with markup (see rendering.markup); HTML anywhere else is reduced to text.
+    # None: the format does not say, and text is left alone.
+    rich_text: frozenset[str] | None = None
 
 
 class _Absent:
@@ -82,7 +90,8 @@ class LenientReader:
 
     def read(self, data: Any) -> Reading:
         walk = _Walk(self.schema, self.dialect)
-        result = walk.value(data, self.schema, "", ())
+        with markup_budget():  # HTML reduced in plain fields: bounded per document too
+            result = walk.value(data, self.schema, "", ())
         return Reading(
             {} if result is ABSENT else result, tuple(walk.warnings), dict(walk.explanations)
         )
@@ -104,10 +113,10 @@ class _Walk:
             if not isinstance(schema, Mapping):
                 return {}
             ref = schema.get("$ref")
-            if not isinstance(ref, str) or not ref.startswith("#/"):
+            if not isinstance(ref, str) or "#/" not in ref:
                 return schema
             target: Any = self.root
-            for part in ref[2:].split("/"):
+            for part in ref.partition("#/")[2].split("/"):
                 target = target.get(part, {}) if isinstance(target, Mapping) else {}
             schema = target
         return {}
@@ -119,14 +128,16 @@ class _Walk:
         resolved = self.resolve(schema)
         kind = resolved.get("type")
         if kind == "string":
-            return self.text(value, resolved, path)
+            return self.text(value, resolved, place, path)
         if kind == "array":
             return self.array(value, resolved, place, path)
         if kind == "object":
             return self.mapping(value, resolved, place, path)
         return value
 
-    def text(self, value: Any, schema: Mapping[str, Any], path: tuple[object, ...]) -> Any:
+    def text(
+        self, value: Any, schema: Mapping[str, Any], place: str, path: tuple[object, ...]
+    ) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):
             self.warn(path, "a number where text is expected: written as text")
             value = str(value)
@@ -140,6 +151,12 @@ class _Walk:
         if schema.get("format") == "email" and value.lower().startswith("mailto:"):
             self.warn(path, "email address with mailto: in front: mailto: removed")
             return value[len("mailto:") :]
+        rich = self.dialect.rich_text
+        if rich is not None and place not in rich and _HTML.search(value):
+            plain = markup_to_text(value)
+            if plain != value:
+                self.warn(path, "HTML in a field printed as plain text: reduced to its text")
+                return plain
         return value
 
     def date(self, value: str, path: tuple[object, ...]) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from .escape import TEX_HELPERS, escape_latex, escape_url
+from .markup import markup_to_tex
 
 
 class Tex(str):
@@ -126,9 +127,19 @@ def some(items: object, keys: Iterable[str]) -> bool:
     return any(any_filled(e, keys) for e in items if isinstance(e, Mapping))
 
 
+def markup(value: object) -> Tex:
+    """Text in which a small subset of HTML and Markdown becomes typesetting (bold, emphasis,
+    links, line breaks, paragraphs, lists); everything else is escaped text. See
+    :mod:`rendering.markup` (and its budget per document)."""
+    if value is None:
+        return Tex("")
+    return Tex(markup_to_tex(str(value)))
+
+
 def _filters() -> dict[str, Callable[..., Any]]:
     return {
         "raw_tex": raw_tex,
+        "markup": markup,
         "href": href,
         "date": format_date,
         "date_range": date_range,

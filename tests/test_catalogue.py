@@ -13,10 +13,10 @@ import jinja2
 import pytest
 
 from rendering.catalogue import Catalogue, Template
-from rendering.text import json_pointer
 from rendering.errors import FieldError, InvalidData, TemplateNotFound
 from rendering.escape import TEX_HELPERS, escape_latex
 from rendering.folders import (
+    DEFAULT_TEMPLATES_DIR,
     META_FILE,
     SAMPLE_FILE,
     SCHEMA_FILE,
@@ -24,6 +24,7 @@ from rendering.folders import (
     CatalogueError,
 )
 from rendering.templating import date_range, format_date, href
+from rendering.text import json_pointer
 from tests.conftest import TEST_TEMPLATES_DIR
 
 SCHEMA: dict[str, Any] = {
@@ -516,3 +517,11 @@ def test_the_reference_validator_has_the_last_word(tmp_path: Path) -> None:
     template.validate({"site": "not a uri"})  # accepted, as jsonschema accepts it
     with pytest.raises(InvalidData):
         template.validate({"site": 5})
+
+
+def test_the_schema_is_kept_as_written() -> None:
+    """fastjsonschema rewrites the $refs of what it compiles; clients and the lenient reader
+    must see the schema as the file says."""
+    written = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / SCHEMA_FILE).read_text())
+    template = Catalogue.load([DEFAULT_TEMPLATES_DIR])["resume-classic"]
+    assert template.schema == written
