@@ -21,6 +21,7 @@ from .access import record_request
 from .asgi import ResponseSafeHTTPConnection
 from .metrics import Metrics
 from .record import open_record, stamp_response
+from .request_body import refuse_ambiguous_length
 from .routes import catalogue, ops, render, validate
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     for blueprint in (render.blueprint, validate.blueprint, catalogue.blueprint, ops.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(open_record)
+    app.before_request(refuse_ambiguous_length)
     app.after_request(record_request)
     app.after_request(stamp_response)
     app.register_error_handler(RenderError, problems.render_error)

@@ -33,6 +33,8 @@ class RequestError(Exception):
     type: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
     retry_after_s: ClassVar[int | None] = None
+    # The connection cannot be trusted past this request (its framing is in doubt).
+    close_connection: ClassVar[bool] = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -43,6 +45,25 @@ class InvalidJson(RequestError):
     status = 400
     type = "invalid-json"
     title = "The body is not valid JSON"
+
+
+class NestedTooDeep(RequestError):
+    status = 400
+    type = "nesting-too-deep"
+    title = "The body nests arrays and objects too deeply"
+
+
+class PreconditionFailed(RequestError):
+    status = 412
+    type = "precondition-failed"
+    title = "A precondition of the request does not hold"
+
+
+class AmbiguousLength(RequestError):
+    status = 400
+    type = "ambiguous-length"
+    title = "The request gives both Content-Length and Transfer-Encoding"
+    close_connection = True
 
 
 class InvalidParameter(RequestError):
@@ -121,7 +142,10 @@ async def render_error(error: RenderError, **more: Any) -> Response:
 
 async def request_error(error: RequestError) -> Response:
     log.info("bad request: %s", error.type, extra={"status": error.status})
-    return problem(error.status, error.type, error.title, error.detail)
+    response = problem(error.status, error.type, error.title, error.detail)
+    if error.close_connection:
+        response.headers["Connection"] = "close"
+    return response
 
 
 async def http_exception(error: HTTPException) -> Response:

@@ -7,7 +7,17 @@ from typing import Any
 
 from quart import request
 
-from .problems import InvalidJson, InvalidParameter, UnsupportedMediaType
+from .problems import (
+    AmbiguousLength,
+    InvalidJson,
+    InvalidParameter,
+    NestedTooDeep,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
+
+# Real documents nest a handful of levels (a resume: five); this leaves room for any template.
+MAX_DEPTH = 64
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -31,9 +41,55 @@ async def read_json_body() -> Any:
         raise UnsupportedMediaType(f"content type is {shown!r}; send application/json")
     body = await request.get_data(cache=False, as_text=False)
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        data = json.loads(body, parse_constant=_reject_constant)
     except ValueError as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise NestedTooDeep(f"the body nests deeper than {MAX_DEPTH} levels") from None
+    if nests_deeper_than(data, MAX_DEPTH):
+        raise NestedTooDeep(f"the body nests deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def nests_deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects in ``value`` nest more than ``limit`` levels (found without
+    recursion: everything after parsing, from hashing to TeX, may then recurse safely)."""
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                level.append((child, depth + 1))
+    return False
+
+
+async def refuse_ambiguous_length() -> None:
+    """Before each request: a request with both ``Content-Length`` and ``Transfer-Encoding``
+    is refused and its connection closed (RFC 9112 6.3: the two can disagree about where the
+    body ends, and whatever follows could be read as a second, smuggled request).
+
+    Raises:
+        AmbiguousLength: both headers are present.
+    """
+    if "Content-Length" in request.headers and "Transfer-Encoding" in request.headers:
+        raise AmbiguousLength("send either Content-Length or Transfer-Encoding, not both")
+
+
+def refuse_star_match() -> None:
+    """``If-None-Match: *`` asks for the request to be carried out only if the target has no
+    representation at all; a render always has one, so the precondition fails (RFC 9110
+    13.1.2) before any work.
+
+    Raises:
+        PreconditionFailed: the request says ``If-None-Match: *``.
+    """
+    if request.if_none_match.star_tag:
+        raise PreconditionFailed("If-None-Match: * never holds for a render")
 
 
 def wants_strict() -> bool:

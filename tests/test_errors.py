@@ -22,6 +22,9 @@ EXPECTED = {
     "RequestError",
     "InvalidJson",
     "InvalidParameter",
+    "NestedTooDeep",
+    "PreconditionFailed",
+    "AmbiguousLength",
     "UnsupportedMediaType",
 }
 

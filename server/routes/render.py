@@ -11,7 +11,7 @@ from rendering.observer import Outcome
 from rendering.renderer import RenderResult
 
 from ..record import current_record
-from ..request_body import read_json_body, wants_strict
+from ..request_body import read_json_body, refuse_star_match, wants_strict
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)
@@ -20,6 +20,7 @@ log = logging.getLogger("texrender.render")
 
 @blueprint.post("/v1/render/<template>")
 async def render(template: str) -> Response:
+    refuse_star_match()
     data = await read_json_body()
     record = current_record()
     record.template = template
