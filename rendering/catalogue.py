@@ -43,6 +43,7 @@ from .jsonresume import DIALECTS
 from .lenient import LenientReader
 from .markup import markup_budget
 from .reading import Reading
+from .sizes import check_sizes
 from .templating import RESERVED_NAMES, make_environment
 from .text import clip, json_pointer
 
@@ -70,9 +71,11 @@ class Template:
         or the template asks for no reader), its characters checked, every change reported.
 
         Raises:
+            DataTooLarge: the data is larger than a document can be (rendering.sizes).
             UnsupportedCharacter: the data holds characters the template cannot set (all of
                 them are named).
         """
+        check_sizes(data)
         reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
         return check_characters(reading, strict=strict)
 

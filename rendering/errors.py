@@ -8,7 +8,8 @@ subclass lacks any of them)::
     RenderError                       500  error          (never raised itself: a bug)
     ├── TemplateNotFound              404  error          unknown template name
     ├── InvalidData                   422  invalid_data   data fails the template's JSON Schema
-    │   └── UnsupportedCharacter      422  invalid_data   a character the fonts cannot set
+    │   ├── UnsupportedCharacter      422  invalid_data   characters the fonts cannot set
+    │   └── DataTooLarge              422  invalid_data   more text than a document can hold
     ├── TexError                      422  tex_error      TeX stopped with an error (``tex``)
     ├── RenderQueueFull               429  rejected       every slot busy, the wait queue full
     ├── QueueTimeout                  503  expired        waited in the queue past its deadline
@@ -90,6 +91,13 @@ class UnsupportedCharacter(InvalidData):
     status = 422
     type = "unsupported-character"
     title = "Data contains a character the template cannot typeset"
+    outcome = Outcome.INVALID_DATA
+
+
+class DataTooLarge(InvalidData):
+    status = 422
+    type = "data-too-large"
+    title = "The data is larger than a document can be"
     outcome = Outcome.INVALID_DATA
 
 

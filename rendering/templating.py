@@ -18,6 +18,7 @@ import jinja2
 
 from .escape import TEX_HELPERS, escape_latex, escape_url
 from .markup import markup_to_tex
+from .text import clip
 
 
 class Tex(str):
@@ -127,6 +128,17 @@ def some(items: object, keys: Iterable[str]) -> bool:
     return any(any_filled(e, keys) for e in items if isinstance(e, Mapping))
 
 
+METADATA_CHARS = 120
+
+
+def metadata(value: object) -> str:
+    """Text for a PDF metadata field (title, author, subject): one line, at most
+    :data:`METADATA_CHARS` characters. hyperref's \\pdfstringdef takes time quadratic in the
+    length of what it is given, so a 16,000-character name must not reach it whole."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    return clip(text, METADATA_CHARS)
+
+
 def markup(value: object) -> Tex:
     """Text in which a small subset of HTML and Markdown becomes typesetting (bold, emphasis,
     links, line breaks, paragraphs, lists); everything else is escaped text. See
@@ -140,6 +152,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
     return {
         "raw_tex": raw_tex,
         "markup": markup,
+        "metadata": metadata,
         "href": href,
         "date": format_date,
         "date_range": date_range,

@@ -153,7 +153,7 @@ async def render_to_file(
 
     try:
         data = await read_data(data_path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         print(f"texrender: cannot read {data_path}: {exc}", file=sys.stderr)
         return 1
     service = await build_service(settings.render_config())

@@ -7,6 +7,8 @@ from typing import Any
 
 from quart import request
 
+from rendering.sizes import DEFAULT_LIMITS, nests_deeper_than
+
 from .problems import (
     AmbiguousLength,
     InvalidJson,
@@ -16,8 +18,7 @@ from .problems import (
     UnsupportedMediaType,
 )
 
-# Real documents nest a handful of levels (a resume: five); this leaves room for any template.
-MAX_DEPTH = 64
+MAX_DEPTH = DEFAULT_LIMITS.depth
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -51,23 +52,6 @@ async def read_json_body() -> Any:
     return data
 
 
-def nests_deeper_than(value: Any, limit: int) -> bool:
-    """Whether arrays and objects in ``value`` nest more than ``limit`` levels (found without
-    recursion: everything after parsing, from hashing to TeX, may then recurse safely)."""
-    level: list[tuple[Any, int]] = [(value, 1)]
-    while level:
-        item, depth = level.pop()
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        )
-        for child in children:
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
-                    return True
-                level.append((child, depth + 1))
-    return False
-
-
 async def refuse_ambiguous_length() -> None:
     """Before each request: a request with both ``Content-Length`` and ``Transfer-Encoding``
     is refused and its connection closed (RFC 9112 6.3: the two can disagree about where the
@@ -77,6 +61,9 @@ async def refuse_ambiguous_length() -> None:
         AmbiguousLength: both headers are present.
     """
     if "Content-Length" in request.headers and "Transfer-Encoding" in request.headers:
+        # Read what the server took as the body first: answering with it unread leaves the
+        # connection mid-message, and Hypercorn then races our answer with one of its own.
+        await request.get_data(cache=False)
         raise AmbiguousLength("send either Content-Length or Transfer-Encoding, not both")
 
 

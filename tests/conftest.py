@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import queue
 import subprocess
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -145,3 +147,40 @@ def no_leftovers(work_dir: Path) -> Iterator[None]:
     yield
     assert tex_processes() == []
     assert list(work_dir.iterdir()) == []
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real server in a thread of its own for the whole module, so that hypothesis (which
+    runs a test function many times) can send to it from a plain synchronous test."""
+    work = tmp_path_factory.mktemp("work")
+    work.chmod(0o755)
+    settings = Settings(
+        bind=("127.0.0.1:0",),
+        template_dirs=(DEFAULT_TEMPLATES_DIR, TEST_TEMPLATES_DIR),
+        work_dir=work,
+        render_slots=2,
+        queue_max=8,
+        render_timeout_s=20.0,
+        graceful_timeout_s=1.0,
+    )
+    started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event]] = queue.Queue()
+
+    async def run() -> None:
+        stop = trio.Event()
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(
+                lambda task_status: serve(
+                    settings, shutdown_trigger=stop.wait, task_status=task_status
+                )
+            )
+            started.put((binds[0], trio.lowlevel.current_trio_token(), stop))
+
+    thread = threading.Thread(target=trio.run, args=(run,), daemon=True)
+    thread.start()
+    url, token, stop = started.get(timeout=60)
+    try:
+        yield url
+    finally:
+        trio.from_thread.run_sync(stop.set, trio_token=token)
+        thread.join(timeout=30)

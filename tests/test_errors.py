@@ -14,6 +14,7 @@ EXPECTED = {
     "TemplateNotFound",
     "InvalidData",
     "UnsupportedCharacter",
+    "DataTooLarge",
     "TexError",
     "RenderQueueFull",
     "QueueTimeout",

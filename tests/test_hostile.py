@@ -8,8 +8,11 @@ import json
 import httpx
 import pytest
 import trio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from server.request_body import MAX_DEPTH, nests_deeper_than
+from rendering.sizes import nests_deeper_than
+from server.request_body import MAX_DEPTH
 from tests.conftest import pdf_text
 
 RENDER = "/v1/render/echo"
@@ -105,3 +108,38 @@ async def test_the_ordinary_request_still_renders(client: httpx.AsyncClient) -> 
     response = await client.post(RENDER, json={"text": "calm"})
     assert response.status_code == 200
     assert "calm" in pdf_text(response.content)
+
+
+ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+DOCUMENTED = {200, 400, 404, 413, 415, 422}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=ANY_JSON, template=st.sampled_from(["echo", "resume-classic", "nope"]))
+def test_any_json_body_is_answered_as_documented(
+    live_server: str, body: object, template: str
+) -> None:
+    for path in (f"/v1/render/{template}", f"/v1/validate/{template}"):
+        response = httpx.post(live_server + path, json=body, timeout=60)
+        assert response.status_code in DOCUMENTED, response.text
+        if response.status_code != 200:
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.binary(max_size=200))
+def test_any_bytes_are_answered_as_documented(live_server: str, raw: bytes) -> None:
+    response = httpx.post(
+        live_server + RENDER, content=raw, headers={"content-type": "application/json"}, timeout=60
+    )
+    assert response.status_code in DOCUMENTED, response.text

@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import copy
 import json
-import queue
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.serve import serve
-from server.settings import Settings
 from tests.conftest import pdf_text, squash
 
 pytestmark = pytest.mark.tex
@@ -204,48 +198,16 @@ STRING_FIELDS = [
     ("languages", 1, "level"),
 ]
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=80),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
     max_leaves=12,
 )
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real server in a thread of its own for the whole module, so that hypothesis (which
-    runs a test function many times) can send to it from a plain synchronous test."""
-    work = tmp_path_factory.mktemp("work")
-    work.chmod(0o755)
-    settings = Settings(
-        bind=("127.0.0.1:0",),
-        work_dir=work,
-        render_slots=2,
-        queue_max=8,
-        render_timeout_s=20.0,
-        graceful_timeout_s=1.0,
-    )
-    started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event]] = queue.Queue()
-
-    async def run() -> None:
-        stop = trio.Event()
-        async with trio.open_nursery() as nursery:
-            binds = await nursery.start(
-                lambda task_status: serve(
-                    settings, shutdown_trigger=stop.wait, task_status=task_status
-                )
-            )
-            started.put((binds[0], trio.lowlevel.current_trio_token(), stop))
-
-    thread = threading.Thread(target=trio.run, args=(run,), daemon=True)
-    thread.start()
-    url, token, stop = started.get(timeout=60)
-    try:
-        yield url
-    finally:
-        trio.from_thread.run_sync(stop.set, trio_token=token)
-        thread.join(timeout=30)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

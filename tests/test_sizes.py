@@ -1,0 +1,97 @@
+"""Size limits: every pathological size of issue 10 is refused before TeX, or made cheap."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import httpx
+import pytest
+
+from rendering.errors import DataTooLarge
+from rendering.sizes import DEFAULT_LIMITS, SizeLimits, check_sizes
+
+LIMITS = SizeLimits(word_chars=10, text_chars=30, document_chars=60, values=6, list_items=3)
+
+
+@pytest.mark.parametrize(
+    ("data", "pointers"),
+    [
+        ({"a": "x" * 31}, ["/a"]),
+        ({"a": "short " + "w" * 11}, ["/a"]),
+        ({"a": ["1", "2", "3", "4"]}, ["/a"]),
+        ({"a": "xxxx " * 6, "b": "yyyy " * 6, "c": "z"}, [""]),
+        ({"a": [1, 2, 3], "b": [True, None, 4.5], "c": 7}, [""]),
+    ],
+)
+def test_each_limit_names_the_value(data: Any, pointers: list[str]) -> None:
+    with pytest.raises(DataTooLarge) as caught:
+        check_sizes(data, LIMITS)
+    assert [e.pointer for e in caught.value.errors] == pointers
+
+
+def test_data_within_the_limits_passes() -> None:
+    check_sizes({"a": "a word or two", "b": ["x", "y"], "c": 1}, LIMITS)
+    check_sizes({"text": "x" * 900}, DEFAULT_LIMITS)
+
+
+def test_deep_data_is_refused_without_recursion() -> None:
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(DataTooLarge) as caught:
+        check_sizes(deep, DEFAULT_LIMITS)
+    assert caught.value.errors[0].message == "nested deeper than 64"
+    shallow: Any = "x"
+    for _ in range(63):
+        shallow = [shallow]
+    check_sizes(shallow, DEFAULT_LIMITS)
+
+
+RESUME = "/v1/render/resume-classic"
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize(
+    ("name", "data", "pointer"),
+    [
+        ("a 16,000-character name", {"basics": {"name": "N" * 16_000}}, "/basics/name"),
+        (
+            "100,000 hyphens in a highlight",
+            {"work": [{"name": "A", "highlights": ["-" * 100_000]}]},
+            "/work/0/highlights/0",
+        ),
+        (
+            "a URL of 4,000 %",
+            {"basics": {"url": "https://x.example/" + "%" * 4_000}},
+            "/basics/url",
+        ),
+        ("a 40,000-character word", {"work": [{"summary": "w" * 40_000}]}, "/work/0/summary"),
+        (
+            "100,000 tiny highlights",
+            {"work": [{"highlights": ["x"] * 100_000}]},
+            "/work/0/highlights",
+        ),
+    ],
+)
+async def test_pathological_sizes_are_a_422_before_tex(
+    client: httpx.AsyncClient, name: str, data: Any, pointer: str
+) -> None:
+    response = await client.post(RESUME, json=data)
+    assert response.status_code == 422, name
+    body = response.json()
+    assert body["type"] == "/problems/data-too-large"
+    assert pointer in {e["pointer"] for e in body["errors"]}
+    assert "tex;dur" not in response.headers.get("server-timing", "")
+
+
+@pytest.mark.tex
+async def test_a_long_name_renders_with_short_metadata(client: httpx.AsyncClient) -> None:
+    """1,000 apostrophes took 12 s of TeX in the PDF title; the title is now capped."""
+    response = await client.post(RESUME, json={"basics": {"name": "'" * 900, "label": "x" * 900}})
+    assert response.status_code == 200
+    info = subprocess.run(
+        ["pdfinfo", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    title = next(line for line in info.splitlines() if line.startswith("Title:"))
+    assert 100 <= len(title.removeprefix("Title:").strip()) <= 120
