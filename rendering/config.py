@@ -25,6 +25,9 @@ class RenderLimits:
     queue_max: int = 32
     queue_timeout_s: float = 30.0
     render_timeout_s: float = 20.0
+    # A render whose expected wait (queue depth x recent TeX time / slots) is longer than this
+    # is refused at once rather than queued to time out.
+    queue_max_wait_s: float = 30.0
 
 
 @dataclass(frozen=True)

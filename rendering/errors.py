@@ -55,7 +55,7 @@ class RenderError(Exception):
     type: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
     outcome: ClassVar[Outcome] = Outcome.ERROR
-    retry_after_s: ClassVar[int | None] = None
+    retry_after_s: int | None = None  # a class default; an instance may know better
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -118,6 +118,11 @@ class RenderQueueFull(RenderError):
     title = "Render queue is full"
     outcome = Outcome.REJECTED
     retry_after_s = 1
+
+    def __init__(self, detail: str, retry_after_s: int | None = None) -> None:
+        super().__init__(detail)
+        if retry_after_s is not None:
+            self.retry_after_s = retry_after_s
 
 
 class QueueTimeout(RenderError):

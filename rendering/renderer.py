@@ -12,6 +12,7 @@ the TeX process at once.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,7 @@ class Renderer:
         self.engine_id = engine_id
         self._inflight: InFlight[RenderResult] = InFlight()
         self._limiter = trio.CapacityLimiter(limits.slots)
+        self._recent_tex_s: float | None = None  # moving average of successful TeX runs
 
     def statistics(self) -> RenderStatistics:
         stats = self._limiter.statistics()
@@ -186,16 +188,49 @@ class Renderer:
             message = f"the data is not plain JSON: {exc}"
             raise InvalidData(message, [FieldError("", message)]) from exc
 
+    def expected_wait_s(self) -> float:
+        """How long a render arriving now would wait for a slot: whole rounds of the renders
+        ahead of it (waiting ones, plus itself, over the slots) at the recent TeX time; 0 while
+        a slot is free or before any render has been timed."""
+        stats = self.statistics()
+        if stats.busy < stats.slots or self._recent_tex_s is None:
+            return 0.0
+        rounds = stats.waiting // stats.slots + 1
+        return rounds * self._recent_tex_s
+
+    def _admit(self) -> None:
+        """Refuse a render that cannot be served in time, before any work is done for it.
+
+        Raises:
+            RenderQueueFull: the queue is full, or the expected wait is past the maximum;
+                ``retry_after_s`` is the expected wait, rounded up.
+        """
+        stats = self.statistics()
+        wait = self.expected_wait_s()
+        retry = max(1, math.ceil(wait))
+        if stats.queue_full:
+            raise RenderQueueFull(
+                f"all {stats.slots} render slots are busy and {stats.queue_max} renders are "
+                "waiting",
+                retry,
+            )
+        if wait > self.limits.queue_max_wait_s:
+            raise RenderQueueFull(
+                f"the expected wait for a render slot ({wait:.1f} s) is longer than "
+                f"{self.limits.queue_max_wait_s:g} s",
+                retry,
+            )
+
+    def _remember_tex_time(self, seconds: float) -> None:
+        previous = self._recent_tex_s
+        self._recent_tex_s = seconds if previous is None else 0.8 * previous + 0.2 * seconds
+
     async def _render(self, job: RenderJob, started: float) -> RenderResult:
         template, data, key = job.template, job.reading.data, job.key
+        self._admit()  # before validating and filling: a refusal costs next to nothing
         source = template.fill(data, job.reading.explanations)
         filled = trio.current_time()
 
-        if self.statistics().queue_full:
-            raise RenderQueueFull(
-                f"all {self.limits.slots} render slots are busy and "
-                f"{self.limits.queue_max} renders are waiting"
-            )
         with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
             try:
                 await self._limiter.acquire()
@@ -214,6 +249,7 @@ class Renderer:
                 raise _explain(exc, data) from exc
             finally:
                 self.observer.typeset(template.name, trio.current_time() - admitted)
+            self._remember_tex_time(compiled.tex_seconds)
         finally:
             self._limiter.release()
         if self.cache.enabled:

@@ -124,6 +124,12 @@ class Settings:
         flag="--queue-timeout",
         scope="serve",
     )
+    queue_max_wait_s: float = setting(
+        _LIMITS.queue_max_wait_s,
+        help="a render expected to wait longer than this for a slot gets 429 at once",
+        flag="--queue-max-wait",
+        scope="serve",
+    )
     render_timeout_s: float = setting(
         _LIMITS.render_timeout_s,
         help="seconds one TeX run may take before 504",
@@ -164,6 +170,7 @@ class Settings:
             "queue_max": self.queue_max >= 0,
             "cache_bytes": self.cache_bytes >= 0,
             "queue_timeout_s": self.queue_timeout_s > 0,
+            "queue_max_wait_s": self.queue_max_wait_s > 0,
             "render_timeout_s": self.render_timeout_s > 0,
             "max_body_bytes": self.max_body_bytes > 0,
             "graceful_timeout_s": self.graceful_timeout_s >= 0,
@@ -214,6 +221,7 @@ class Settings:
                 queue_max=self.queue_max,
                 queue_timeout_s=self.queue_timeout_s,
                 render_timeout_s=self.render_timeout_s,
+                queue_max_wait_s=self.queue_max_wait_s,
             ),
         )
 

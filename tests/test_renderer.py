@@ -108,6 +108,44 @@ async def test_queue_full_is_refused_at_once(catalogue: Catalogue) -> None:
     assert renderer.statistics().busy == 0
 
 
+async def test_a_refusal_comes_before_validation_and_filling(catalogue: Catalogue) -> None:
+    engine = GateEngine()
+    renderer = make_renderer(catalogue, engine, slots=1, queue_max=0)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(renderer.render, "echo", {"text": "holds the slot"})
+        await trio.testing.wait_all_tasks_blocked()
+        # Invalid data: had it been validated first, this would be InvalidData.
+        with pytest.raises(RenderQueueFull):
+            await renderer.render("echo", {"text": ["not", "text"]})
+        engine.release.set()
+
+
+async def test_a_render_expected_to_wait_too_long_is_refused_with_that_wait(
+    catalogue: Catalogue, autojump_clock: trio.testing.MockClock
+) -> None:
+    renderer = make_renderer(
+        catalogue, SleepingEngine(), slots=1, queue_max=10, queue_max_wait_s=0.6
+    )
+    assert renderer.expected_wait_s() == 0.0
+    await renderer.render("echo", {"text": "timed"})  # TeX takes 0.25 s: the estimate
+    refused: list[RenderQueueFull] = []
+
+    async def render(n: int) -> None:
+        try:
+            await renderer.render("echo", {"text": f"doc {n}"})
+        except RenderQueueFull as exc:
+            refused.append(exc)
+
+    async with trio.open_nursery() as nursery:
+        for n in range(4):
+            nursery.start_soon(render, n)
+            await trio.testing.wait_all_tasks_blocked()
+    # Arriving behind 0, 1 and 2 renders: 0.25, 0.5 and 0.75 s of expected wait.
+    assert len(refused) == 1
+    assert "expected wait" in refused[0].detail
+    assert refused[0].retry_after_s == 1
+
+
 async def test_waiting_past_the_deadline_gives_up(
     catalogue: Catalogue, autojump_clock: trio.testing.MockClock
 ) -> None:
