@@ -16,6 +16,7 @@ import contextlib
 import functools
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,9 @@ from .texlog import parse_tex_log
 
 JOB_NAME = "doc"
 WORKDIR_PREFIX = "texrender-"
+# texrender-<pid of the server process>-<random>: a directory left by a process that no longer
+# runs (killed with SIGKILL, or the machine lost power) can be told from one in use.
+_WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-[A-Za-z0-9_]+$")
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ class PdfLatexEngine:
 
     def _make_workdir(self, source: str) -> Path:
         """A fresh private directory with ``doc.tex`` in it (one trip to a worker thread)."""
-        path = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=self.work_root))
+        path = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=self.work_root))
         try:
             (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
             if self._identity is not None:
@@ -181,6 +185,25 @@ class PdfLatexEngine:
             shutil.rmtree(path, ignore_errors=True)
             raise
         return path
+
+    def sweep_leftovers(self) -> list[Path]:
+        """Remove the work directories that server processes which no longer run left behind
+        (they hold the data of the renders they were doing), and only those: the name carries
+        the pid of a dead process, and ``doc.tex`` is in it. Blocking: call from a thread.
+        """
+        root = self.work_root or Path(tempfile.gettempdir())
+        if not root.is_dir():
+            return []
+        removed = []
+        for entry in root.iterdir():
+            match = _WORKDIR_NAME.match(entry.name)
+            if match is None or not (entry / f"{JOB_NAME}.tex").is_file():
+                continue
+            if _process_runs(int(match.group(1))):
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+        return removed
 
     @contextlib.asynccontextmanager
     async def _workdir(self, source: str) -> AsyncIterator[Path]:
@@ -290,6 +313,16 @@ class PdfLatexEngine:
         except FileNotFoundError:
             return ""
         return head.decode("utf-8", errors="replace")
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it runs
+    return True
 
 
 def _install(built: Path, target: Path) -> None:

@@ -90,6 +90,14 @@ async def build_service(
             format_dir=format_dir,
             user=config.tex_user,
         )
+        swept = await trio.to_thread.run_sync(real.sweep_leftovers)
+        if swept:
+            log.warning(
+                "removed %d work director%s left by a server process that stopped: %s",
+                len(swept),
+                "y" if len(swept) == 1 else "ies",
+                ", ".join(p.name for p in swept),
+            )
         if format_dir is not None:
             formats = FormatStore(real, format_dir, engine_id)
             await trio.to_thread.run_sync(formats.plan, list(catalogue.values()))

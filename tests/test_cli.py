@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -203,3 +204,71 @@ def test_serve_with_two_workers() -> None:
             process.kill()
             process.wait()
         process.stderr.close()
+
+
+def test_a_killed_server_leaves_no_data_behind_after_a_restart(tmp_path: Path) -> None:
+    """SIGKILL cannot be cleaned up after; the next start removes what it left (the work
+    directory holds the client's data in doc.tex)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    work.chmod(0o755)
+    env = {**os.environ, "TEXRENDER_WORK_DIR": str(work), "TEXRENDER_LOG_FORMAT": "text"}
+    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "serve", "--bind", "127.0.0.1:0"]
+
+    def start() -> tuple[subprocess.Popen[str], str, list[str]]:
+        process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                return process, match.group(1), lines
+        raise AssertionError("server did not start: " + "".join(lines))
+
+    first, url, _ = start()
+    try:
+
+        def send() -> None:
+            with contextlib.suppress(httpx.HTTPError):  # the server is killed mid-answer
+                body = {"text": "secret", "count": 3_000_000}
+                httpx.post(f"{url}/v1/render/slow", json=body, timeout=30)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        deadline = time.monotonic() + 20
+        while not list(work.iterdir()):
+            assert time.monotonic() < deadline, "no render started"
+            time.sleep(0.02)
+        first.kill()
+        first.wait()
+    finally:
+        if first.poll() is None:
+            first.kill()
+        assert first.stderr is not None
+        first.stderr.close()
+    left = [p for p in work.iterdir() if p.name.startswith("texrender-")]
+    assert left, "SIGKILL left nothing to clean: the test proves nothing"
+    for pid in tex_processes_in(work):  # TeX itself outlives its server (own session)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    second, _, lines = start()
+    try:
+        assert not any(p.exists() for p in left)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+        assert second.stderr is not None
+        second.stderr.close()
+    assert any("left by a server process that stopped" in line for line in lines)
+
+
+def tex_processes_in(directory: Path) -> list[int]:
+    """PIDs of processes whose working directory is inside ``directory``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(entry / "cwd")).is_relative_to(directory):
+                    found.append(int(entry.name))
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,3 +160,27 @@ async def test_without_the_tools_limits_are_set_in_the_child(
     assert "Hello from TeX." in pdf_text(result.pdf)
     with pytest.raises(TexTimeout):
         await engine.compile(SPIN, timeout_s=1.0)
+
+
+def test_only_the_work_directories_of_dead_processes_are_swept(work_dir: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+
+    def make(name: str, with_source: bool = True) -> Path:
+        path = work_dir / name
+        path.mkdir()
+        if with_source:
+            (path / "doc.tex").write_text("data")
+        return path
+
+    left = make(f"texrender-{dead.pid}-abc123")
+    ours = make(f"texrender-{os.getpid()}-def456")
+    not_ours = make("texrender-notapid-x")
+    no_source = make(f"texrender-{dead.pid}-nosource", with_source=False)
+    engine = PdfLatexEngine(work_root=work_dir)
+    assert engine.sweep_leftovers() == [left]
+    assert not left.exists()
+    assert ours.exists()
+    assert not_ours.exists()
+    assert no_source.exists()
+    assert PdfLatexEngine(work_root=work_dir / "missing").sweep_leftovers() == []
