@@ -45,6 +45,8 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     """
     app = TexrenderApp("texrender")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # The whole body, not each read: a client trickling a byte a second is cut off too.
+    app.config["BODY_TIMEOUT"] = settings.body_timeout_s
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
     metrics = Metrics()
     background = trio.CancelScope()

@@ -81,8 +81,10 @@ class UnsupportedMediaType(RequestError):
 _HTTP_TYPES = {
     404: "not-found",
     405: "method-not-allowed",
+    408: "body-timeout",
     413: "body-too-large",
 }
+_UNREAD_BODY = frozenset({408, 413})
 
 
 def problem(
@@ -155,6 +157,9 @@ async def http_exception(error: HTTPException) -> Response:
     for name, value in error.get_headers():
         if name.lower() == "allow":
             response.headers["Allow"] = value
+    if status in _UNREAD_BODY:
+        # The rest of the body is still on its way: the connection cannot carry another request.
+        response.headers["Connection"] = "close"
     return response
 
 

@@ -141,6 +141,12 @@ class Settings:
         flag="--max-body-bytes",
         scope="serve",
     )
+    body_timeout_s: float = setting(
+        10.0,
+        help="seconds a request may take to send its whole body; slower gets 408",
+        flag="--body-timeout",
+        scope="serve",
+    )
     graceful_timeout_s: float = setting(
         10.0,
         help="seconds in-flight requests get at shutdown",
@@ -174,6 +180,7 @@ class Settings:
             "render_timeout_s": self.render_timeout_s > 0,
             "max_body_bytes": self.max_body_bytes > 0,
             "graceful_timeout_s": self.graceful_timeout_s >= 0,
+            "body_timeout_s": self.body_timeout_s > 0,
             "keep_alive_timeout_s": self.keep_alive_timeout_s > 0,
             "bind": len(self.bind) > 0,
             "template_dirs": len(self.template_dirs) > 0,

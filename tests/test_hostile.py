@@ -3,6 +3,7 @@ fixed. Never a 500, never a second request smuggled in, never TeX for a refusal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import httpx
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 from rendering.sizes import nests_deeper_than
 from server.request_body import MAX_DEPTH
-from tests.conftest import pdf_text
+from server.settings import Settings
+from tests.conftest import pdf_text, start_server
 
 RENDER = "/v1/render/echo"
 
@@ -143,3 +145,30 @@ def test_any_bytes_are_answered_as_documented(live_server: str, raw: bytes) -> N
         live_server + RENDER, content=raw, headers={"content-type": "application/json"}, timeout=60
     )
     assert response.status_code in DOCUMENTED, response.text
+
+
+async def test_a_trickled_body_is_cut_off(nursery: trio.Nursery, settings: Settings) -> None:
+    base_url = await start_server(nursery, settings.replace(body_timeout_s=0.5))
+    stream = await trio.open_tcp_stream("127.0.0.1", port_of(base_url))
+    head = (
+        b"POST /v1/render/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100000\r\n\r\n"
+    )
+    received = b""
+    async with stream:
+        await stream.send_all(head)
+
+        async def trickle() -> None:
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                for _ in range(200):  # 1 byte every 50 ms: 10 s for 200 bytes, never done
+                    await stream.send_all(b" ")
+                    await trio.sleep(0.05)
+
+        async with trio.open_nursery() as senders:
+            senders.start_soon(trickle)
+            with trio.fail_after(8):
+                while chunk := await stream.receive_some():
+                    received += chunk
+            senders.cancel_scope.cancel()
+    assert received.startswith(b"HTTP/1.1 408")
+    assert b"body-timeout" in received
