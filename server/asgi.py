@@ -10,11 +10,29 @@ what makes a vanished client stop its render).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import trio
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable
+from quart import Quart
 from quart.asgi import ASGIHTTPConnection
 from quart.wrappers import Request
 from quart_trio.asgi import TrioASGIHTTPConnection
+
+_COUNTER_KEY = "texrender.requests_in_flight"
+
+
+@dataclass
+class RequestCounter:
+    """HTTP requests between the start of their view and their last byte sent."""
+
+    value: int = 0
+
+
+def requests_counter(app: Quart) -> RequestCounter:
+    """The app's counter (made on first use)."""
+    counter: RequestCounter = app.extensions.setdefault(_COUNTER_KEY, RequestCounter())
+    return counter
 
 
 class ResponseSafeHTTPConnection(TrioASGIHTTPConnection):
@@ -30,9 +48,16 @@ class ResponseSafeHTTPConnection(TrioASGIHTTPConnection):
     async def handle_request(  # type: ignore[override]
         self, nursery: trio.Nursery, request: Request, send: ASGISendCallable
     ) -> None:
-        response = await self.app.handle_request(request)
-        self._responding = True
-        timeout = self.app.config["RESPONSE_TIMEOUT"]
-        with trio.move_on_after(timeout if timeout is not None else float("inf")):
-            await self._send_response(send, response)
+        # Counted from the start of the view to the last byte sent: a draining server waits
+        # for this to be zero (see server.serve.end_when_idle).
+        counter = requests_counter(self.app)
+        counter.value += 1
+        try:
+            response = await self.app.handle_request(request)
+            self._responding = True
+            timeout = self.app.config["RESPONSE_TIMEOUT"]
+            with trio.move_on_after(timeout if timeout is not None else float("inf")):
+                await self._send_response(send, response)
+        finally:
+            counter.value -= 1
         nursery.cancel_scope.cancel()

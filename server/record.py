@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import trio
-from quart import Response, g, request
+from quart import Response, current_app, g, request
 
 from rendering.observer import Outcome
 from rendering.reading import ReadWarning, warnings_header
 
 from .logs import request_id_var
 from .request_id import HEADER, choose_request_id
+from .state import EXTENSION_KEY
 
 _KEY = "texrender_record"
 
@@ -63,6 +64,10 @@ WARNINGS_HEADER = "X-Render-Warnings"
 async def stamp_response(response: Response) -> Response:
     """After each request: the request id, and what reading the data changed, if anything."""
     response.headers[HEADER] = current_request_id()
+    state = current_app.extensions.get(EXTENSION_KEY)
+    if state is not None and state.draining:
+        # Shutting down: this connection takes no further request (RFC 9112 9.6).
+        response.headers["Connection"] = "close"
     record = find_record()
     if record is not None and record.warnings:
         response.headers[WARNINGS_HEADER] = warnings_header(record.warnings)

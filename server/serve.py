@@ -19,10 +19,13 @@ from hypercorn.run import run as hypercorn_run
 from hypercorn.trio import serve as hypercorn_serve
 
 from .app import TexrenderApp, create_app
+from .asgi import requests_counter
 from .settings import ENV_PREFIX, Settings
 from .state import EXTENSION_KEY, AppState
 
 log = logging.getLogger("texrender.serve")
+# How long no request must be in flight before a draining server stops.
+QUIET_S = 0.25
 
 
 def hypercorn_config(settings: Settings) -> Config:
@@ -66,13 +69,46 @@ async def serve(
                 log.info("received %s: draining", signal.Signals(signum).name)
                 return
 
+    served = trio.CancelScope()
+
     async def drain_then_stop() -> None:
         await (shutdown_trigger or stop_on_signal)()
         state: AppState | None = app.extensions.get(EXTENSION_KEY)
         if state is not None:
             state.draining = True
+        watcher.start_soon(end_when_idle, app, served, settings.graceful_timeout_s)
 
-    await hypercorn_serve(app, config, shutdown_trigger=drain_then_stop, task_status=task_status)
+    async with trio.open_nursery() as watcher:
+        with served:
+            await hypercorn_serve(
+                app, config, shutdown_trigger=drain_then_stop, task_status=task_status
+            )
+        watcher.cancel_scope.cancel()
+
+
+async def end_when_idle(app: TexrenderApp, served: trio.CancelScope, grace_s: float) -> None:
+    """Once shutdown has begun, end the serve as soon as no request is in flight (for a quiet
+    moment, so a response being written is sent whole), instead of at the end of the grace.
+
+    Hypercorn itself waits for every connection handler, and one whose keep-alive client sent
+    its next request while the last response was being finished waits forever on an event
+    nobody sets (h11 reports PAUSED; at shutdown the connection is closed without waking the
+    reader). Such a connection has nothing in flight: the request was never read.
+    """
+    in_flight = requests_counter(app)
+    deadline = trio.current_time() + grace_s
+    quiet_since: float | None = None
+    while trio.current_time() < deadline:
+        now = trio.current_time()
+        if in_flight.value > 0:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= QUIET_S:
+            log.info("drained: no request in flight; stopping")
+            served.cancel()
+            return
+        await trio.sleep(0.02)
 
 
 def _serve_with_workers(settings: Settings) -> None:

@@ -272,3 +272,62 @@ def tex_processes_in(directory: Path) -> list[int]:
                 if Path(os.readlink(entry / "cwd")).is_relative_to(directory):
                     found.append(int(entry.name))
     return found
+
+
+def test_sigterm_under_keep_alive_load_drains_and_exits_when_done() -> None:
+    """16 clients on keep-alive connections: after SIGTERM every request that was sent on an
+    open connection is answered (a refused new connection is fine: the listener is closed),
+    and the process exits once the work is done, not at the end of a 30 s grace period."""
+    env = {**os.environ, "TEXRENDER_GRACEFUL_TIMEOUT_S": "30"}
+    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "serve", "--bind", "127.0.0.1:0"]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    url = next(
+        m.group(1)
+        for line in process.stderr
+        if (m := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line))
+    )
+    drain = threading.Thread(target=process.stderr.read, daemon=True)
+    drain.start()
+    dropped: list[str] = []
+    statuses: list[int] = []
+    answered_after: list[int] = []
+    signalled = threading.Event()
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for i in range(10_000):
+                try:
+                    response = http.post("/v1/render/echo", json={"text": f"c{n} r{i}"})
+                except httpx.ConnectError:
+                    return  # the listener is closed: a client goes elsewhere
+                except httpx.HTTPError as exc:
+                    dropped.append(type(exc).__name__)
+                    return
+                statuses.append(response.status_code)
+                if signalled.is_set():
+                    answered_after.append(n)
+
+    clients = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(16)]
+    try:
+        for thread in clients:
+            thread.start()
+        time.sleep(2)
+        process.send_signal(signal.SIGTERM)
+        signalled.set()
+        started = time.monotonic()
+        code = process.wait(timeout=60)
+        took = time.monotonic() - started
+        for thread in clients:
+            thread.join(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        drain.join(timeout=5)
+        process.stderr.close()
+    assert code == 0
+    assert dropped == []
+    assert set(statuses) == {200}
+    assert answered_after, "requests in flight at the signal were finished"
+    assert took < 15, f"waited out the grace period ({took:.1f} s)"
