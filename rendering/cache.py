@@ -93,6 +93,15 @@ class PdfCache:
             self._hits += 1
         return pdf
 
+    def peek(self, key: str) -> bytes | None:
+        """The PDF for ``key`` if it is in memory (a hit), else None (not counted: the caller
+        goes on to :meth:`get`). No I/O, so a cache hit can be served without a checkpoint."""
+        pdf = self._entries.get(key)
+        if pdf is not None:
+            self._entries.move_to_end(key)
+            self._hits += 1
+        return pdf
+
     async def put(self, key: str, pdf: bytes) -> None:
         self._remember(key, pdf)
         if self.directory is not None:
@@ -118,6 +127,49 @@ class PdfCache:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, lambda out: out.write(pdf))
+
+
+@dataclass(frozen=True)
+class KnownBody(Generic[T]):
+    """What reading a request body once found out: its render key and whatever the reader
+    reported (``notes``)."""
+
+    key: str
+    notes: T
+
+
+class BodyKeys(Generic[T]):
+    """Render keys of request bodies already read, by a digest of the bytes as sent.
+
+    Reading a body (JSON parsing, lenient rules, character and size checks) costs far more than
+    hashing it; with this, a repeated body finds its render key, and so its cached PDF or its
+    304, at the cost of a hash. Bounded, least recently used out first.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._known: OrderedDict[str, KnownBody[T]] = OrderedDict()
+
+    @staticmethod
+    def digest(scope: str, body: bytes) -> str:
+        """``scope`` names everything else that decides the reading (template version, strict
+        or not, engine)."""
+        digest = hashlib.sha256(scope.encode())
+        digest.update(b"\0")
+        digest.update(body)
+        return digest.hexdigest()
+
+    def get(self, digest: str) -> KnownBody[T] | None:
+        known = self._known.get(digest)
+        if known is not None:
+            self._known.move_to_end(digest)
+        return known
+
+    def put(self, digest: str, known: KnownBody[T]) -> None:
+        self._known[digest] = known
+        self._known.move_to_end(digest)
+        while len(self._known) > self.max_entries:
+            self._known.popitem(last=False)
 
 
 @dataclass

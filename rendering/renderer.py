@@ -19,7 +19,7 @@ from typing import Any
 
 import trio
 
-from .cache import InFlight, PdfCache, render_key
+from .cache import BodyKeys, InFlight, KnownBody, PdfCache, render_key
 from .catalogue import Catalogue, Template
 from .config import RenderLimits
 from .engine import TexEngine
@@ -68,6 +68,15 @@ class RenderJob:
 
 
 @dataclass(frozen=True)
+class KnownJob:
+    """A body read before: its render key and its warnings."""
+
+    template: str
+    key: str
+    warnings: tuple[ReadWarning, ...]
+
+
+@dataclass(frozen=True)
 class RenderResult:
     """A rendered PDF and where the time went (seconds)."""
 
@@ -78,6 +87,10 @@ class RenderResult:
     tex_s: float
     total_s: float
     cached: bool = False  # from the cache, or shared with an identical render under way
+
+    @classmethod
+    def from_cache(cls, pdf: bytes, key: str, total_s: float = 0.0) -> RenderResult:
+        return cls(pdf, key, 0.0, 0.0, 0.0, total_s, True)
 
 
 class Renderer:
@@ -103,6 +116,7 @@ class Renderer:
         self.cache = cache or PdfCache(0)
         self.engine_id = engine_id
         self._inflight: InFlight[RenderResult] = InFlight()
+        self._bodies: BodyKeys[tuple[ReadWarning, ...]] = BodyKeys()
         self._limiter = trio.CapacityLimiter(limits.slots)
         self._recent_tex_s: float | None = None  # moving average of successful TeX runs
 
@@ -115,7 +129,36 @@ class Renderer:
             queue_max=self.limits.queue_max,
         )
 
-    def prepare(self, template_name: str, data: Any, *, strict: bool = False) -> RenderJob:
+    def _body_scope(self, template: Template, strict: bool) -> str:
+        return f"{template.version}|{strict}|{self.engine_id}"
+
+    def known_body(
+        self, template_name: str, body: bytes, *, strict: bool = False
+    ) -> KnownJob | None:
+        """What an earlier :meth:`prepare` of these very bytes found (its render key and
+        warnings); None for a body not seen.
+
+        Raises:
+            TemplateNotFound: no such template.
+        """
+        template = self.catalogue.get_template(template_name)
+        digest = BodyKeys.digest(self._body_scope(template, strict), body)
+        known = self._bodies.get(digest)
+        if known is None:
+            return None
+        return KnownJob(template.name, known.key, known.notes)
+
+    def cached_pdf(self, key: str) -> bytes | None:
+        """The PDF for ``key`` if it is cached in memory (no I/O); counted as a hit if so."""
+        return self.cache.peek(key)
+
+    def served_from_cache(self, template_name: str) -> None:
+        """Count a render answered without reading its data (a 304 or a known body's PDF)."""
+        self.observer.finished(template_name, Outcome.CACHED)
+
+    def prepare(
+        self, template_name: str, data: Any, *, strict: bool = False, body: bytes | None = None
+    ) -> RenderJob:
         """Read ``data`` for the named template (leniently unless ``strict``) and key it.
 
         A failure is reported to the observer like any other render outcome.
@@ -128,10 +171,14 @@ class Renderer:
         template = self.catalogue.get_template(template_name)
         try:
             reading = template.read(data, strict=strict)
-            return RenderJob(template, reading, self.key_for(template, reading.data))
+            job = RenderJob(template, reading, self.key_for(template, reading.data))
         except RenderError as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
+        if body is not None:
+            digest = BodyKeys.digest(self._body_scope(template, strict), body)
+            self._bodies.put(digest, KnownBody(job.key, reading.warnings))
+        return job
 
     async def render(self, template_name: str, data: Any, *, strict: bool = False) -> RenderResult:
         """Prepare and run one render (see :meth:`prepare` and :meth:`run`)."""
@@ -153,7 +200,7 @@ class Renderer:
             pdf = await self.cache.get(key) if self.cache.enabled else None
             if pdf is not None:
                 outcome = Outcome.CACHED
-                return RenderResult(pdf, key, 0.0, 0.0, 0.0, trio.current_time() - started, True)
+                return RenderResult.from_cache(pdf, key, trio.current_time() - started)
             result, shared = await self._inflight.run(key, lambda: self._render(job, started))
             if shared:
                 outcome = Outcome.CACHED

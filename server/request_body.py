@@ -29,18 +29,33 @@ def _reject_constant(name: str) -> Any:
 
 
 async def read_json_body() -> Any:
-    """The request body parsed as JSON.
+    """The request body parsed as JSON (see :func:`read_body` and :func:`parse_json`)."""
+    return parse_json(await read_body())
+
+
+async def read_body() -> bytes:
+    """The request body as sent, once its media type says JSON.
 
     Raises:
         UnsupportedMediaType: the content type is not JSON.
-        InvalidJson: the body does not parse (NaN and Infinity included: not JSON).
         RequestEntityTooLarge: (from Quart) the body exceeds ``max_body_bytes``.
+        RequestTimeout: (from Quart) the body took longer than ``body_timeout_s``.
     """
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         shown = mimetype or "none"
         raise UnsupportedMediaType(f"content type is {shown!r}; send application/json")
-    body = await request.get_data(cache=False, as_text=False)
+    body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    return body
+
+
+def parse_json(body: bytes) -> Any:
+    """``body`` as JSON.
+
+    Raises:
+        InvalidJson: it does not parse (NaN and Infinity included: not JSON).
+        NestedTooDeep: arrays and objects nest deeper than :data:`MAX_DEPTH`.
+    """
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except ValueError as exc:

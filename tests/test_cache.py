@@ -268,3 +268,39 @@ async def test_a_disconnected_leader_does_not_strand_its_followers(
         # The leader's render was cancelled; the follower took over and rendered it itself.
         assert 'texrender_renders_total{outcome="cancelled",template="slow"} 1.0' in metrics
         assert 'texrender_renders_total{outcome="ok",template="slow"} 1.0' in metrics
+
+
+@pytest.mark.tex
+async def test_a_repeated_body_is_served_without_reading_it_again(
+    nursery: trio.Nursery, settings: Settings
+) -> None:
+    app = create_app(settings)
+    base = await start_server(nursery, settings, app=app)
+    service = app_state_of(app).service
+    reads = 0
+    template = service.catalogue.get_template("resume-classic")
+    original = template.read
+
+    def counting_read(data: object, *, strict: bool = False) -> object:
+        nonlocal reads
+        reads += 1
+        return original(data, strict=strict)
+
+    object.__setattr__(template, "read", counting_read)
+    body = b'{"basics": {"name": "Once Read"}, "work": [{"name": "A", "endDate": "Present"}]}'
+    headers = {"content-type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        first = await client.post("/v1/render/resume-classic", content=body, headers=headers)
+        again = await client.post("/v1/render/resume-classic", content=body, headers=headers)
+        etag = {"If-None-Match": first.headers["etag"], **headers}
+        unchanged = await client.post("/v1/render/resume-classic", content=body, headers=etag)
+        strict = await client.post(
+            "/v1/render/resume-classic?strict=true", content=body, headers=headers
+        )
+    assert reads == 2  # the first body, and the same bytes read strictly (another reading)
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["x-render-warnings"] == first.headers["x-render-warnings"]
+    assert again.headers["server-timing"].startswith("cache;dur=")
+    assert unchanged.status_code == 304
+    assert strict.status_code == 422  # "Present" is no date: strict reading refuses it

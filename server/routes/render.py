@@ -11,7 +11,7 @@ from rendering.observer import Outcome
 from rendering.renderer import RenderResult
 
 from ..record import current_record
-from ..request_body import read_json_body, refuse_star_match, wants_strict
+from ..request_body import parse_json, read_body, refuse_star_match, wants_strict
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)
@@ -21,20 +21,29 @@ log = logging.getLogger("texrender.render")
 @blueprint.post("/v1/render/<template>")
 async def render(template: str) -> Response:
     refuse_star_match()
-    data = await read_json_body()
+    body = await read_body()
+    strict = wants_strict()
     record = current_record()
     record.template = template
     renderer = app_state().service.renderer
-    job = renderer.prepare(template, data, strict=wants_strict())
+    known = renderer.known_body(template, body, strict=strict)
+    if known is not None:
+        # These very bytes were read before: their key answers a 304 or a cached PDF without
+        # parsing or reading them again.
+        record.warnings = known.warnings
+        tag = etag_for(known.key)
+        if request.if_none_match.contains_weak(tag):
+            return not_modified(template, tag)
+        pdf = renderer.cached_pdf(known.key)
+        if pdf is not None:
+            renderer.served_from_cache(template)
+            record.outcome = Outcome.CACHED
+            return pdf_response(template, RenderResult.from_cache(pdf, known.key), tag)
+    job = renderer.prepare(template, parse_json(body), strict=strict, body=body)
     record.warnings = job.warnings
     tag = etag_for(job.key)
     if request.if_none_match.contains_weak(tag):
-        # Output is deterministic: the client's copy is this document. No TeX, no cache read.
-        record.outcome = Outcome.CACHED
-        renderer.observer.finished(template, Outcome.CACHED)
-        response = Response(b"", status=304, headers={"Cache-Control": "no-cache"})
-        response.set_etag(tag, weak=True)
-        return response
+        return not_modified(template, tag)
     try:
         result = await renderer.run(job)
     except BaseException as exc:
@@ -44,6 +53,15 @@ async def render(template: str) -> Response:
         raise
     record.outcome = Outcome.CACHED if result.cached else Outcome.OK
     return pdf_response(template, result, tag)
+
+
+def not_modified(template: str, tag: str) -> Response:
+    """Output is deterministic: the client's copy is this document. No TeX, no cache read."""
+    current_record().outcome = Outcome.CACHED
+    app_state().service.renderer.served_from_cache(template)
+    response = Response(b"", status=304, headers={"Cache-Control": "no-cache"})
+    response.set_etag(tag, weak=True)
+    return response
 
 
 def etag_for(key: str) -> str:
