@@ -1,6 +1,6 @@
 # texrender: `make run` serves on 127.0.0.1:8000, `make test` runs the whole suite.
 # Both first install whatever is missing (TeX Live from Debian packages, the locked Python env).
-.PHONY: setup run test lint format bench
+.PHONY: setup run test lint format bench soak
 BIN := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -28,3 +28,6 @@ format: setup
 
 bench: setup
 	$(BIN)/python -m loadtest.bench
+
+soak: setup
+	$(BIN)/python -m loadtest.soak
