@@ -11,6 +11,7 @@ import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,6 +45,24 @@ def error_classes() -> list[type[RenderError | RequestError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+def json_values(max_text: int = 40, max_members: int = 5, max_leaves: int = 20) -> Any:
+    """A hypothesis strategy for any JSON value (no NaN or infinities: those are not JSON)."""
+    from hypothesis import strategies as st
+
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=max_text),
+        lambda inner: (
+            st.lists(inner, max_size=max_members)
+            | st.dictionaries(st.text(max_size=10), inner, max_size=max_members)
+        ),
+        max_leaves=max_leaves,
+    )
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -112,34 +113,53 @@ def test_bad_setting_is_named() -> None:
     assert "TEXRENDER_RENDER_SLOTS" in result.stderr
 
 
-@pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    url: str
+    lines: list[str]  # stderr up to "Running on", then everything read after
+
+
+@contextlib.contextmanager
+def running_server(*options: str, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """``texrender [options...] serve --bind 127.0.0.1:0`` as a real process; its stderr is
+    read on (so it never blocks on a full pipe), and it is killed if still running at the end.
+    Options before ``serve`` are global; pass serve options after a literal ``"serve"``."""
+    before, after = list(options), []
+    if "serve" in before:
+        index = before.index("serve")
+        before, after = before[:index], before[index + 1 :]
+    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), *before, "serve"]
+    argv += ["--bind", "127.0.0.1:0", *after]
     process = subprocess.Popen(
-        [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "serve", "--bind", "127.0.0.1:0"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TEXRENDER_GRACEFUL_TIMEOUT_S": "20"},
+        argv, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
     )
     assert process.stderr is not None
-    deadline = time.monotonic() + 30
+    lines: list[str] = []
     url = ""
     for line in process.stderr:
+        lines.append(line)
         match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
         if match:
             url = match.group(1)
             break
-        assert time.monotonic() < deadline, "server did not start"
-    # Keep draining stderr so the server never blocks on a full pipe.
-    drain = threading.Thread(target=process.stderr.read, daemon=True)
+    assert url, "server did not start: " + "".join(lines)
+    drain = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
     drain.start()
     try:
-        yield process, url
+        yield RunningServer(process, url, lines)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait()
         drain.join(timeout=5)
         process.stderr.close()
+
+
+@pytest.fixture
+def server_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    with running_server(env={"TEXRENDER_GRACEFUL_TIMEOUT_S": "20"}) as server:
+        yield server.process, server.url
 
 
 def test_serve_finishes_in_flight_renders_on_sigterm(
@@ -173,37 +193,15 @@ def worker_processes(parent: int) -> list[int]:
 
 
 def test_serve_with_two_workers() -> None:
-    process = subprocess.Popen(
-        [
-            *(TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "--slots", "1", "serve"),
-            *("--bind", "127.0.0.1:0", "--workers", "2"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    try:
-        url = next(
-            match.group(1)
-            for line in process.stderr
-            if (match := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line))
-        )
-        drain = threading.Thread(target=process.stderr.read, daemon=True)
-        drain.start()
-        assert len(worker_processes(process.pid)) == 2
+    with running_server("--slots", "1", "serve", "--workers", "2") as server:
+        assert len(worker_processes(server.process.pid)) == 2
         for n in range(4):
             body = {"text": f"worker {n}"}
-            response = httpx.post(f"{url}/v1/render/echo", json=body, timeout=30)
+            response = httpx.post(f"{server.url}/v1/render/echo", json=body, timeout=30)
             assert response.status_code == 200
             assert f"worker {n}" in pdf_text(response.content)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-        drain.join(timeout=5)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stderr.close()
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
 
 
 def test_a_killed_server_leaves_no_data_behind_after_a_restart(tmp_path: Path) -> None:
@@ -212,54 +210,29 @@ def test_a_killed_server_leaves_no_data_behind_after_a_restart(tmp_path: Path) -
     work = tmp_path / "work"
     work.mkdir()
     work.chmod(0o755)
-    env = {**os.environ, "TEXRENDER_WORK_DIR": str(work), "TEXRENDER_LOG_FORMAT": "text"}
-    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "serve", "--bind", "127.0.0.1:0"]
-
-    def start() -> tuple[subprocess.Popen[str], str, list[str]]:
-        process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
-        assert process.stderr is not None
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                return process, match.group(1), lines
-        raise AssertionError("server did not start: " + "".join(lines))
-
-    first, url, _ = start()
-    try:
+    env = {"TEXRENDER_WORK_DIR": str(work), "TEXRENDER_LOG_FORMAT": "text"}
+    with running_server(env=env) as first:
 
         def send() -> None:
             with contextlib.suppress(httpx.HTTPError):  # the server is killed mid-answer
                 body = {"text": "secret", "count": 3_000_000}
-                httpx.post(f"{url}/v1/render/slow", json=body, timeout=30)
+                httpx.post(f"{first.url}/v1/render/slow", json=body, timeout=30)
 
-        sender = threading.Thread(target=send, daemon=True)
-        sender.start()
+        threading.Thread(target=send, daemon=True).start()
         deadline = time.monotonic() + 20
         while not list(work.iterdir()):
             assert time.monotonic() < deadline, "no render started"
             time.sleep(0.02)
-        first.kill()
-        first.wait()
-    finally:
-        if first.poll() is None:
-            first.kill()
-        assert first.stderr is not None
-        first.stderr.close()
+        first.process.kill()
+        first.process.wait()
     left = [p for p in work.iterdir() if p.name.startswith("texrender-")]
     assert left, "SIGKILL left nothing to clean: the test proves nothing"
     for pid in tex_processes_in(work):  # TeX itself outlives its server (own session)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    second, _, lines = start()
-    try:
+    with running_server(env=env) as second:
         assert not any(p.exists() for p in left)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=30)
-        assert second.stderr is not None
-        second.stderr.close()
+        lines = list(second.lines)
     assert any("left by a server process that stopped" in line for line in lines)
 
 
@@ -278,23 +251,12 @@ def test_sigterm_under_keep_alive_load_drains_and_exits_when_done() -> None:
     """16 clients on keep-alive connections: after SIGTERM every request that was sent on an
     open connection is answered (a refused new connection is fine: the listener is closed),
     and the process exits once the work is done, not at the end of a 30 s grace period."""
-    env = {**os.environ, "TEXRENDER_GRACEFUL_TIMEOUT_S": "30"}
-    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "serve", "--bind", "127.0.0.1:0"]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    url = next(
-        m.group(1)
-        for line in process.stderr
-        if (m := re.search(r"Running on (http://127\.0\.0\.1:\d+)", line))
-    )
-    drain = threading.Thread(target=process.stderr.read, daemon=True)
-    drain.start()
     dropped: list[str] = []
     statuses: list[int] = []
     answered_after: list[int] = []
     signalled = threading.Event()
 
-    def client(n: int) -> None:
+    def client(url: str, n: int) -> None:
         with httpx.Client(base_url=url, timeout=30) as http:
             for i in range(10_000):
                 try:
@@ -308,24 +270,20 @@ def test_sigterm_under_keep_alive_load_drains_and_exits_when_done() -> None:
                 if signalled.is_set():
                     answered_after.append(n)
 
-    clients = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(16)]
-    try:
+    with running_server(env={"TEXRENDER_GRACEFUL_TIMEOUT_S": "30"}) as server:
+        clients = [
+            threading.Thread(target=client, args=(server.url, n), daemon=True) for n in range(16)
+        ]
         for thread in clients:
             thread.start()
         time.sleep(2)
-        process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         signalled.set()
         started = time.monotonic()
-        code = process.wait(timeout=60)
+        code = server.process.wait(timeout=60)
         took = time.monotonic() - started
         for thread in clients:
             thread.join(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        drain.join(timeout=5)
-        process.stderr.close()
     assert code == 0
     assert dropped == []
     assert set(statuses) == {200}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rendering.sizes import nests_deeper_than
 from server.request_body import MAX_DEPTH
 from server.settings import Settings
-from tests.conftest import pdf_text, start_server
+from tests.conftest import json_values, pdf_text, start_server
 
 RENDER = "/v1/render/echo"
 
@@ -112,17 +112,7 @@ async def test_the_ordinary_request_still_renders(client: httpx.AsyncClient) -> 
     assert "calm" in pdf_text(response.content)
 
 
-ANY_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40),
-    lambda inner: (
-        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
-    ),
-    max_leaves=20,
-)
+ANY_JSON = json_values()
 DOCUMENTED = {200, 400, 404, 413, 415, 422}
 
 

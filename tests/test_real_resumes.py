@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import pdf_text, squash
+from tests.conftest import json_values, pdf_text, squash
 
 pytestmark = pytest.mark.tex
 
@@ -197,17 +197,7 @@ STRING_FIELDS = [
     ("education", 0, "gpa"),
     ("languages", 1, "level"),
 ]
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=80),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
+JSON_VALUES = json_values(max_text=80, max_members=4, max_leaves=12)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
