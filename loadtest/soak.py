@@ -610,11 +610,22 @@ class Tally:
         return sum(r.in_flight for r in self.kinds.values())
 
 
+# A client must give up an idle connection before the server does (texrender closes them after
+# keep_alive_timeout_s, 5 s by default): with equal timeouts, a request sent on a connection in
+# the very moment the server closes it is lost (seen once in a 10-minute soak: httpx's default
+# expiry is 5 s too). The client's half of the keep-alive contract, as every client should do.
+KEEPALIVE_EXPIRY_S = 2.0
+
+
 def load_client(url: str, connections: int, timeout_s: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=url,
         timeout=httpx.Timeout(timeout_s),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        ),
     )
 
 
