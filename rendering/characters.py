@@ -36,8 +36,11 @@ def check_characters(reading: Reading, *, strict: bool = False) -> Reading:
     """
     found: dict[str, list[str]] = {}  # character -> pointers, in order of first appearance
     warnings: list[ReadWarning] = []
+    changed = False
 
     def clean(text: str, path: tuple[object, ...]) -> str:
+        nonlocal changed
+        original = text
         if strict:
             text = strip_invisible(text)
             bad: frozenset[str] | set[str] = unsupported(text)
@@ -50,12 +53,13 @@ def check_characters(reading: Reading, *, strict: bool = False) -> Reading:
             pointer = json_pointer(path)
             for char in sorted(bad, key=text.find):
                 found.setdefault(char, []).append(pointer)
+        changed = changed or text != original
         return text
 
     data = _map_strings(reading.data, clean)
     if found:
         raise _unsupported(found)
-    if not warnings and data == reading.data:
+    if not changed:  # the usual case: no second walk to compare, the data as it was
         return reading
     return reading.with_more(data, warnings)
 
