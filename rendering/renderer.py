@@ -68,15 +68,6 @@ class RenderJob:
 
 
 @dataclass(frozen=True)
-class KnownJob:
-    """A body read before: its render key and its warnings."""
-
-    template: str
-    key: str
-    warnings: tuple[ReadWarning, ...]
-
-
-@dataclass(frozen=True)
 class RenderResult:
     """A rendered PDF and where the time went (seconds)."""
 
@@ -134,19 +125,16 @@ class Renderer:
 
     def known_body(
         self, template_name: str, body: bytes, *, strict: bool = False
-    ) -> KnownJob | None:
+    ) -> KnownBody[tuple[ReadWarning, ...]] | None:
         """What an earlier :meth:`prepare` of these very bytes found (its render key and
-        warnings); None for a body not seen.
+        warnings, as ``notes``); None for a body not seen.
 
         Raises:
             TemplateNotFound: no such template.
         """
         template = self.catalogue.get_template(template_name)
         digest = BodyKeys.digest(self._body_scope(template, strict), body)
-        known = self._bodies.get(digest)
-        if known is None:
-            return None
-        return KnownJob(template.name, known.key, known.notes)
+        return self._bodies.get(digest)
 
     def cached_pdf(self, key: str) -> bytes | None:
         """The PDF for ``key`` if it is cached in memory (no I/O); counted as a hit if so."""

@@ -30,7 +30,7 @@ async def render(template: str) -> Response:
     if known is not None:
         # These very bytes were read before: their key answers a 304 or a cached PDF without
         # parsing or reading them again.
-        record.warnings = known.warnings
+        record.warnings = known.notes
         tag = etag_for(known.key)
         if request.if_none_match.contains_weak(tag):
             return not_modified(template, tag)
