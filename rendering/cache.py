@@ -193,6 +193,9 @@ class InFlight(Generic[T]):
     def __len__(self) -> int:
         return len(self._jobs)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._jobs
+
     def waiting(self, key: str) -> int:
         """How many callers are waiting for the work under way for ``key``."""
         job = self._jobs.get(key)

@@ -233,6 +233,22 @@ class Renderer:
         rounds = stats.waiting // stats.slots + 1
         return rounds * self._recent_tex_s
 
+    def admit(self, template_name: str, key: str | None = None) -> None:
+        """Refuse a render at the door, before its body is even parsed, when it would not be
+        given a slot in time; a render of ``key`` already under way is let in (it will share
+        that render's result and needs no slot). A refusal is reported to the observer.
+
+        Raises:
+            RenderQueueFull: see :meth:`_admit`.
+        """
+        if key is not None and key in self._inflight:
+            return
+        try:
+            self._admit()
+        except RenderQueueFull as exc:
+            self.observer.finished(template_name, exc.outcome)
+            raise
+
     def _admit(self) -> None:
         """Refuse a render that cannot be served in time, before any work is done for it.
 

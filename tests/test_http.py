@@ -58,6 +58,7 @@ async def slots_busy(client: httpx.AsyncClient, busy: int, waiting: int = 0) -> 
     return bool(body["renders_in_flight"] == busy and body["queue_depth"] == waiting)
 
 
+JSON = {"content-type": "application/json"}
 SLOW = {"text": "slow", "count": 20_000_000}
 
 
@@ -222,6 +223,25 @@ async def test_429_when_the_queue_is_full(serve_with: ServerFactory) -> None:
             assert_problem(response, 429, "queue-full")
             assert response.headers["retry-after"] == "1"
             assert (await client.get("/readyz")).status_code == 503
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_full_server_refuses_before_parsing_but_serves_what_it_has(
+    serve_with: ServerFactory,
+) -> None:
+    async with await serve_with(render_slots=1, queue_max=0) as client:
+        cached = json.dumps({"text": "rendered before"}).encode()
+        assert (await client.post("/v1/render/echo", content=cached, headers=JSON)).is_success
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(partial(client.post, "/v1/render/slow", json=slow(0)))
+            await wait_for(lambda: slots_busy(client, busy=1))
+            # Not even JSON: had it been parsed first, this would be a 400.
+            response = await client.post("/v1/render/echo", content=b"{not json", headers=JSON)
+            assert_problem(response, 429, "queue-full")
+            # These very bytes were rendered before: their PDF needs no slot.
+            response = await client.post("/v1/render/echo", content=cached, headers=JSON)
+            assert response.status_code == 200
+            assert "rendered before" in pdf_text(response.content)
             nursery.cancel_scope.cancel()
 
 

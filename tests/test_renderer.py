@@ -120,6 +120,23 @@ async def test_a_refusal_comes_before_validation_and_filling(catalogue: Catalogu
         engine.release.set()
 
 
+async def test_the_door_lets_in_only_a_render_that_can_share_one_under_way(
+    catalogue: Catalogue,
+) -> None:
+    engine = GateEngine()
+    renderer = make_renderer(catalogue, engine, slots=1, queue_max=0)
+    renderer.admit("echo")  # a free slot: anyone
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(renderer.render, "echo", {"text": "under way"})
+        await trio.testing.wait_all_tasks_blocked()
+        with pytest.raises(RenderQueueFull):
+            renderer.admit("echo")
+        renderer.admit("echo", renderer.prepare("echo", {"text": "under way"}).key)
+        with pytest.raises(RenderQueueFull):
+            renderer.admit("echo", renderer.prepare("echo", {"text": "another"}).key)
+        engine.release.set()
+
+
 async def test_a_render_expected_to_wait_too_long_is_refused_with_that_wait(
     catalogue: Catalogue, autojump_clock: trio.testing.MockClock
 ) -> None:

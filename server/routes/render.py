@@ -39,6 +39,9 @@ async def render(template: str) -> Response:
             renderer.served_from_cache(template)
             record.outcome = Outcome.CACHED
             return pdf_response(template, RenderResult.from_cache(pdf, known.key), tag)
+    # No slot in time: refuse before parsing, reading or filling anything (a body seen before
+    # was answered above from its key, or joins an identical render under way).
+    renderer.admit(template, known.key if known is not None else None)
     job = renderer.prepare(template, parse_json(body), strict=strict, body=body)
     record.warnings = job.warnings
     tag = etag_for(job.key)
