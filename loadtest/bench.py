@@ -5,11 +5,15 @@
    child's own rusage) gives ``nproc / cpu_s`` renders per second, what the cores could do with
    nothing else running.
 2. A real ``texrender serve`` in a subprocess (this package imports nothing from the server, so
-   the bench measures what any client would see), loaded three ways, each with the health
-   probe: 2x the render slots with unique bodies, 8x (overload), and 16 clients repeating one
-   body (cache-friendly).
-3. ``bench/results.json`` (everything), ``bench/results.md`` (the table), ``bench/latency.png``
-   (the first run over time); the table is printed at the end.
+   the bench measures what any client would see). First the cost of the cheapest request there
+   is (``/healthz``, one client, in server CPU ms): the floor any refusal is compared with. Then
+   five loads, each with the health probe: 2x the render slots with unique bodies (the
+   baseline), 8x (queueing), 64 clients (overload: more than slots and queue hold) that wait as
+   ``Retry-After`` asks, the same 64 asking again at once (hostile), and 16 clients repeating
+   one body (cache-friendly). The 64-client runs start their clients over 2 s.
+3. ``bench/results.json`` (everything), ``bench/results.md`` (the table, and the overload
+   targets as ratios to the baseline run), ``bench/latency.png`` (the first run over time); the
+   table is printed at the end.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 TEXRENDER = Path(sys.executable).parent / "texrender"
 RUNNING_ON = re.compile(r"Running on (http://\S+)")
 STARTUP_TIMEOUT_S = 60.0
+OVERLOAD_RAMP_S = 2.0
 
 
 class BenchError(Exception):
@@ -58,6 +63,8 @@ class Run:
     description: str
     clients: int
     unique: bool
+    polite: bool = True  # wait as Retry-After asks
+    ramp_s: float = 0.0  # start the clients over this long
 
 
 # --- the machine ----------------------------------------------------------------------------
@@ -256,6 +263,10 @@ def run_load(url: str, run: Run, template: str, data: Path, args: argparse.Names
         argv += ["--duration", str(args.duration), "--json", str(report)]
         if run.unique:
             argv.append("--unique")
+        if not run.polite:
+            argv.append("--ignore-retry-after")
+        if run.ramp_s:
+            argv += ["--ramp", str(run.ramp_s)]
         if args.quiet:
             argv.append("--quiet")
         print(f"\n== run {run.name}: {run.description} ({run.clients} clients)", flush=True)
@@ -279,10 +290,35 @@ def run_load(url: str, run: Run, template: str, data: Path, args: argparse.Names
     return result
 
 
+def floor_cpu_ms(url: str, requests: int = 500) -> float:
+    """Server CPU ms of one ``/healthz`` from one keep-alive client: what the HTTP stack costs
+    for a request that does nothing, so the price of a refusal can be read as a ratio."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        before = server_counters(url)["cpu_s"]
+        for _ in range(requests):
+            client.get("/healthz").raise_for_status()
+        after = server_counters(url)["cpu_s"]
+    return round(1000 * (after - before) / requests, 3)
+
+
+def refusal_cpu_ms(report: dict[str, Any], baseline: dict[str, Any]) -> float | None:
+    """Server CPU ms per 429 in an overloaded run: the run's CPU less what its successful
+    renders cost at the baseline run's rate, over its 429s (an estimate, good to a few
+    tenths of a millisecond on a quiet machine)."""
+    refused = int(report["status_counts"].get("429", 0))
+    per_ok: float | None = baseline["server_cpu"]["ms_per_response"]
+    if not refused or per_ok is None:
+        return None
+    ok = int(report["server_cpu"]["ok"])
+    rest_ms = 1000 * float(report["server_cpu"]["cpu_s"]) - per_ok * ok
+    return round(max(rest_ms, 0.0) / refused, 3)
+
+
 def run_row(run: Run, report: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
     probe = (report.get("probe") or {}).get("latency_ms") or {}
     errors = {k: v for k, v in report["status_counts"].items() if not k.startswith("2")}
     ok_per_s = report["throughput_ok_per_s"]
+    refused = (report.get("latency_by_status_ms") or {}).get("429") or {}
     return {
         "run": run.name,
         "description": run.description,
@@ -298,7 +334,32 @@ def run_row(run: Run, report: dict[str, Any], limits: dict[str, Any]) -> dict[st
         "server_ms_per_tex_run": report["server_cpu"]["ms_per_tex_run"],
         "server_ms_per_response": report["server_cpu"]["ms_per_response"],
         "errors_by_status": errors,
+        "refused_p99_ms": refused.get("p99"),
+        "server_ms_per_429": report.get("server_ms_per_429"),
+        "polite": run.polite,
     }
+
+
+def overload_targets(results: dict[str, Any]) -> list[str]:
+    """Issue 10's overload targets, each as measured in this run against its baseline."""
+    rows = {row["run"]: row for row in results["rows"]}
+    base, floor = rows.get("a"), results["server"].get("floor_cpu_ms")
+    lines = ["", "Overload (64 clients, more than slots and queue hold), against run a:", ""]
+    for name in ("d", "e"):
+        row = rows.get(name)
+        if row is None or base is None or not base["ok_per_s"]:
+            continue
+        cpu = row["server_ms_per_429"]
+        cost = "—" if cpu is None else f"{cpu:.2f} ms"
+        if cpu is not None and floor:
+            cost += f" ({cpu / floor:.2f} x a /healthz, {floor:.2f} ms)"
+        manner = "waits as Retry-After asks" if row["polite"] else "asks again at once"
+        lines.append(
+            f"- run {name} ({manner}): renders/s {row['ok_per_s'] / base['ok_per_s']:.2f} x run a; "
+            f"429 p99 {_ms(row['refused_p99_ms'])} ms; server CPU per 429 {cost}; "
+            f"/healthz p99 {_ms(row['probe_p99_ms'])} ms (run a: {_ms(base['probe_p99_ms'])} ms)"
+        )
+    return lines if len(lines) > 3 else []
 
 
 def _ms(value: float | None) -> str:
@@ -341,6 +402,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "a" in rows and "c" in rows and rows["a"]["ok_per_s"]:
         ratio = rows["c"]["ok_per_s"] / rows["a"]["ok_per_s"]
         lines += ["", f"Cache-friendly throughput ÷ cold throughput (c ÷ a): **{ratio:.1f} times**"]
+    lines += overload_targets(results)
     lines += [
         "",
         "Latency is per request from the client's side (closed loop: from send to last byte).",
@@ -394,12 +456,18 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         url = server.wait_for_url()
         readyz = wait_ready(url)
         slots = int(readyz["render_slots"])
+        floor = floor_cpu_ms(url)
+        print(f"server CPU per /healthz (one client): {floor:.3f} ms", flush=True)
         runs = [
             Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
-            Run("b", "8x slots, unique bodies (overload)", 8 * slots, unique=True),
+            Run("b", "8x slots, unique bodies (queueing)", 8 * slots, unique=True),
+            Run("d", "64 clients, unique, polite (overload)", 64, True, ramp_s=OVERLOAD_RAMP_S),
+            Run("e", "64 clients, unique, hostile", 64, True, False, OVERLOAD_RAMP_S),
             Run("c", "16 clients, one body (cache-friendly)", 16, unique=False),
         ]
         reports = {run.name: run_load(url, run, args.template, data, args) for run in runs}
+        for report in reports.values():
+            report["server_ms_per_429"] = refusal_cpu_ms(report, reports["a"])
     except BaseException:
         server.kill()
         raise
@@ -410,7 +478,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "template": args.template,
         "data": str(data),
         "duration_s": args.duration,
-        "server": {"url": url, "render_slots": slots, "readyz": readyz},
+        "server": {"url": url, "render_slots": slots, "readyz": readyz, "floor_cpu_ms": floor},
         "rows": [run_row(r, reports[r.name], limit) for r in runs],
         "runs": reports,
     }

@@ -109,6 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_duration, default=60.0, help="per-request bound (default 60s)"
     )
     how.add_argument("--seed", type=int, help="random seed for arrivals and the mix")
+    how.add_argument(
+        "--ramp",
+        type=_duration,
+        default=0.0,
+        help="closed loop: start the clients evenly over this long (default 0: all at once)",
+    )
+    how.add_argument(
+        "--ignore-retry-after",
+        action="store_true",
+        help="closed loop: ask again at once after a 429/503 (a hostile client; by default a "
+        "client waits as Retry-After says)",
+    )
 
     what = parser.add_argument_group("what to send")
     which = what.add_mutually_exclusive_group()
@@ -181,6 +193,8 @@ def options_from(args: argparse.Namespace) -> Options:
         mix=args.mix or {args.template or "resume-classic": 1.0},
         data_file=None if args.data is None else str(args.data),
         unique=args.unique,
+        honor_retry_after=not args.ignore_retry_after,
+        ramp_s=args.ramp,
         probe_path=None if args.no_probe else "/" + args.probe.lstrip("/"),
         probe_interval_s=args.probe_interval,
         timeout_s=args.timeout,

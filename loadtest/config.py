@@ -24,6 +24,8 @@ class RunConfig:
     mix: dict[str, float] = field(default_factory=lambda: {"resume-classic": 1.0})
     data_file: str | None = None
     unique: bool = False
+    honor_retry_after: bool = True  # closed loop: wait as a 429/503's Retry-After asks
+    ramp_s: float = 0.0  # closed loop: clients start evenly spread over this long
     probe_path: str | None = "/healthz"
     probe_interval_s: float = 0.05
     timeout_s: float = 60.0
@@ -48,6 +50,8 @@ class RunConfig:
             values.pop("max_in_flight")
         else:
             values.pop("concurrency")
+            values.pop("honor_retry_after")
+            values.pop("ramp_s")
         return values
 
     def replace(self, **changes: Any) -> RunConfig:

@@ -1,6 +1,10 @@
 """The traffic: closed loop (N clients, each waits for its answer), open loop (Poisson arrivals
 that do not wait), and the health probe that runs beside either.
 
+A closed-loop client told ``Retry-After`` on a 429 or 503 waits that long before its next
+request, as a polite client does (``honor_retry_after=False`` makes it a hostile one that asks
+again at once). Open-loop arrivals are independent of answers, so they never wait.
+
 In the open loop every request has a scheduled time fixed in advance, and its latency is
 measured from that time, not from when it was actually sent. A server (or harness) that stalls
 therefore cannot hide the requests that should have been sent during the stall: the
@@ -37,6 +41,18 @@ def error_name(exc: httpx.HTTPError) -> str:
     return "http-error"
 
 
+RETRYABLE = frozenset({429, 503})
+
+
+def retry_after_s(response: httpx.Response) -> float | None:
+    """Seconds a 429 or 503 asks the client to wait (``Retry-After`` in seconds; the HTTP-date
+    form is not used by texrender and counts as absent)."""
+    if response.status_code not in RETRYABLE:
+        return None
+    value = response.headers.get("retry-after", "")
+    return float(value) if value.isdigit() else None
+
+
 async def send_one(
     client: httpx.AsyncClient,
     recorder: Recorder,
@@ -44,19 +60,21 @@ async def send_one(
     body: bytes,
     scheduled: float,
     timeout_s: float,
-) -> None:
-    """POST one body and record its outcome, latency counted from ``scheduled``.
+) -> float | None:
+    """POST one body and record its outcome, latency counted from ``scheduled``; returns the
+    answer's ``Retry-After`` seconds, if it had one.
 
     ``timeout_s`` bounds the whole exchange (httpx's own timeouts are per phase). A request
     cancelled before it ended (the run's drain time ran out) counts as ``unfinished``, so
     ``sent == ok + errors`` always holds.
     """
     recorder.on_sent(trio.current_time(), scheduled)
-    status, nbytes = "unfinished", 0
+    status, nbytes, retry = "unfinished", 0, None
     try:
         with trio.move_on_after(timeout_s) as scope:
             response = await client.post(path, content=body, headers=JSON_HEADERS)
             status, nbytes = str(response.status_code), len(response.content)
+            retry = retry_after_s(response)
         if scope.cancelled_caught:
             status = "timeout"
     except httpx.HTTPError as exc:
@@ -64,6 +82,7 @@ async def send_one(
     finally:
         end = trio.current_time()
         recorder.on_done(end, end - scheduled, status, nbytes)
+    return retry
 
 
 class Tickets:
@@ -91,23 +110,34 @@ async def closed_loop(
     requests: int | None,
     drain_s: float,
     timeout_s: float,
+    honor_retry_after: bool = True,
+    ramp_s: float = 0.0,
 ) -> None:
-    """``concurrency`` clients; each sends its next request as soon as the last one answered.
+    """``concurrency`` clients; each sends its next request as soon as the last one answered
+    (or, told ``Retry-After``, that many seconds later, unless ``honor_retry_after`` is off).
 
+    Client ``i`` starts ``i * ramp_s / concurrency`` seconds in, so a large run does not open
+    with every client arriving in the same instant (``ramp_s=0``: all at once).
     After ``stop_at`` no request starts; those in flight get ``drain_s`` to finish.
     """
     tickets = Tickets(requests)
+    first = trio.current_time()
 
-    async def client_loop() -> None:
+    async def client_loop(start_at: float) -> None:
+        await trio.sleep_until(start_at)
         while (stop_at is None or trio.current_time() < stop_at) and tickets.take():
             path, body = next_request()
-            await send_one(client, recorder, path, body, trio.current_time(), timeout_s)
+            retry = await send_one(client, recorder, path, body, trio.current_time(), timeout_s)
+            if retry is not None and honor_retry_after:
+                recorder.on_backoff(retry)
+                resume = trio.current_time() + retry
+                await trio.sleep_until(resume if stop_at is None else min(resume, stop_at))
 
     async with trio.open_nursery() as nursery:
         if stop_at is not None:
             nursery.cancel_scope.deadline = stop_at + drain_s
-        for _ in range(concurrency):
-            nursery.start_soon(client_loop)
+        for index in range(concurrency):
+            nursery.start_soon(client_loop, first + index * ramp_s / concurrency)
 
 
 async def open_loop(

@@ -97,6 +97,8 @@ async def _drive(
             requests=config.requests,
             drain_s=config.drain_s,
             timeout_s=config.timeout_s,
+            honor_retry_after=config.honor_retry_after,
+            ramp_s=config.ramp_s,
         )
     else:
         await drivers.open_loop(

@@ -82,6 +82,9 @@ class Recorder:
         self.start = start
         self.histogram = new_histogram()
         self.error_histogram = new_histogram()
+        self.status_histograms: dict[str, Any] = {}  # every status, errors included
+        self.backoffs = 0  # times a client waited as Retry-After asked
+        self.backoff_s = 0.0
         self.probe_histogram = new_histogram()
         self.status_counts: Counter[str] = Counter()
         self.probe_status_counts: Counter[str] = Counter()
@@ -118,16 +121,25 @@ class Recorder:
         self.status_counts[status] += 1
         self.bytes_received += nbytes
         bucket = self._second(now)
+        us = to_us(latency_s)
+        by_status = self.status_histograms.get(status)
+        if by_status is None:
+            by_status = self.status_histograms[status] = new_histogram()
+        by_status.record_value(us)
         if is_ok(status):
             self.ok += 1
             bucket.ok += 1
-            us = to_us(latency_s)
             self.histogram.record_value(us)
             bucket.latencies_us.append(us)
         else:
             self.errors += 1
             bucket.errors += 1
-            self.error_histogram.record_value(to_us(latency_s))
+            self.error_histogram.record_value(us)
+
+    def on_backoff(self, seconds: float) -> None:
+        """A client waits ``seconds`` before its next request, as ``Retry-After`` asked."""
+        self.backoffs += 1
+        self.backoff_s += seconds
 
     def on_probe(self, now: float, latency_s: float, status: str) -> None:
         self.probe_status_counts[status] += 1

@@ -42,6 +42,10 @@ def build_result(
         "sent_per_s": round(recorder.sent / load_window_s, 3) if load_window_s > 0 else 0.0,
         "latency_ms": histogram_summary(recorder.histogram),
         "error_latency_ms": histogram_summary(recorder.error_histogram),
+        "latency_by_status_ms": {
+            status: histogram_summary(histogram)
+            for status, histogram in sorted(recorder.status_histograms.items())
+        },
         "status_counts": dict(sorted(recorder.status_counts.items())),
         "bytes_received": recorder.bytes_received,
         "probe": None
@@ -53,6 +57,8 @@ def build_result(
             "status_counts": dict(sorted(recorder.probe_status_counts.items())),
         },
         "client": {
+            "backoffs": recorder.backoffs,
+            "backoff_s": round(recorder.backoff_s, 3),
             "max_in_flight": recorder.max_in_flight,
             "max_dispatch_lag_ms": round(recorder.max_dispatch_lag_s * 1000, 3),
         },
@@ -125,6 +131,13 @@ def summary_table(result: dict[str, Any], title: str = "load test") -> Table:
     )
     statuses = ", ".join(f"{k}: {v}" for k, v in result["status_counts"].items())
     table.add_row("statuses", statuses or "—")
+    for status, summary in result.get("latency_by_status_ms", {}).items():
+        if status != "200":
+            table.add_row(
+                f"{status} latency (ms)",
+                f"p50 {format_ms(summary['p50'])}  p99 {format_ms(summary['p99'])}  "
+                f"max {format_ms(summary['max'])}",
+            )
     table.add_row("error rate", f"{result['error_rate'] * 100:.2f} %")
     probe = result.get("probe")
     if probe is not None:
@@ -138,6 +151,7 @@ def summary_table(result: dict[str, Any], title: str = "load test") -> Table:
     client = result["client"]
     table.add_row(
         "client",
+        f"waited as Retry-After asked {client.get('backoffs', 0)} times, "
         f"max in flight {client['max_in_flight']}, "
         f"max dispatch lag {format_ms(client['max_dispatch_lag_ms'])} ms",
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,7 @@ class Renderer:
         self._bodies: BodyKeys[tuple[ReadWarning, ...]] = BodyKeys()
         self._limiter = trio.CapacityLimiter(limits.slots)
         self._recent_tex_s: float | None = None  # moving average of successful TeX runs
+        self._retry_spread = random.Random()  # noqa: S311 (spreading retries, not a secret)
 
     def statistics(self) -> RenderStatistics:
         stats = self._limiter.statistics()
@@ -254,11 +256,12 @@ class Renderer:
 
         Raises:
             RenderQueueFull: the queue is full, or the expected wait is past the maximum;
-                ``retry_after_s`` is the expected wait, rounded up.
+                ``retry_after_s`` is the expected wait, spread up to half as long again and
+                rounded up, so the clients refused in one burst do not all come back at once.
         """
         stats = self.statistics()
         wait = self.expected_wait_s()
-        retry = max(1, math.ceil(wait))
+        retry = max(1, math.ceil(wait * self._retry_spread.uniform(1.0, 1.5)))
         if stats.queue_full:
             raise RenderQueueFull(
                 f"all {stats.slots} render slots are busy and {stats.queue_max} renders are "

@@ -17,15 +17,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trio
+import trio.testing
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from loadtest import cli
-from loadtest.bench import tex_counters
+from loadtest import cli, drivers
+from loadtest.bench import refusal_cpu_ms, tex_counters
 from loadtest.guard import is_loopback_address, refuse_remote
 from loadtest.plot import plot_timeline
-from loadtest.recorder import Recorder
+from loadtest.recorder import Recorder, histogram_summary
 from loadtest.server_stats import metrics_figures, parse_prometheus
 from loadtest.units import parse_duration, parse_mix
 from loadtest.workload import TemplateBody, unique_path
@@ -555,3 +557,85 @@ def test_compare_refuses_a_file_that_is_not_a_report(tmp_path: Path) -> None:
     a = tmp_path / "a.json"
     a.write_text("[]")
     assert cli.main(["compare", str(a), str(a)]) == 2
+
+
+# --- Retry-After and the ramp (the driver alone, on the mock clock) -------------------------
+
+
+def refusing_client(sent_at: list[float], retry_after: str = "2") -> httpx.AsyncClient:
+    """A client whose every POST is answered at once with a 429 asking for ``retry_after``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent_at.append(trio.current_time())
+        return httpx.Response(429, headers={"retry-after": retry_after})
+
+    return httpx.AsyncClient(base_url="http://127.0.0.1", transport=httpx.MockTransport(answer))
+
+
+async def closed_run(client: httpx.AsyncClient, **options: Any) -> Recorder:
+    recorder = Recorder(trio.current_time())
+    await drivers.closed_loop(
+        client,
+        lambda: ("/v1/render/echo", b"{}"),
+        recorder,
+        stop_at=recorder.start + 5.0,
+        requests=options.pop("requests", None),
+        drain_s=1.0,
+        timeout_s=1.0,
+        **options,
+    )
+    return recorder
+
+
+async def test_a_polite_client_waits_as_retry_after_asks(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    sent_at: list[float] = []
+    async with refusing_client(sent_at) as client:
+        recorder = await closed_run(client, concurrency=1)
+    assert sent_at == pytest.approx([0.0, 2.0, 4.0])
+    assert (recorder.backoffs, recorder.backoff_s) == (3, 6.0)
+    assert recorder.status_counts == {"429": 3}
+
+
+async def test_a_hostile_client_asks_again_at_once(autojump_clock: trio.testing.MockClock) -> None:
+    sent_at: list[float] = []
+    async with refusing_client(sent_at) as client:
+        recorder = await closed_run(client, concurrency=1, honor_retry_after=False, requests=50)
+    assert len(sent_at) == 50
+    assert max(sent_at) == pytest.approx(0.0)
+    assert recorder.backoffs == 0
+
+
+async def test_a_retry_after_that_is_not_seconds_is_not_waited_for(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    sent_at: list[float] = []
+    async with refusing_client(sent_at, "Wed, 21 Oct 2026 07:28:00 GMT") as client:
+        await closed_run(client, concurrency=1, requests=5)
+    assert len(sent_at) == 5
+
+
+async def test_the_ramp_spreads_the_first_requests(autojump_clock: trio.testing.MockClock) -> None:
+    sent_at: list[float] = []
+    async with refusing_client(sent_at, "10") as client:
+        await closed_run(client, concurrency=4, ramp_s=2.0)
+    assert sorted(sent_at) == pytest.approx([0.0, 0.5, 1.0, 1.5])
+
+
+def test_the_latency_of_each_status_is_kept_apart() -> None:
+    recorder = Recorder(0.0)
+    for status, seconds in [("200", 1.0), ("429", 0.004), ("429", 0.006), ("timeout", 9.0)]:
+        recorder.on_sent(0.0, 0.0)
+        recorder.on_done(seconds, seconds, status)
+    by_status = {s: histogram_summary(h) for s, h in recorder.status_histograms.items()}
+    assert by_status["429"]["count"] == 2
+    assert by_status["429"]["max"] == pytest.approx(6.0, abs=0.01)
+    assert by_status["200"]["count"] == by_status["timeout"]["count"] == 1
+
+
+def test_the_cost_of_a_refusal_is_what_is_left_after_the_renders() -> None:
+    baseline = {"server_cpu": {"ms_per_response": 20.0}}
+    run = {"status_counts": {"200": 10, "429": 100}, "server_cpu": {"cpu_s": 0.45, "ok": 10}}
+    assert refusal_cpu_ms(run, baseline) == pytest.approx(2.5)  # (450 - 10 x 20) / 100
+    assert refusal_cpu_ms({**run, "status_counts": {"200": 10}}, baseline) is None

@@ -160,7 +160,21 @@ async def test_a_render_expected_to_wait_too_long_is_refused_with_that_wait(
     # Arriving behind 0, 1 and 2 renders: 0.25, 0.5 and 0.75 s of expected wait.
     assert len(refused) == 1
     assert "expected wait" in refused[0].detail
-    assert refused[0].retry_after_s == 1
+    assert refused[0].retry_after_s in (1, 2)  # 0.75 s, spread by up to half again
+
+
+def test_clients_refused_together_are_told_different_waits(catalogue: Catalogue) -> None:
+    renderer = make_renderer(catalogue, GateEngine(), slots=1, queue_max=0)
+    renderer._recent_tex_s = 4.0  # as if TeX had been taking 4 s
+    renderer._limiter.acquire_on_behalf_of_nowait("holder")
+    waits = set()
+    for _ in range(50):
+        with pytest.raises(RenderQueueFull) as caught:
+            renderer.admit("echo")
+        assert caught.value.retry_after_s is not None
+        waits.add(caught.value.retry_after_s)
+    assert waits <= {4, 5, 6}
+    assert len(waits) > 1
 
 
 async def test_waiting_past_the_deadline_gives_up(
