@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -43,12 +44,14 @@ import httpx
 from . import cli
 from .plot import matplotlib_missing, plot_timeline
 from .server_stats import Series, parse_prometheus
+from .workload import TemplateBody
 
 REPO = Path(__file__).resolve().parent.parent
 TEXRENDER = Path(sys.executable).parent / "texrender"
 RUNNING_ON = re.compile(r"Running on (http://\S+)")
 STARTUP_TIMEOUT_S = 60.0
 OVERLOAD_RAMP_S = 2.0
+REFUSALS = 400
 
 
 class BenchError(Exception):
@@ -301,16 +304,79 @@ def floor_cpu_ms(url: str, requests: int = 500) -> float:
     return round(1000 * (after - before) / requests, 3)
 
 
-def refusal_cpu_ms(report: dict[str, Any], baseline: dict[str, Any]) -> float | None:
-    """Server CPU ms per 429 in an overloaded run: the run's CPU less what its successful
-    renders cost at the baseline run's rate, over its 429s (an estimate, good to a few
-    tenths of a millisecond on a quiet machine)."""
-    refused = int(report["status_counts"].get("429", 0))
-    per_ok: float | None = baseline["server_cpu"]["ms_per_response"]
-    if not refused or per_ok is None:
-        return None
+def refusal_cost(
+    serve: list[str], template: str, data: Path, render_cpu_ms: float, requests: int = 400
+) -> dict[str, Any]:
+    """Server CPU ms of one 429, measured alone: a server with one slot and no queue, its slot
+    kept busy by a client rendering unique bodies, and a second client sending ``requests``
+    unique bodies one after another (all refused but the few that find the slot free). The
+    TeX runs made meanwhile are taken out at ``render_cpu_ms`` each."""
+    bodies = TemplateBody.build(template, json.loads(data.read_bytes()), unique=True)
+    path = f"/v1/render/{template}"
+    headers = {"content-type": "application/json"}
+    server = Server([*serve, "--slots", "1", "serve", "--queue-max", "0", "--bind", "127.0.0.1:0"])
+    stop = threading.Event()
+
+    def hold_the_slot(url: str) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for n in itertools.count():
+                if stop.is_set():
+                    return
+                client.post(path, content=bodies.numbered(f"holder {n}"), headers=headers)
+
+    try:
+        url = server.wait_for_url()
+        wait_ready(url)
+        holder = threading.Thread(target=hold_the_slot, args=(url,), daemon=True)
+        holder.start()
+        statuses: collections.Counter[int] = collections.Counter()
+        with httpx.Client(base_url=url, timeout=60) as client:
+            while client.get("/readyz").json()["renders_in_flight"] < 1:
+                time.sleep(0.01)
+            before = server_counters(url)
+            for n in range(requests):
+                answer = client.post(path, content=bodies.numbered(f"refused {n}"), headers=headers)
+                statuses[answer.status_code] += 1
+            after = server_counters(url)
+        stop.set()
+        holder.join(60)
+    except BaseException:
+        server.kill()
+        raise
+    server.stop()
+    cpu_ms = 1000 * (after["cpu_s"] - before["cpu_s"])
+    tex_runs = after["tex_runs"] - before["tex_runs"]
+    refused = statuses[429]
+    return {
+        "requests": requests,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "tex_runs_meanwhile": tex_runs,
+        "cpu_ms": round(cpu_ms, 1),
+        "cpu_ms_per_429": round((cpu_ms - tex_runs * render_cpu_ms) / refused, 3)
+        if refused
+        else None,
+    }
+
+
+def render_cpu_ms(report: dict[str, Any], floor_ms: float) -> float | None:
+    """Server CPU ms of one cold render in a run, the health probe's share taken out."""
     ok = int(report["server_cpu"]["ok"])
-    rest_ms = 1000 * float(report["server_cpu"]["cpu_s"]) - per_ok * ok
+    probes = int((report.get("probe") or {}).get("latency_ms", {}).get("count", 0))
+    if not ok:
+        return None
+    return round((1000 * float(report["server_cpu"]["cpu_s"]) - probes * floor_ms) / ok, 3)
+
+
+def refusal_cpu_ms(report: dict[str, Any], per_render_ms: float, floor_ms: float) -> float | None:
+    """Server CPU ms per 429 in an overloaded run, estimated: the run's CPU less its health
+    probes (at ``floor_ms`` each) and its renders (at ``per_render_ms``, from the baseline run),
+    over its 429s. Measured alone, a refusal is :func:`refusal_cost`."""
+    refused = int(report["status_counts"].get("429", 0))
+    if not refused:
+        return None
+    probes = int((report.get("probe") or {}).get("latency_ms", {}).get("count", 0))
+    rest_ms = 1000 * float(report["server_cpu"]["cpu_s"]) - probes * floor_ms
+    rest_ms -= per_render_ms * int(report["server_cpu"]["ok"])
     return round(max(rest_ms, 0.0) / refused, 3)
 
 
@@ -345,14 +411,21 @@ def overload_targets(results: dict[str, Any]) -> list[str]:
     rows = {row["run"]: row for row in results["rows"]}
     base, floor = rows.get("a"), results["server"].get("floor_cpu_ms")
     lines = ["", "Overload (64 clients, more than slots and queue hold), against run a:", ""]
+    refusal = results.get("refusal") or {}
+    if refusal.get("cpu_ms_per_429") is not None and floor:
+        per_429 = refusal["cpu_ms_per_429"]
+        lines.append(
+            f"- one 429, measured alone ({refusal['requests']} requests, one slot kept busy): "
+            f"**{per_429:.2f} ms** of server CPU, {per_429 / floor:.2f} x a /healthz "
+            f"({floor:.2f} ms, the cheapest request there is); a cold render: "
+            f"{results['render_cpu_ms']:.1f} ms"
+        )
     for name in ("d", "e"):
         row = rows.get(name)
         if row is None or base is None or not base["ok_per_s"]:
             continue
         cpu = row["server_ms_per_429"]
-        cost = "—" if cpu is None else f"{cpu:.2f} ms"
-        if cpu is not None and floor:
-            cost += f" ({cpu / floor:.2f} x a /healthz, {floor:.2f} ms)"
+        cost = "—" if cpu is None else f"{cpu:.2f} ms (estimated under load)"
         manner = "waits as Retry-After asks" if row["polite"] else "asks again at once"
         lines.append(
             f"- run {name} ({manner}): renders/s {row['ok_per_s'] / base['ok_per_s']:.2f} x run a; "
@@ -466,12 +539,16 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             Run("c", "16 clients, one body (cache-friendly)", 16, unique=False),
         ]
         reports = {run.name: run_load(url, run, args.template, data, args) for run in runs}
-        for report in reports.values():
-            report["server_ms_per_429"] = refusal_cpu_ms(report, reports["a"])
     except BaseException:
         server.kill()
         raise
     server.stop()
+    per_render = render_cpu_ms(reports["a"], floor) or 0.0
+    for report in reports.values():
+        report["server_ms_per_429"] = refusal_cpu_ms(report, per_render, floor)
+    print(f"\n== refusal cost: one slot kept busy, {REFUSALS} unique bodies", flush=True)
+    refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
+    print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
     return {
         "machine": machine,
         "machine_limit": limit,
@@ -479,6 +556,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "data": str(data),
         "duration_s": args.duration,
         "server": {"url": url, "render_slots": slots, "readyz": readyz, "floor_cpu_ms": floor},
+        "render_cpu_ms": per_render,
+        "refusal": refusal,
         "rows": [run_row(r, reports[r.name], limit) for r in runs],
         "runs": reports,
     }

@@ -24,7 +24,7 @@ import trio.testing
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from loadtest import cli, drivers
-from loadtest.bench import refusal_cpu_ms, tex_counters
+from loadtest.bench import refusal_cpu_ms, render_cpu_ms, tex_counters
 from loadtest.guard import is_loopback_address, refuse_remote
 from loadtest.plot import plot_timeline
 from loadtest.recorder import Recorder, histogram_summary
@@ -634,8 +634,13 @@ def test_the_latency_of_each_status_is_kept_apart() -> None:
     assert by_status["200"]["count"] == by_status["timeout"]["count"] == 1
 
 
-def test_the_cost_of_a_refusal_is_what_is_left_after_the_renders() -> None:
-    baseline = {"server_cpu": {"ms_per_response": 20.0}}
-    run = {"status_counts": {"200": 10, "429": 100}, "server_cpu": {"cpu_s": 0.45, "ok": 10}}
-    assert refusal_cpu_ms(run, baseline) == pytest.approx(2.5)  # (450 - 10 x 20) / 100
-    assert refusal_cpu_ms({**run, "status_counts": {"200": 10}}, baseline) is None
+def test_the_cost_of_a_refusal_is_what_is_left_after_the_renders_and_probes() -> None:
+    run = {
+        "status_counts": {"200": 10, "429": 100},
+        "server_cpu": {"cpu_s": 0.51, "ok": 10},
+        "probe": {"latency_ms": {"count": 20}},
+    }
+    # (510 - 20 probes x 3 - 10 renders x 20) / 100
+    assert refusal_cpu_ms(run, per_render_ms=20.0, floor_ms=3.0) == pytest.approx(2.5)
+    assert render_cpu_ms(run, floor_ms=3.0) == pytest.approx(45.0)  # (510 - 60) / 10
+    assert refusal_cpu_ms({**run, "status_counts": {"200": 10}}, 20.0, 3.0) is None
