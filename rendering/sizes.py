@@ -3,11 +3,11 @@ few times what a real one does.
 
 TeX's time grows with the amount of text, and some shapes of text cost far more than their
 size (a "word" of 100,000 hyphens took 14 s; a URL of 4,000 ``%`` overflows a box dimension).
-Measured on resume-classic (2 CPUs, pdfTeX 1.40.24): the sample resume (2,600 characters) takes
-about 0.42 s of TeX; 50,000 characters of prose 0.55 s, but 50,000 characters of 999-hyphen
-"words" 3.1 s and 50,000 apostrophes 1.8 s; 5,000 one-letter highlights 1.3 s. The limits below
-keep the worst shape near four times a normal render (30,000 characters of hyphen words: about
-1.9 s) while leaving real resumes (2,000 to 10,000 characters) far inside them.
+The counts below bound the size; the TeX budget (:mod:`rendering.texcost`) bounds the shape:
+within the counts, 30,000 characters of 99-hyphen words took 1.6 s against the sample's 0.31 s.
+Measured on resume-classic (2 CPUs, pdfTeX 1.40.24), each costly shape scaled to just inside
+the budget takes at most 2.6 times the sample's TeX time (3,000 one-letter highlights; one-digit
+words 2.5 times), and real resumes (2,000 to 10,000 characters) estimate at a twentieth of it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import DataTooLarge, FieldError
+from .texcost import DEFAULT_BUDGET_US, TexCost
 from .text import json_pointer
 
 _WORD = re.compile(r"\S+")
@@ -33,6 +34,7 @@ class SizeLimits:
     values: int = 5_000  # strings, numbers and booleans together (each is at least a line)
     list_items: int = 200  # one array
     depth: int = 64  # arrays and objects within each other (a resume: five)
+    tex_budget_us: float = DEFAULT_BUDGET_US  # estimated TeX time (see rendering.texcost)
 
 
 DEFAULT_LIMITS = SizeLimits()
@@ -48,6 +50,7 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
     errors: list[FieldError] = []
     total_chars = 0
     total_values = 0
+    cost = TexCost()
     stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
     while stack:
         value, path = stack.pop()
@@ -60,6 +63,8 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
             problem = _text_problem(value, limits)
             if problem is not None:
                 errors.append(FieldError(json_pointer(path), problem))
+            else:
+                cost.add_string(value, path)
         elif isinstance(value, Mapping):
             stack.extend((member, (*path, key)) for key, member in value.items())
         elif isinstance(value, list):
@@ -67,6 +72,7 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
                 errors.append(
                     FieldError(json_pointer(path), f"more than {limits.list_items:,} items")
                 )
+            cost.add_array(value)
             stack.extend((item, (*path, index)) for index, item in enumerate(value))
         else:
             total_values += 1
@@ -78,6 +84,8 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
         )
     if total_values > limits.values:
         errors.append(FieldError("", f"more than {limits.values:,} values in all"))
+    if not errors and cost.total_us > limits.tex_budget_us:
+        errors.append(_over_budget(cost, limits.tex_budget_us))
     if errors:
         raise DataTooLarge(
             f"{len(errors)} part(s) of the data are larger than a document can be", errors
@@ -99,6 +107,17 @@ def nests_deeper_than(value: Any, limit: int) -> bool:
                     return True
                 level.append((child, depth + 1))
     return False
+
+
+def _over_budget(cost: TexCost, budget_us: float) -> FieldError:
+    costliest = ", ".join(f"{pointer} ({us / 1000:,.0f} ms)" for pointer, us in cost.costliest())
+    return FieldError(
+        "",
+        f"would take TeX about {cost.total_us / 1000:,.0f} ms to typeset, more than the "
+        f"{budget_us / 1000:,.0f} ms a document may take (text dense with break points, "
+        "quotes, line breaks or list items costs the most"
+        + (f"; the costliest values: {costliest})" if costliest else ")"),
+    )
 
 
 def _text_problem(text: str, limits: SizeLimits) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import Any
 
@@ -9,7 +10,10 @@ import httpx
 import pytest
 
 from rendering.errors import DataTooLarge
+from rendering.folders import DEFAULT_TEMPLATES_DIR
 from rendering.sizes import DEFAULT_LIMITS, SizeLimits, check_sizes
+from rendering.texcost import DEFAULT_BUDGET_US, TexCost, string_cost_us
+from tests.conftest import TESTS_DIR
 
 LIMITS = SizeLimits(word_chars=10, text_chars=30, document_chars=60, values=6, list_items=3)
 
@@ -48,6 +52,59 @@ def test_deep_data_is_refused_without_recursion() -> None:
     check_sizes(shallow, DEFAULT_LIMITS)
 
 
+def summaries(word: str, values: int = 3) -> dict[str, Any]:
+    """A resume whose summaries (``values`` of them, 9,900 characters each) repeat ``word``."""
+    text = " ".join([word] * (9_900 // (len(word) + 1)))
+    jobs = [{"name": f"C{n}", "summary": text} for n in range(values - 1)]
+    return {"basics": {"name": "Dense", "summary": text}, "work": jobs}
+
+
+def estimate_us(data: Any) -> float:
+    cost = TexCost()
+    stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            cost.add_string(value, path)
+        elif isinstance(value, dict):
+            stack.extend((member, (*path, key)) for key, member in value.items())
+        elif isinstance(value, list):
+            cost.add_array(value)
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+    return cost.total_us
+
+
+def test_break_points_cost_more_than_length() -> None:
+    prose = " ".join(["lorem ipsum dolor sit amet"] * 380)
+    hyphens = " ".join(["-" * 99] * 99)
+    assert len(prose) == pytest.approx(len(hyphens), rel=0.05)
+    assert string_cost_us(hyphens) > 50 * string_cost_us(prose)
+    assert string_cost_us("don't") > string_cost_us("dont") + 50
+    assert string_cost_us("- one\n- two") > string_cost_us("one two") + 400
+
+
+def test_text_too_dense_for_tex_is_refused_naming_its_costliest_values() -> None:
+    """30,000 characters of 99-hyphen words took 1.6 s of TeX (5x the sample) and passed
+    every size limit."""
+    with pytest.raises(DataTooLarge) as caught:
+        check_sizes(summaries("-" * 99))
+    [error] = caught.value.errors
+    assert error.pointer == ""
+    assert "ms to typeset" in error.message
+    assert "/basics/summary" in error.message
+    assert "/work/0/summary" in error.message
+
+
+def test_real_resumes_are_far_inside_the_tex_budget() -> None:
+    paths = [*sorted((TESTS_DIR / "fixtures" / "resumes").glob("*.json"))]
+    paths.append(DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json")
+    assert len(paths) > 5
+    for path in paths:
+        data = json.loads(path.read_text())
+        check_sizes(data)
+        assert estimate_us(data) < DEFAULT_BUDGET_US / 10, path.name
+
+
 RESUME = "/v1/render/resume-classic"
 
 
@@ -72,6 +129,9 @@ RESUME = "/v1/render/resume-classic"
             {"work": [{"highlights": ["x"] * 100_000}]},
             "/work/0/highlights",
         ),
+        ("30,000 characters of hyphen words", summaries("-" * 99), ""),
+        ("30,000 characters of one-digit words", summaries("1"), ""),
+        ("3,200 highlights", {"work": [{"highlights": ["x"] * 200}] * 16}, ""),
     ],
 )
 async def test_pathological_sizes_are_a_422_before_tex(
@@ -95,3 +155,11 @@ async def test_a_long_name_renders_with_short_metadata(client: httpx.AsyncClient
     ).stdout.decode()
     title = next(line for line in info.splitlines() if line.startswith("Title:"))
     assert 100 <= len(title.removeprefix("Title:").strip()) <= 120
+
+
+@pytest.mark.tex
+async def test_a_dense_document_just_inside_the_budget_renders(client: httpx.AsyncClient) -> None:
+    data = summaries("1", values=1)  # 4,950 one-digit words: over half the budget
+    assert DEFAULT_BUDGET_US / 2 < estimate_us(data) < DEFAULT_BUDGET_US
+    response = await client.post(RESUME, json=data)
+    assert response.status_code == 200
