@@ -115,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve_forever
 
-            serve_forever(settings)
-            return 0
+            return serve_forever(settings)
         if args.command == "templates":
             return list_templates(settings)
         import trio

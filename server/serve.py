@@ -1,27 +1,28 @@
 """Serving with Hypercorn's Trio worker, and a graceful stop on SIGTERM/SIGINT.
 
-One worker (the default) runs in this process, so the shutdown trigger can mark the app as
-draining (``/readyz`` answers 503) before Hypercorn stops accepting and lets in-flight renders
-finish within ``graceful_timeout_s``. With ``--workers N`` Hypercorn's own supervisor runs N
-processes, each building its app from the environment (see :mod:`server.entry`).
+One worker (the default) runs in this process: the shutdown trigger marks the app as draining
+(``/readyz`` answers 503, responses say ``Connection: close``) before Hypercorn stops accepting,
+and the serve ends as soon as no request is in flight (at the latest after
+``graceful_timeout_s``). With ``--workers N`` each of N processes runs this same serve on
+sockets bound once (see :mod:`server.workers`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 from collections.abc import Awaitable, Callable
 
 import trio
-from hypercorn.config import Config
-from hypercorn.run import run as hypercorn_run
-from hypercorn.trio import serve as hypercorn_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.trio.run import worker_serve
+from hypercorn.utils import wrap_app
 
 from .app import TexrenderApp, create_app
 from .asgi import requests_counter
-from .settings import ENV_PREFIX, Settings
+from .settings import Settings
 from .state import EXTENSION_KEY, AppState
+from .workers import serve_with_workers
 
 log = logging.getLogger("texrender.serve")
 # How long no request must be in flight before a draining server stops.
@@ -40,12 +41,20 @@ def hypercorn_config(settings: Settings) -> Config:
     return config
 
 
-def serve_forever(settings: Settings) -> None:
-    """Serve until SIGTERM or SIGINT, then drain."""
+def serve_forever(settings: Settings) -> int:
+    """Serve until SIGTERM or SIGINT, then drain; the exit code."""
     if settings.workers > 1:
-        _serve_with_workers(settings)
-        return
+        return serve_with_workers(settings)
     trio.run(serve, settings)
+    return 0
+
+
+async def stop_on_signal() -> None:
+    """Return at the first SIGTERM or SIGINT."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received %s: draining", signal.Signals(signum).name)
+            return
 
 
 async def serve(
@@ -53,22 +62,17 @@ async def serve(
     *,
     shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
     app: TexrenderApp | None = None,
+    sockets: Sockets | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run one server in this Trio run until ``shutdown_trigger`` returns (default: a signal).
 
     ``task_status.started`` receives the bound addresses (``http://127.0.0.1:PORT``), which is
     how tests bind port 0 and find the port. ``app`` serves a prebuilt app (tests add routes).
+    ``sockets`` are listening sockets to serve (a worker's); by default they are bound here.
     """
     app = app or create_app(settings)
     config = hypercorn_config(settings)
-
-    async def stop_on_signal() -> None:
-        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-            async for signum in signals:
-                log.info("received %s: draining", signal.Signals(signum).name)
-                return
-
     served = trio.CancelScope()
 
     async def drain_then_stop() -> None:
@@ -80,8 +84,12 @@ async def serve(
 
     async with trio.open_nursery() as watcher:
         with served:
-            await hypercorn_serve(
-                app, config, shutdown_trigger=drain_then_stop, task_status=task_status
+            await worker_serve(
+                wrap_app(app, config.wsgi_max_body_size, "asgi"),
+                config,
+                sockets=sockets,
+                shutdown_trigger=drain_then_stop,
+                task_status=task_status,
             )
         watcher.cancel_scope.cancel()
 
@@ -109,15 +117,3 @@ async def end_when_idle(app: TexrenderApp, served: trio.CancelScope, grace_s: fl
             served.cancel()
             return
         await trio.sleep(0.02)
-
-
-def _serve_with_workers(settings: Settings) -> None:
-    # Each worker process rebuilds Settings from the environment: pass every value there.
-    for name, value in vars(settings).items():
-        if isinstance(value, tuple):
-            value = ",".join(str(v) for v in value)
-        if value is not None:
-            os.environ[ENV_PREFIX + name.upper()] = str(value)
-    config = hypercorn_config(settings)
-    config.application_path = "server.entry:app_from_env()"
-    hypercorn_run(config)

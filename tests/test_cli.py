@@ -247,10 +247,12 @@ def tex_processes_in(directory: Path) -> list[int]:
     return found
 
 
-def test_sigterm_under_keep_alive_load_drains_and_exits_when_done() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_under_keep_alive_load_drains_and_exits_when_done(workers: int) -> None:
     """16 clients on keep-alive connections: after SIGTERM every request that was sent on an
     open connection is answered (a refused new connection is fine: the listener is closed),
-    and the process exits once the work is done, not at the end of a 30 s grace period."""
+    and the process exits once the work is done, not at the end of a 30 s grace period; with
+    one process or several."""
     dropped: list[str] = []
     statuses: list[int] = []
     answered_after: list[int] = []
@@ -270,7 +272,9 @@ def test_sigterm_under_keep_alive_load_drains_and_exits_when_done() -> None:
                 if signalled.is_set():
                     answered_after.append(n)
 
-    with running_server(env={"TEXRENDER_GRACEFUL_TIMEOUT_S": "30"}) as server:
+    env = {"TEXRENDER_GRACEFUL_TIMEOUT_S": "30"}
+    with running_server("serve", "--workers", str(workers), env=env) as server:
+        assert len(worker_processes(server.process.pid)) == (workers if workers > 1 else 0)
         clients = [
             threading.Thread(target=client, args=(server.url, n), daemon=True) for n in range(16)
         ]
