@@ -309,34 +309,42 @@ def refusal_cost(
 ) -> dict[str, Any]:
     """Server CPU ms of one 429, measured alone: a server with one slot and no queue, its slot
     kept busy by a client rendering unique bodies, and a second client sending ``requests``
-    unique bodies one after another (all refused but the few that find the slot free). The
-    TeX runs made meanwhile are taken out at ``render_cpu_ms`` each."""
+    unique bodies one after another (all refused but the few that find the slot free, when the
+    first client is refused in turn). The TeX runs made meanwhile are taken out at
+    ``render_cpu_ms`` each; every 429 of either client is counted."""
     bodies = TemplateBody.build(template, json.loads(data.read_bytes()), unique=True)
     path = f"/v1/render/{template}"
     headers = {"content-type": "application/json"}
     server = Server([*serve, "--slots", "1", "serve", "--queue-max", "0", "--bind", "127.0.0.1:0"])
     stop = threading.Event()
+    statuses: collections.Counter[int] = collections.Counter()  # both clients' answers
 
     def hold_the_slot(url: str) -> None:
         with httpx.Client(base_url=url, timeout=60) as client:
             for n in itertools.count():
                 if stop.is_set():
                     return
-                client.post(path, content=bodies.numbered(f"holder {n}"), headers=headers)
+                body = bodies.numbered(f"holder {n}")
+                status = client.post(path, content=body, headers=headers).status_code
+                if counting.is_set():
+                    statuses[status] += 1
+
+    counting = threading.Event()
 
     try:
         url = server.wait_for_url()
         wait_ready(url)
         holder = threading.Thread(target=hold_the_slot, args=(url,), daemon=True)
         holder.start()
-        statuses: collections.Counter[int] = collections.Counter()
         with httpx.Client(base_url=url, timeout=60) as client:
             while client.get("/readyz").json()["renders_in_flight"] < 1:
                 time.sleep(0.01)
             before = server_counters(url)
+            counting.set()
             for n in range(requests):
                 answer = client.post(path, content=bodies.numbered(f"refused {n}"), headers=headers)
                 statuses[answer.status_code] += 1
+            counting.clear()
             after = server_counters(url)
         stop.set()
         holder.join(60)
