@@ -518,7 +518,7 @@ class _Flow:
         if self._drop_fffd:
             data = data.replace("\ufffd", "")
         core = data.strip(" ")
-        if not core:
+        if not core or core.isspace():  # only no-break or other Unicode spaces: nothing to see
             self._space = self._space or (bool(data) and not self._at_start)
             return
         leading = data.startswith(" ") and not self._at_start

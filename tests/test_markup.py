@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rendering import markup
@@ -556,6 +556,7 @@ MARKUP_TEXT = st.lists(FRAGMENTS | st.text(max_size=4), max_size=40).map("".join
 
 @settings(max_examples=500, deadline=None)
 @given(st.text() | MARKUP_TEXT)
+@example("0\n\xa0\x1f")  # a line of one no-break space once left a trailing \newline
 def test_output_is_always_safe_tex(text: str) -> None:
     tex = markup_to_tex(text)
     assert_safe_tex(tex)
