@@ -86,12 +86,16 @@ class Template:
         times faster; jsonschema, the reference, has the last word and lists the errors.
 
         Raises:
-            InvalidData: with one :class:`FieldError` per schema violation.
+            InvalidData: with one :class:`FieldError` per schema violation, or the data is
+                not a JSON object (templates read named fields).
         """
         if self.fast_check is not None:
             try:
                 self.fast_check(data)
+                _require_object(data)
                 return
+            except InvalidData:
+                raise
             except Exception:  # noqa: S110 - any doubt goes to the reference validator
                 pass
         errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
@@ -105,6 +109,7 @@ class Template:
             raise InvalidData(
                 f"{len(errors)} field(s) do not match the schema of {self.name!r}", fields
             )
+        _require_object(data)
 
     def fill(self, data: Any, explanations: Mapping[str, str] | None = None) -> str:
         """The TeX source for ``data``: validated against the schema, then filled in.
@@ -121,13 +126,17 @@ class Template:
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
         """
-        if not isinstance(data, Mapping):
-            raise InvalidData(
-                "the data must be a JSON object",
-                [FieldError("", f"expected an object, got {type(data).__name__}")],
-            )
+        _require_object(data)
         with markup_budget():
             return self.jinja.render({**data, **RESERVED_NAMES})
+
+
+def _require_object(data: Any) -> None:
+    if not isinstance(data, Mapping):
+        raise InvalidData(
+            "the data must be a JSON object",
+            [FieldError("", f"expected an object, got {type(data).__name__}")],
+        )
 
 
 class Catalogue(Mapping[str, Template]):

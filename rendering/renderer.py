@@ -282,18 +282,22 @@ class Renderer:
     async def _render(self, job: RenderJob, started: float) -> RenderResult:
         template, data, key = job.template, job.reading.data, job.key
         self._admit()  # before validating and filling: a refusal costs next to nothing
-        source = template.fill(data, job.reading.explanations)
-        filled = trio.current_time()
+        template.validate(data, job.reading.explanations)  # a 422 comes at once, not queued
+        validated = trio.current_time()
 
         with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
             try:
                 await self._limiter.acquire()
             finally:
-                self.observer.queue_waited(template.name, trio.current_time() - filled)
+                self.observer.queue_waited(template.name, trio.current_time() - validated)
         if waiting.cancelled_caught:
             raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
         try:
             admitted = trio.current_time()
+            # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals are
+            # spread out at the pace of TeX instead of holding the event loop all at once.
+            source = template.to_tex(data)
+            filled = trio.current_time()
             fmt = self.formats.format_for(template.name, source) if self.formats else None
             try:
                 compiled = await self.engine.compile(
@@ -302,7 +306,7 @@ class Renderer:
             except TexError as exc:
                 raise _explain(exc, data) from exc
             finally:
-                self.observer.typeset(template.name, trio.current_time() - admitted)
+                self.observer.typeset(template.name, trio.current_time() - filled)
             self._remember_tex_time(compiled.tex_seconds)
         finally:
             self._limiter.release()
@@ -312,8 +316,8 @@ class Renderer:
         return RenderResult(
             pdf=compiled.pdf,
             key=key,
-            queue_s=admitted - filled,
-            template_s=filled - started,
+            queue_s=admitted - validated,
+            template_s=(validated - started) + (filled - admitted),
             tex_s=compiled.tex_seconds,
             total_s=finished - started,
         )

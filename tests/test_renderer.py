@@ -120,6 +120,23 @@ async def test_a_refusal_comes_before_validation_and_filling(catalogue: Catalogu
         engine.release.set()
 
 
+async def test_invalid_data_is_refused_at_once_while_others_wait(catalogue: Catalogue) -> None:
+    """Filling waits for a slot (so a burst of arrivals does not fill all at once), but the
+    schema check does not: a 422 never queues."""
+    engine = GateEngine()
+    renderer = make_renderer(catalogue, engine, slots=1, queue_max=4)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(renderer.render, "echo", {"text": "holds the slot"})
+        nursery.start_soon(renderer.render, "echo", {"text": "waits"})
+        await trio.testing.wait_all_tasks_blocked()
+        assert renderer.statistics().waiting == 1
+        with trio.fail_after(1), pytest.raises(InvalidData):
+            await renderer.render("echo", {"text": ["not", "text"]})
+        with trio.fail_after(1), pytest.raises(InvalidData):
+            await renderer.render("echo", ["not an object"])
+        engine.release.set()
+
+
 async def test_the_door_lets_in_only_a_render_that_can_share_one_under_way(
     catalogue: Catalogue,
 ) -> None:
