@@ -14,10 +14,13 @@ plainly.
 from __future__ import annotations
 
 import enum
+import gzip
 import hashlib
 import logging
 import os
+import shutil
 import stat
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ import trio
 from .catalogue import Template
 from .engine import CompileResult
 from .errors import RenderError
+from .files import write_atomically
 
 DUMP_MARK = "\n\\endofdump\n"
 BUILD_TIMEOUT_S = 120.0
@@ -40,6 +44,17 @@ class FormatBuilder(Protocol):
     async def compile(
         self, source: str, *, timeout_s: float, format_name: str | None = None
     ) -> CompileResult: ...
+
+
+class FormatFile(enum.StrEnum):
+    """How a ready format is stored: web2c writes formats gzip-compressed, and inflating one
+    costs pdfTeX more than half of a render; an uncompressed file loads as it is."""
+
+    UNCOMPRESSED = "uncompressed"
+    COMPRESSED = "compressed"
+
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FormatState(enum.StrEnum):
@@ -57,12 +72,38 @@ class FormatEntry:
     preamble: str = ""
     detail: str = ""
     on_disk: bool = False
+    file: FormatFile | None = None  # once ready
 
 
 def split_preamble(source: str) -> str | None:
     """The fixed preamble of a filled template (up to ``\\endofdump``), or None if unmarked."""
     head, mark, _ = source.partition(DUMP_MARK)
     return head if mark else None
+
+
+def uncompress_format(path: Path, packed: Path) -> FormatFile:
+    """Store the format at ``path`` uncompressed, keeping the compressed file as ``packed`` to
+    fall back to; a file that is not gzip'd is left as it is. Each file is written under a
+    temporary name and renamed into place, so a render never reads half a format. On any
+    failure ``path`` keeps the compressed format. Blocking: call from a thread.
+    """
+    with path.open("rb") as head:
+        if head.read(2) != GZIP_MAGIC:
+            return FormatFile.UNCOMPRESSED
+    try:
+        with path.open("rb") as source:
+            write_atomically(packed, lambda out: shutil.copyfileobj(source, out))
+        with gzip.open(path, "rb") as inflated:
+            write_atomically(path, lambda out: shutil.copyfileobj(inflated, out, 1 << 20))
+    except (OSError, EOFError, zlib.error) as exc:
+        log.warning("format %s stays compressed: %s", path.name, exc)
+        return FormatFile.COMPRESSED
+    return FormatFile.UNCOMPRESSED
+
+
+def restore_compressed(packed: Path, path: Path) -> None:
+    """Put the compressed format kept by :func:`uncompress_format` back in place."""
+    os.replace(packed, path)
 
 
 def format_name(template: str, preamble: str, engine_id: str) -> str:
@@ -131,9 +172,7 @@ class FormatStore:
             try:
                 if not entry.on_disk:
                     await self.builder.build_format(entry.name, sample, timeout_s=BUILD_TIMEOUT_S)
-                await self.builder.compile(
-                    sample, timeout_s=BUILD_TIMEOUT_S, format_name=entry.name
-                )
+                entry.file = await self._settle_file(entry.name, sample)
             except RenderError as exc:
                 entry.state = FormatState.FAILED
                 entry.detail = exc.detail
@@ -145,12 +184,38 @@ class FormatStore:
                 continue
             entry.state = FormatState.READY
             log.info(
-                "format %s ready (%s) in %.2f s",
+                "format %s ready (%s, %s) in %.2f s",
                 entry.name,
                 "found on disk" if entry.on_disk else "built",
+                entry.file,
                 trio.current_time() - started,
             )
         self._settled.set()
+
+    async def _settle_file(self, name: str, sample: str) -> FormatFile:
+        """Uncompress the format and check that the sample compiles from it; if it does not,
+        check the compressed file instead.
+
+        Raises:
+            RenderError: the sample compiles from neither.
+        """
+        path = self.directory / f"{name}.fmt"
+        packed = self.directory / f"{name}.fmt.gz"
+        try:
+            file = await trio.to_thread.run_sync(uncompress_format, path, packed)
+        except OSError as exc:  # the format itself cannot be read: the check below says more
+            log.warning("format %s could not be read: %s", name, exc)
+            file = FormatFile.COMPRESSED
+        try:
+            await self.builder.compile(sample, timeout_s=BUILD_TIMEOUT_S, format_name=name)
+            return file
+        except RenderError as exc:
+            if file is not FormatFile.UNCOMPRESSED or not await trio.Path(packed).is_file():
+                raise
+            log.warning("uncompressed format %s does not load (%s); using it compressed", name, exc)
+        await trio.to_thread.run_sync(restore_compressed, packed, path)
+        await self.builder.compile(sample, timeout_s=BUILD_TIMEOUT_S, format_name=name)
+        return FormatFile.COMPRESSED
 
     @property
     def settled(self) -> bool:
@@ -171,3 +236,7 @@ class FormatStore:
 
     def statuses(self) -> dict[str, str]:
         return {name: entry.state.value for name, entry in self._entries.items()}
+
+    def files(self) -> dict[str, str]:
+        """How each ready format is stored (``uncompressed``, or ``compressed`` as a fallback)."""
+        return {name: e.file.value for name, e in self._entries.items() if e.file is not None}

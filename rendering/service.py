@@ -60,6 +60,11 @@ class RenderService:
         """Each template's format state (``ready``, ``pending``, ...); empty with formats off."""
         return self.formats.statuses() if self.formats else {}
 
+    def format_files(self) -> dict[str, str]:
+        """How each ready format is stored: ``uncompressed`` (``compressed`` if it had to fall
+        back)."""
+        return self.formats.files() if self.formats else {}
+
 
 async def build_service(
     config: RenderConfig,

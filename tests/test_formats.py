@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -17,7 +18,15 @@ from rendering.config import RenderLimits
 from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import TexDiagnostic, TexError
 from rendering.folders import DEFAULT_TEMPLATES_DIR
-from rendering.formats import FormatState, FormatStore, ensure_private_dir, split_preamble
+from rendering.formats import (
+    GZIP_MAGIC,
+    FormatFile,
+    FormatState,
+    FormatStore,
+    ensure_private_dir,
+    split_preamble,
+    uncompress_format,
+)
 from rendering.renderer import Renderer
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
 
@@ -66,6 +75,61 @@ async def test_format_compile_matches_plain_compile(
     plain_info, fast_info = pdf_info(plain.pdf), pdf_info(fast.pdf)
     assert fast_info["Pages"] == plain_info["Pages"]
     assert fast_info["Page size"] == plain_info["Page size"]
+
+
+async def test_the_format_is_stored_uncompressed_and_renders_the_same(
+    resume: Template, engine: PdfLatexEngine, format_dir: Path, no_leftovers: None
+) -> None:
+    store = FormatStore(engine, format_dir, "test")
+    store.plan([resume])
+    await store.build_missing([resume])
+    assert store.files() == {"resume-classic": "uncompressed"}
+    source = resume.to_tex(resume.sample)
+    name = store.format_for("resume-classic", source)
+    fmt, packed = format_dir / f"{name}.fmt", format_dir / f"{name}.fmt.gz"
+    assert fmt.read_bytes()[:2] != GZIP_MAGIC
+    assert packed.read_bytes()[:2] == GZIP_MAGIC  # kept to fall back to
+    assert fmt.stat().st_size > 2 * packed.stat().st_size
+    plain = await engine.compile(source, timeout_s=30)
+    fast = await engine.compile(source, timeout_s=30, format_name=name)
+    assert pdf_text(fast.pdf) == pdf_text(plain.pdf)
+    # A restart adopts the uncompressed file as it is.
+    again = FormatStore(engine, format_dir, "test")
+    again.plan([resume])
+    await again.build_missing([resume])
+    assert again.files() == {"resume-classic": "uncompressed"}
+
+
+async def test_an_uncompressed_format_that_does_not_load_falls_back_to_the_compressed_one(
+    resume: Template, engine: PdfLatexEngine, format_dir: Path, no_leftovers: None
+) -> None:
+    store = FormatStore(engine, format_dir, "test")
+    store.plan([resume])
+    await store.build_missing([resume])
+    name = store.format_for("resume-classic", resume.to_tex(resume.sample))
+    fmt = format_dir / f"{name}.fmt"
+    fmt.write_bytes(fmt.read_bytes()[: 1 << 20])  # cut short: TeX cannot load it
+    again = FormatStore(engine, format_dir, "test")
+    again.plan([resume])
+    await again.build_missing([resume])
+    assert again.statuses() == {"resume-classic": "ready"}
+    assert again.files() == {"resume-classic": "compressed"}
+    assert fmt.read_bytes()[:2] == GZIP_MAGIC
+
+
+def test_a_format_that_is_not_gzip_is_left_as_it_is(tmp_path: Path) -> None:
+    fmt = tmp_path / "x.fmt"
+    fmt.write_bytes(b"plain format bytes")
+    assert uncompress_format(fmt, tmp_path / "x.fmt.gz") is FormatFile.UNCOMPRESSED
+    assert fmt.read_bytes() == b"plain format bytes"
+    assert not (tmp_path / "x.fmt.gz").exists()
+
+
+def test_a_broken_gzip_format_stays_compressed(tmp_path: Path) -> None:
+    fmt = tmp_path / "x.fmt"
+    fmt.write_bytes(gzip.compress(b"format" * 1000)[:40])
+    assert uncompress_format(fmt, tmp_path / "x.fmt.gz") is FormatFile.COMPRESSED
+    assert fmt.read_bytes()[:2] == GZIP_MAGIC
 
 
 async def test_renders_are_deterministic(

@@ -224,6 +224,7 @@ async def test_readyz_explains_itself(nursery: trio.Nursery, settings: Settings)
         }
         assert body["formats"]["resume-classic"] == "ready"
         assert body["formats"]["echo"] == "none"
+        assert body["format_files"]["resume-classic"] == "uncompressed"
         assert "pdfTeX" in body["engine_version"]
         state: AppState = app.extensions[EXTENSION_KEY]
         state.draining = True

@@ -33,6 +33,7 @@ async def readyz() -> tuple[dict[str, Any], int]:
         "queue_depth": stats.waiting,
         "queue_max": stats.queue_max,
         "formats": service.format_states(),
+        "format_files": service.format_files(),
     }
     return body, 200 if ready else 503
 
