@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime
+import gzip
 import itertools
 import json
+import math
 import os
 import platform
 import queue
@@ -42,13 +44,14 @@ from typing import IO, Any
 import httpx
 
 from . import cli
+from .baseline import BaselineUnavailable, baseline_argv, baseline_env, baseline_python
 from .plot import matplotlib_missing, plot_timeline
 from .server_stats import Series, parse_prometheus
 from .workload import TemplateBody
 
 REPO = Path(__file__).resolve().parent.parent
 TEXRENDER = Path(sys.executable).parent / "texrender"
-RUNNING_ON = re.compile(r"Running on (http://\S+)")
+RUNNING_ON = re.compile(r"[Rr]unning on (http://\S+)")  # Hypercorn and uvicorn
 STARTUP_TIMEOUT_S = 60.0
 OVERLOAD_RAMP_S = 2.0
 REFUSALS = 400
@@ -138,27 +141,31 @@ def _limit(samples: list[float], nproc: int) -> dict[str, Any]:
 
 
 def machine_limit(
-    template_flags: list[str], template: str, data: Path, compiles: int
+    template_flags: list[str], template: str, data: Path, compiles: int, workdir: Path
 ) -> dict[str, Any]:
     """Renders/s the cores could do with nothing but bare TeX running: from a plain compile,
-    and from a format of the document's preamble (what texrender itself starts from)."""
+    from a format of the document's preamble as web2c writes it (gzip'd), and from the same
+    format uncompressed (what texrender starts from). Leaves ``doc.tex`` in ``workdir``."""
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
         raise BenchError("pdflatex is not on PATH (run `make setup`)")
     nproc = len(os.sched_getaffinity(0))
     plain = [pdflatex, "-interaction=batchmode", "-halt-on-error", "doc.tex"]
-    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
-        workdir = Path(tmp)
-        filled_tex(template_flags, template, data, workdir / "doc.tex")
-        plain_samples = [compile_cpu_seconds(plain, workdir) for _ in range(compiles)]
-        dump = [pdflatex, "-ini", "-interaction=batchmode", "-halt-on-error", "-jobname=bench"]
-        compile_cpu_seconds([*dump, "&pdflatex", "mylatexformat.ltx", "doc.tex"], workdir)
-        from_format = [pdflatex, "-fmt=bench", *plain[1:]]
-        format_samples = [compile_cpu_seconds(from_format, workdir) for _ in range(compiles)]
+    filled_tex(template_flags, template, data, workdir / "doc.tex")
+    plain_samples = [compile_cpu_seconds(plain, workdir) for _ in range(compiles)]
+    dump = [pdflatex, "-ini", "-interaction=batchmode", "-halt-on-error", "-jobname=bench"]
+    compile_cpu_seconds([*dump, "&pdflatex", "mylatexformat.ltx", "doc.tex"], workdir)
+    with gzip.open(workdir / "bench.fmt", "rb") as packed:
+        (workdir / "flat.fmt").write_bytes(packed.read())
+    packed_samples, flat_samples = [], []
+    for _ in range(compiles):  # interleaved, so a noisy moment hits both alike
+        packed_samples.append(compile_cpu_seconds([pdflatex, "-fmt=bench", *plain[1:]], workdir))
+        flat_samples.append(compile_cpu_seconds([pdflatex, "-fmt=flat", *plain[1:]], workdir))
     return {
         "nproc": nproc,
         "plain": _limit(plain_samples, nproc),
-        "format": _limit(format_samples, nproc),
+        "format": _limit(packed_samples, nproc),
+        "format_uncompressed": _limit(flat_samples, nproc),
     }
 
 
@@ -168,9 +175,10 @@ def machine_limit(
 class Server:
     """``texrender serve`` on a free loopback port, its stderr drained by a thread."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             argv,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -240,8 +248,12 @@ def tex_counters(samples: dict[Series, float]) -> dict[str, float]:
 
 
 def server_counters(url: str) -> dict[str, float]:
-    """:func:`tex_counters` of the server's ``/metrics`` now."""
-    return tex_counters(parse_prometheus(httpx.get(f"{url}/metrics", timeout=10).text))
+    """:func:`tex_counters` of the server's ``/metrics`` now (NaN CPU for a server without
+    them: the baseline)."""
+    response = httpx.get(f"{url}/metrics", timeout=10)
+    if response.status_code == 404:
+        return {"cpu_s": float("nan"), "tex_runs": 0.0}
+    return tex_counters(parse_prometheus(response.text))
 
 
 def wait_ready(url: str, timeout_s: float = STARTUP_TIMEOUT_S) -> dict[str, Any]:
@@ -281,14 +293,18 @@ def run_load(url: str, run: Run, template: str, data: Path, args: argparse.Names
         result: dict[str, Any] = json.loads(report.read_text())
     tex_runs = after["tex_runs"] - before["tex_runs"]
     ok = sum(v for k, v in result["status_counts"].items() if k.startswith("2"))
+    cpu_s = after["cpu_s"] - before["cpu_s"]
+    measured = not math.isnan(cpu_s)
+    means = ((result.get("server") or {}).get("metrics") or {}).get("means") or {}
+    result["tex_mean_s"] = next(
+        (v for k, v in means.items() if k.startswith("texrender_render_duration_seconds")), None
+    )
     result["server_cpu"] = {
-        "cpu_s": round(after["cpu_s"] - before["cpu_s"], 3),
+        "cpu_s": round(cpu_s, 3) if measured else None,
         "tex_runs": tex_runs,
         "ok": ok,
-        "ms_per_tex_run": round(1000 * (after["cpu_s"] - before["cpu_s"]) / tex_runs, 2)
-        if tex_runs
-        else None,
-        "ms_per_response": round(1000 * (after["cpu_s"] - before["cpu_s"]) / ok, 3) if ok else None,
+        "ms_per_tex_run": round(1000 * cpu_s / tex_runs, 2) if tex_runs and measured else None,
+        "ms_per_response": round(1000 * cpu_s / ok, 3) if ok and measured else None,
     }
     return result
 
@@ -370,7 +386,7 @@ def render_cpu_ms(report: dict[str, Any], floor_ms: float) -> float | None:
     """Server CPU ms of one cold render in a run, the health probe's share taken out."""
     ok = int(report["server_cpu"]["ok"])
     probes = int((report.get("probe") or {}).get("latency_ms", {}).get("count", 0))
-    if not ok:
+    if not ok or report["server_cpu"]["cpu_s"] is None:
         return None
     return round((1000 * float(report["server_cpu"]["cpu_s"]) - probes * floor_ms) / ok, 3)
 
@@ -380,7 +396,7 @@ def refusal_cpu_ms(report: dict[str, Any], per_render_ms: float, floor_ms: float
     probes (at ``floor_ms`` each) and its renders (at ``per_render_ms``, from the baseline run),
     over its 429s. Measured alone, a refusal is :func:`refusal_cost`."""
     refused = int(report["status_counts"].get("429", 0))
-    if not refused:
+    if not refused or report["server_cpu"]["cpu_s"] is None:
         return None
     probes = int((report.get("probe") or {}).get("latency_ms", {}).get("count", 0))
     rest_ms = 1000 * float(report["server_cpu"]["cpu_s"]) - probes * floor_ms
@@ -399,7 +415,10 @@ def run_row(run: Run, report: dict[str, Any], limits: dict[str, Any]) -> dict[st
         "clients": run.clients,
         "unique": run.unique,
         "ok_per_s": ok_per_s,
-        "of_format_limit": round(ok_per_s / limits["format"]["renders_per_s"], 3),
+        # texrender starts from the uncompressed format: its limit is the one to approach
+        "of_format_limit": round(
+            ok_per_s / limits.get("format_uncompressed", limits["format"])["renders_per_s"], 3
+        ),
         "of_plain_limit": round(ok_per_s / limits["plain"]["renders_per_s"], 3),
         "p50_ms": report["latency_ms"]["p50"],
         "p99_ms": report["latency_ms"]["p99"],
@@ -412,6 +431,52 @@ def run_row(run: Run, report: dict[str, Any], limits: dict[str, Any]) -> dict[st
         "server_ms_per_429": report.get("server_ms_per_429"),
         "polite": run.polite,
     }
+
+
+def speed_figures(results: dict[str, Any]) -> list[str]:
+    """The speed figures, each against what it is measured by in this same run."""
+    limits, rows = results["machine_limit"], {row["run"]: row for row in results["rows"]}
+    fmt, flat = limits["format"], limits.get("format_uncompressed")
+    lines = ["", "Speed, against figures of this same run:", ""]
+    if flat:
+        lines.append(
+            f"- TeX CPU per render from the uncompressed format: {flat['cpu_s']:.3f} CPU-s, "
+            f"**{flat['cpu_s'] / fmt['cpu_s']:.2f} x** the gzip'd format's {fmt['cpu_s']:.3f} "
+            f"(plain: {limits['plain']['cpu_s']:.3f}); machine limit from it "
+            f"{flat['renders_per_s']:.2f} renders/s"
+        )
+    cold = rows.get("a")
+    if cold and flat:
+        line = (
+            f"- cold throughput (run a): {cold['ok_per_s']:.2f}/s = **"
+            f"{cold['ok_per_s'] / flat['renders_per_s']:.2f} x** that machine limit"
+        )
+        base = rows.get("f")
+        if base and base["ok_per_s"]:
+            line += (
+                f", **{cold['ok_per_s'] / base['ok_per_s']:.2f} x** the Starlette + threads "
+                f"baseline (run f: {base['ok_per_s']:.2f}/s, p99 {_ms(base['p99_ms'])} ms, "
+                f"/healthz p99 {_ms(base['probe_p99_ms'])} ms)"
+            )
+        lines.append(line)
+    cold_ms, hit_ms = results.get("render_cpu_ms"), results.get("cache_hit_cpu_ms")
+    floor = results["server"].get("floor_cpu_ms")
+    if cold_ms is not None and hit_ms is not None and floor:
+        lines.append(
+            f"- server CPU, TeX excluded: a cold render {cold_ms:.1f} ms, a cache hit "
+            f"{hit_ms:.2f} ms, a /healthz {floor:.2f} ms (the probe's share taken out)"
+        )
+    low = rows.get("g")
+    tex = (results["runs"].get("g") or {}).get("tex_mean_s")
+    if low and tex:
+        lines.append(
+            f"- one client, one render after another (run g): p50 {_ms(low['p50_ms'])} ms "
+            f"against {1000 * tex:.0f} ms of TeX wall time per render: "
+            f"**{low['p50_ms'] / (1000 * tex):.2f} x**"
+        )
+    if cold:
+        lines.append(f"- /healthz p99 at 2x slots clients (run a): {_ms(cold['probe_p99_ms'])} ms")
+    return lines
 
 
 def overload_targets(results: dict[str, Any]) -> list[str]:
@@ -450,6 +515,7 @@ def _ms(value: float | None) -> str:
 def markdown(results: dict[str, Any]) -> str:
     machine, limits = results["machine"], results["machine_limit"]
     plain, fmt = limits["plain"], limits["format"]
+    flat = limits.get("format_uncompressed", fmt)
     rows = {row["run"]: row for row in results["rows"]}
     lines = [
         "# texrender benchmark",
@@ -464,7 +530,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"(median of {len(plain['cpu_s_samples'])}), {machine['nproc']} ÷ {plain['cpu_s']:.3f}"
         f" = **{plain['renders_per_s']:.2f} renders/s**",
         f"- machine limit, from a format of the preamble: {fmt['cpu_s']:.3f} CPU-s, "
-        f"**{fmt['renders_per_s']:.2f} renders/s**",
+        f"**{fmt['renders_per_s']:.2f} renders/s**; from it uncompressed (the ÷ format limit "
+        f"column): {flat['cpu_s']:.3f} CPU-s, **{flat['renders_per_s']:.2f} renders/s**",
         "",
         "| run | clients | ok/s | ÷ format limit | ÷ plain limit | p50 ms | p99 ms "
         "| /healthz p50 / p99 ms | server CPU ms per TeX run | errors |",
@@ -483,6 +550,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "a" in rows and "c" in rows and rows["a"]["ok_per_s"]:
         ratio = rows["c"]["ok_per_s"] / rows["a"]["ok_per_s"]
         lines += ["", f"Cache-friendly throughput ÷ cold throughput (c ÷ a): **{ratio:.1f} times**"]
+    lines += speed_figures(results)
     lines += overload_targets(results)
     lines += [
         "",
@@ -518,15 +586,22 @@ def find_sample(template_dirs: list[Path], template: str) -> Path:
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        return _bench(args, Path(tmp))
+
+
+def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
     data = args.data or find_sample(args.templates, args.template)
     print(f"texrender bench: template {args.template}, data {data}", flush=True)
     machine = machine_info()
-    limit = machine_limit(template_flags, args.template, data, args.compiles)
+    limit = machine_limit(template_flags, args.template, data, args.compiles, workdir)
     print(
         f"machine limit: plain {limit['plain']['cpu_s']:.3f} CPU-s per compile "
         f"-> {limit['plain']['renders_per_s']:.2f} renders/s; from a format "
-        f"{limit['format']['cpu_s']:.3f} CPU-s -> {limit['format']['renders_per_s']:.2f}/s",
+        f"{limit['format']['cpu_s']:.3f} CPU-s -> {limit['format']['renders_per_s']:.2f}/s; "
+        f"uncompressed {limit['format_uncompressed']['cpu_s']:.3f} CPU-s "
+        f"-> {limit['format_uncompressed']['renders_per_s']:.2f}/s",
         flush=True,
     )
     serve = [str(TEXRENDER), *template_flags]
@@ -541,6 +616,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         print(f"server CPU per /healthz (one client): {floor:.3f} ms", flush=True)
         runs = [
             Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
+            Run("g", "1 client, unique bodies (low load)", 1, unique=True),
             Run("b", "8x slots, unique bodies (queueing)", 8 * slots, unique=True),
             Run("d", "64 clients, unique, polite (overload)", 64, True, ramp_s=OVERLOAD_RAMP_S),
             Run("e", "64 clients, unique, hostile", 64, True, False, OVERLOAD_RAMP_S),
@@ -557,6 +633,11 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     print(f"\n== refusal cost: one slot kept busy, {REFUSALS} unique bodies", flush=True)
     refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
     print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
+    baseline_run = Run("f", "baseline: Starlette + threads, plain pdflatex", 2 * slots, True)
+    baseline = run_baseline(baseline_run, workdir / "doc.tex", args.template, data, args)
+    if baseline is not None:
+        runs.append(baseline_run)
+        reports["f"] = baseline
     return {
         "machine": machine,
         "machine_limit": limit,
@@ -565,10 +646,31 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "server": {"url": url, "render_slots": slots, "readyz": readyz, "floor_cpu_ms": floor},
         "render_cpu_ms": per_render,
+        "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor),
         "refusal": refusal,
         "rows": [run_row(r, reports[r.name], limit) for r in runs],
         "runs": reports,
     }
+
+
+def run_baseline(
+    run: Run, tex: Path, template: str, data: Path, args: argparse.Namespace
+) -> Any | None:
+    """The same load against the yardstick service, or None (said why) if it cannot start."""
+    try:
+        python = baseline_python()
+    except BaselineUnavailable as exc:
+        print(f"bench: no baseline run: {exc}", file=sys.stderr)
+        return None
+    server = Server(baseline_argv(python), env=baseline_env(tex))
+    try:
+        url = server.wait_for_url()
+        report = run_load(url, run, template, data, args)
+    except BaseException:
+        server.kill()
+        raise
+    server.stop()
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
