@@ -116,9 +116,9 @@ def work_dir(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def settings(work_dir: Path) -> Settings:
-    return Settings(
+def server_settings(work_dir: Path, **changes: Any) -> Settings:
+    """A server on a free loopback port with the real and the test templates, two slots."""
+    base = Settings(
         bind=("127.0.0.1:0",),
         template_dirs=(DEFAULT_TEMPLATES_DIR, TEST_TEMPLATES_DIR),
         work_dir=work_dir,
@@ -128,6 +128,12 @@ def settings(work_dir: Path) -> Settings:
         render_timeout_s=10.0,
         graceful_timeout_s=1.0,
     )
+    return base.replace(**changes)
+
+
+@pytest.fixture
+def settings(work_dir: Path) -> Settings:
+    return server_settings(work_dir)
 
 
 async def start_server(
@@ -174,14 +180,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     runs a test function many times) can send to it from a plain synchronous test."""
     work = tmp_path_factory.mktemp("work")
     work.chmod(0o755)
-    settings = Settings(
-        bind=("127.0.0.1:0",),
-        template_dirs=(DEFAULT_TEMPLATES_DIR, TEST_TEMPLATES_DIR),
-        work_dir=work,
-        render_slots=2,
-        queue_max=8,
-        render_timeout_s=20.0,
-        graceful_timeout_s=1.0,
+    settings = server_settings(
+        work, queue_max=8, queue_timeout_s=Settings().queue_timeout_s, render_timeout_s=20.0
     )
     started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event]] = queue.Queue()
 
