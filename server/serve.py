@@ -27,6 +27,8 @@ from .workers import serve_with_workers
 log = logging.getLogger("texrender.serve")
 # How long no request must be in flight before a draining server stops.
 QUIET_S = 0.25
+# How long a draining server goes on reading requests on open connections (see give_notice).
+NOTICE_S = 0.5
 
 
 def hypercorn_config(settings: Settings) -> Config:
@@ -80,6 +82,7 @@ async def serve(
         state: AppState | None = app.extensions.get(EXTENSION_KEY)
         if state is not None:
             state.draining = True
+        await give_notice(app)
         watcher.start_soon(end_when_idle, app, served, settings.graceful_timeout_s)
 
     async with trio.open_nursery() as watcher:
@@ -92,6 +95,24 @@ async def serve(
                 task_status=task_status,
             )
         watcher.cancel_scope.cancel()
+
+
+async def give_notice(app: TexrenderApp) -> None:
+    """Go on serving for a moment after draining begins (until nothing is in flight, at most
+    :data:`NOTICE_S`), before Hypercorn stops reading requests.
+
+    A response finished just before the signal went out without ``Connection: close``, and its
+    keep-alive client may already have sent the next request on that connection; once
+    Hypercorn is told to stop it no longer reads such a request, and the client would see the
+    connection closed unanswered. Every response from now on says ``Connection: close``, so
+    after the notice no client has a reason to send on an old connection.
+    """
+    in_flight = requests_counter(app)
+    deadline = trio.current_time() + NOTICE_S
+    while trio.current_time() < deadline:
+        if in_flight.value == 0:
+            return
+        await trio.sleep(0.02)  # a counter, not an event: polled like end_when_idle's
 
 
 async def end_when_idle(app: TexrenderApp, served: trio.CancelScope, grace_s: float) -> None:
