@@ -1,0 +1,45 @@
+"""Stored documents and API keys: what the routes and the CLI may ask of a store.
+
+The routes see only :class:`DocumentStore` and :class:`KeyStore` (protocols) and the plain
+records below, never a database: SQLite (:mod:`server.store.sqlite`) is the default, and a
+shared backend for several machines can implement the same two protocols. Every document call
+names its owner, so no query can reach another owner's documents by mistake.
+"""
+
+from __future__ import annotations
+
+from .model import (
+    ApiKey,
+    DocumentInput,
+    DocumentNotFound,
+    DocumentPage,
+    DocumentQuotaExceeded,
+    DocumentStore,
+    DocumentSummary,
+    ExportedDocument,
+    InvalidCursor,
+    KeyNotFound,
+    KeyStore,
+    NameTaken,
+    RevisionMismatch,
+    StoredDocument,
+    StoreError,
+)
+
+__all__ = [
+    "ApiKey",
+    "DocumentInput",
+    "DocumentNotFound",
+    "DocumentPage",
+    "DocumentQuotaExceeded",
+    "DocumentStore",
+    "DocumentSummary",
+    "ExportedDocument",
+    "InvalidCursor",
+    "KeyNotFound",
+    "KeyStore",
+    "NameTaken",
+    "RevisionMismatch",
+    "StoreError",
+    "StoredDocument",
+]
