@@ -37,7 +37,7 @@ def test_the_layout_section_names_every_module() -> None:
     text = README.read_text(encoding="utf-8")
     layout = text[text.index("### Layout") :]
     top = README.parent
-    for package in ("rendering", "server", "server/routes", "loadtest"):
+    for package in ("rendering", "server", "server/routes", "server/store", "loadtest"):
         for module in sorted((top / package).glob("*.py")):
             if module.name in {"__init__.py", "__main__.py"}:
                 continue
