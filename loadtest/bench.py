@@ -604,7 +604,8 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         f"-> {limit['format_uncompressed']['renders_per_s']:.2f}/s",
         flush=True,
     )
-    serve = [str(TEXRENDER), *template_flags]
+    # Loopback servers of the bench's own: no keys, stored documents in its scratch directory.
+    serve = [str(TEXRENDER), *template_flags, "--auth", "off", "--data-dir", str(workdir / "data")]
     if args.slots:
         serve += ["--slots", str(args.slots)]
     server = Server([*serve, "serve", "--bind", "127.0.0.1:0"])

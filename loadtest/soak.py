@@ -401,11 +401,14 @@ class SoakServer:
 
 def server_env(work_dir: Path, cache_bytes: int) -> dict[str, str]:
     """This environment without ``TEXRENDER_*`` (a soak is the same wherever it runs), plus the
-    work directory, the cache size and JSON logs."""
+    work directory, the cache size, JSON logs, auth off and a data directory of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEXRENDER_")}
     env["TEXRENDER_WORK_DIR"] = str(work_dir)
     env["TEXRENDER_CACHE_BYTES"] = str(cache_bytes)
     env["TEXRENDER_LOG_FORMAT"] = "json"
+    # A loopback server of its own: no keys, and its stored documents beside its work directory.
+    env["TEXRENDER_AUTH"] = "off"
+    env["TEXRENDER_DATA_DIR"] = str(work_dir.with_name(f"{work_dir.name}-data"))
     return env
 
 

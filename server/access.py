@@ -41,6 +41,8 @@ async def record_request(response: Response) -> Response:
         "duration_ms": round(elapsed * 1000, 2),
     }
     if record is not None:
+        if record.owner is not None:
+            fields["owner"] = record.owner
         if record.template is not None:
             fields["template"] = record.template
         if record.outcome is not None:

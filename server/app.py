@@ -19,12 +19,15 @@ from rendering.service import build_service
 from . import problems
 from .access import record_request
 from .asgi import ResponseSafeHTTPConnection
+from .auth import authenticate
 from .metrics import Metrics
 from .record import open_record, stamp_response
 from .request_body import refuse_ambiguous_length
-from .routes import catalogue, ops, render, validate
+from .routes import catalogue, documents, ops, render, validate
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState
+from .store import StoreError
+from .store.sqlite import SqliteStore
 
 
 def texrender_version() -> str:
@@ -51,21 +54,31 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     metrics = Metrics()
     background = trio.CancelScope()
 
-    for blueprint in (render.blueprint, validate.blueprint, catalogue.blueprint, ops.blueprint):
+    blueprints = (
+        render.blueprint,
+        validate.blueprint,
+        catalogue.blueprint,
+        documents.blueprint,
+        ops.blueprint,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.before_request(open_record)
     app.before_request(refuse_ambiguous_length)
+    app.before_request(authenticate)
     app.after_request(record_request)
     app.after_request(stamp_response)
     app.register_error_handler(RenderError, problems.render_error)
     app.register_error_handler(problems.RequestError, problems.request_error)
+    app.register_error_handler(StoreError, problems.store_error)
     app.register_error_handler(HTTPException, problems.http_exception)
     app.register_error_handler(Exception, problems.unexpected)
 
     @app.before_serving
     async def start() -> None:
+        store = await SqliteStore.open(settings.documents_dir())
         service = await build_service(settings.render_config(), observer=metrics, engine=engine)
-        app.extensions[EXTENSION_KEY] = AppState(settings, service, metrics)
+        app.extensions[EXTENSION_KEY] = AppState(settings, service, metrics, store)
         metrics.set_build_info(texrender_version(), service.engine.version)
         metrics.watch_renderer(service.renderer.statistics, service.renderer.cache.statistics)
 
@@ -81,5 +94,8 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     @app.after_serving
     async def stop() -> None:
         background.cancel()
+        state = app.extensions.get(EXTENSION_KEY)
+        if state is not None:
+            await state.store.aclose()
 
     return app

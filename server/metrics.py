@@ -114,6 +114,18 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        self.auth_failures = Counter(
+            "texrender_auth_failures",
+            "Requests refused for want of a valid API key, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.document_writes = Counter(
+            "texrender_document_writes",
+            "Stored-document writes by operation (create, replace, patch, delete).",
+            ["operation"],
+            registry=r,
+        )
         self.build_info = Gauge(  # an info-style series: constant 1, the facts in its labels
             "texrender_build_info",
             "texrender version and TeX engine version.",

@@ -20,6 +20,13 @@ from werkzeug.exceptions import HTTPException
 from rendering.errors import InvalidData, RenderError, TexError
 
 from .record import current_request_id, find_record
+from .store import (
+    DocumentNotFound,
+    DocumentQuotaExceeded,
+    InvalidCursor,
+    RevisionMismatch,
+    StoreError,
+)
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "/problems/"
@@ -39,6 +46,10 @@ class RequestError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    def headers(self) -> dict[str, str]:
+        """Headers the answer must carry (a challenge, say)."""
+        return {}
 
 
 class InvalidJson(RequestError):
@@ -70,6 +81,12 @@ class InvalidParameter(RequestError):
     status = 400
     type = "invalid-parameter"
     title = "A query parameter has a value that cannot be used"
+
+
+class DocumentTooLarge(RequestError):
+    status = 413
+    type = "document-too-large"
+    title = "The document is larger than a stored document may be"
 
 
 class UnsupportedMediaType(RequestError):
@@ -145,6 +162,7 @@ async def render_error(error: RenderError, **more: Any) -> Response:
 async def request_error(error: RequestError) -> Response:
     log.info("bad request: %s", error.type, extra={"status": error.status})
     response = problem(error.status, error.type, error.title, error.detail)
+    response.headers.update(error.headers())
     if error.close_connection:
         response.headers["Connection"] = "close"
     return response
@@ -161,6 +179,33 @@ async def http_exception(error: HTTPException) -> Response:
         # The rest of the body is still on its way: the connection cannot carry another request.
         response.headers["Connection"] = "close"
     return response
+
+
+# Store errors as problems: (status, type, title). Anything else a store raises is a bug.
+_STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
+    DocumentNotFound: (404, "document-not-found", "No such document"),
+    RevisionMismatch: (412, "precondition-failed", "A precondition of the request does not hold"),
+    DocumentQuotaExceeded: (409, "document-quota-exceeded", "No room for another document"),
+    InvalidCursor: (400, "invalid-parameter", "A query parameter has a value that cannot be used"),
+}
+
+
+async def store_error(error: StoreError) -> Response:
+    found = _STORE_PROBLEMS.get(type(error))
+    if found is None:
+        return await unexpected(error)
+    status, type_, title = found
+    if isinstance(error, DocumentNotFound):
+        # The same words whether the id exists for someone else or not at all.
+        detail = "there is no such document among yours"
+    elif isinstance(error, RevisionMismatch):
+        detail = (
+            f'the document has changed: it is at revision {error.current} (ETag "r{error.current}")'
+        )
+    else:
+        detail = str(error)
+    log.info("document request refused: %s", type_, extra={"status": status})
+    return problem(status, type_, title, detail)
 
 
 async def unexpected(error: Exception) -> Response:

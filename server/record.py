@@ -26,6 +26,7 @@ _KEY = "texrender_record"
 class RequestRecord:
     request_id: str
     started: float  # trio.current_time() when the request arrived
+    owner: str | None = None  # whose request it is (set by server.auth)
     template: str | None = None
     outcome: Outcome | None = None
     tex_error: str | None = None  # TeX's message and line, when TeX failed

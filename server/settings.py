@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import ipaddress
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -156,6 +158,28 @@ class Settings:
     keep_alive_timeout_s: float = setting(
         5.0, help="idle keep-alive connections are closed after this many seconds"
     )
+    auth: str = setting(
+        "on",
+        help="require an API key (Authorization: Bearer) on every route but health, readiness,"
+        " metrics and the docs; off is allowed only when every --bind is loopback",
+        flag="--auth",
+        choices=("on", "off"),
+    )
+    data_dir: Path | None = setting(
+        None,
+        help="where stored documents and API keys are kept (an SQLite file)",
+        flag="--data-dir",
+        shown_default="$XDG_DATA_HOME/texrender, else ~/.local/share/texrender",
+        metavar="DIR",
+    )
+    documents_per_owner: int = setting(
+        1000, help="documents one owner may store; one more gets 409", scope="serve"
+    )
+    document_max_bytes: int = setting(
+        256 * 1024,
+        help="largest stored document (its data as JSON); larger gets 413",
+        scope="serve",
+    )
     log_level: str = setting(
         "info",
         help="log level",
@@ -185,11 +209,25 @@ class Settings:
             "bind": len(self.bind) > 0,
             "template_dirs": len(self.template_dirs) > 0,
             "log_format": self.log_format in {"auto", "json", "text"},
+            "auth": self.auth in {"on", "off"},
+            "documents_per_owner": self.documents_per_owner >= 1,
+            "document_max_bytes": self.document_max_bytes >= 1,
             "log_level": self.log_level.lower() in {"debug", "info", "warning", "error"},
         }
         for name, ok in checks.items():
             if not ok:
                 raise SettingsError(f"{name} has an invalid value: {getattr(self, name)!r}")
+        if self.auth == "off":
+            exposed = [bind for bind in self.bind if not is_loopback_bind(bind)]
+            if exposed:
+                raise SettingsError(
+                    f"auth can be off only on loopback, and {', '.join(exposed)} is not: keep "
+                    "auth on, or bind to 127.0.0.1 or [::1]"
+                )
+
+    def documents_dir(self) -> Path:
+        """Where the document store lives: ``data_dir``, or the user's data directory."""
+        return self.data_dir if self.data_dir is not None else default_data_dir()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -231,6 +269,26 @@ class Settings:
                 queue_max_wait_s=self.queue_max_wait_s,
             ),
         )
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/texrender``, else ``~/.local/share/texrender`` (the XDG default)."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "texrender"
+
+
+def is_loopback_bind(bind: str) -> bool:
+    """Whether ``HOST:PORT`` (or ``unix:PATH``) can only be reached from this machine."""
+    if bind.startswith("unix:"):
+        return True
+    host = bind.rpartition(":")[0] if ":" in bind else bind
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def env_name(field_name: str) -> str:

@@ -8,8 +8,10 @@ from quart import current_app
 
 from rendering.service import RenderService
 
+from .keys import KeyMemory
 from .metrics import Metrics
 from .settings import Settings
+from .store import Store
 
 EXTENSION_KEY = "texrender"
 
@@ -21,6 +23,8 @@ class AppState:
     settings: Settings
     service: RenderService
     metrics: Metrics
+    store: Store
+    keys: KeyMemory = field(default_factory=KeyMemory)
     draining: bool = field(default=False)
 
 

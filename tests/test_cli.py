@@ -6,9 +6,11 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -129,8 +131,9 @@ def running_server(*options: str, env: dict[str, str] | None = None) -> Iterator
     if "serve" in before:
         index = before.index("serve")
         before, after = before[:index], before[index + 1 :]
-    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), *before, "serve"]
-    argv += ["--bind", "127.0.0.1:0", *after]
+    data = tempfile.mkdtemp(prefix="texrender-test-data-")
+    argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "--data-dir", data, "--auth", "off"]
+    argv += [*before, "serve", "--bind", "127.0.0.1:0", *after]
     process = subprocess.Popen(
         argv, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
     )
@@ -154,6 +157,7 @@ def running_server(*options: str, env: dict[str, str] | None = None) -> Iterator
         process.wait()
         drain.join(timeout=5)
         process.stderr.close()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ EXPECTED = {
     "PreconditionFailed",
     "AmbiguousLength",
     "UnsupportedMediaType",
+    "DocumentTooLarge",
+    "Unauthorized",
 }
 
 

@@ -15,6 +15,8 @@ import trio
 
 from rendering.errors import FieldError, InvalidData, RenderError, TexDiagnostic, TexError
 from server.app import create_app
+from server.auth import Unauthorized
+from server.keys import KeyRefusal
 from server.problems import RequestError
 from server.settings import Settings
 from tests.conftest import SHARED_RESUME, error_classes, pdf_text, start_server, tex_processes
@@ -327,6 +329,8 @@ def example(cls: type[RenderError | RequestError]) -> RenderError | RequestError
         return cls("bad", [FieldError("/x", "bad")])
     if issubclass(cls, TexError):
         return cls("tex", TexDiagnostic("Undefined control sequence.", 3, "\\foo"))
+    if issubclass(cls, Unauthorized):
+        return cls("detail", KeyRefusal.MISSING)
     return cls("detail")
 
 
@@ -347,6 +351,8 @@ async def test_every_error_class_is_answered_as_it_says(
             response = await client.get(f"/test/raise/{name}")
             body = assert_problem(response, cls.status, cls.type)
             assert body["title"] == cls.title
+            if cls is Unauthorized:
+                assert response.headers["www-authenticate"] == 'Bearer realm="texrender"'
             if cls.retry_after_s is not None:
                 assert response.headers["retry-after"] == str(cls.retry_after_s)
             else:

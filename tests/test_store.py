@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from server.keys import make_key, parse_key, verify_key
+from server.keys import KeyRefusal, KeyRefused, make_key, parse_key, verify_key
 from server.store import (
     DocumentInput,
     DocumentNotFound,
@@ -215,14 +215,23 @@ async def test_keys_are_kept_hashed_and_checked(store: SqliteStore) -> None:
     assert found.owner == "alice"
     assert found.name == "laptop"
     wrong_secret = new.token[:-4] + ("AAAA" if not new.token.endswith("AAAA") else "BBBB")
-    assert await verify_key(store, wrong_secret) is None
-    assert await verify_key(store, "trk_" + "0" * 16 + "_" + "A" * 43) is None
-    assert await verify_key(store, "Bearer nonsense") is None
+    refusals = {
+        wrong_secret: KeyRefusal.UNKNOWN,
+        "trk_" + "0" * 16 + "_" + "A" * 43: KeyRefusal.UNKNOWN,
+        "Bearer nonsense": KeyRefusal.MALFORMED,
+        new.token + "x": KeyRefusal.MALFORMED,
+    }
+    for token, reason in refusals.items():
+        with pytest.raises(KeyRefused) as refused:
+            await verify_key(store, token)
+        assert refused.value.reason is reason
 
     with pytest.raises(NameTaken):
         await store.add_key(make_key("laptop").record)
     revoked = await store.revoke_key("laptop")
     assert revoked.revoked is not None
-    assert await verify_key(store, new.token) is None
+    with pytest.raises(KeyRefused) as refused:
+        await verify_key(store, new.token)
+    assert refused.value.reason is KeyRefusal.REVOKED
     with pytest.raises(KeyNotFound):
         await store.revoke_key("nobody")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from quart import Blueprint, Response, request
 
@@ -22,14 +24,24 @@ log = logging.getLogger("texrender.render")
 async def render(template: str) -> Response:
     refuse_star_match()
     body = await read_body()
-    strict = wants_strict()
+    return await render_pdf(template, body, lambda: parse_json(body), strict=wants_strict())
+
+
+async def render_pdf(
+    template: str, body: bytes, load: Callable[[], Any], *, strict: bool = False
+) -> Response:
+    """The PDF response for data that ``body`` identifies (the request body, or a stored
+    document's id and revision) and that ``load`` produces when it must be read.
+
+    A body seen before answers from its key (a 304, or the cached PDF) without loading or
+    reading anything; otherwise a render that would get no slot in time is refused before any
+    of that work is done.
+    """
     record = current_record()
     record.template = template
     renderer = app_state().service.renderer
     known = renderer.known_body(template, body, strict=strict)
     if known is not None:
-        # These very bytes were read before: their key answers a 304 or a cached PDF without
-        # parsing or reading them again.
         record.warnings = known.notes
         tag = etag_for(known.key)
         if request.if_none_match.contains_weak(tag):
@@ -39,10 +51,9 @@ async def render(template: str) -> Response:
             renderer.served_from_cache(template)
             record.outcome = Outcome.CACHED
             return pdf_response(template, RenderResult.from_cache(pdf, known.key), tag)
-    # No slot in time: refuse before parsing, reading or filling anything (a body seen before
-    # was answered above from its key, or joins an identical render under way).
+    # A render of a key already under way is let in: it joins that render.
     renderer.admit(template, known.key if known is not None else None)
-    job = renderer.prepare(template, parse_json(body), strict=strict, body=body)
+    job = renderer.prepare(template, load(), strict=strict, body=body)
     record.warnings = job.warnings
     tag = etag_for(job.key)
     if request.if_none_match.contains_weak(tag):

@@ -22,8 +22,10 @@ from .model import (
     KeyStore,
     NameTaken,
     RevisionMismatch,
+    Store,
     StoredDocument,
     StoreError,
+    document_json,
 )
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "KeyStore",
     "NameTaken",
     "RevisionMismatch",
+    "Store",
     "StoreError",
     "StoredDocument",
+    "document_json",
 ]

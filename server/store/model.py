@@ -6,10 +6,17 @@ names the version it read; cursors are opaque strings a backend makes and reads 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+
+def document_json(data: dict[str, Any]) -> str:
+    """The data as a store keeps it (and as its size is counted): compact JSON, ASCII escapes,
+    so that any string JSON can hold (a lone surrogate too) is kept as it came."""
+    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
 
 
 class StoreError(Exception):
@@ -188,3 +195,9 @@ class KeyStore(Protocol):
     async def touch_key(self, key_id: str, when: datetime) -> None:
         """Note that the key was used (``keys list`` shows it)."""
         ...
+
+
+class Store(DocumentStore, KeyStore, Protocol):
+    """Both, in one database, with a way to let go of it."""
+
+    async def aclose(self) -> None: ...

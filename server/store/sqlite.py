@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import trio
 
@@ -37,6 +37,7 @@ from .model import (
     NameTaken,
     RevisionMismatch,
     StoredDocument,
+    document_json,
 )
 
 FILE_NAME = "texrender.sqlite3"
@@ -77,11 +78,6 @@ def _stamp(moment: datetime) -> str:
 
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
-
-
-def _data_text(data: dict[str, Any]) -> str:
-    # ASCII escapes: any string JSON can hold (a lone surrogate too) is stored as it came.
-    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
 
 
 class SqliteStore:
@@ -170,7 +166,7 @@ class SqliteStore:
                         owner,
                         document.template,
                         document.title,
-                        _data_text(document.data),
+                        document_json(document.data),
                         stamp,
                         stamp,
                     ),
@@ -217,7 +213,7 @@ class SqliteStore:
                     (
                         document.template,
                         document.title,
-                        _data_text(document.data),
+                        document_json(document.data),
                         _stamp(now()),
                         owner,
                         document_id,
@@ -259,7 +255,7 @@ class SqliteStore:
                         item.owner,
                         doc.template,
                         doc.title,
-                        _data_text(doc.data),
+                        document_json(doc.data),
                         doc.revision,
                         _stamp(doc.created),
                         _stamp(doc.updated),

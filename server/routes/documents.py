@@ -1,0 +1,305 @@
+"""``/v1/documents``: documents stored by their owner, and rendered by id.
+
+A document is ``{template, data, title?}``. Its data is read leniently and validated exactly as
+a render would be before it is stored (what reading changed comes back as warnings), so a
+stored document always renders. Every call is scoped to the caller's owner (:mod:`server.auth`):
+another owner's id answers 404, the same as an id that does not exist.
+
+Revisions count writes; the ``ETag`` of a document is ``"r<revision>"`` and ``If-Match`` with
+it makes a ``PUT``, ``PATCH`` or ``DELETE`` conditional (412 when the document has moved on).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from quart import Blueprint, Response, request
+
+from rendering.errors import FieldError, InvalidData
+from rendering.reading import ReadWarning
+
+from ..mergepatch import merge_patch
+from ..problems import (
+    DocumentTooLarge,
+    InvalidParameter,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
+from ..record import current_record
+from ..request_body import parse_json, read_json_body, refuse_star_match, wants_strict
+from ..state import app_state
+from ..store import (
+    DocumentInput,
+    DocumentSummary,
+    RevisionMismatch,
+    StoredDocument,
+    document_json,
+)
+from .render import render_pdf
+
+blueprint = Blueprint("documents", __name__)
+
+PAGE_SIZE = 20
+PAGE_SIZE_MAX = 100
+TITLE_CHARS = 200
+MERGE_PATCH = "application/merge-patch+json"
+MEMBERS = ("template", "data", "title")
+PATCH_TRIES = 3  # a PATCH without If-Match is re-applied if another write came in between
+
+
+def owner() -> str:
+    found = current_record().owner
+    if found is None:
+        raise RuntimeError("no owner: server.auth.authenticate did not run")
+    return found
+
+
+def etag(revision: int) -> str:
+    return f"r{revision}"
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def representation(document: DocumentSummary) -> dict[str, Any]:
+    """The JSON a client sees; the data only for a whole :class:`StoredDocument`."""
+    path = f"/v1/documents/{document.id}"
+    body: dict[str, Any] = {
+        "id": document.id,
+        "template": document.template,
+        "title": document.title,
+        "revision": document.revision,
+        "created": _time(document.created),
+        "updated": _time(document.updated),
+        "links": {"self": path, "pdf": f"{path}/pdf"},
+    }
+    if isinstance(document, StoredDocument):
+        body["data"] = document.data
+    return body
+
+
+def document_response(
+    document: StoredDocument,
+    status: int = 200,
+    warnings: tuple[ReadWarning, ...] | None = None,
+) -> Response:
+    body = representation(document)
+    if warnings is not None:
+        body["warnings"] = [asdict(w) for w in warnings]
+    response = Response(_json(body), status=status, content_type="application/json")
+    response.set_etag(etag(document.revision))
+    return response
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", errors="backslashreplace")
+
+
+def read_document(body: Any, *, strict: bool) -> tuple[DocumentInput, tuple[ReadWarning, ...]]:
+    """A document from a request body: its template known, its data read and validated, its
+    size within bounds. Pointers in errors and warnings point into the body (``/data/...``).
+
+    Raises:
+        InvalidData: the body is not a document, or its data does not pass (422).
+        DocumentTooLarge: the data, as stored, is over ``document_max_bytes`` (413).
+    """
+    if not isinstance(body, dict):
+        raise _invalid("", f"a document is a JSON object with members {', '.join(MEMBERS)}")
+    errors = [
+        FieldError(f"/{_escape(name)}", f"not a member of a document ({', '.join(MEMBERS)})")
+        for name in body
+        if name not in MEMBERS
+    ]
+    template_name, title = body.get("template"), body.get("title")
+    catalogue = app_state().service.catalogue
+    if not isinstance(template_name, str):
+        errors.append(FieldError("/template", "the name of a template is required"))
+    elif template_name not in catalogue:
+        errors.append(FieldError("/template", f"no template is named {template_name!r}"))
+    if title is not None and not (isinstance(title, str) and len(title) <= TITLE_CHARS):
+        errors.append(FieldError("/title", f"a title is a string of at most {TITLE_CHARS}"))
+    if "data" not in body:
+        errors.append(FieldError("/data", "the data to render is required"))
+    if errors:
+        raise InvalidData(f"{len(errors)} problem(s) with the document", errors)
+    assert isinstance(template_name, str)
+    template = catalogue.get_template(template_name)
+    record = current_record()
+    record.template = template.name
+    try:
+        reading = template.read(body["data"], strict=strict)
+        record.warnings = _under_data(reading.warnings)
+        template.validate(reading.data, reading.explanations)
+    except InvalidData as exc:
+        moved = [FieldError(_data_pointer(e.pointer), e.message) for e in exc.errors]
+        raise type(exc)(exc.detail, moved) from exc
+    size = len(document_json(reading.data))
+    limit = app_state().settings.document_max_bytes
+    if size > limit:
+        raise DocumentTooLarge(f"the data takes {size:,} bytes as JSON; at most {limit:,}")
+    return DocumentInput(template.name, reading.data, title), record.warnings
+
+
+def _under_data(warnings: tuple[ReadWarning, ...]) -> tuple[ReadWarning, ...]:
+    return tuple(ReadWarning(_data_pointer(w.pointer), w.message) for w in warnings)
+
+
+def _data_pointer(pointer: str) -> str:
+    return f"/data{pointer}"
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def _invalid(pointer: str, message: str) -> InvalidData:
+    return InvalidData(message, [FieldError(pointer, message)])
+
+
+def _page_size() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_SIZE_MAX:
+        raise InvalidParameter(f"limit must be a whole number from 1 to {PAGE_SIZE_MAX}")
+    return int(raw)
+
+
+async def _revision_to_match(document_id: str) -> int | None:
+    """The revision an ``If-Match`` allows a write to replace: None without the header (or
+    with ``*``, which any existing document meets).
+
+    Raises:
+        DocumentNotFound: there is no such document (also for ``If-Match: *``).
+        PreconditionFailed: the document is at a revision the header does not name.
+    """
+    if not request.if_match:
+        return None
+    current = await app_state().store.get(owner(), document_id)
+    if request.if_match.star_tag:
+        return None
+    if not request.if_match.contains(etag(current.revision)):
+        raise PreconditionFailed(
+            f'the document is at revision {current.revision} (ETag "{etag(current.revision)}")'
+        )
+    return current.revision
+
+
+@blueprint.post("/v1/documents")
+async def create_document() -> Response:
+    document, warnings = read_document(await read_json_body(), strict=wants_strict())
+    state = app_state()
+    stored = await state.store.create(owner(), document, quota=state.settings.documents_per_owner)
+    state.metrics.document_writes.labels("create").inc()
+    response = document_response(stored, 201, warnings)
+    response.headers["Location"] = f"/v1/documents/{stored.id}"
+    return response
+
+
+@blueprint.get("/v1/documents")
+async def list_documents() -> Response:
+    limit = _page_size()
+    cursor = request.args.get("cursor")
+    template = request.args.get("template")
+    page = await app_state().store.list_documents(
+        owner(), limit=limit, cursor=cursor, template=template
+    )
+    next_link = None
+    if page.next_cursor is not None:
+        query = {"limit": str(limit), "cursor": page.next_cursor}
+        if template is not None:
+            query["template"] = template
+        next_link = f"/v1/documents?{urlencode(query)}"
+    body = {"items": [representation(item) for item in page.items], "next": next_link}
+    response = Response(_json(body), content_type="application/json")
+    if next_link is not None:
+        response.headers["Link"] = f'<{next_link}>; rel="next"'
+    return response
+
+
+@blueprint.get("/v1/documents/<document_id>")
+async def get_document(document_id: str) -> Response:
+    stored = await app_state().store.get(owner(), document_id)
+    current_record().template = stored.template
+    if request.if_none_match.contains_weak(etag(stored.revision)):
+        response = Response(b"", status=304)
+        response.set_etag(etag(stored.revision))
+        return response
+    return document_response(stored)
+
+
+@blueprint.put("/v1/documents/<document_id>")
+async def replace_document(document_id: str) -> Response:
+    body = await read_json_body()
+    expected = await _revision_to_match(document_id)
+    document, warnings = read_document(body, strict=wants_strict())
+    state = app_state()
+    try:
+        stored = await state.store.replace(
+            owner(), document_id, document, expected_revision=expected
+        )
+    except RevisionMismatch as exc:
+        raise PreconditionFailed(f"the document changed meanwhile: {exc}") from None
+    state.metrics.document_writes.labels("replace").inc()
+    return document_response(stored, 200, warnings)
+
+
+@blueprint.patch("/v1/documents/<document_id>")
+async def patch_document(document_id: str) -> Response:
+    if request.mimetype != MERGE_PATCH:
+        raise UnsupportedMediaType(
+            f"content type is {request.mimetype or 'none'!r}; send {MERGE_PATCH} (RFC 7396)"
+        )
+    body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    patch = parse_json(body)
+    state = app_state()
+    conditional = bool(request.if_match)
+    for _ in range(PATCH_TRIES):
+        current = await state.store.get(owner(), document_id)
+        star = request.if_match.star_tag
+        if conditional and not star and not request.if_match.contains(etag(current.revision)):
+            raise PreconditionFailed(
+                f'the document is at revision {current.revision} (ETag "{etag(current.revision)}")'
+            )
+        view = {"template": current.template, "title": current.title, "data": current.data}
+        if current.title is None:
+            del view["title"]
+        document, warnings = read_document(merge_patch(view, patch), strict=wants_strict())
+        try:
+            stored = await state.store.replace(
+                owner(), document_id, document, expected_revision=current.revision
+            )
+        except RevisionMismatch as exc:
+            if conditional:
+                raise PreconditionFailed(f"the document changed meanwhile: {exc}") from None
+            continue  # someone wrote in between: apply the patch to what is there now
+        state.metrics.document_writes.labels("patch").inc()
+        return document_response(stored, 200, warnings)
+    raise PreconditionFailed("the document kept changing while the patch was applied; try again")
+
+
+@blueprint.delete("/v1/documents/<document_id>")
+async def delete_document(document_id: str) -> Response:
+    expected = await _revision_to_match(document_id)
+    state = app_state()
+    try:
+        await state.store.delete(owner(), document_id, expected_revision=expected)
+    except RevisionMismatch as exc:
+        raise PreconditionFailed(f"the document changed meanwhile: {exc}") from None
+    state.metrics.document_writes.labels("delete").inc()
+    return Response(b"", status=204)
+
+
+@blueprint.get("/v1/documents/<document_id>/pdf")
+async def document_pdf(document_id: str) -> Response:
+    refuse_star_match()
+    stored = await app_state().store.get(owner(), document_id)
+    # The stored version names the data: a body seen before (same id, revision and time of
+    # writing) is answered from its render key without reading the data again.
+    version = f"document\0{stored.id}\0{stored.revision}\0{stored.updated.isoformat()}"
+    return await render_pdf(stored.template, version.encode(), lambda: stored.data)
