@@ -1,4 +1,5 @@
-"""The ``texrender`` command: ``serve``, ``render``, ``templates`` and ``loadtest``.
+"""The ``texrender`` command: ``serve``, ``render``, ``templates``, ``keys``, ``documents`` and
+``loadtest``.
 
 No logic lives here, and each subcommand imports only what it needs: listing templates reads
 their ``template.toml`` files and nothing more, rendering builds the pipeline without the HTTP
@@ -57,6 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("templates", help="list the templates")
+
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="make a key and print it (shown only this once)")
+    create.add_argument("name", help="the key's name (1-64 letters, digits, . _ @ -)")
+    create.add_argument("--owner", help="whose documents it reaches (default: the key's name)")
+    keys.add_parser("list", help="every key: name, owner, id, created, last used, state")
+    revoke = keys.add_parser("revoke", help="stop a key from working (within seconds)")
+    revoke.add_argument("name", help="the key's name")
+
+    documents = commands.add_parser(
+        "documents", help="stored documents: export and import (JSON Lines)"
+    ).add_subparsers(dest="documents_command", required=True)
+    export = documents.add_parser("export", help="write every owner's documents, a line each")
+    export.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    load = documents.add_parser("import", help="store the documents of an export")
+    load.add_argument("file", help="a file written by `documents export`, or - for stdin")
+    load.add_argument(
+        "--replace", action="store_true", help="overwrite documents whose id is already stored"
+    )
     commands.add_parser(
         "loadtest", help="load-test a running server (see `texrender loadtest --help`)"
     )
@@ -120,12 +142,35 @@ def main(argv: list[str] | None = None) -> int:
             return list_templates(settings)
         import trio
 
+        if args.command in ("keys", "documents"):
+            return trio.run(run_admin, settings, args)
+
         return trio.run(
             render_to_file, settings, args.template, args.data, args.output, args.tex, args.strict
         )
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
         return 2
+
+
+async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """``keys ...`` and ``documents ...`` (see :mod:`server.admin`)."""
+    from . import admin
+    from .store import StoreError
+
+    try:
+        if args.command == "keys":
+            if args.keys_command == "create":
+                return await admin.create_key(settings, args.name, args.owner)
+            if args.keys_command == "list":
+                return await admin.list_keys(settings)
+            return await admin.revoke_key(settings, args.name)
+        if args.documents_command == "export":
+            return await admin.export_documents(settings, args.output)
+        return await admin.import_documents(settings, args.file, replace=args.replace)
+    except (StoreError, OSError) as exc:
+        print(f"texrender: the store in {settings.documents_dir()}: {exc}", file=sys.stderr)
+        return 1
 
 
 def list_templates(settings: Settings) -> int:

@@ -1,0 +1,301 @@
+"""The documents API end to end: a real server, a real database file, real keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from server.keys import make_key
+from server.settings import DEFAULT_TEMPLATES_DIR, Settings
+from server.store.sqlite import SqliteStore
+from tests.conftest import pdf_text, server_settings, start_server
+
+pytestmark = pytest.mark.tex
+
+MERGE = {"content-type": "application/merge-patch+json"}
+SAMPLE_RESUME = DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json"
+
+
+async def add_key(data_dir: Path, name: str, owner: str) -> str:
+    store = await SqliteStore.open(data_dir)
+    new = make_key(name, owner)
+    await store.add_key(new.record)
+    await store.aclose()
+    return new.token
+
+
+class Owners:
+    """A running server with auth on and a client for each of two owners, plus one with none."""
+
+    def __init__(self, base: str, alice: str, bob: str) -> None:
+        self.alice = httpx.AsyncClient(base_url=base, headers=_bearer(alice), timeout=30)
+        self.bob = httpx.AsyncClient(base_url=base, headers=_bearer(bob), timeout=30)
+        self.anonymous = httpx.AsyncClient(base_url=base, timeout=30)
+
+    async def aclose(self) -> None:
+        for client in (self.alice, self.bob, self.anonymous):
+            await client.aclose()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def open_owners(nursery: trio.Nursery, settings: Settings) -> Owners:
+    assert settings.data_dir is not None
+    alice = await add_key(settings.data_dir, "alice-laptop", "alice")
+    bob = await add_key(settings.data_dir, "bob-ci", "bob")
+    return Owners(await start_server(nursery, settings), alice, bob)
+
+
+@pytest.fixture
+async def owners(nursery: trio.Nursery, work_dir: Path) -> AsyncIterator[Owners]:
+    found = await open_owners(nursery, server_settings(work_dir, auth="on"))
+    yield found
+    await found.aclose()
+
+
+def echo(text: str, title: str | None = "a note") -> dict[str, Any]:
+    body: dict[str, Any] = {"template": "echo", "data": {"text": text}}
+    if title is not None:
+        body["title"] = title
+    return body
+
+
+async def test_a_document_is_stored_read_replaced_patched_and_deleted(owners: Owners) -> None:
+    client = owners.alice
+    created = await client.post("/v1/documents", json=echo("first"))
+    assert created.status_code == 201, created.text
+    doc = created.json()
+    assert created.headers["location"] == f"/v1/documents/{doc['id']}"
+    assert created.headers["etag"] == '"r1"'
+    assert doc["revision"] == 1
+    assert doc["data"] == {"text": "first"}
+    assert doc["title"] == "a note"
+    assert doc["warnings"] == []
+    url = doc["links"]["self"]
+
+    got = await client.get(url)
+    assert got.status_code == 200
+    assert got.json()["data"] == {"text": "first"}
+    assert got.headers["etag"] == '"r1"'
+    unchanged = await client.get(url, headers={"if-none-match": '"r1"'})
+    assert unchanged.status_code == 304
+
+    replaced = await client.put(url, json=echo("second"), headers={"if-match": '"r1"'})
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["revision"] == 2
+    stale = await client.put(url, json=echo("lost"), headers={"if-match": '"r1"'})
+    assert stale.status_code == 412
+    assert stale.json()["type"] == "/problems/precondition-failed"
+
+    patched = await client.patch(
+        url, content=json.dumps({"data": {"count": 3}, "title": None}), headers=MERGE
+    )
+    assert patched.status_code == 200, patched.text
+    body = patched.json()
+    assert body["data"] == {"text": "second", "count": 3}
+    assert body["title"] is None
+    assert body["revision"] == 3
+    plain_json = await client.patch(url, json={"title": "x"})
+    assert plain_json.status_code == 415
+    stale_patch = await client.patch(
+        url, content=b'{"title": "x"}', headers={**MERGE, "if-match": '"r2"'}
+    )
+    assert stale_patch.status_code == 412
+
+    wrong_delete = await client.delete(url, headers={"if-match": '"r2"'})
+    assert wrong_delete.status_code == 412
+    deleted = await client.delete(url, headers={"if-match": '"r3"'})
+    assert deleted.status_code == 204
+    assert (await client.get(url)).status_code == 404
+    assert (await client.delete(url)).status_code == 404
+
+
+async def test_data_is_read_leniently_and_validated_before_it_is_stored(owners: Owners) -> None:
+    resume = json.loads(SAMPLE_RESUME.read_text(encoding="utf-8"))
+    resume["work"][0]["company"] = resume["work"][0].pop("name")  # the pre-1.0 key
+    created = await owners.alice.post(
+        "/v1/documents", json={"template": "resume-classic", "data": resume}
+    )
+    assert created.status_code == 201, created.text
+    doc = created.json()
+    assert doc["data"]["work"][0]["name"] == resume["work"][0]["company"]
+    assert "company" not in doc["data"]["work"][0]
+    assert "/data/work/0/company" in {w["pointer"] for w in doc["warnings"]}
+    assert "x-render-warnings" in created.headers
+
+    refused = await owners.alice.post(
+        "/v1/documents", json={"template": "echo", "data": {"count": -1}, "colour": "red"}
+    )
+    assert refused.status_code == 422
+    pointers = {e["pointer"] for e in refused.json()["errors"]}
+    assert pointers == {"/colour"}
+    invalid = await owners.alice.post(
+        "/v1/documents", json={"template": "echo", "data": {"count": -1}}
+    )
+    assert invalid.status_code == 422
+    assert {e["pointer"] for e in invalid.json()["errors"]} == {"/data", "/data/count"}
+    unknown = await owners.alice.post("/v1/documents", json={"template": "nope", "data": {}})
+    assert unknown.status_code == 422
+    assert [e["pointer"] for e in unknown.json()["errors"]] == ["/template"]
+    bodies: list[Any] = [[1, 2], "text", {"data": {}}]
+    for body in bodies:
+        answer = await owners.alice.post("/v1/documents", json=body)
+        assert answer.status_code == 422, body
+
+
+async def test_a_stored_document_renders_by_id_and_an_edit_is_never_stale(
+    owners: Owners,
+) -> None:
+    client = owners.alice
+    created = (await client.post("/v1/documents", json=echo("Printed by id"))).json()
+    pdf_url = created["links"]["pdf"]
+    first = await client.get(pdf_url)
+    assert first.status_code == 200, first.text
+    assert first.headers["content-type"] == "application/pdf"
+    assert "Printed by id" in pdf_text(first.content)
+    tag = first.headers["etag"]
+    again = await client.get(pdf_url, headers={"if-none-match": tag})
+    assert again.status_code == 304
+
+    await client.patch(
+        created["links"]["self"], content=b'{"data": {"text": "Edited"}}', headers=MERGE
+    )
+    edited = await client.get(pdf_url, headers={"if-none-match": tag})
+    assert edited.status_code == 200
+    assert edited.headers["etag"] != tag
+    assert "Edited" in pdf_text(edited.content)
+    assert "Printed by id" not in pdf_text(edited.content)
+
+
+async def test_pages_follow_next_links_without_repeats_while_documents_arrive(
+    owners: Owners,
+) -> None:
+    client = owners.alice
+    ids = []
+    for n in range(7):
+        ids.append((await client.post("/v1/documents", json=echo(f"doc {n}"))).json()["id"])
+    await client.post("/v1/documents", json={"template": "resume-classic", "data": {}})
+    seen: list[str] = []
+    url: str | None = "/v1/documents?limit=3&template=echo"
+    while url is not None:
+        page = await client.get(url)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert all("data" not in item for item in body["items"])
+        seen += [item["id"] for item in body["items"]]
+        await client.post("/v1/documents", json=echo("arrived meanwhile"))
+        url = body["next"]
+        if url is not None:
+            assert page.headers["link"] == f'<{url}>; rel="next"'
+    assert seen == list(reversed(ids))
+    everything = (await client.get("/v1/documents?limit=100")).json()
+    assert len(everything["items"]) == 7 + 1 + 3
+    assert everything["next"] is None
+    for bad in ("limit=0", "limit=101", "limit=ten", "cursor=bogus"):
+        answer = await client.get(f"/v1/documents?{bad}")
+        assert answer.status_code == 400, bad
+        assert answer.json()["type"] == "/problems/invalid-parameter"
+
+
+async def test_another_owner_can_neither_see_nor_touch_a_document(owners: Owners) -> None:
+    created = (await owners.alice.post("/v1/documents", json=echo("Alice's own"))).json()
+    url = created["links"]["self"]
+    attempts = [
+        owners.bob.get(url),
+        owners.bob.get(created["links"]["pdf"]),
+        owners.bob.put(url, json=echo("Bob was here")),
+        owners.bob.patch(url, content=b'{"title": "Bob"}', headers=MERGE),
+        owners.bob.delete(url),
+        owners.bob.put(url, json=echo("Bob"), headers={"if-match": '"r1"'}),
+        owners.bob.delete(url, headers={"if-match": "*"}),
+    ]
+    nobody = "/v1/documents/AAAAAAAAAAAAAAAAAAAAAA"
+    strangers = [await attempt for attempt in attempts]
+    missing = await owners.bob.get(nobody)
+    for answer in strangers:
+        assert answer.status_code == 404, answer.request
+        body = answer.json()
+        assert body["type"] == "/problems/document-not-found"
+        assert body["detail"] == missing.json()["detail"]  # nothing tells the two apart
+    listing = await owners.bob.get("/v1/documents")
+    assert listing.json()["items"] == []
+    still = await owners.alice.get(url)
+    assert still.json()["data"] == {"text": "Alice's own"}
+    assert still.json()["revision"] == 1
+
+
+async def test_requests_without_a_live_key_are_refused(owners: Owners) -> None:
+    for path in ("/healthz", "/readyz", "/metrics"):
+        # Open to all (readiness may still be 503 while formats build, but never 401).
+        assert (await owners.anonymous.get(path)).status_code in (200, 503), path
+    cases = {
+        "missing": {},
+        "malformed": {"authorization": "Basic YWxpY2U6c2VjcmV0"},
+        "unknown": {"authorization": "Bearer trk_0123456789abcdef_" + "A" * 43},
+    }
+    for reason, headers in cases.items():
+        for method, path in (("GET", "/v1/documents"), ("POST", "/v1/render/echo")):
+            answer = await owners.anonymous.request(
+                method, path, headers=headers, json={"text": "hi"}
+            )
+            assert answer.status_code == 401, (reason, path)
+            assert answer.json()["type"] == "/problems/unauthorized"
+            challenge = answer.headers["www-authenticate"]
+            assert challenge.startswith('Bearer realm="texrender"')
+            assert ('error="invalid_token"' in challenge) == (reason != "missing")
+    metrics = (await owners.anonymous.get("/metrics")).text
+    for reason in cases:
+        assert f'texrender_auth_failures_total{{reason="{reason}"}} 2.0' in metrics
+    rendered = await owners.alice.post("/v1/render/echo", json={"text": "with a key"})
+    assert rendered.status_code == 200
+
+
+async def test_a_revoked_key_stops_working(nursery: trio.Nursery, work_dir: Path) -> None:
+    settings = server_settings(work_dir, auth="on")
+    assert settings.data_dir is not None
+    found = await open_owners(nursery, settings)
+    try:
+        assert (await found.bob.get("/v1/documents")).status_code == 200
+        store = await SqliteStore.open(settings.data_dir)
+        await store.revoke_key("bob-ci")
+        await store.aclose()
+        await trio.sleep(5.2)  # what a server remembers of a checked key (server.keys)
+        refused = await found.bob.get("/v1/documents")
+        assert refused.status_code == 401
+        assert "revoked" in refused.json()["detail"]
+        assert (await found.alice.get("/v1/documents")).status_code == 200
+    finally:
+        await found.aclose()
+
+
+async def test_quotas_and_sizes_are_clear_problems(nursery: trio.Nursery, work_dir: Path) -> None:
+    settings = server_settings(work_dir, documents_per_owner=2, document_max_bytes=200)
+    async with httpx.AsyncClient(base_url=await start_server(nursery, settings)) as client:
+        for n in range(2):
+            assert (await client.post("/v1/documents", json=echo(f"{n}"))).status_code == 201
+        full = await client.post("/v1/documents", json=echo("third"))
+        assert full.status_code == 409
+        assert full.json()["type"] == "/problems/document-quota-exceeded"
+        first = (await client.get("/v1/documents")).json()["items"][0]
+        large = await client.put(first["links"]["self"], json=echo("x" * 300))
+        assert large.status_code == 413
+        assert large.json()["type"] == "/problems/document-too-large"
+        assert (await client.get(first["links"]["self"])).json()["revision"] == 1
+
+
+async def test_with_auth_off_everything_belongs_to_the_local_owner(
+    nursery: trio.Nursery, settings: Settings
+) -> None:
+    async with httpx.AsyncClient(base_url=await start_server(nursery, settings)) as client:
+        created = await client.post("/v1/documents", json=echo("local"))
+        assert created.status_code == 201
+        listed = (await client.get("/v1/documents")).json()["items"]
+        assert [item["id"] for item in listed] == [created.json()["id"]]
