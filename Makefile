@@ -9,7 +9,8 @@ setup:
 	@./.ci/install-deps
 
 run: setup
-	$(BIN)/texrender serve --bind $(HOST):$(PORT)
+	# On loopback, keys are off unless asked for (TEXRENDER_AUTH=on make run).
+	TEXRENDER_AUTH=$${TEXRENDER_AUTH:-off} $(BIN)/texrender serve --bind $(HOST):$(PORT)
 
 test: setup
 	$(BIN)/ruff check .

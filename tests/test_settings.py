@@ -158,3 +158,34 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.workers = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("binds", "allowed"),
+    [
+        (("127.0.0.1:8000",), True),
+        (("127.0.0.2:8000", "[::1]:8000", "localhost:9000", "unix:/run/texrender.sock"), True),
+        (("0.0.0.0:8000",), False),
+        (("127.0.0.1:8000", "[::]:8000"), False),
+        (("192.168.1.10:8000",), False),
+        (("example.org:8000",), False),
+        (("fd://3",), False),
+    ],
+)
+def test_auth_can_be_off_only_on_loopback(binds: tuple[str, ...], allowed: bool) -> None:
+    if allowed:
+        assert Settings(bind=binds, auth="off").auth == "off"
+    else:
+        with pytest.raises(SettingsError, match="auth can be off only on loopback"):
+            Settings(bind=binds, auth="off")
+    assert Settings(bind=binds).auth == "on"  # on is the default, and allowed anywhere
+
+
+def test_the_data_directory_defaults_to_the_users_data_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert Settings().documents_dir() == tmp_path / "texrender"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert Settings().documents_dir() == Path.home() / ".local" / "share" / "texrender"
+    assert Settings(data_dir=tmp_path / "d").documents_dir() == tmp_path / "d"
