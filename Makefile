@@ -8,8 +8,8 @@ PORT ?= 8000
 setup:
 	@./.ci/install-deps
 
+# On loopback, API keys are off unless asked for: TEXRENDER_AUTH=on make run.
 run: setup
-	# On loopback, keys are off unless asked for (TEXRENDER_AUTH=on make run).
 	TEXRENDER_AUTH=$${TEXRENDER_AUTH:-off} $(BIN)/texrender serve --bind $(HOST):$(PORT)
 
 test: setup
