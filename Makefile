@@ -1,6 +1,6 @@
 # texrender: `make run` serves on 127.0.0.1:8000, `make test` runs the whole suite.
 # Both first install whatever is missing (TeX Live from Debian packages, the locked Python env).
-.PHONY: setup run test lint format bench soak
+.PHONY: setup run test lint format bench soak fuzz
 BIN := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -32,3 +32,7 @@ bench: setup
 
 soak: setup
 	$(BIN)/python -m loadtest.soak
+
+# Schemathesis against a live server, every phase and 200 examples an operation (a few minutes).
+fuzz: setup
+	API_FUZZ=full $(BIN)/pytest tests/test_openapi.py -k schemathesis -o timeout=1800

@@ -6,8 +6,6 @@ at start-up, the same way the offline CLI and the tests build it.
 
 from __future__ import annotations
 
-import importlib.metadata
-
 import trio
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
@@ -23,18 +21,12 @@ from .auth import authenticate
 from .metrics import Metrics
 from .record import open_record, stamp_response
 from .request_body import refuse_ambiguous_length
-from .routes import catalogue, documents, ops, render, validate
+from .routes import catalogue, docs, documents, ops, render, validate
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState
 from .store import StoreError
 from .store.sqlite import SqliteStore
-
-
-def texrender_version() -> str:
-    try:
-        return importlib.metadata.version("texrender")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+from .version import texrender_version
 
 
 class TexrenderApp(QuartTrio):
@@ -60,6 +52,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         catalogue.blueprint,
         documents.blueprint,
         ops.blueprint,
+        docs.blueprint,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

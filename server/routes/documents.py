@@ -23,6 +23,7 @@ from rendering.errors import FieldError, InvalidData
 from rendering.reading import ReadWarning
 
 from ..mergepatch import merge_patch
+from ..openapi import JSON, Operation, Parameter, describe
 from ..problems import (
     DocumentTooLarge,
     InvalidParameter,
@@ -39,7 +40,7 @@ from ..store import (
     StoredDocument,
     document_json,
 )
-from .render import render_pdf
+from .render import PDF_BODY, STRICT, render_pdf
 
 blueprint = Blueprint("documents", __name__)
 
@@ -49,6 +50,13 @@ TITLE_CHARS = 200
 MERGE_PATCH = "application/merge-patch+json"
 MEMBERS = ("template", "data", "title")
 PATCH_TRIES = 3  # a PATCH without If-Match is re-applied if another write came in between
+DOCUMENT = {"$ref": "#/components/schemas/Document"}
+IF_MATCH = Parameter(
+    "If-Match", 'write only if the document is at this version ("r3")', {"type": "string"}, "header"
+)
+IF_NONE_MATCH = Parameter(
+    "If-None-Match", "answer 304 if this is still the current version", {"type": "string"}, "header"
+)
 
 
 def owner() -> str:
@@ -191,6 +199,19 @@ async def _revision_to_match(document_id: str) -> int | None:
 
 
 @blueprint.post("/v1/documents")
+@describe(
+    Operation(
+        "Store a document: a template, its data, a title",
+        (201, 409, 422),
+        success={JSON: DOCUMENT},
+        body="document",
+        parameters=(STRICT,),
+        success_headers=("Location", "ETag", "X-Render-Warnings"),
+        tag="documents",
+        description="The data is read and validated as a render would read it; what reading "
+        "changed comes back in `warnings`, pointers into the body sent.",
+    )
+)
 async def create_document() -> Response:
     document, warnings = read_document(await read_json_body(), strict=wants_strict())
     state = app_state()
@@ -202,6 +223,33 @@ async def create_document() -> Response:
 
 
 @blueprint.get("/v1/documents")
+@describe(
+    Operation(
+        "The caller's documents, newest first, a page at a time (no data)",
+        (200,),
+        success={
+            JSON: {
+                "type": "object",
+                "required": ["items", "next"],
+                "properties": {
+                    "items": {"type": "array", "items": DOCUMENT},
+                    "next": {"type": ["string", "null"]},
+                },
+            }
+        },
+        parameters=(
+            Parameter(
+                "limit",
+                f"documents a page (1 to {PAGE_SIZE_MAX}, default {PAGE_SIZE})",
+                {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX},
+            ),
+            Parameter("cursor", "from the `next` link of the page before", {"type": "string"}),
+            Parameter("template", "only documents of this template", {"type": "string"}),
+        ),
+        success_headers=("Link",),
+        tag="documents",
+    )
+)
 async def list_documents() -> Response:
     limit = _page_size()
     cursor = request.args.get("cursor")
@@ -223,6 +271,16 @@ async def list_documents() -> Response:
 
 
 @blueprint.get("/v1/documents/<document_id>")
+@describe(
+    Operation(
+        "One document, data included",
+        (200, 304, 404),
+        success={JSON: DOCUMENT},
+        parameters=(IF_NONE_MATCH,),
+        success_headers=("ETag",),
+        tag="documents",
+    )
+)
 async def get_document(document_id: str) -> Response:
     stored = await app_state().store.get(owner(), document_id)
     current_record().template = stored.template
@@ -234,6 +292,17 @@ async def get_document(document_id: str) -> Response:
 
 
 @blueprint.put("/v1/documents/<document_id>")
+@describe(
+    Operation(
+        "Replace a document (If-Match makes it conditional)",
+        (200, 404, 412, 422),
+        success={JSON: DOCUMENT},
+        body="document",
+        parameters=(IF_MATCH, STRICT),
+        success_headers=("ETag", "X-Render-Warnings"),
+        tag="documents",
+    )
+)
 async def replace_document(document_id: str) -> Response:
     body = await read_json_body()
     expected = await _revision_to_match(document_id)
@@ -250,6 +319,17 @@ async def replace_document(document_id: str) -> Response:
 
 
 @blueprint.patch("/v1/documents/<document_id>")
+@describe(
+    Operation(
+        "Change part of a document with a JSON Merge Patch (RFC 7396)",
+        (200, 404, 412, 422),
+        success={JSON: DOCUMENT},
+        body="patch",
+        parameters=(IF_MATCH, STRICT),
+        success_headers=("ETag", "X-Render-Warnings"),
+        tag="documents",
+    )
+)
 async def patch_document(document_id: str) -> Response:
     if request.mimetype != MERGE_PATCH:
         raise UnsupportedMediaType(
@@ -284,6 +364,14 @@ async def patch_document(document_id: str) -> Response:
 
 
 @blueprint.delete("/v1/documents/<document_id>")
+@describe(
+    Operation(
+        "Delete a document (If-Match makes it conditional)",
+        (204, 404, 412),
+        parameters=(IF_MATCH,),
+        tag="documents",
+    )
+)
 async def delete_document(document_id: str) -> Response:
     expected = await _revision_to_match(document_id)
     state = app_state()
@@ -296,6 +384,16 @@ async def delete_document(document_id: str) -> Response:
 
 
 @blueprint.get("/v1/documents/<document_id>/pdf")
+@describe(
+    Operation(
+        "A stored document rendered to a PDF (cached, with an ETag, like a render)",
+        (200, 304, 404, 412, 422, 429, 503, 504),
+        success=PDF_BODY,
+        parameters=(IF_NONE_MATCH,),
+        success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
+        tag="documents",
+    )
+)
 async def document_pdf(document_id: str) -> Response:
     refuse_star_match()
     stored = await app_state().store.get(owner(), document_id)

@@ -7,17 +7,39 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST
 from quart import Blueprint, Response
 
+from ..openapi import JSON, Operation, describe
 from ..state import app_state
 
 blueprint = Blueprint("ops", __name__)
+READINESS = {"type": "object", "required": ["ready", "checks"]}
 
 
 @blueprint.get("/healthz")
+@describe(
+    Operation(
+        "Liveness: the event loop answers",
+        (200,),
+        success={JSON: {"type": "object", "properties": {"status": {"const": "ok"}}}},
+        open=True,
+        tag="operations",
+    )
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @blueprint.get("/readyz")
+@describe(
+    Operation(
+        "Readiness: engine found, formats settled, queue not full, not draining",
+        (200, 503),
+        success={JSON: READINESS},
+        other_bodies={503: {JSON: READINESS}},
+        open=True,
+        tag="operations",
+        description="503 carries the same JSON body as 200, with ready false.",
+    )
+)
 async def readyz() -> tuple[dict[str, Any], int]:
     state = app_state()
     service = state.service
@@ -39,5 +61,14 @@ async def readyz() -> tuple[dict[str, Any], int]:
 
 
 @blueprint.get("/metrics")
+@describe(
+    Operation(
+        "Prometheus metrics",
+        (200,),
+        success={"text/plain": {"type": "string"}},
+        open=True,
+        tag="operations",
+    )
+)
 async def metrics() -> Response:
     return Response(app_state().metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -12,6 +12,7 @@ from rendering.errors import outcome_of
 from rendering.observer import Outcome
 from rendering.renderer import RenderResult
 
+from ..openapi import PDF, Operation, Parameter, describe
 from ..record import current_record
 from ..request_body import parse_json, read_body, refuse_star_match, wants_strict
 from ..state import app_state
@@ -20,7 +21,29 @@ blueprint = Blueprint("render", __name__)
 log = logging.getLogger("texrender.render")
 
 
+STRICT = Parameter(
+    "strict",
+    "read the data exactly as the schema says: no lenient reading, no warnings",
+    {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no", "on", "off", ""]},
+)
+PDF_BODY = {PDF: {"type": "string", "contentMediaType": PDF}}
+
+
 @blueprint.post("/v1/render/<template>")
+@describe(
+    Operation(
+        "Render data to a PDF",
+        (200, 304, 412, 422, 429, 503, 504),
+        success=PDF_BODY,
+        body="data",
+        parameters=(STRICT,),
+        success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
+        description="The data is read leniently (what was changed comes back in "
+        "X-Render-Warnings) unless strict reading is asked for, then validated against the "
+        "template's schema and typeset. The same data gives the same PDF: send its ETag as "
+        "If-None-Match to get a 304.",
+    )
+)
 async def render(template: str) -> Response:
     refuse_star_match()
     body = await read_body()

@@ -11,14 +11,25 @@ from quart import Blueprint, Response
 from rendering.errors import InvalidData
 
 from .. import problems
+from ..openapi import JSON, Operation, describe
 from ..record import current_record
 from ..request_body import read_json_body, wants_strict
 from ..state import app_state
+from .render import STRICT
 
 blueprint = Blueprint("validate", __name__)
 
 
 @blueprint.post("/v1/validate/<template>")
+@describe(
+    Operation(
+        "Check data without rendering it: the data as it would be rendered, warnings, errors",
+        (200, 422),
+        success={JSON: {"type": "object"}},
+        body="data",
+        parameters=(STRICT,),
+    )
+)
 async def validate(template: str) -> Response | dict[str, Any]:
     data = await read_json_body()
     record = current_record()
