@@ -47,7 +47,7 @@ STATUS_TEXT = {
     415: "The body has the wrong media type",
     422: "The data fails the template's schema or cannot be typeset (see `errors`, `tex`)",
     429: "Every render slot is busy and the queue is full; retry after `Retry-After` seconds",
-    503: "Not ready, or no render slot came free in time",
+    503: "Not ready, no render slot came free in time, or the document store is busy",
     504: "Typesetting took longer than the render timeout",
 }
 
@@ -184,7 +184,7 @@ def _operation(
         entry["security"] = []
     statuses = set(operation.statuses) | {400}
     if not operation.open:
-        statuses.add(401)
+        statuses |= {401, 503}  # the key is checked against the store, which may be busy
     if operation.body is not None:
         statuses |= {408, 413, 415}
     entry["responses"] = {str(status): _response(status, operation) for status in sorted(statuses)}

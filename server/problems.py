@@ -26,6 +26,7 @@ from .store import (
     InvalidCursor,
     RevisionMismatch,
     StoreError,
+    StoreUnavailable,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -187,7 +188,9 @@ _STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
     RevisionMismatch: (412, "precondition-failed", "A precondition of the request does not hold"),
     DocumentQuotaExceeded: (409, "document-quota-exceeded", "No room for another document"),
     InvalidCursor: (400, "invalid-parameter", "A query parameter has a value that cannot be used"),
+    StoreUnavailable: (503, "store-unavailable", "The document store cannot answer now"),
 }
+STORE_RETRY_AFTER_S = 1
 
 
 async def store_error(error: StoreError) -> Response:
@@ -204,6 +207,9 @@ async def store_error(error: StoreError) -> Response:
         )
     else:
         detail = str(error)
+    if isinstance(error, StoreUnavailable):
+        log.warning("document store unavailable: %s", error)
+        return problem(status, type_, title, detail, retry_after_s=STORE_RETRY_AFTER_S)
     log.info("document request refused: %s", type_, extra={"status": status})
     return problem(status, type_, title, detail)
 

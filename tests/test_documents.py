@@ -11,8 +11,17 @@ import httpx
 import pytest
 import trio
 
+from server.app import create_app
 from server.keys import make_key
+from server.openapi import Operation, describe
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
+from server.store import (
+    DocumentNotFound,
+    DocumentQuotaExceeded,
+    InvalidCursor,
+    RevisionMismatch,
+    StoreUnavailable,
+)
 from server.store.sqlite import SqliteStore
 from tests.conftest import pdf_text, server_settings, start_server
 
@@ -299,3 +308,30 @@ async def test_with_auth_off_everything_belongs_to_the_local_owner(
         assert created.status_code == 201
         listed = (await client.get("/v1/documents")).json()["items"]
         assert [item["id"] for item in listed] == [created.json()["id"]]
+
+
+async def test_store_errors_are_problems_and_a_busy_store_asks_for_a_retry(
+    nursery: trio.Nursery, settings: Settings
+) -> None:
+    app = create_app(settings)
+    raised: dict[str, Exception] = {
+        "busy": StoreUnavailable("database is locked"),
+        "missing": DocumentNotFound("x"),
+        "stale": RevisionMismatch(4),
+        "full": DocumentQuotaExceeded(10),
+        "cursor": InvalidCursor("?"),
+    }
+
+    @app.get("/test/store/<name>")
+    @describe(Operation("raise a store error", (503,)))
+    async def fail(name: str) -> str:
+        raise raised[name]
+
+    base = await start_server(nursery, settings, app=app)
+    expected = {"busy": 503, "missing": 404, "stale": 412, "full": 409, "cursor": 400}
+    async with httpx.AsyncClient(base_url=base) as client:
+        for name, status in expected.items():
+            answer = await client.get(f"/test/store/{name}")
+            assert answer.status_code == status, name
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert ("retry-after" in answer.headers) == (name == "busy")

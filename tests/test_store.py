@@ -18,6 +18,7 @@ from server.store import (
     KeyNotFound,
     NameTaken,
     RevisionMismatch,
+    StoreUnavailable,
 )
 from server.store.migrations import LATEST, MIGRATIONS, SchemaTooNew, migrate, schema_version
 from server.store.sqlite import FILE_NAME, SqliteStore
@@ -235,3 +236,18 @@ async def test_keys_are_kept_hashed_and_checked(store: SqliteStore) -> None:
     assert refused.value.reason is KeyRefusal.REVOKED
     with pytest.raises(KeyNotFound):
         await store.revoke_key("nobody")
+
+
+async def test_a_database_locked_too_long_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path, busy_timeout_s=0.2)
+    created = await store.create("alice", doc(), quota=10)
+    holder = sqlite3.connect(tmp_path / FILE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+    try:
+        with pytest.raises(StoreUnavailable, match="cannot answer now"):
+            await store.replace("alice", created.id, doc("blocked"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    replaced = await store.replace("alice", created.id, doc("later"))
+    assert replaced.revision == 2

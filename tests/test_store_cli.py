@@ -168,3 +168,26 @@ def test_a_killed_server_keeps_every_acknowledged_write_and_tears_none(tmp_path:
             # At least what was acknowledged; at most what was sent; exactly one whole version.
             assert w.acknowledged <= body["revision"] <= len(w.texts), (doc_id, body, w)
             assert body["data"] == {"text": w.texts[body["revision"] - 1]}
+
+
+def test_a_key_never_reaches_the_log(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    token = run_cli(*data, "keys", "create", "logger").stdout.strip()
+    wrong = token[:-6] + "ABCDEF"
+    with running_server(*data, "--auth", "on", "--log-format", "json") as server:
+        with httpx.Client(base_url=server.url) as client:
+            ok = client.get("/v1/documents", headers={"authorization": f"Bearer {token}"})
+            assert ok.status_code == 200
+            refused = client.get("/v1/documents", headers={"authorization": f"Bearer {wrong}"})
+            assert refused.status_code == 401
+            for _ in range(20):  # the access lines are written by a thread: wait for them
+                if sum('"route": "/v1/documents"' in line for line in server.lines) >= 2:
+                    break
+                time.sleep(0.1)
+        log = "".join(server.lines)
+    access = [json.loads(line) for line in server.lines if '"route": "/v1/documents"' in line]
+    assert [line["status"] for line in access] == [200, 401]
+    assert access[0]["owner"] == "logger"
+    secret = token.rsplit("_", 1)[1]
+    assert secret not in log
+    assert wrong.rsplit("_", 1)[1] not in log

@@ -25,6 +25,7 @@ from .model import (
     Store,
     StoredDocument,
     StoreError,
+    StoreUnavailable,
     document_json,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "RevisionMismatch",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "StoredDocument",
     "document_json",
 ]

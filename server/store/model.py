@@ -47,6 +47,10 @@ class InvalidCursor(StoreError):
     """A pagination cursor this store did not make."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot answer now (locked past the busy timeout, disk full, I/O error)."""
+
+
 class KeyNotFound(StoreError):
     """No API key has that name."""
 

@@ -37,11 +37,12 @@ from .model import (
     NameTaken,
     RevisionMismatch,
     StoredDocument,
+    StoreUnavailable,
     document_json,
 )
 
 FILE_NAME = "texrender.sqlite3"
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another's lock before giving up
 _CURSOR_PREFIX = "s1:"
 _NO_CURSOR = 2**62  # larger than any seq
 _LIST = (
@@ -83,21 +84,26 @@ def _moment(text: str | None) -> datetime | None:
 class SqliteStore:
     """:class:`~server.store.DocumentStore` and :class:`~server.store.KeyStore` on SQLite."""
 
-    def __init__(self, path: Path, *, connections: int = 4) -> None:
+    def __init__(
+        self, path: Path, *, connections: int = 4, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> None:
         self.path = path
+        self.busy_timeout_s = busy_timeout_s
         self._limiter = trio.CapacityLimiter(connections)
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
 
     @classmethod
-    async def open(cls, data_dir: Path, *, connections: int = 4) -> SqliteStore:
+    async def open(
+        cls, data_dir: Path, *, connections: int = 4, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> SqliteStore:
         """The store in ``data_dir`` (made if missing), its schema brought up to date.
 
         Raises:
             SchemaTooNew: the file was written by a newer texrender.
             sqlite3.Error, OSError: the file cannot be opened or written.
         """
-        store = cls(data_dir / FILE_NAME, connections=connections)
+        store = cls(data_dir / FILE_NAME, connections=connections, busy_timeout_s=busy_timeout_s)
         await trio.to_thread.run_sync(store._prepare)
         return store
 
@@ -114,10 +120,9 @@ class SqliteStore:
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_s
         )
         connection.row_factory = sqlite3.Row
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA foreign_keys = ON")
         return connection
@@ -142,9 +147,14 @@ class SqliteStore:
                         self._idle.append(held[0])
 
     def _run(self, held: list[sqlite3.Connection], work: Callable[[sqlite3.Connection], T]) -> T:
-        if not held:
-            held.append(self._connect())
-        return work(held[0])
+        try:
+            if not held:
+                held.append(self._connect())
+            return work(held[0])
+        except sqlite3.OperationalError as exc:
+            # Locked past the busy timeout, a full disk, an I/O error: the request may be
+            # retried; nothing was half-written (each write is one transaction).
+            raise StoreUnavailable(f"the document store cannot answer now: {exc}") from exc
 
     # Documents.
 
