@@ -13,28 +13,24 @@ The PDF and (only on failure) the log are read through ``trio.Path``; the log re
 from __future__ import annotations
 
 import contextlib
-import functools
-import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import trio
 
+from .boxed import BoxStartFailed, BoxTimeout, run_boxed
 from .errors import EngineUnavailable, TexError, TexTimeout
 from .files import write_atomically
 from .sandbox import (
     SandboxLimits,
-    make_preexec,
     resolve_user,
-    sandbox_prefix,
     sandbox_tools,
     tex_process_env,
 )
@@ -123,29 +119,6 @@ def build_format_argv(engine: str, format_name: str, job_name: str = JOB_NAME) -
         "mylatexformat.ltx",
         f"{job_name}.tex",
     ]
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one exception inside (possibly nested) groups, or None if there are several."""
-    leaves = list(_leaves(group))
-    return leaves[0] if len(leaves) == 1 else None
-
-
-def _leaves(error: BaseException) -> Iterator[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield error
-
-
-async def _deliver_cancel(process: trio.Process) -> None:
-    _kill_group(process.pid)
 
 
 class PdfLatexEngine:
@@ -262,45 +235,22 @@ class PdfLatexEngine:
         if not self._found:
             # Checked here because the sandbox's own tools would run and fail in its place.
             raise EngineUnavailable(f"TeX engine {self.executable!r} not found")
-        cpu_seconds = math.ceil(timeout_s) + 1
-        prefix = sandbox_prefix(cpu_seconds, self.limits, self._identity)
-        boxing: dict[str, Any] = {}
-        if prefix is None:
-            boxing["preexec_fn"] = make_preexec(cpu_seconds, self.limits)
-            if self._identity is not None:
-                boxing.update(user=self._identity.uid, group=self._identity.gid, extra_groups=[])
-        run = functools.partial(
-            trio.run_process,
-            [*(prefix or []), *argv],
-            cwd=workdir,
-            env=tex_process_env(workdir, self.format_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-            start_new_session=True,
-            deliver_cancel=_deliver_cancel,
-            **boxing,
-        )
-        with trio.move_on_after(timeout_s) as deadline:
-            try:
-                async with trio.open_nursery() as nursery:
-                    process: trio.Process = await nursery.start(run)
-                    try:
-                        await process.wait()
-                    finally:
-                        # TeX's children (if any) die with it, whatever ended the wait.
-                        _kill_group(process.pid)
-            except ExceptionGroup as group:
-                failure = _sole_error(group)
-                if not isinstance(failure, OSError):
-                    raise
-                message = f"TeX engine {self.executable!r} cannot start: {failure}"
-                raise EngineUnavailable(message) from group
-        if deadline.cancelled_caught:
-            raise TexTimeout(f"typesetting took longer than {timeout_s:g} s and was stopped")
-        assert process.returncode is not None
-        return process.returncode
+        try:
+            return await run_boxed(
+                argv,
+                cwd=workdir,
+                env=tex_process_env(workdir, self.format_dir),
+                timeout_s=timeout_s,
+                limits=self.limits,
+                identity=self._identity,
+            )
+        except BoxTimeout:
+            raise TexTimeout(
+                f"typesetting took longer than {timeout_s:g} s and was stopped"
+            ) from None
+        except BoxStartFailed as exc:
+            message = f"TeX engine {self.executable!r} cannot start: {exc}"
+            raise EngineUnavailable(message) from exc
 
     async def _failure(self, workdir: Path, job_name: str) -> TexError:
         diagnostic = parse_tex_log(await self._read_log(workdir / f"{job_name}.log"))

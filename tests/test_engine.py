@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from rendering import engine as engine_module
+from rendering import boxed as boxed_module
 from rendering.engine import PdfLatexEngine, build_argv, probe_engine
 from rendering.errors import EngineUnavailable, TexError, TexTimeout
 from tests.conftest import pdf_text, tex_processes
@@ -155,7 +155,7 @@ async def test_probe_reads_the_engine_version() -> None:
 async def test_without_the_tools_limits_are_set_in_the_child(
     monkeypatch: pytest.MonkeyPatch, engine: PdfLatexEngine, no_leftovers: None
 ) -> None:
-    monkeypatch.setattr(engine_module, "sandbox_prefix", lambda *args: None)
+    monkeypatch.setattr(boxed_module, "sandbox_prefix", lambda *args: None)
     result = await engine.compile(HELLO, timeout_s=10)
     assert "Hello from TeX." in pdf_text(result.pdf)
     with pytest.raises(TexTimeout):
