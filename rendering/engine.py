@@ -162,7 +162,8 @@ class PdfLatexEngine:
     def sweep_leftovers(self) -> list[Path]:
         """Remove the work directories that server processes which no longer run left behind
         (they hold the data of the renders they were doing), and only those: the name carries
-        the pid of a dead process, and ``doc.tex`` is in it. Blocking: call from a thread.
+        the pid of a dead process, and ``doc.tex`` (or a page picture) is in it. Blocking: call
+        from a thread.
         """
         root = self.work_root or Path(tempfile.gettempdir())
         if not root.is_dir():
@@ -170,7 +171,7 @@ class PdfLatexEngine:
         removed = []
         for entry in root.iterdir():
             match = _WORKDIR_NAME.match(entry.name)
-            if match is None or not (entry / f"{JOB_NAME}.tex").is_file():
+            if match is None or not _holds_render_files(entry):
                 continue
             if _process_runs(int(match.group(1))):
                 continue
@@ -263,6 +264,11 @@ class PdfLatexEngine:
         except FileNotFoundError:
             return ""
         return head.decode("utf-8", errors="replace")
+
+
+def _holds_render_files(entry: Path) -> bool:
+    """A work directory of ours: TeX's source in it, or a page picture (rendering.pages)."""
+    return (entry / f"{JOB_NAME}.tex").is_file() or (entry / "page.png").is_file()
 
 
 def _process_runs(pid: int) -> bool:

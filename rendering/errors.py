@@ -7,6 +7,7 @@ subclass lacks any of them)::
 
     RenderError                       500  error          (never raised itself: a bug)
     ├── TemplateNotFound              404  error          unknown template name
+    ├── PageNotFound                  404  error          a page past the last (a PNG page)
     ├── InvalidData                   422  invalid_data   data fails the template's JSON Schema
     │   ├── UnsupportedCharacter      422  invalid_data   characters the fonts cannot set
     │   └── DataTooLarge              422  invalid_data   more text than a document can hold
@@ -74,6 +75,13 @@ class TemplateNotFound(RenderError):
     type = "template-not-found"
     title = "Unknown template"
     outcome = Outcome.ERROR  # never counted: an unknown name is no metric label
+
+
+class PageNotFound(RenderError):
+    status = 404
+    type = "page-not-found"
+    title = "The document has no such page"
+    outcome = Outcome.ERROR  # never counted: the render itself succeeded
 
 
 class InvalidData(RenderError):

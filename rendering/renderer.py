@@ -36,6 +36,7 @@ from .errors import (
 )
 from .formats import FormatStore
 from .observer import NullObserver, Outcome, RenderObserver
+from .pages import PageRasterizer, PageRequest
 from .reading import Reading, ReadWarning
 from .texlog import unsupported_character
 from .text import json_pointer
@@ -97,6 +98,7 @@ class Renderer:
         formats: FormatStore | None = None,
         cache: PdfCache | None = None,
         engine_id: str = "",
+        rasterizer: PageRasterizer | None = None,
     ) -> None:
         if limits.slots < 1 or limits.queue_max < 0:
             raise ValueError("need at least one slot and a non-negative queue size")
@@ -107,7 +109,9 @@ class Renderer:
         self.formats = formats
         self.cache = cache or PdfCache(0)
         self.engine_id = engine_id
+        self.rasterizer = rasterizer or PageRasterizer()
         self._inflight: InFlight[RenderResult] = InFlight()
+        self._pictures: InFlight[bytes] = InFlight()
         self._bodies: BodyKeys[tuple[ReadWarning, ...]] = BodyKeys()
         self._limiter = trio.CapacityLimiter(limits.slots)
         self._recent_tex_s: float | None = None  # moving average of successful TeX runs
@@ -205,6 +209,42 @@ class Renderer:
             raise
         finally:
             self.observer.finished(template.name, outcome)
+
+    @staticmethod
+    def picture_key(key: str, page: PageRequest) -> str:
+        """The cache key of a page picture of the render ``key``."""
+        return f"{key}.{page.suffix()}"
+
+    async def page_png(self, key: str, pdf: bytes, page: PageRequest) -> bytes:
+        """One page of the rendered ``pdf`` (render key ``key``) as a PNG: from the cache, from
+        an identical request under way, or rasterized under a render slot and cached.
+
+        Raises:
+            PageNotFound: the document has fewer pages.
+            QueueTimeout: no slot came free within ``queue_timeout_s``.
+            TexTimeout, EngineUnavailable: from the rasterizer.
+        """
+        picture_key = self.picture_key(key, page)
+        cached = await self.cache.get(picture_key) if self.cache.enabled else None
+        if cached is not None:
+            return cached
+        picture, _ = await self._pictures.run(
+            picture_key, lambda: self._rasterize(picture_key, pdf, page)
+        )
+        return picture
+
+    async def _rasterize(self, picture_key: str, pdf: bytes, page: PageRequest) -> bytes:
+        with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
+            await self._limiter.acquire()
+        if waiting.cancelled_caught:
+            raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
+        try:
+            picture = await self.rasterizer.png(pdf, page, timeout_s=self.limits.render_timeout_s)
+        finally:
+            self._limiter.release()
+        if self.cache.enabled:
+            await self.cache.put(picture_key, picture)
+        return picture
 
     def sharing(self, key: str) -> int:
         """How many renders of ``key`` are waiting for an identical one under way."""

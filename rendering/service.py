@@ -28,6 +28,7 @@ from .config import RenderConfig
 from .engine import EngineInfo, PdfLatexEngine, TexEngine, probe_engine
 from .formats import FormatStore, ensure_private_dir
 from .observer import RenderObserver
+from .pages import PageRasterizer
 from .renderer import Renderer
 
 log = logging.getLogger("texrender")
@@ -121,6 +122,7 @@ async def build_service(
         formats=formats,
         cache=PdfCache(config.cache_bytes, config.cache_dir),
         engine_id=engine_id,
+        rasterizer=PageRasterizer(work_root=config.work_dir, user=config.tex_user),
     )
     return RenderService(config, catalogue, info, renderer, formats)
 

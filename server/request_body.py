@@ -7,6 +7,7 @@ from typing import Any
 
 from quart import request
 
+from rendering.pages import DPI_DEFAULT, DPI_MAX, DPI_MIN, PAGE_MAX, PageRequest
 from rendering.sizes import DEFAULT_LIMITS, nests_deeper_than
 
 from .problems import (
@@ -115,3 +116,41 @@ def wants_strict() -> bool:
             if name.strip().lower() == "handling":
                 return value.strip().strip('"').lower() == "strict"
     return False
+
+
+PDF = "application/pdf"
+PNG = "image/png"
+
+
+def requested_picture() -> PageRequest | None:
+    """A page as PNG instead of the PDF: ``?format=png`` (``?page=N``, ``?dpi=N``), or an
+    ``Accept`` header that prefers ``image/png`` to ``application/pdf``; None for the PDF.
+
+    Raises:
+        InvalidParameter: ``format``, ``page`` or ``dpi`` has a value that cannot be used, or
+            ``page``/``dpi`` come with a request for the PDF.
+    """
+    raw = request.args.get("format")
+    if raw is not None:
+        kind = raw.strip().lower()
+        if kind not in ("pdf", "png"):
+            raise InvalidParameter("format must be pdf or png")
+    else:
+        kind = "png" if request.accept_mimetypes.best_match([PDF, PNG]) == PNG else "pdf"
+    page = _whole_parameter("page", 1, PAGE_MAX)
+    dpi = _whole_parameter("dpi", DPI_MIN, DPI_MAX)
+    if kind == "pdf":
+        if page is not None or dpi is not None:
+            raise InvalidParameter("page and dpi are for a PNG picture (format=png)")
+        return None
+    return PageRequest(page or 1, dpi or DPI_DEFAULT)
+
+
+def _whole_parameter(name: str, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidParameter(f"{name} must be a whole number from {low} to {high}")
+    return int(text)

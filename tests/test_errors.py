@@ -12,6 +12,7 @@ from tests.conftest import error_classes
 EXPECTED = {
     "RenderError",
     "TemplateNotFound",
+    "PageNotFound",
     "InvalidData",
     "UnsupportedCharacter",
     "DataTooLarge",

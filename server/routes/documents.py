@@ -31,7 +31,13 @@ from ..problems import (
     UnsupportedMediaType,
 )
 from ..record import current_record
-from ..request_body import parse_json, read_json_body, refuse_star_match, wants_strict
+from ..request_body import (
+    parse_json,
+    read_json_body,
+    refuse_star_match,
+    requested_picture,
+    wants_strict,
+)
 from ..state import app_state
 from ..store import (
     DocumentInput,
@@ -40,7 +46,7 @@ from ..store import (
     StoredDocument,
     document_json,
 )
-from .render import PDF_BODY, STRICT, render_pdf
+from .render import PDF_BODY, PICTURE, STRICT, render_pdf
 
 blueprint = Blueprint("documents", __name__)
 
@@ -386,18 +392,19 @@ async def delete_document(document_id: str) -> Response:
 @blueprint.get("/v1/documents/<document_id>/pdf")
 @describe(
     Operation(
-        "A stored document rendered to a PDF (cached, with an ETag, like a render)",
+        "A stored document rendered to a PDF, or one page of it as PNG (cached, with an ETag)",
         (200, 304, 404, 412, 422, 429, 503, 504),
         success=PDF_BODY,
-        parameters=(IF_NONE_MATCH,),
+        parameters=(IF_NONE_MATCH, *PICTURE),
         success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
         tag="documents",
     )
 )
 async def document_pdf(document_id: str) -> Response:
     refuse_star_match()
+    picture = requested_picture()
     stored = await app_state().store.get(owner(), document_id)
     # The stored version names the data: a body seen before (same id, revision and time of
     # writing) is answered from its render key without reading the data again.
     version = f"document\0{stored.id}\0{stored.revision}\0{stored.updated.isoformat()}"
-    return await render_pdf(stored.template, version.encode(), lambda: stored.data)
+    return await render_pdf(stored.template, version.encode(), lambda: stored.data, picture=picture)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import trio
 from quart import Blueprint, Response, request
 
 from rendering.errors import outcome_of
 from rendering.observer import Outcome
+from rendering.pages import DPI_DEFAULT, DPI_MAX, DPI_MIN, PAGE_MAX, PageRequest
 from rendering.renderer import RenderResult
 
-from ..openapi import PDF, Operation, Parameter, describe
+from ..openapi import Operation, Parameter, describe
 from ..record import current_record
-from ..request_body import parse_json, read_body, refuse_star_match, wants_strict
+from ..request_body import (
+    PDF,
+    PNG,
+    parse_json,
+    read_body,
+    refuse_star_match,
+    requested_picture,
+    wants_strict,
+)
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)
@@ -26,35 +37,65 @@ STRICT = Parameter(
     "read the data exactly as the schema says: no lenient reading, no warnings",
     {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no", "on", "off", ""]},
 )
-PDF_BODY = {PDF: {"type": "string", "contentMediaType": PDF}}
+PICTURE = (
+    Parameter(
+        "format",
+        "pdf (the default), or png for one page as a picture (or send Accept: image/png)",
+        {"type": "string", "enum": ["pdf", "png"]},
+    ),
+    Parameter(
+        "page",
+        f"with format=png: which page, from 1 (default 1, at most {PAGE_MAX})",
+        {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+    ),
+    Parameter(
+        "dpi",
+        f"with format=png: resolution ({DPI_MIN} to {DPI_MAX}, default {DPI_DEFAULT})",
+        {"type": "integer", "minimum": DPI_MIN, "maximum": DPI_MAX},
+    ),
+)
+PDF_BODY = {
+    PDF: {"type": "string", "contentMediaType": PDF},
+    PNG: {"type": "string", "contentMediaType": PNG},
+}
 
 
 @blueprint.post("/v1/render/<template>")
 @describe(
     Operation(
-        "Render data to a PDF",
-        (200, 304, 412, 422, 429, 503, 504),
+        "Render data to a PDF, or one page of it as PNG",
+        (200, 304, 404, 412, 422, 429, 503, 504),
         success=PDF_BODY,
         body="data",
-        parameters=(STRICT,),
+        parameters=(STRICT, *PICTURE),
         success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
         description="The data is read leniently (what was changed comes back in "
         "X-Render-Warnings) unless strict reading is asked for, then validated against the "
         "template's schema and typeset. The same data gives the same PDF: send its ETag as "
-        "If-None-Match to get a 304.",
+        "If-None-Match to get a 304. With format=png (or Accept: image/png) the answer is one "
+        "page as a PNG picture, cached like the PDF; 404 for a page past the last.",
     )
 )
 async def render(template: str) -> Response:
     refuse_star_match()
+    picture = requested_picture()
     body = await read_body()
-    return await render_pdf(template, body, lambda: parse_json(body), strict=wants_strict())
+    return await render_pdf(
+        template, body, lambda: parse_json(body), strict=wants_strict(), picture=picture
+    )
 
 
 async def render_pdf(
-    template: str, body: bytes, load: Callable[[], Any], *, strict: bool = False
+    template: str,
+    body: bytes,
+    load: Callable[[], Any],
+    *,
+    strict: bool = False,
+    picture: PageRequest | None = None,
 ) -> Response:
-    """The PDF response for data that ``body`` identifies (the request body, or a stored
-    document's id and revision) and that ``load`` produces when it must be read.
+    """The PDF (or, with ``picture``, one page of it as PNG) for data that ``body`` identifies
+    (the request body, or a stored document's id and revision) and that ``load`` produces when
+    it must be read.
 
     A body seen before answers from its key (a 304, or the cached PDF) without loading or
     reading anything; otherwise a render that would get no slot in time is refused before any
@@ -66,30 +107,38 @@ async def render_pdf(
     known = renderer.known_body(template, body, strict=strict)
     if known is not None:
         record.warnings = known.notes
-        tag = etag_for(known.key)
+        tag = etag_for(known.key, picture)
         if request.if_none_match.contains_weak(tag):
             return not_modified(template, tag)
-        pdf = renderer.cached_pdf(known.key)
-        if pdf is not None:
+        cache_key = known.key if picture is None else renderer.picture_key(known.key, picture)
+        cached = renderer.cached_pdf(cache_key)
+        if cached is not None:
             renderer.served_from_cache(template)
             record.outcome = Outcome.CACHED
-            return pdf_response(template, RenderResult.from_cache(pdf, known.key), tag)
+            result = RenderResult.from_cache(cached, known.key)
+            return file_response(template, result, tag, picture)
     # A render of a key already under way is let in: it joins that render.
     renderer.admit(template, known.key if known is not None else None)
     job = renderer.prepare(template, load(), strict=strict, body=body)
     record.warnings = job.warnings
-    tag = etag_for(job.key)
+    tag = etag_for(job.key, picture)
     if request.if_none_match.contains_weak(tag):
         return not_modified(template, tag)
     try:
         result = await renderer.run(job)
+        if picture is not None:
+            started = trio.current_time()
+            png = await renderer.page_png(result.key, result.pdf, picture)
+            result = dataclasses.replace(
+                result, pdf=png, total_s=result.total_s + trio.current_time() - started
+            )
     except BaseException as exc:
         record.outcome = outcome_of(exc)
         if record.outcome is Outcome.CANCELLED:
             log.info("request cancelled: the client went away", extra={"template": template})
         raise
     record.outcome = Outcome.CACHED if result.cached else Outcome.OK
-    return pdf_response(template, result, tag)
+    return file_response(template, result, tag, picture)
 
 
 def not_modified(template: str, tag: str) -> Response:
@@ -101,11 +150,11 @@ def not_modified(template: str, tag: str) -> Response:
     return response
 
 
-def etag_for(key: str) -> str:
+def etag_for(key: str, picture: PageRequest | None = None) -> str:
     """The opaque part of a weak validator, from the render key: renders of the same input are
     the same document (byte-identical from the same start; from a format or not, they may
-    differ in bytes, hence weak)."""
-    return key[:32]
+    differ in bytes, hence weak). A page picture adds its page and resolution."""
+    return key[:32] if picture is None else f"{key[:32]}-{picture.suffix()}"
 
 
 def server_timing(result: RenderResult) -> str:
@@ -121,13 +170,21 @@ def server_timing(result: RenderResult) -> str:
     return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in parts.items())
 
 
-def pdf_response(template: str, result: RenderResult, tag: str) -> Response:
+def file_response(
+    template: str, result: RenderResult, tag: str, picture: PageRequest | None = None
+) -> Response:
+    """The PDF, or the page picture (``result.pdf`` then holds the PNG)."""
+    if picture is None:
+        media, name = PDF, f"{template}.pdf"
+    else:
+        media, name = PNG, f"{template}-page-{picture.page}.png"
     headers = {
         "Server-Timing": server_timing(result),
         "Cache-Control": "no-cache",
         # Template names are [a-z0-9-] (checked by the catalogue): the filename is always safe.
-        "Content-Disposition": f'inline; filename="{template}.pdf"',
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Vary": "Accept",
     }
-    response = Response(result.pdf, status=200, content_type="application/pdf", headers=headers)
+    response = Response(result.pdf, status=200, content_type=media, headers=headers)
     response.set_etag(tag, weak=True)
     return response
