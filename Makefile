@@ -1,6 +1,6 @@
 # texrender: `make run` serves on 127.0.0.1:8000, `make test` runs the whole suite.
 # Both first install whatever is missing (TeX Live from Debian packages, the locked Python env).
-.PHONY: setup run test lint format bench soak fuzz
+.PHONY: setup run test lint format bench soak fuzz previews
 BIN := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -36,3 +36,10 @@ soak: setup
 # Schemathesis against a live server, every phase and 200 examples an operation (a few minutes).
 fuzz: setup
 	API_FUZZ=full $(BIN)/pytest tests/test_openapi.py -k schemathesis -o timeout=1800
+
+# The README's picture of each template: page 1 of its sample at 60 dpi.
+previews: setup
+	for folder in templates/*/; do \
+		name=$$(basename $$folder); \
+		$(BIN)/texrender render $$name $$folder/sample.json -o $$folder/preview.png --dpi 60 || exit 1; \
+	done

@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", type=Path, required=True, help="PDF file to write")
     render.add_argument("--tex", action="store_true", help="write the filled TeX source instead")
     render.add_argument(
+        "--png",
+        type=int,
+        metavar="PAGE",
+        help="write that page as a PNG picture instead (also when OUTPUT ends in .png: page 1)",
+    )
+    render.add_argument("--dpi", type=int, default=96, help="resolution of --png (default 96)")
+    render.add_argument(
         "--strict",
         action="store_true",
         help="read the data exactly as the schema says (no lenient reading, no warnings)",
@@ -145,8 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("keys", "documents"):
             return trio.run(run_admin, settings, args)
 
+        page = args.png if args.png is not None else (1 if args.output.suffix == ".png" else None)
         return trio.run(
-            render_to_file, settings, args.template, args.data, args.output, args.tex, args.strict
+            render_to_file,
+            settings,
+            args.template,
+            args.data,
+            args.output,
+            args.tex,
+            args.strict,
+            page,
+            args.dpi,
         )
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
@@ -189,11 +205,19 @@ async def render_to_file(
     output: Path,
     tex_only: bool = False,
     strict: bool = False,
+    page: int | None = None,
+    dpi: int = 96,
 ) -> int:
-    """Render one document through the same pipeline the server builds, into ``output``."""
+    """Render one document through the same pipeline the server builds, into ``output`` (the
+    PDF, the TeX source, or one page as PNG)."""
     import trio
 
     from rendering import RenderError, build_service
+    from rendering.pages import DPI_MAX, DPI_MIN, PageRequest
+
+    if page is not None and (page < 1 or not DPI_MIN <= dpi <= DPI_MAX):
+        print(f"texrender: --png needs a page from 1 and --dpi from {DPI_MIN} to {DPI_MAX}")
+        return 2
 
     try:
         data = await read_data(data_path)
@@ -213,6 +237,13 @@ async def render_to_file(
             print(f"wrote {output} (TeX source)")
             return 0
         result = await service.renderer.run(job)
+        if page is not None:
+            picture = await service.renderer.page_png(
+                result.key, result.pdf, PageRequest(page, dpi)
+            )
+            await trio.Path(output).write_bytes(picture)
+            print(f"wrote {output} (page {page} at {dpi} dpi, {len(picture)} bytes)")
+            return 0
     except RenderError as exc:
         print(describe(exc), file=sys.stderr)
         return 1

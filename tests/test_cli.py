@@ -52,6 +52,20 @@ def test_render_writes_a_pdf(tmp_path: Path) -> None:
     assert "BEGIN from the command line END" in pdf_text(out.read_bytes())
 
 
+def test_render_writes_a_page_as_png(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"text": "as a picture"}))
+    out = tmp_path / "page.png"
+    result = run_cli("render", "echo", str(data), "-o", str(out), "--dpi", "30")
+    assert result.returncode == 0, result.stderr
+    picture = out.read_bytes()
+    assert picture[:4] == b"\x89PNG"
+    assert int.from_bytes(picture[16:20], "big") == 255  # US letter, 8.5 in at 30 dpi
+    missing = run_cli("render", "echo", str(data), "-o", str(out), "--png", "2")
+    assert missing.returncode == 1
+    assert "no page 2" in missing.stderr
+
+
 def test_render_reads_standard_input(tmp_path: Path) -> None:
     out = tmp_path / "out.pdf"
     result = subprocess.run(

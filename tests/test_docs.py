@@ -42,3 +42,16 @@ def test_the_layout_section_names_every_module() -> None:
             if module.name in {"__init__.py", "__main__.py"}:
                 continue
             assert f"{module.name}`" in layout, f"{package}/{module.name} is not in the layout"
+
+
+def test_every_template_has_a_small_preview_shown_in_the_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    for folder in sorted((README.parent / "templates").iterdir()):
+        if not (folder / "template.toml").is_file():
+            continue
+        preview = folder / "preview.png"
+        assert preview.is_file(), f"{folder.name}: no preview.png (make previews)"
+        picture = preview.read_bytes()
+        assert picture[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(picture) < 200_000, f"{folder.name}: the preview is over 200 kB"
+        assert f"(templates/{folder.name}/preview.png)" in text, folder.name
