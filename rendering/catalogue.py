@@ -44,6 +44,7 @@ from .lenient import LenientReader
 from .markup import markup_budget
 from .reading import Reading
 from .sizes import check_sizes
+from .sourcemap import FilledSource, fill_traced
 from .templating import RESERVED_NAMES, make_environment
 from .text import clip, json_pointer
 
@@ -65,6 +66,8 @@ class Template:
     validator: jsonschema.protocols.Validator = field(repr=False)
     fast_check: Callable[[Any], Any] | None = field(default=None, repr=False)
     reader: LenientReader | None = field(default=None, repr=False)
+    source_lines: tuple[str, ...] = field(default=(), repr=False)  # template.tex.j2
+    pages: int | None = None  # the most pages the layout is meant for
 
     def read(self, data: Any, *, strict: bool = False) -> Reading:
         """The data as it will be validated and rendered: read leniently (unless ``strict``,
@@ -129,6 +132,17 @@ class Template:
         _require_object(data)
         with markup_budget():
             return self.jinja.render({**data, **RESERVED_NAMES})
+
+    def traced_tex(self, data: Mapping[str, Any]) -> FilledSource:
+        """:meth:`to_tex`, with the template line behind each line of the source (slower:
+        for explaining a TeX error or a layout warning)."""
+        _require_object(data)
+        with markup_budget():
+            return fill_traced(self.jinja, {**data, **RESERVED_NAMES}, self.source_lines)
+
+    @property
+    def source_name(self) -> str:
+        return f"{self.name}/{TEMPLATE_FILE}"
 
 
 def _require_object(data: Any) -> None:
@@ -234,6 +248,8 @@ def _load_one(info: TemplateInfo) -> Template:
         validator=validator,
         fast_check=fast_check,
         reader=reader,
+        source_lines=tuple(raw_source.decode("utf-8").splitlines()),
+        pages=info.pages,
     )
     try:
         template.validate(sample)

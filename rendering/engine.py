@@ -69,10 +69,12 @@ async def probe_engine(executable: str) -> EngineInfo:
 
 @dataclass(frozen=True)
 class CompileResult:
-    """A finished compile: the PDF bytes and how long TeX ran (wall clock, seconds)."""
+    """A finished compile: the PDF bytes, how long TeX ran (wall clock, seconds) and the head
+    of its log (for what it says about the layout)."""
 
     pdf: bytes
     tex_seconds: float
+    log: str = ""
 
 
 class TexEngine(Protocol):
@@ -201,7 +203,8 @@ class PdfLatexEngine:
                 # A zero exit without a PDF (an empty document) is a failure, not an empty file.
                 with contextlib.suppress(FileNotFoundError):
                     pdf = await trio.Path(workdir, f"{JOB_NAME}.pdf").read_bytes()
-                    return CompileResult(pdf, elapsed)
+                    log = await self._read_log(workdir / f"{JOB_NAME}.log")
+                    return CompileResult(pdf, elapsed, log)
             raise await self._failure(workdir, JOB_NAME)
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:

@@ -42,11 +42,16 @@ class FieldError:
 
 @dataclass(frozen=True)
 class TexDiagnostic:
-    """The first error TeX reported: its message, the source line and the text around it."""
+    """The first error TeX reported: its message, the line of the generated source and the
+    text around it; and, when it can be traced, the template file and line that made that
+    source line and the JSON Pointer of the data value set there."""
 
     message: str
     line: int | None
     context: str
+    template: str | None = None  # "resume-classic/template.tex.j2"
+    template_line: int | None = None
+    pointer: str | None = None
 
 
 class RenderError(Exception):

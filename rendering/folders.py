@@ -38,6 +38,7 @@ class TemplateInfo:
     folder: Path
     meta: bytes
     reader: str = "schema"
+    pages: int | None = None  # the most pages the layout is meant for (more is a warning)
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -85,4 +86,13 @@ def read_info(folder: Path) -> TemplateInfo:
         folder=folder,
         meta=raw,
         reader=str(meta.get("reader", "schema")),
+        pages=_pages(folder, meta.get("pages")),
     )
+
+
+def _pages(folder: Path, value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise CatalogueError(f"{folder}/{META_FILE}: pages must be a whole number from 1")
+    return value

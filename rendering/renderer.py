@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ import trio
 from .cache import BodyKeys, InFlight, KnownBody, PdfCache, render_key
 from .catalogue import Catalogue, Template
 from .config import RenderLimits
+from .diagnose import layout_warnings, locate_error
 from .engine import TexEngine
 from .errors import (
     FieldError,
@@ -38,8 +40,10 @@ from .formats import FormatStore
 from .observer import NullObserver, Outcome, RenderObserver
 from .pages import PageRasterizer, PageRequest
 from .reading import Reading, ReadWarning
-from .texlog import unsupported_character
+from .texlog import layout_report, unsupported_character
 from .text import json_pointer
+
+MAX_REMEMBERED_NOTES = 4096
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,13 @@ class RenderResult:
     tex_s: float
     total_s: float
     cached: bool = False  # from the cache, or shared with an identical render under way
+    notes: tuple[ReadWarning, ...] = ()  # what the layout is worth a warning for
 
     @classmethod
-    def from_cache(cls, pdf: bytes, key: str, total_s: float = 0.0) -> RenderResult:
-        return cls(pdf, key, 0.0, 0.0, 0.0, total_s, True)
+    def from_cache(
+        cls, pdf: bytes, key: str, total_s: float = 0.0, notes: tuple[ReadWarning, ...] = ()
+    ) -> RenderResult:
+        return cls(pdf, key, 0.0, 0.0, 0.0, total_s, True, notes)
 
 
 class Renderer:
@@ -112,6 +119,8 @@ class Renderer:
         self.rasterizer = rasterizer or PageRasterizer()
         self._inflight: InFlight[RenderResult] = InFlight()
         self._pictures: InFlight[bytes] = InFlight()
+        # Layout warnings by render key, so a cached PDF comes with the warnings it had.
+        self._notes: OrderedDict[str, tuple[ReadWarning, ...]] = OrderedDict()
         self._bodies: BodyKeys[tuple[ReadWarning, ...]] = BodyKeys()
         self._limiter = trio.CapacityLimiter(limits.slots)
         self._recent_tex_s: float | None = None  # moving average of successful TeX runs
@@ -145,6 +154,18 @@ class Renderer:
     def cached_pdf(self, key: str) -> bytes | None:
         """The PDF for ``key`` if it is cached in memory (no I/O); counted as a hit if so."""
         return self.cache.peek(key)
+
+    def layout_notes(self, key: str) -> tuple[ReadWarning, ...]:
+        """The layout warnings the render of ``key`` had (none if it had none, or is forgotten)."""
+        return self._notes.get(key, ())
+
+    def _remember_notes(self, key: str, notes: tuple[ReadWarning, ...]) -> None:
+        if not notes:
+            return
+        self._notes[key] = notes
+        self._notes.move_to_end(key)
+        while len(self._notes) > MAX_REMEMBERED_NOTES:
+            self._notes.popitem(last=False)
 
     def served_from_cache(self, template_name: str) -> None:
         """Count a render answered without reading its data (a 304 or a known body's PDF)."""
@@ -194,7 +215,8 @@ class Renderer:
             pdf = await self.cache.get(key) if self.cache.enabled else None
             if pdf is not None:
                 outcome = Outcome.CACHED
-                return RenderResult.from_cache(pdf, key, trio.current_time() - started)
+                elapsed = trio.current_time() - started
+                return RenderResult.from_cache(pdf, key, elapsed, self.layout_notes(key))
             result, shared = await self._inflight.run(key, lambda: self._render(job, started))
             if shared:
                 outcome = Outcome.CACHED
@@ -344,12 +366,14 @@ class Renderer:
                     source, timeout_s=self.limits.render_timeout_s, format_name=fmt
                 )
             except TexError as exc:
-                raise _explain(exc, data) from exc
+                raise _explain(exc, template, data) from exc
             finally:
                 self.observer.typeset(template.name, trio.current_time() - filled)
             self._remember_tex_time(compiled.tex_seconds)
         finally:
             self._limiter.release()
+        notes = layout_warnings(template, data, layout_report(compiled.log))
+        self._remember_notes(key, notes)
         if self.cache.enabled:
             await self.cache.put(key, compiled.pdf)
         finished = trio.current_time()
@@ -360,14 +384,16 @@ class Renderer:
             template_s=(validated - started) + (filled - admitted),
             tex_s=compiled.tex_seconds,
             total_s=finished - started,
+            notes=notes,
         )
 
 
-def _explain(error: TexError, data: Any) -> Exception:
-    """Turn "Unicode character X not set up" into a 422 that names the field holding X."""
+def _explain(error: TexError, template: Template, data: Any) -> Exception:
+    """Turn "Unicode character X not set up" into a 422 that names the field holding X; any
+    other error is traced to its template line and data value."""
     char = unsupported_character(error.tex)
     if char is None:
-        return error
+        return locate_error(template, data, error)
     pointers = list(find_character(data, char))
     message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
     errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]

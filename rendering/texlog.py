@@ -14,6 +14,7 @@ lines are not wrapped, so one pass over the lines is enough.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .errors import TexDiagnostic
 from .text import clip
@@ -47,6 +48,46 @@ def parse_tex_log(log: str) -> TexDiagnostic:
     if "Emergency stop" in log or "Fatal error" in log:
         return TexDiagnostic("TeX stopped with a fatal error", None, "")
     return TexDiagnostic("TeX stopped without reporting an error", None, "")
+
+
+_OVERFULL = re.compile(
+    r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (?:in paragraph|detected) at lines? "
+    r"(\d+)(?:--(\d+))?"
+)
+_OUTPUT = re.compile(r"^Output written on .*?\((\d+) pages?, \d+ bytes\)")
+
+
+@dataclass(frozen=True)
+class Overfull:
+    """A line of the document wider than its text: by how much, and the source lines."""
+
+    points: float
+    first_line: int
+    last_line: int
+
+
+@dataclass(frozen=True)
+class LayoutReport:
+    """What a successful run's log says about the layout."""
+
+    pages: int | None
+    overfull: tuple[Overfull, ...]
+
+
+def layout_report(log: str) -> LayoutReport:
+    """Pages written and overfull lines, from the log of a run that succeeded."""
+    pages = None
+    overfull = []
+    for line in log.splitlines():
+        match = _OVERFULL.match(line)
+        if match:
+            first = int(match.group(2))
+            overfull.append(Overfull(float(match.group(1)), first, int(match.group(3) or first)))
+            continue
+        written = _OUTPUT.match(line)
+        if written:
+            pages = int(written.group(1))
+    return LayoutReport(pages, tuple(overfull))
 
 
 def unsupported_character(diagnostic: TexDiagnostic) -> str | None:

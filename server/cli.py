@@ -237,6 +237,10 @@ async def render_to_file(
             print(f"wrote {output} (TeX source)")
             return 0
         result = await service.renderer.run(job)
+        for warning in result.notes:
+            print(
+                f"texrender: warning: {warning.pointer or '/'}: {warning.message}", file=sys.stderr
+            )
         if page is not None:
             picture = await service.renderer.page_png(
                 result.key, result.pdf, PageRequest(page, dpi)

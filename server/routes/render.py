@@ -106,7 +106,7 @@ async def render_pdf(
     renderer = app_state().service.renderer
     known = renderer.known_body(template, body, strict=strict)
     if known is not None:
-        record.warnings = known.notes
+        record.warnings = (*known.notes, *renderer.layout_notes(known.key))
         tag = etag_for(known.key, picture)
         if request.if_none_match.contains_weak(tag):
             return not_modified(template, tag)
@@ -138,6 +138,7 @@ async def render_pdf(
             log.info("request cancelled: the client went away", extra={"template": template})
         raise
     record.outcome = Outcome.CACHED if result.cached else Outcome.OK
+    record.warnings = (*job.warnings, *result.notes)
     return file_response(template, result, tag, picture)
 
 
