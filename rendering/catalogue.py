@@ -45,8 +45,9 @@ from .markup import markup_budget
 from .reading import Reading
 from .sizes import check_sizes
 from .sourcemap import FilledSource, fill_traced
-from .templating import RESERVED_NAMES, make_environment
+from .templating import RESERVED_NAMES, UNICODE_NAMES, make_environment
 from .text import clip, json_pointer
+from .unicode import UnicodeCoverage, unicode_fill
 
 _MAX_MESSAGE_CHARS = 300
 
@@ -68,8 +69,11 @@ class Template:
     reader: LenientReader | None = field(default=None, repr=False)
     source_lines: tuple[str, ...] = field(default=(), repr=False)  # template.tex.j2
     pages: int | None = None  # the most pages the layout is meant for
+    unicode_engine: str | None = None  # the engine of its Unicode path, if it has one
 
-    def read(self, data: Any, *, strict: bool = False) -> Reading:
+    def read(
+        self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
+    ) -> Reading:
         """The data as it will be validated and rendered: read leniently (unless ``strict``,
         or the template asks for no reader), its characters checked, every change reported.
 
@@ -80,7 +84,8 @@ class Template:
         """
         check_sizes(data)
         reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
-        return check_characters(reading, strict=strict)
+        coverage = unicode if self.unicode_engine is not None else None
+        return check_characters(reading, strict=strict, unicode=coverage)
 
     def validate(self, data: Any, explanations: Mapping[str, str] | None = None) -> None:
         """Check ``data`` against the schema, reporting every error at once.
@@ -123,22 +128,29 @@ class Template:
         self.validate(data, explanations)
         return self.to_tex(data)
 
-    def to_tex(self, data: Mapping[str, Any]) -> str:
-        """Fill the template with (already validated) data; every value is escaped.
+    def to_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> str:
+        """Fill the template with (already validated) data; every value is escaped. With
+        ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
+        right-to-left runs are marked).
 
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
         """
         _require_object(data)
-        with markup_budget():
-            return self.jinja.render({**data, **RESERVED_NAMES})
+        with markup_budget(), unicode_fill(unicode):
+            return self.jinja.render(self._variables(data, unicode))
 
-    def traced_tex(self, data: Mapping[str, Any]) -> FilledSource:
+    def _variables(self, data: Mapping[str, Any], unicode: bool) -> dict[str, Any]:
+        if not unicode:
+            return {**data, **RESERVED_NAMES}
+        return {**data, **RESERVED_NAMES, **UNICODE_NAMES}
+
+    def traced_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> FilledSource:
         """:meth:`to_tex`, with the template line behind each line of the source (slower:
         for explaining a TeX error or a layout warning)."""
         _require_object(data)
-        with markup_budget():
-            return fill_traced(self.jinja, {**data, **RESERVED_NAMES}, self.source_lines)
+        with markup_budget(), unicode_fill(unicode):
+            return fill_traced(self.jinja, self._variables(data, unicode), self.source_lines)
 
     @property
     def source_name(self) -> str:
@@ -250,6 +262,7 @@ def _load_one(info: TemplateInfo) -> Template:
         reader=reader,
         source_lines=tuple(raw_source.decode("utf-8").splitlines()),
         pages=info.pages,
+        unicode_engine=info.unicode_engine,
     )
     try:
         template.validate(sample)

@@ -16,6 +16,7 @@ costs time linear in its size and no recursion.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,20 +24,28 @@ from .charset import check_text, describe, script_hint, strip_invisible, unsuppo
 from .errors import FieldError, UnsupportedCharacter
 from .reading import Reading, ReadWarning
 from .text import json_pointer
+from .unicode import UnicodeCoverage
 
 MAX_LISTED_CHARACTERS = 40
 PICTOGRAPH_WARNING = "emoji or pictograph the template cannot set: removed"
 
 
-def check_characters(reading: Reading, *, strict: bool = False) -> Reading:
+def check_characters(
+    reading: Reading, *, strict: bool = False, unicode: UnicodeCoverage | None = None
+) -> Reading:
     """``reading`` with its strings cleaned, and a warning per field that lost a pictograph.
 
+    With ``unicode`` (what the template's Unicode path can set), characters the fast path
+    cannot set but that path can are accepted, and the reading is marked for that path.
+
     Raises:
-        UnsupportedCharacter: some strings hold characters the template cannot set.
+        UnsupportedCharacter: some strings hold characters the template cannot set on any
+            path it has.
     """
     found: dict[str, list[str]] = {}  # character -> pointers, in order of first appearance
     warnings: list[ReadWarning] = []
     changed = False
+    needs_unicode = False
 
     def clean(text: str, path: tuple[object, ...]) -> str:
         nonlocal changed
@@ -49,6 +58,12 @@ def check_characters(reading: Reading, *, strict: bool = False) -> Reading:
             text, bad = checked.text, checked.unsupported
             if checked.dropped:
                 warnings.append(ReadWarning(json_pointer(path), PICTOGRAPH_WARNING))
+        if bad and unicode is not None:
+            settable = {char for char in bad if unicode.covers(char)}
+            if settable:
+                nonlocal needs_unicode
+                needs_unicode = True
+                bad = set(bad) - settable
         if bad:
             pointer = json_pointer(path)
             for char in sorted(bad, key=text.find):
@@ -58,7 +73,9 @@ def check_characters(reading: Reading, *, strict: bool = False) -> Reading:
 
     data = _map_strings(reading.data, clean)
     if found:
-        raise _unsupported(found)
+        raise _unsupported(found, unicode_path=unicode is not None)
+    if needs_unicode:
+        reading = dataclasses.replace(reading, unicode=True)
     if not changed:  # the usual case: no second walk to compare, the data as it was
         return reading
     return reading.with_more(data, warnings)
@@ -94,7 +111,9 @@ def _map_strings(data: Any, clean: Any) -> Any:
     return root
 
 
-def _unsupported(found: dict[str, list[str]]) -> UnsupportedCharacter:
+def _unsupported(
+    found: dict[str, list[str]], *, unicode_path: bool = False
+) -> UnsupportedCharacter:
     chars = list(found)
     listed = ", ".join(describe(c) for c in chars[:MAX_LISTED_CHARACTERS])
     more = len(chars) - MAX_LISTED_CHARACTERS
@@ -102,7 +121,9 @@ def _unsupported(found: dict[str, list[str]]) -> UnsupportedCharacter:
     if more > 0:
         detail += f" and {more} more"
     script = script_hint(chars)
-    if script is not None:
+    if unicode_path:
+        detail += ". No installed font has them (the Unicode path was tried)"
+    elif script is not None:
         detail += f". The template sets Latin text; {script} text needs a Unicode engine"
     by_pointer: dict[str, list[str]] = {}
     for char, pointers in found.items():

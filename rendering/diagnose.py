@@ -25,12 +25,14 @@ OVERFULL_WARNING_PT = 2.0
 MAX_LAYOUT_WARNINGS = 10
 
 
-def locate_error(template: Template, data: Mapping[str, Any], error: TexError) -> TexError:
+def locate_error(
+    template: Template, data: Mapping[str, Any], error: TexError, *, unicode: bool = False
+) -> TexError:
     """``error`` with the template line and the data pointer behind its source line."""
     line = error.tex.line
     if line is None:
         return error
-    traced = template.traced_tex(data)
+    traced = template.traced_tex(data, unicode=unicode)
     source_line = traced.line(line)
     located = dataclasses.replace(
         error.tex,
@@ -44,14 +46,14 @@ def locate_error(template: Template, data: Mapping[str, Any], error: TexError) -
 
 
 def layout_warnings(
-    template: Template, data: Mapping[str, Any], report: LayoutReport
+    template: Template, data: Mapping[str, Any], report: LayoutReport, *, unicode: bool = False
 ) -> tuple[ReadWarning, ...]:
     """Warnings worth a client's attention: lines wider than the text by more than
     :data:`OVERFULL_WARNING_PT`, and more pages than the template is laid out for."""
     warnings: list[ReadWarning] = []
     wide = [box for box in report.overfull if box.points > OVERFULL_WARNING_PT]
     if wide:
-        traced: FilledSource = template.traced_tex(data)
+        traced: FilledSource = template.traced_tex(data, unicode=unicode)
         for box in wide[:MAX_LAYOUT_WARNINGS]:
             text = "\n".join(traced.line(n) for n in range(box.first_line, box.last_line + 1))
             pointer = pointer_in(data, text, escape_latex) or ""

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from .unicode import mark_rtl
+
 # Characters TeX treats specially, and the text-mode command that prints each one literally.
 _TEXT_ESCAPES: dict[str, str] = {
     "\\": r"\textbackslash{}",
@@ -68,7 +70,7 @@ def escape_latex(text: str) -> str:
     escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
     if "\n" in escaped:
         escaped = _LINE_BREAKS.sub(r"\\newline{}", escaped.strip())
-    return "%\n".join(_chunks(escaped))
+    return "%\n".join(_chunks(mark_rtl(escaped)))
 
 
 def _chunks(escaped: str) -> list[str]:

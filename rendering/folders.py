@@ -39,6 +39,7 @@ class TemplateInfo:
     meta: bytes
     reader: str = "schema"
     pages: int | None = None  # the most pages the layout is meant for (more is a warning)
+    unicode_engine: str | None = None  # the engine for text the fast one cannot set
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -87,7 +88,22 @@ def read_info(folder: Path) -> TemplateInfo:
         meta=raw,
         reader=str(meta.get("reader", "schema")),
         pages=_pages(folder, meta.get("pages")),
+        unicode_engine=_unicode_engine(folder, meta.get("unicode_engine")),
     )
+
+
+UNICODE_ENGINES = frozenset({"xelatex"})
+
+
+def _unicode_engine(folder: Path, value: object) -> str | None:
+    if value is None:
+        return None
+    if value not in UNICODE_ENGINES:
+        raise CatalogueError(
+            f"{folder}/{META_FILE}: unicode_engine {value!r} is not one of "
+            f"{sorted(UNICODE_ENGINES)}"
+        )
+    return str(value)
 
 
 def _pages(folder: Path, value: object) -> int | None:

@@ -31,9 +31,10 @@ class Reading:
     data: Any
     warnings: tuple[ReadWarning, ...] = ()
     explanations: Mapping[str, str] = field(default_factory=dict)
+    unicode: bool = False  # holds text only the template's Unicode path can set
 
     def with_more(self, data: Any, warnings: Iterable[ReadWarning]) -> Reading:
-        return Reading(data, (*self.warnings, *warnings), self.explanations)
+        return Reading(data, (*self.warnings, *warnings), self.explanations, self.unicode)
 
 
 def warnings_header(warnings: tuple[ReadWarning, ...]) -> str:

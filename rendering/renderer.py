@@ -42,6 +42,7 @@ from .pages import PageRasterizer, PageRequest
 from .reading import Reading, ReadWarning
 from .texlog import layout_report, unsupported_character
 from .text import json_pointer
+from .unicode import UnicodeCoverage
 
 MAX_REMEMBERED_NOTES = 4096
 
@@ -58,6 +59,16 @@ class RenderStatistics:
     @property
     def queue_full(self) -> bool:
         return self.busy >= self.slots and self.waiting >= self.queue_max
+
+
+@dataclass(frozen=True)
+class UnicodePath:
+    """The second engine of templates with a Unicode path, and what it can set."""
+
+    engine: TexEngine
+    coverage: UnicodeCoverage
+    engine_id: str
+    name: str = "xelatex"
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class RenderResult:
     total_s: float
     cached: bool = False  # from the cache, or shared with an identical render under way
     notes: tuple[ReadWarning, ...] = ()  # what the layout is worth a warning for
+    engine: str = ""  # the Unicode path's engine when it set the document; "" the fast path
 
     @classmethod
     def from_cache(
@@ -106,6 +118,7 @@ class Renderer:
         cache: PdfCache | None = None,
         engine_id: str = "",
         rasterizer: PageRasterizer | None = None,
+        unicode: UnicodePath | None = None,
     ) -> None:
         if limits.slots < 1 or limits.queue_max < 0:
             raise ValueError("need at least one slot and a non-negative queue size")
@@ -117,6 +130,7 @@ class Renderer:
         self.cache = cache or PdfCache(0)
         self.engine_id = engine_id
         self.rasterizer = rasterizer or PageRasterizer()
+        self.unicode = unicode
         self._inflight: InFlight[RenderResult] = InFlight()
         self._pictures: InFlight[bytes] = InFlight()
         # Layout warnings by render key, so a cached PDF comes with the warnings it had.
@@ -185,8 +199,9 @@ class Renderer:
         """
         template = self.catalogue.get_template(template_name)
         try:
-            reading = template.read(data, strict=strict)
-            job = RenderJob(template, reading, self.key_for(template, reading.data))
+            reading = template.read(data, strict=strict, unicode=self.unicode_coverage)
+            key = self.key_for(template, reading.data, unicode=reading.unicode)
+            job = RenderJob(template, reading, key)
         except RenderError as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
@@ -272,7 +287,12 @@ class Renderer:
         """How many renders of ``key`` are waiting for an identical one under way."""
         return self._inflight.waiting(key)
 
-    def key_for(self, template: Template | str, data: Any) -> str:
+    @property
+    def unicode_coverage(self) -> UnicodeCoverage | None:
+        """What the Unicode path can set (None: no Unicode path on this machine)."""
+        return self.unicode.coverage if self.unicode is not None else None
+
+    def key_for(self, template: Template | str, data: Any, *, unicode: bool = False) -> str:
         """The content address of a render: equal keys give the same document.
 
         Raises:
@@ -281,8 +301,9 @@ class Renderer:
         """
         if isinstance(template, str):
             template = self.catalogue.get_template(template)
+        engine_id = self.unicode.engine_id if unicode and self.unicode else self.engine_id
         try:
-            return render_key(template.version, data, self.engine_id)
+            return render_key(template.version, data, engine_id)
         except ValueError as exc:
             message = f"the data is not plain JSON: {exc}"
             raise InvalidData(message, [FieldError("", message)]) from exc
@@ -343,6 +364,7 @@ class Renderer:
 
     async def _render(self, job: RenderJob, started: float) -> RenderResult:
         template, data, key = job.template, job.reading.data, job.key
+        unicode = job.reading.unicode and self.unicode is not None
         self._admit()  # before validating and filling: a refusal costs next to nothing
         template.validate(data, job.reading.explanations)  # a 422 comes at once, not queued
         validated = trio.current_time()
@@ -358,21 +380,26 @@ class Renderer:
             admitted = trio.current_time()
             # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals are
             # spread out at the pace of TeX instead of holding the event loop all at once.
-            source = template.to_tex(data)
+            source = template.to_tex(data, unicode=unicode)
             filled = trio.current_time()
-            fmt = self.formats.format_for(template.name, source) if self.formats else None
+            if unicode:
+                assert self.unicode is not None
+                engine, fmt = self.unicode.engine, None
+            else:
+                engine = self.engine
+                fmt = self.formats.format_for(template.name, source) if self.formats else None
             try:
-                compiled = await self.engine.compile(
+                compiled = await engine.compile(
                     source, timeout_s=self.limits.render_timeout_s, format_name=fmt
                 )
             except TexError as exc:
-                raise _explain(exc, template, data) from exc
+                raise _explain(exc, template, data, unicode) from exc
             finally:
                 self.observer.typeset(template.name, trio.current_time() - filled)
             self._remember_tex_time(compiled.tex_seconds)
         finally:
             self._limiter.release()
-        notes = layout_warnings(template, data, layout_report(compiled.log))
+        notes = layout_warnings(template, data, layout_report(compiled.log), unicode=unicode)
         self._remember_notes(key, notes)
         if self.cache.enabled:
             await self.cache.put(key, compiled.pdf)
@@ -385,15 +412,16 @@ class Renderer:
             tex_s=compiled.tex_seconds,
             total_s=finished - started,
             notes=notes,
+            engine=self.unicode.name if unicode and self.unicode else "",
         )
 
 
-def _explain(error: TexError, template: Template, data: Any) -> Exception:
+def _explain(error: TexError, template: Template, data: Any, unicode: bool) -> Exception:
     """Turn "Unicode character X not set up" into a 422 that names the field holding X; any
     other error is traced to its template line and data value."""
     char = unsupported_character(error.tex)
     if char is None:
-        return locate_error(template, data, error)
+        return locate_error(template, data, error, unicode=unicode)
     pointers = list(find_character(data, char))
     message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
     errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]

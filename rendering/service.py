@@ -29,7 +29,9 @@ from .engine import EngineInfo, PdfLatexEngine, TexEngine, probe_engine
 from .formats import FormatStore, ensure_private_dir
 from .observer import RenderObserver
 from .pages import PageRasterizer
-from .renderer import Renderer
+from .renderer import Renderer, UnicodePath
+from .unicode import ENGINE as UNICODE_ENGINE
+from .unicode import measure_coverage
 
 log = logging.getLogger("texrender")
 
@@ -88,6 +90,7 @@ async def build_service(
         log.error("TeX engine %r not found; renders will fail", config.tex_engine)
     engine_id = f"{config.tex_engine}|{info.version}"
     formats: FormatStore | None = None
+    real_engine = engine is None  # a fake engine (tests of logic) gets no Unicode path either
     if engine is None:
         format_dir = await trio.to_thread.run_sync(usable_format_dir, config)
         real = PdfLatexEngine(
@@ -123,8 +126,28 @@ async def build_service(
         cache=PdfCache(config.cache_bytes, config.cache_dir),
         engine_id=engine_id,
         rasterizer=PageRasterizer(work_root=config.work_dir, user=config.tex_user),
+        unicode=await unicode_path(catalogue, config) if real_engine else None,
     )
     return RenderService(config, catalogue, info, renderer, formats)
+
+
+async def unicode_path(catalogue: Catalogue, config: RenderConfig) -> UnicodePath | None:
+    """XeLaTeX and what the installed fonts let it set, when some template has a Unicode
+    path; None (and a warning) when the machine lacks the engine or the fonts."""
+    if not any(template.unicode_engine for template in catalogue.values()):
+        return None
+    coverage = await measure_coverage()
+    info = await probe_engine(UNICODE_ENGINE)
+    if coverage is None or not info.found:
+        log.warning(
+            "no Unicode path: %s or its Noto fonts are missing; text pdfLaTeX cannot set "
+            "will be refused",
+            UNICODE_ENGINE,
+        )
+        return None
+    engine = PdfLatexEngine(UNICODE_ENGINE, work_root=config.work_dir, user=config.tex_user)
+    log.info("Unicode path: %s, %d ranges of code points", info.version, len(coverage.ranges))
+    return UnicodePath(engine, coverage, f"{UNICODE_ENGINE}|{info.version}", UNICODE_ENGINE)
 
 
 def usable_format_dir(config: RenderConfig) -> Path | None:

@@ -19,6 +19,7 @@ import jinja2
 from .escape import TEX_HELPERS, escape_latex, escape_url
 from .markup import markup_to_tex
 from .text import clip
+from .unicode import setup_tex
 
 
 class Tex(str):
@@ -164,10 +165,19 @@ def _filters() -> dict[str, Callable[..., Any]]:
 # a data key with the same name can never replace them.
 RESERVED_NAMES: dict[str, Any] = {
     "texrender_helpers": Tex(TEX_HELPERS),
+    "texrender_unicode": False,
+    "texrender_unicode_setup": Tex(""),
     "filled": filled,
     "any_filled": any_filled,
     "some": some,
     "is_phone": is_phone,
+}
+
+
+# Laid over the names above when filling for the Unicode path (rendering.unicode).
+UNICODE_NAMES: dict[str, Any] = {
+    "texrender_unicode": True,
+    "texrender_unicode_setup": Tex(setup_tex()),
 }
 
 

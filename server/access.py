@@ -45,6 +45,8 @@ async def record_request(response: Response) -> Response:
             fields["owner"] = record.owner
         if record.template is not None:
             fields["template"] = record.template
+        if record.engine is not None:
+            fields["engine"] = record.engine
         if record.outcome is not None:
             fields["outcome"] = record.outcome.value
         if record.tex_error is not None:

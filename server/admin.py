@@ -110,8 +110,10 @@ async def import_documents(settings: Settings, source: str, *, replace: bool) ->
     """Documents from an export: every line checked first (its template known, its data
     valid), then written in batches; an id already stored is kept unless ``replace``."""
     from rendering.catalogue import Catalogue
+    from rendering.unicode import measure_coverage
 
     catalogue = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
+    coverage = await measure_coverage()
     try:
         if source == "-":
             text = await trio.to_thread.run_sync(sys.stdin.read)
@@ -121,7 +123,7 @@ async def import_documents(settings: Settings, source: str, *, replace: bool) ->
         return _fail(f"cannot read {source}: {exc}")
     try:
         documents = [
-            _imported(number, line, catalogue)
+            _imported(number, line, catalogue, coverage)
             for number, line in enumerate(text.splitlines(), 1)
             if line.strip()
         ]
@@ -158,7 +160,7 @@ def _exported_json(item: ExportedDocument) -> dict[str, Any]:
     }
 
 
-def _imported(number: int, line: str, catalogue: Any) -> ExportedDocument:
+def _imported(number: int, line: str, catalogue: Any, coverage: Any) -> ExportedDocument:
     try:
         item = json.loads(line)
     except ValueError as exc:
@@ -167,7 +169,7 @@ def _imported(number: int, line: str, catalogue: Any) -> ExportedDocument:
         raise ImportRefused(f"line {number} must have exactly {', '.join(EXPORT_MEMBERS)}")
     try:
         template = catalogue.get_template(item["template"])
-        reading = template.read(item["data"], strict=True)
+        reading = template.read(item["data"], strict=True, unicode=coverage)
         template.validate(reading.data)
         document = StoredDocument(
             id=_text(item["id"]),

@@ -28,6 +28,7 @@ class RequestRecord:
     started: float  # trio.current_time() when the request arrived
     owner: str | None = None  # whose request it is (set by server.auth)
     template: str | None = None
+    engine: str | None = None  # the Unicode path's engine, when it set the document
     outcome: Outcome | None = None
     tex_error: str | None = None  # TeX's message and line, when TeX failed
     warnings: tuple[ReadWarning, ...] = ()  # what reading the data changed

@@ -281,10 +281,10 @@ async def test_a_repeated_body_is_served_without_reading_it_again(
     template = service.catalogue.get_template("resume-classic")
     original = template.read
 
-    def counting_read(data: object, *, strict: bool = False) -> object:
+    def counting_read(data: object, *, strict: bool = False, unicode: object = None) -> object:
         nonlocal reads
         reads += 1
-        return original(data, strict=strict)
+        return original(data, strict=strict, unicode=unicode)  # type: ignore[arg-type]
 
     object.__setattr__(template, "read", counting_read)
     body = b'{"basics": {"name": "Once Read"}, "work": [{"name": "A", "endDate": "Present"}]}'

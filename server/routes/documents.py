@@ -146,7 +146,8 @@ def read_document(body: Any, *, strict: bool) -> tuple[DocumentInput, tuple[Read
     record = current_record()
     record.template = template.name
     try:
-        reading = template.read(body["data"], strict=strict)
+        coverage = app_state().service.renderer.unicode_coverage
+        reading = template.read(body["data"], strict=strict, unicode=coverage)
         record.warnings = _under_data(reading.warnings)
         template.validate(reading.data, reading.explanations)
     except InvalidData as exc:

@@ -139,6 +139,7 @@ async def render_pdf(
         raise
     record.outcome = Outcome.CACHED if result.cached else Outcome.OK
     record.warnings = (*job.warnings, *result.notes)
+    record.engine = result.engine or None
     return file_response(template, result, tag, picture)
 
 
@@ -168,7 +169,11 @@ def server_timing(result: RenderResult) -> str:
             "tex": result.tex_s,
             "total": result.total_s,
         }
-    return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in parts.items())
+    timing = ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in parts.items())
+    if result.engine:
+        # Which path set the document: the Unicode one names its engine.
+        timing += f', engine;desc="{result.engine}"'
+    return timing
 
 
 def file_response(

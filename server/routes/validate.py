@@ -35,7 +35,8 @@ async def validate(template: str) -> Response | dict[str, Any]:
     record = current_record()
     record.template = template
     entry = app_state().service.catalogue.get_template(template)
-    reading = entry.read(data, strict=wants_strict())
+    coverage = app_state().service.renderer.unicode_coverage
+    reading = entry.read(data, strict=wants_strict(), unicode=coverage)
     record.warnings = reading.warnings
     try:
         entry.validate(reading.data, reading.explanations)
