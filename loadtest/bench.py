@@ -161,12 +161,38 @@ def machine_limit(
     for _ in range(compiles):  # interleaved, so a noisy moment hits both alike
         packed_samples.append(compile_cpu_seconds([pdflatex, "-fmt=bench", *plain[1:]], workdir))
         flat_samples.append(compile_cpu_seconds([pdflatex, "-fmt=flat", *plain[1:]], workdir))
-    return {
+    found = {
         "nproc": nproc,
         "plain": _limit(plain_samples, nproc),
         "format": _limit(packed_samples, nproc),
         "format_uncompressed": _limit(flat_samples, nproc),
     }
+    unicode = unicode_samples(template_flags, template, data, compiles, workdir)
+    if unicode:
+        found["unicode"] = _limit(unicode, nproc)
+    return found
+
+
+# A name only the Unicode path can set: the same document, through XeLaTeX.
+UNICODE_NAME = "Дмитрий Иванов"
+
+
+def unicode_samples(
+    template_flags: list[str], template: str, data: Path, compiles: int, workdir: Path
+) -> list[float]:
+    """CPU seconds of bare XeLaTeX runs of the same document with a Cyrillic name, as the
+    Unicode path fills it (plain: that path has no format yet); empty without XeLaTeX."""
+    xelatex = shutil.which("xelatex")
+    if xelatex is None:
+        return []
+    document = json.loads(data.read_text(encoding="utf-8"))
+    if not isinstance(document.get("basics"), dict):
+        return []
+    document["basics"]["name"] = UNICODE_NAME
+    (workdir / "unicode.json").write_text(json.dumps(document), encoding="utf-8")
+    filled_tex(template_flags, template, workdir / "unicode.json", workdir / "unicode.tex")
+    argv = [xelatex, "-interaction=batchmode", "-halt-on-error", "unicode.tex"]
+    return [compile_cpu_seconds(argv, workdir) for _ in range(compiles)]
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -512,6 +538,17 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _unicode_line(limits: dict[str, Any], flat: dict[str, Any]) -> list[str]:
+    unicode = limits.get("unicode")
+    if unicode is None:
+        return []
+    return [
+        f"- the Unicode path (XeLaTeX and Noto fonts, the same document with a Cyrillic name, "
+        f"no format): {unicode['cpu_s']:.3f} CPU-s per render, "
+        f"**{unicode['cpu_s'] / flat['cpu_s']:.1f} x** the fast path's {flat['cpu_s']:.3f}"
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     machine, limits = results["machine"], results["machine_limit"]
     plain, fmt = limits["plain"], limits["format"]
@@ -532,6 +569,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"- machine limit, from a format of the preamble: {fmt['cpu_s']:.3f} CPU-s, "
         f"**{fmt['renders_per_s']:.2f} renders/s**; from it uncompressed (the ÷ format limit "
         f"column): {flat['cpu_s']:.3f} CPU-s, **{flat['renders_per_s']:.2f} renders/s**",
+        *_unicode_line(limits, flat),
         "",
         "| run | clients | ok/s | ÷ format limit | ÷ plain limit | p50 ms | p99 ms "
         "| /healthz p50 / p99 ms | server CPU ms per TeX run | errors |",

@@ -119,14 +119,17 @@ class Template:
             )
         _require_object(data)
 
-    def fill(self, data: Any, explanations: Mapping[str, str] | None = None) -> str:
-        """The TeX source for ``data``: validated against the schema, then filled in.
+    def fill(
+        self, data: Any, explanations: Mapping[str, str] | None = None, *, unicode: bool = False
+    ) -> str:
+        """The TeX source for ``data``: validated against the schema, then filled in (for the
+        Unicode path with ``unicode``).
 
         Raises:
             InvalidData: the data fails the schema or is not a JSON object.
         """
         self.validate(data, explanations)
-        return self.to_tex(data)
+        return self.to_tex(data, unicode=unicode)
 
     def to_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> str:
         """Fill the template with (already validated) data; every value is escaped. With

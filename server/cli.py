@@ -232,7 +232,9 @@ async def render_to_file(
                 f"texrender: warning: {warning.pointer or '/'}: {warning.message}", file=sys.stderr
             )
         if tex_only:
-            source = job.template.fill(job.reading.data, job.reading.explanations)
+            source = job.template.fill(
+                job.reading.data, job.reading.explanations, unicode=job.reading.unicode
+            )
             await trio.Path(output).write_text(source, encoding="utf-8")
             print(f"wrote {output} (TeX source)")
             return 0
