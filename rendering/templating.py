@@ -75,6 +75,29 @@ def format_date(value: object, absent: str = "") -> str:
     return year
 
 
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def long_date(value: object) -> str:
+    """A letter's date: ``2026-12-02`` as ``2 December 2026`` (``2026-12`` as ``December
+    2026``); a value that is not such a date is returned unchanged."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    match = _ISO_PARTIAL.match(text)
+    if not match or match.end() != len(text.strip()):
+        return text
+    year, month, day = match.groups()
+    if not month or not 1 <= int(month) <= 12:
+        return year
+    if day and 1 <= int(day) <= 31:
+        return f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year}"
+    return f"{_MONTH_NAMES[int(month) - 1]} {year}"
+
+
 def date_range(start: object, end: object, present: str = "Present") -> str:
     """``Dec 2013 \u2013 Present`` (en dash); one date alone when only one is known, or when
     both read the same (``2017 \u2013 2017`` says no more than ``2017``)."""
@@ -156,6 +179,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         "metadata": metadata,
         "href": href,
         "date": format_date,
+        "long_date": long_date,
         "date_range": date_range,
         "join_nonempty": join_nonempty,
     }
