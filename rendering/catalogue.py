@@ -68,6 +68,8 @@ class Template:
     fast_check: Callable[[Any], Any] | None = field(default=None, repr=False)
     reader: LenientReader | None = field(default=None, repr=False)
     source_lines: tuple[str, ...] = field(default=(), repr=False)  # template.tex.j2
+    # Every file the template may include, by its name in the loader (template.tex.j2 too).
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     pages: int | None = None  # the most pages the layout is meant for
     unicode_engine: str | None = None  # the engine of its Unicode path, if it has one
 
@@ -153,7 +155,7 @@ class Template:
         for explaining a TeX error or a layout warning)."""
         _require_object(data)
         with markup_budget(), unicode_fill(unicode):
-            return fill_traced(self.jinja, self._variables(data, unicode), self.source_lines)
+            return fill_traced(self.jinja, self._variables(data, unicode), self.sources)
 
     @property
     def source_name(self) -> str:
@@ -205,6 +207,23 @@ class Catalogue(Mapping[str, Template]):
         return cls({info.name: _load_one(info) for info in find_templates(roots)})
 
 
+def _template_sources(environment: jinja2.Environment) -> dict[str, tuple[str, ...]]:
+    """Every Jinja file the template can reach (its own, and the shared ones), compiled now so
+    that a request never compiles or reads one, and its text for tracing the output.
+
+    Raises:
+        jinja2.TemplateSyntaxError: one of them does not parse.
+    """
+    sources = {}
+    loader = environment.loader
+    assert loader is not None
+    for name in environment.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        environment.get_template(name)
+        text, _, _ = loader.get_source(environment, name)
+        sources[name] = tuple(text.splitlines())
+    return sources
+
+
 def _reader_for(info: TemplateInfo, schema: Mapping[str, Any]) -> LenientReader | None:
     """The lenient reader a template asked for: ``none``, ``schema`` (the default: the rules
     guided by its schema alone) or a dialect's name."""
@@ -239,7 +258,9 @@ def _load_one(info: TemplateInfo) -> Template:
     validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
     reader = _reader_for(info, schema)
     try:
-        jinja = make_environment(folder).get_template(TEMPLATE_FILE)
+        environment = make_environment(folder)
+        jinja = environment.get_template(TEMPLATE_FILE)
+        sources = _template_sources(environment)
     except jinja2.TemplateSyntaxError as exc:
         raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
 
@@ -249,7 +270,12 @@ def _load_one(info: TemplateInfo) -> Template:
     except fastjsonschema.JsonSchemaDefinitionException:
         fast_check = None  # jsonschema alone then
     digest = hashlib.sha256()
-    for part in (info.meta, raw_schema, raw_source):
+    shared = [
+        "\n".join(lines).encode()
+        for name, lines in sorted(sources.items())
+        if name != TEMPLATE_FILE
+    ]
+    for part in (info.meta, raw_schema, raw_source, *shared):
         digest.update(hashlib.sha256(part).digest())
     template = Template(
         name=info.name,
@@ -264,6 +290,7 @@ def _load_one(info: TemplateInfo) -> Template:
         fast_check=fast_check,
         reader=reader,
         source_lines=tuple(raw_source.decode("utf-8").splitlines()),
+        sources=sources,
         pages=info.pages,
         unicode_engine=info.unicode_engine,
     )

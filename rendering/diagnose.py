@@ -16,13 +16,23 @@ from typing import Any
 from .catalogue import Template
 from .errors import TexError
 from .escape import escape_latex
+from .folders import TEMPLATE_FILE
 from .reading import ReadWarning
 from .sourcemap import FilledSource, pointer_in
+from .templating import SHARED_DIR
 from .texlog import LayoutReport
 
 # A line this much wider than the text shows in print; less is within what TeX lets pass.
 OVERFULL_WARNING_PT = 2.0
 MAX_LAYOUT_WARNINGS = 10
+
+
+def file_label(template: Template, name: str | None) -> str:
+    """How a client is told which file: ``resume-classic/template.tex.j2`` for the template's
+    own, ``_shared/jsonresume.tex.j2`` for one it includes."""
+    if name is None or name == TEMPLATE_FILE:
+        return template.source_name
+    return f"{SHARED_DIR}/{name}"
 
 
 def locate_error(
@@ -36,11 +46,11 @@ def locate_error(
     source_line = traced.line(line)
     located = dataclasses.replace(
         error.tex,
-        template=template.source_name,
+        template=file_label(template, traced.template_file(line)),
         template_line=traced.template_line(line),
         pointer=pointer_in(data, source_line, escape_latex),
     )
-    where = f" ({template.source_name} line {located.template_line})"
+    where = f" ({located.template} line {located.template_line})"
     detail = error.detail + (where if located.template_line else "")
     return TexError(detail, located)
 
@@ -58,7 +68,8 @@ def layout_warnings(
             text = "\n".join(traced.line(n) for n in range(box.first_line, box.last_line + 1))
             pointer = pointer_in(data, text, escape_latex) or ""
             origin = traced.template_line(box.first_line)
-            where = f" ({template.source_name} line {origin})" if origin else ""
+            label = file_label(template, traced.template_file(box.first_line))
+            where = f" ({label} line {origin})" if origin else ""
             warnings.append(
                 ReadWarning(
                     pointer, f"a line is {box.points:.1f}pt wider than the text column{where}"

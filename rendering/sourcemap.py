@@ -26,15 +26,26 @@ _LOOK_AHEAD = 4
 
 @dataclass(frozen=True)
 class FilledSource:
-    """TeX source and, for each of its lines, the template line that produced it (0: none)."""
+    """TeX source and, for each of its lines, the template file and line that produced it
+    (line 0: not known)."""
 
     text: str
-    template_lines: tuple[int, ...]
+    origins: tuple[tuple[str, int], ...]
+
+    @property
+    def template_lines(self) -> tuple[int, ...]:
+        return tuple(line for _, line in self.origins)
 
     def template_line(self, source_line: int) -> int | None:
         """The template line behind line ``source_line`` (1-based) of the source."""
-        if 1 <= source_line <= len(self.template_lines):
-            return self.template_lines[source_line - 1] or None
+        if 1 <= source_line <= len(self.origins):
+            return self.origins[source_line - 1][1] or None
+        return None
+
+    def template_file(self, source_line: int) -> str | None:
+        """The template file (its name in the loader) behind line ``source_line``."""
+        if 1 <= source_line <= len(self.origins):
+            return self.origins[source_line - 1][0] or None
         return None
 
     def line(self, source_line: int) -> str:
@@ -42,54 +53,96 @@ class FilledSource:
         return lines[source_line - 1] if 1 <= source_line <= len(lines) else ""
 
 
-def fill_traced(
-    template: jinja2.Template, variables: Mapping[str, Any], template_source: Sequence[str]
-) -> FilledSource:
-    """Render ``template`` with ``variables``, keeping each output line's template line.
+@dataclass(frozen=True)
+class _Origin:
+    """One template file as the tracer needs it: its name, code-to-template line table and
+    its text."""
 
-    ``template_source`` is the template's text, a line per item (to place static text).
+    name: str
+    code_lines: list[int]
+    template_lines: list[int]
+    source: Sequence[str]
+
+    def line_at(self, code_line: int) -> int:
+        index = bisect.bisect_right(self.code_lines, code_line) - 1
+        return self.template_lines[index] if index >= 0 else 0
+
+
+def fill_traced(
+    template: jinja2.Template,
+    variables: Mapping[str, Any],
+    sources: Mapping[str, Sequence[str]],
+) -> FilledSource:
+    """Render ``template`` with ``variables``, keeping each output line's template file and
+    line. A chunk made inside an included template is traced into that file (Jinja renders an
+    include as a loop over the included template's generator, kept in the local ``gen``).
+
+    ``sources`` holds the text of every template file by its name (to place static text);
+    the catalogue reads them when it loads the template, so tracing reads no file.
     """
-    code_lines, template_lines = _line_table(template)
+    files = _Files(template, sources)
     generator = cast(
         "types.GeneratorType[str, None, None]",
         template.root_render_func(template.new_context(dict(variables))),
     )
     chunks: list[str] = []
-    lines: list[int] = []
+    origins: list[tuple[str, int]] = []
     at_line_start = True
     for chunk in generator:
         chunks.append(chunk)
         if not chunk:
             continue
-        frame = generator.gi_frame
-        origin = 0
-        if frame is not None:
-            index = bisect.bisect_right(code_lines, frame.f_lineno) - 1
-            origin = template_lines[index] if index >= 0 else 0
+        origin, line = files.origin_of(generator.gi_frame)
         pieces = chunk.split("\n")
         if chunk.endswith("\n"):
             pieces.pop()  # the next line starts with the next chunk
-        placed = _placed(pieces, origin, template_source)
+        placed = [(origin.name, n) for n in _placed(pieces, line, origin.source)]
         if at_line_start:
-            lines.extend(placed)
+            origins.extend(placed)
         else:
-            lines.extend(placed[1:])  # the first piece ends a line already counted
+            origins.extend(placed[1:])  # the first piece ends a line already counted
         at_line_start = chunk.endswith("\n")
-    return FilledSource("".join(chunks), tuple(lines))
+    return FilledSource("".join(chunks), tuple(origins))
 
 
-_TABLES: dict[int, tuple[list[int], list[int]]] = {}
+class _Files:
+    """The template files a render went through, found by the file name of their code."""
+
+    def __init__(self, template: jinja2.Template, sources: Mapping[str, Sequence[str]]) -> None:
+        self._environment = template.environment
+        self._sources = sources
+        self._root = _origin_of(template, sources.get(template.name or "", ()))
+        self._by_file: dict[str | None, _Origin] = {template.filename: self._root}
+
+    def origin_of(self, frame: types.FrameType | None) -> tuple[_Origin, int]:
+        if frame is None:
+            return self._root, 0
+        while True:  # down into included templates, to the one that yielded
+            inner = frame.f_locals.get("gen")
+            if not isinstance(inner, types.GeneratorType) or inner.gi_frame is None:
+                break
+            frame = inner.gi_frame
+        origin = self._lookup(frame.f_code.co_filename)
+        return origin, origin.line_at(frame.f_lineno)
+
+    def _lookup(self, filename: str) -> _Origin:
+        found = self._by_file.get(filename)
+        if found is not None:
+            return found
+        for name, source in self._sources.items():
+            # Compiled (and cached) when the catalogue loaded: no file is read here.
+            candidate = self._environment.get_template(name)
+            if candidate.filename == filename:
+                self._by_file[filename] = found = _origin_of(candidate, source)
+                return found
+        return self._root
 
 
-def _line_table(template: jinja2.Template) -> tuple[list[int], list[int]]:
-    """Code lines (sorted) and their template lines, read once per compiled template (Jinja
-    parses its debug string on every ``get_corresponding_lineno``)."""
-    table = _TABLES.get(id(template))
-    if table is None:
-        pairs = sorted((code, source) for source, code in template.debug_info)
-        table = ([code for code, _ in pairs], [source for _, source in pairs])
-        _TABLES[id(template)] = table
-    return table
+def _origin_of(template: jinja2.Template, source: Sequence[str]) -> _Origin:
+    pairs = sorted((code, line) for line, code in template.debug_info)
+    return _Origin(
+        template.name or "", [code for code, _ in pairs], [line for _, line in pairs], source
+    )
 
 
 def _placed(pieces: list[str], origin: int, source: Sequence[str]) -> list[int]:

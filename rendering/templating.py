@@ -205,14 +205,23 @@ UNICODE_NAMES: dict[str, Any] = {
 }
 
 
+SHARED_DIR = "_shared"  # beside the template folders: files their templates may include
+
+
 def make_environment(search_path: Path) -> jinja2.Environment:
-    """Build the environment for templates found under ``search_path``.
+    """Build the environment for templates found under ``search_path``, which may also include
+    the files of the ``_shared`` folder beside it (``((* include "jsonresume.tex.j2" *))``).
 
     Templates are compiled once and cached by Jinja; ``auto_reload`` is off because a running
     server does not expect its templates to change under it.
     """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search_path),
+        loader=jinja2.FileSystemLoader(
+            [
+                search_path,
+                *([shared] if (shared := search_path.parent / SHARED_DIR).is_dir() else []),
+            ]
+        ),
         block_start_string="((*",
         block_end_string="*))",
         variable_start_string="(((",
