@@ -40,6 +40,7 @@ fuzz: setup
 # The README's picture of each template: page 1 of its sample at 60 dpi.
 previews: setup
 	for folder in templates/*/; do \
+		[ -f $$folder/template.tex.j2 ] || continue; \
 		name=$$(basename $$folder); \
 		$(BIN)/texrender render $$name $$folder/sample.json -o $$folder/preview.png --dpi 60 || exit 1; \
 	done

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,3 +106,35 @@ async def test_a_letter_too_long_for_one_page_says_so(client: httpx.AsyncClient)
     assert response.status_code == 200
     assert pdf_pages(response.content) >= 2
     assert any("laid out for at most 1" in m for m in layout_warnings(response))
+
+
+DENSE = Path(__file__).parent / "fixtures" / "resumes" / "german-engineer-long-career.json"
+
+
+@pytest.mark.parametrize("name", ["resume-classic", "resume-modern"])
+async def test_a_dense_resume_sets_without_a_line_too_wide(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    data = json.loads(DENSE.read_text(encoding="utf-8"))
+    response = await client.post(f"/v1/render/{name}", json=data)
+    assert response.status_code == 200, response.text
+    assert not [m for m in layout_warnings(response) if "wider than" in m]
+    text = squashed(response.content)
+    for job in data["work"]:
+        company = job.get("name") or job.get("company")
+        if company:
+            assert company.split()[0] in text, company
+
+
+async def test_the_modern_resume_has_tags_and_a_unicode_path(client: httpx.AsyncClient) -> None:
+    data = sample("resume-modern")
+    response = await client.post("/v1/render/resume-modern", json=data)
+    text = squashed(response.content)
+    for keyword in data["skills"][0]["keywords"]:
+        assert keyword in text, keyword
+    assert text.index(data["basics"]["name"]) < text.index("Experience")  # reading order
+    data["basics"]["name"] = "Дмитрий Иванов"
+    unicode = await client.post("/v1/render/resume-modern", json=data)
+    assert unicode.status_code == 200
+    assert 'engine;desc="xelatex"' in unicode.headers["server-timing"]
+    assert "Дмитрий Иванов" in squashed(unicode.content)
