@@ -21,7 +21,17 @@ from pythonjsonlogger.json import JsonFormatter
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 # Fields shown after the message in text mode, in this order, when a record has them.
-TEXT_FIELDS = ("route", "method", "status", "duration_ms", "template", "outcome", "tex_error")
+TEXT_FIELDS = (
+    "route",
+    "method",
+    "status",
+    "duration_ms",
+    "owner",
+    "template",
+    "engine",
+    "outcome",
+    "tex_error",
+)
 
 
 class _RequestIdFilter(logging.Filter):
