@@ -193,13 +193,27 @@ _INVISIBLE_BMP_RE = _char_class(cp for cp in _INVISIBLE_CPS if cp <= 0xFFFF)
 _INVISIBLE_ASTRAL_RE = _char_class(cp for cp in _INVISIBLE_CPS if cp > 0xFFFF)
 
 
+# Between two letters of the Arabic script a joiner is spelling, not decoration: a zero-width
+# non-joiner keeps Persian "می‌خواهم" from joining where it must not. Such joiners are kept
+# (and the text then takes the Unicode path, which sets them); anywhere else they go.
+_ARABIC_LETTERS = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+_SPELLING_JOINER = re.compile(f"(?<=[{_ARABIC_LETTERS}])[\u200c\u200d](?=[{_ARABIC_LETTERS}])")
+_KEPT = {"\u200c": "\ue00c", "\u200d": "\ue00d"}  # private-use stand-ins while stripping
+
+
 def strip_invisible(text: str) -> str:
-    """``text`` without its :data:`INVISIBLE` characters (the same object if there are none)."""
+    """``text`` without its :data:`INVISIBLE` characters (the same object if there are none),
+    but for joiners that spell Arabic-script words."""
     if text.isascii():
         return text
+    spelled = ("\u200c" in text or "\u200d" in text) and _SPELLING_JOINER.search(text)
+    if spelled:
+        text = _SPELLING_JOINER.sub(lambda m: _KEPT[m.group(0)], text)
     text = _INVISIBLE_BMP_RE.sub("", text)
     if _has_astral(text):
         text = _INVISIBLE_ASTRAL_RE.sub("", text)
+    if spelled:
+        text = text.replace("\ue00c", "\u200c").replace("\ue00d", "\u200d")
     return text
 
 

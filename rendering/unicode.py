@@ -52,7 +52,14 @@ SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
         "Arabic",
         "Noto Naskh Arabic",
         "Script=Arabic",
-        ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+        (
+            (0x0600, 0x06FF),
+            (0x0750, 0x077F),
+            (0x08A0, 0x08FF),
+            (0xFB50, 0xFDFF),
+            (0xFE70, 0xFEFF),
+            (0x200C, 0x200D),  # joiners kept between Arabic letters: inside the Arabic run
+        ),
     ),
     ("Hebrew", "Noto Serif Hebrew", "Script=Hebrew", ((0x0590, 0x05FF), (0xFB1D, 0xFB4F))),
 )
@@ -61,7 +68,9 @@ QUOTE = '"'  # TeX's prefix of a hexadecimal number, and its string delimiter
 # Right-to-left letters, and what may sit between two of them in one run (spaces, digits,
 # punctuation): the run is reversed as a whole, its digits stay left to right inside it.
 _RTL_LETTER = r"\u0590-\u05FF\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF"
-_RTL_RUN = re.compile(rf"[{_RTL_LETTER}](?:[{_RTL_LETTER} .,:;()\-'\u060C\u061B]*[{_RTL_LETTER}])?")
+_RTL_RUN = re.compile(
+    rf"[{_RTL_LETTER}](?:[{_RTL_LETTER} .,:;()\-'\u060C\u061B\u200C\u200D]*[{_RTL_LETTER}])?"
+)
 _unicode_fill: contextvars.ContextVar[bool] = contextvars.ContextVar("unicode_fill", default=False)
 
 

@@ -8,6 +8,7 @@ import unicodedata
 import httpx
 import pytest
 
+from rendering.charset import strip_invisible
 from rendering.unicode import mark_rtl, parse_charset, unicode_fill
 from tests.conftest import pdf_text
 
@@ -99,3 +100,18 @@ def test_a_fontconfig_charset_is_read_as_ranges() -> None:
         (0x384, 0x384),
         (0x1F00, 0x1F15),
     ]
+
+
+def test_a_joiner_that_spells_an_arabic_script_word_is_kept() -> None:
+    joined = "\u0644\u200d\u0627"  # lam, zero width joiner, alef
+    assert strip_invisible(joined) == joined
+    assert strip_invisible("Ada\u200dLovelace") == "AdaLovelace"  # decoration: removed
+    assert strip_invisible("\u200d\u0644") == "\u0644"  # not between two letters
+
+
+async def test_a_persian_name_with_a_non_joiner_renders(client: httpx.AsyncClient) -> None:
+    name = "\u0645\u0647\u062f\u06cc\u200c\u0632\u0627\u062f\u0647"  # Mahdi-zadeh
+    response = await client.post(RENDER, json={"basics": {"name": name}})
+    assert response.status_code == 200, response.text
+    assert 'engine;desc="xelatex"' in response.headers["server-timing"]
+    assert name.replace("\u200c", "") in page_text(response.content).replace("\u200c", "")
