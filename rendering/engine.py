@@ -204,7 +204,9 @@ class PdfLatexEngine:
                 with contextlib.suppress(FileNotFoundError):
                     pdf = await trio.Path(workdir, f"{JOB_NAME}.pdf").read_bytes()
                     log = await self._read_log(workdir / f"{JOB_NAME}.log")
-                    return CompileResult(pdf, elapsed, log)
+                    # No page shipped out: pdfTeX may still leave an empty file behind.
+                    if pdf.startswith(b"%PDF"):
+                        return CompileResult(pdf, elapsed, log)
             raise await self._failure(workdir, JOB_NAME)
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:

@@ -47,6 +47,10 @@ def parse_tex_log(log: str) -> TexDiagnostic:
         return TexDiagnostic(message, None, "")
     if "Emergency stop" in log or "Fatal error" in log:
         return TexDiagnostic("TeX stopped with a fatal error", None, "")
+    if "No pages of output" in log:
+        return TexDiagnostic(
+            "No pages of output: the data gives the template nothing to print", None, ""
+        )
     return TexDiagnostic("TeX stopped without reporting an error", None, "")
 
 

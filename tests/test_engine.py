@@ -184,3 +184,14 @@ def test_only_the_work_directories_of_dead_processes_are_swept(work_dir: Path) -
     assert not_ours.exists()
     assert no_source.exists()
     assert PdfLatexEngine(work_root=work_dir / "missing").sweep_leftovers() == []
+
+
+async def test_a_document_without_pages_is_an_error_not_an_empty_pdf(
+    engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    # hyperref makes pdfTeX open its output file early: with no page shipped out, an empty
+    # file is left behind, which must not be taken for a PDF.
+    source = "\\documentclass{article}\\usepackage{hyperref}\\begin{document}\\end{document}\n"
+    with pytest.raises(TexError) as failed:
+        await engine.compile(source, timeout_s=10)
+    assert "No pages of output" in failed.value.tex.message

@@ -138,3 +138,17 @@ async def test_the_modern_resume_has_tags_and_a_unicode_path(client: httpx.Async
     assert unicode.status_code == 200
     assert 'engine;desc="xelatex"' in unicode.headers["server-timing"]
     assert "Дмитрий Иванов" in squashed(unicode.content)
+
+
+async def test_an_empty_letter_is_an_empty_page(client: httpx.AsyncClient) -> None:
+    letter = {"paragraphs": [""], "sender": {"name": ""}, "subject": ""}
+    # Read strictly, the empty strings stay: nothing to print, and one empty page.
+    for query in ("?strict=true", "?strict=true&format=png&dpi=24"):
+        response = await client.post(f"/v1/render/cover-letter{query}", json=letter)
+        assert response.status_code == 200, response.text
+    strict = await client.post("/v1/render/cover-letter?strict=true", json=letter)
+    assert pdf_pages(strict.content) == 1
+    # Read leniently, empty values are absent: a letter needs a paragraph.
+    lenient = await client.post("/v1/render/cover-letter", json=letter)
+    assert lenient.status_code == 422
+    assert [e["pointer"] for e in lenient.json()["errors"]] == ["/paragraphs"]
