@@ -270,11 +270,19 @@ class Renderer:
         )
         return picture
 
-    async def _rasterize(self, picture_key: str, pdf: bytes, page: PageRequest) -> bytes:
+    async def _wait_for_slot(self) -> None:
+        """Take a render slot (release it with ``self._limiter.release()``).
+
+        Raises:
+            QueueTimeout: none came free within ``queue_timeout_s``.
+        """
         with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
             await self._limiter.acquire()
         if waiting.cancelled_caught:
             raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
+
+    async def _rasterize(self, picture_key: str, pdf: bytes, page: PageRequest) -> bytes:
+        await self._wait_for_slot()
         try:
             picture = await self.rasterizer.png(pdf, page, timeout_s=self.limits.render_timeout_s)
         finally:
@@ -369,13 +377,10 @@ class Renderer:
         template.validate(data, job.reading.explanations)  # a 422 comes at once, not queued
         validated = trio.current_time()
 
-        with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
-            try:
-                await self._limiter.acquire()
-            finally:
-                self.observer.queue_waited(template.name, trio.current_time() - validated)
-        if waiting.cancelled_caught:
-            raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
+        try:
+            await self._wait_for_slot()
+        finally:
+            self.observer.queue_waited(template.name, trio.current_time() - validated)
         try:
             admitted = trio.current_time()
             # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals are
