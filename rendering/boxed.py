@@ -1,7 +1,8 @@
 """One sandboxed helper process, natively async: started in its own session under the box of
 :mod:`rendering.sandbox`, bounded by a timeout, and killed as a whole process group on every way
 out (done, timed out, cancelled), because trio stops delivering cancellation as soon as the group
-leader exits and a child of it may still run.
+leader exits and a child of it may still run; and the private work directory it runs in,
+removed on every way out too.
 """
 
 from __future__ import annotations
@@ -10,15 +11,58 @@ import contextlib
 import functools
 import math
 import os
+import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import trio
 
 from .sandbox import Identity, SandboxLimits, make_preexec, sandbox_prefix
+
+WORKDIR_PREFIX = "texrender-"
+
+
+@contextlib.asynccontextmanager
+async def work_directory(
+    root: Path | None,
+    identity: Identity | None,
+    *,
+    kind: str = "",
+    fill: Callable[[Path], None] | None = None,
+) -> AsyncIterator[Path]:
+    """A fresh directory ``texrender-<pid>-<kind><random>`` under ``root`` (the system's temp
+    dir if None), with ``fill(path)`` done in it, owned by ``identity``; made in one trip to a
+    worker thread, and removed on every way out. The pid in the name lets a later start tell a
+    directory left by a killed process from one in use (``PdfLatexEngine.sweep_leftovers``).
+    """
+    path = await trio.to_thread.run_sync(_make_directory, root, identity, kind, fill)
+    try:
+        yield path
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(shutil.rmtree, path, True)
+
+
+def _make_directory(
+    root: Path | None,
+    identity: Identity | None,
+    kind: str,
+    fill: Callable[[Path], None] | None,
+) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-{kind}", dir=root))
+    try:
+        if fill is not None:
+            fill(path)
+        if identity is not None:
+            os.chown(path, identity.uid, identity.gid)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return path
 
 
 class BoxTimeout(Exception):

@@ -18,14 +18,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import trio
 
-from .boxed import BoxStartFailed, BoxTimeout, run_boxed
+from .boxed import WORKDIR_PREFIX, BoxStartFailed, BoxTimeout, run_boxed, work_directory
 from .errors import EngineUnavailable, TexError, TexTimeout
 from .files import write_atomically
 from .sandbox import (
@@ -37,7 +36,6 @@ from .sandbox import (
 from .texlog import parse_tex_log
 
 JOB_NAME = "doc"
-WORKDIR_PREFIX = "texrender-"
 # texrender-<pid of the server process>-<random>: a directory left by a process that no longer
 # runs (killed with SIGKILL, or the machine lost power) can be told from one in use.
 _WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-[A-Za-z0-9_]+$")
@@ -149,18 +147,6 @@ class PdfLatexEngine:
         self._identity = resolve_user(user)
         sandbox_tools()  # warm the lookup here, at start-up, not in the first render
 
-    def _make_workdir(self, source: str) -> Path:
-        """A fresh private directory with ``doc.tex`` in it (one trip to a worker thread)."""
-        path = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-", dir=self.work_root))
-        try:
-            (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
-            if self._identity is not None:
-                os.chown(path, self._identity.uid, self._identity.gid)
-        except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-        return path
-
     def sweep_leftovers(self) -> list[Path]:
         """Remove the work directories that server processes which no longer run left behind
         (they hold the data of the renders they were doing), and only those: the name carries
@@ -181,15 +167,13 @@ class PdfLatexEngine:
             removed.append(entry)
         return removed
 
-    @contextlib.asynccontextmanager
-    async def _workdir(self, source: str) -> AsyncIterator[Path]:
+    def _workdir(self, source: str) -> contextlib.AbstractAsyncContextManager[Path]:
         """A fresh directory holding ``doc.tex``, removed on every path out."""
-        workdir = await trio.to_thread.run_sync(self._make_workdir, source)
-        try:
-            yield workdir
-        finally:
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(shutil.rmtree, workdir, True)
+
+        def write_source(path: Path) -> None:
+            (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
+
+        return work_directory(self.work_root, self._identity, fill=write_source)
 
     async def compile(
         self, source: str, *, timeout_s: float, format_name: str | None = None
@@ -271,9 +255,12 @@ class PdfLatexEngine:
         return head.decode("utf-8", errors="replace")
 
 
+PICTURE_FILE = "page.png"  # what rendering.pages has pdftoppm write
+
+
 def _holds_render_files(entry: Path) -> bool:
     """A work directory of ours: TeX's source in it, or a page picture (rendering.pages)."""
-    return (entry / f"{JOB_NAME}.tex").is_file() or (entry / "page.png").is_file()
+    return (entry / f"{JOB_NAME}.tex").is_file() or (entry / PICTURE_FILE).is_file()
 
 
 def _process_runs(pid: int) -> bool:

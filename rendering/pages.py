@@ -7,16 +7,14 @@ directory is removed on every way out. The caller holds a render slot while it r
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import trio
 
-from .boxed import BoxStartFailed, BoxTimeout, run_boxed
-from .engine import WORKDIR_PREFIX
+from .boxed import BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from .engine import PICTURE_FILE
 from .errors import EngineUnavailable, PageNotFound, TexTimeout
 from .sandbox import SandboxLimits, resolve_user
 
@@ -24,7 +22,6 @@ DPI_DEFAULT = 96
 DPI_MIN = 24
 DPI_MAX = 300
 PAGE_MAX = 999
-_OUTPUT = "page"  # page.png; engine.sweep_leftovers knows the name
 # pdftoppm's exit status for "Wrong page range given".
 _BAD_PAGE_RANGE = 99
 
@@ -80,20 +77,9 @@ class PageRasterizer:
             str(request.page),
             "-singlefile",
             "-",
-            _OUTPUT,
+            PICTURE_FILE.removesuffix(".png"),  # pdftoppm adds the suffix
         ]
-        workdir = Path(
-            await trio.to_thread.run_sync(
-                lambda: tempfile.mkdtemp(
-                    prefix=f"{WORKDIR_PREFIX}{os.getpid()}-png", dir=self.work_root
-                )
-            )
-        )
-        try:
-            if self._identity is not None:
-                await trio.to_thread.run_sync(
-                    shutil.chown, workdir, self._identity.uid, self._identity.gid
-                )
+        async with work_directory(self.work_root, self._identity, kind="png") as workdir:
             try:
                 code = await run_boxed(
                     argv,
@@ -111,12 +97,9 @@ class PageRasterizer:
             if code == _BAD_PAGE_RANGE:
                 raise PageNotFound(f"the document has no page {request.page}")
             try:
-                picture = await trio.Path(workdir, f"{_OUTPUT}.png").read_bytes()
+                picture = await trio.Path(workdir, PICTURE_FILE).read_bytes()
             except FileNotFoundError:
                 picture = b""
             if code != 0 or not picture:
                 raise EngineUnavailable(f"pdftoppm failed (exit status {code})")
             return picture
-        finally:
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(shutil.rmtree, workdir, True)
