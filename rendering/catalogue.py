@@ -67,7 +67,6 @@ class Template:
     validator: jsonschema.protocols.Validator = field(repr=False)
     fast_check: Callable[[Any], Any] | None = field(default=None, repr=False)
     reader: LenientReader | None = field(default=None, repr=False)
-    source_lines: tuple[str, ...] = field(default=(), repr=False)  # template.tex.j2
     # Every file the template may include, by its name in the loader (template.tex.j2 too).
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     pages: int | None = None  # the most pages the layout is meant for
@@ -156,6 +155,11 @@ class Template:
         _require_object(data)
         with markup_budget(), unicode_fill(unicode):
             return fill_traced(self.jinja, self._variables(data, unicode), self.sources)
+
+    @property
+    def source_lines(self) -> tuple[str, ...]:
+        """The lines of its own ``template.tex.j2``."""
+        return self.sources.get(TEMPLATE_FILE, ())
 
     @property
     def source_name(self) -> str:
@@ -289,7 +293,6 @@ def _load_one(info: TemplateInfo) -> Template:
         validator=validator,
         fast_check=fast_check,
         reader=reader,
-        source_lines=tuple(raw_source.decode("utf-8").splitlines()),
         sources=sources,
         pages=info.pages,
         unicode_engine=info.unicode_engine,

@@ -48,7 +48,7 @@ def check_characters(
     needs_unicode = False
 
     def clean(text: str, path: tuple[object, ...]) -> str:
-        nonlocal changed
+        nonlocal changed, needs_unicode
         original = text
         if strict:
             text = strip_invisible(text)
@@ -61,7 +61,6 @@ def check_characters(
         if bad and unicode is not None:
             settable = {char for char in bad if unicode.covers(char)}
             if settable:
-                nonlocal needs_unicode
                 needs_unicode = True
                 bad = set(bad) - settable
         if bad:

@@ -16,11 +16,13 @@ the path is taken.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import contextvars
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -82,20 +84,9 @@ class UnicodeCoverage:
 
     def covers(self, char: str) -> bool:
         point = ord(char)
-        low, high = 0, len(self.ranges)
-        while low < high:
-            middle = (low + high) // 2
-            first, last = self.ranges[middle]
-            if point < first:
-                high = middle
-            elif point > last:
-                low = middle + 1
-            else:
-                return True
-        return False
-
-    def missing(self, chars: Iterable[str]) -> list[str]:
-        return [char for char in chars if not self.covers(char)]
+        # The last range that starts at or before the point, if the point is within it.
+        index = bisect.bisect_right(self.ranges, (point, sys.maxsize)) - 1
+        return index >= 0 and self.ranges[index][1] >= point
 
 
 def parse_charset(text: str) -> list[tuple[int, int]]:
