@@ -7,6 +7,7 @@ a CDN. The description is built once per app, the first time it is asked for.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 from pathlib import Path
@@ -60,8 +61,10 @@ window.onload = function () {
 """
 
 
+@functools.cache
 def assets_dir() -> Path:
-    """Where swagger-ui-py keeps the Swagger UI files (found without importing it)."""
+    """Where swagger-ui-py keeps the Swagger UI files (found without importing it; the search
+    of ``sys.path`` is file-system work, so call it from a thread)."""
     spec = importlib.util.find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("swagger-ui-py is not installed")
@@ -117,7 +120,8 @@ async def asset(name: str) -> Response:
         raise NotFound(f"no docs asset named {name!r}")
     content = _loaded.get(name)
     if content is None:
-        content = await trio.Path(assets_dir() / name).read_bytes()
+        directory = await trio.to_thread.run_sync(assets_dir)
+        content = await trio.Path(directory / name).read_bytes()
         _loaded[name] = content
     response = Response(content, content_type=media)
     response.headers["Cache-Control"] = "public, max-age=86400"
