@@ -46,7 +46,7 @@ import httpx
 from . import cli
 from .baseline import BaselineUnavailable, baseline_argv, baseline_env, baseline_python
 from .plot import matplotlib_missing, plot_timeline
-from .server_stats import Series, parse_prometheus
+from .record import Series, parse_prometheus
 from .workload import TemplateBody
 
 REPO = Path(__file__).resolve().parent.parent

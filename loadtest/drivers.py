@@ -19,7 +19,7 @@ from collections.abc import Callable
 import httpx
 import trio
 
-from .recorder import Recorder
+from .record import Recorder
 
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/pdf"}
 # Most specific first: ConnectTimeout is both a TimeoutException and a TransportError.

@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.panel import Panel
 
 from .config import Display
-from .recorder import Recorder
+from .record import Recorder
 from .units import format_ms
 
 

@@ -15,9 +15,8 @@ import trio
 from . import drivers, prober
 from .config import RunConfig
 from .live import show_progress
-from .recorder import Recorder
+from .record import ReadyzPeaks, Recorder, metrics_figures, read_readyz, scrape_metrics
 from .report import build_result
-from .server_stats import ReadyzPeaks, metrics_figures, read_readyz, scrape_metrics
 from .workload import Workload
 
 PROBE_TIMEOUT_S = 10.0

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .config import RunConfig
-from .recorder import PERCENTILES, Recorder, histogram_summary, percentile_key
+from .record import PERCENTILES, Recorder, histogram_summary, percentile_key
 from .units import format_ms
 
 REPORT_FORMAT = 1

@@ -83,8 +83,14 @@ from rich.table import Table
 from . import drivers, prober
 from .bench import REPO, RUNNING_ON, TEXRENDER
 from .guard import refuse_remote
-from .recorder import Recorder, histogram_summary, new_histogram
-from .server_stats import Series, metrics_figures, scrape_metrics
+from .record import (
+    Recorder,
+    Series,
+    histogram_summary,
+    metrics_figures,
+    new_histogram,
+    scrape_metrics,
+)
 from .units import format_ms, parse_duration, parse_mix
 from .workload import TemplateBody, Workload, fetch_sample
 

@@ -27,8 +27,7 @@ from loadtest import cli, drivers
 from loadtest.bench import refusal_cpu_ms, render_cpu_ms, tex_counters
 from loadtest.guard import is_loopback_address, refuse_remote
 from loadtest.plot import plot_timeline
-from loadtest.recorder import Recorder, histogram_summary
-from loadtest.server_stats import metrics_figures, parse_prometheus
+from loadtest.record import Recorder, histogram_summary, metrics_figures, parse_prometheus
 from loadtest.units import parse_duration, parse_mix
 from loadtest.workload import TemplateBody, unique_path
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from loadtest import soak
-from loadtest.recorder import Recorder
+from loadtest.record import Recorder
 from loadtest.soak import (
     DEFAULT_WEIGHTS,
     DOCUMENTED,
