@@ -1,9 +1,17 @@
 """texrender's engine room: JSON data and a template in, a PDF out. No HTTP in here.
 
-The public entry point is :func:`build_service`, which builds the whole pipeline (catalogue,
-engine, formats, cache, renderer) from a :class:`RenderConfig`. The names below are imported on
-first use, so importing one light module of the package (``rendering.folders``) does not pay for
-Jinja, JSON Schema and Trio.
+The stages, each a package with a small public face::
+
+    catalogue/    templates on disk, loaded and checked once
+    reading/      JSON -> the template's data shape (lenient reading, bounds, characters)
+    filling/      template + data -> TeX source (escaped, traced)
+    typesetting/  TeX source -> PDF in a sandbox (engine, formats, fonts)
+    output/       the PDF kept, shared and paged (cache, in-flight sharing, PNG pages)
+
+:func:`build_service` builds them all from a :class:`RenderConfig`. The names below are
+this package's public face, the only ones the server imports; they are loaded on first use, so
+importing the package (``texrender --help``, the settings) does not pay for Jinja, JSON Schema
+and Trio.
 """
 
 from __future__ import annotations
@@ -12,27 +20,86 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import RenderConfig, RenderLimits
-    from .errors import RenderError
-    from .renderer import RenderResult
+    from .catalogue import (
+        DEFAULT_TEMPLATES_DIR,
+        Catalogue,
+        CatalogueError,
+        Template,
+        find_templates,
+    )
+    from .config import RenderConfig, RenderLimits, usable_cpus
+    from .errors import FieldError, InvalidData, RenderError, TexError, outcome_of
+    from .outcome import Outcome
+    from .output import DPI_DEFAULT, DPI_MAX, DPI_MIN, PAGE_MAX, CacheStatistics, PageRequest
+    from .pipeline import RenderResult, RenderStatistics
+    from .reading import DEFAULT_LIMITS, ReadWarning, nests_deeper_than, warnings_header
     from .service import RenderService, build_service
+    from .typesetting import TexEngine, measure_coverage
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TEMPLATES_DIR",
+    "DPI_DEFAULT",
+    "DPI_MAX",
+    "DPI_MIN",
+    "PAGE_MAX",
+    "CacheStatistics",
+    "Catalogue",
+    "CatalogueError",
+    "FieldError",
+    "InvalidData",
+    "Outcome",
+    "PageRequest",
+    "ReadWarning",
     "RenderConfig",
     "RenderError",
     "RenderLimits",
     "RenderResult",
     "RenderService",
+    "RenderStatistics",
+    "Template",
+    "TexEngine",
+    "TexError",
     "build_service",
+    "find_templates",
+    "measure_coverage",
+    "nests_deeper_than",
+    "outcome_of",
+    "usable_cpus",
+    "warnings_header",
 ]
 
 _HOMES = {
+    "CacheStatistics": "output",
+    "Catalogue": "catalogue",
+    "CatalogueError": "catalogue",
+    "DEFAULT_LIMITS": "reading",
+    "DEFAULT_TEMPLATES_DIR": "catalogue",
+    "DPI_DEFAULT": "output",
+    "DPI_MAX": "output",
+    "DPI_MIN": "output",
+    "FieldError": "errors",
+    "InvalidData": "errors",
+    "Outcome": "outcome",
+    "PAGE_MAX": "output",
+    "PageRequest": "output",
+    "ReadWarning": "reading",
     "RenderConfig": "config",
-    "RenderService": "service",
-    "build_service": "service",
     "RenderError": "errors",
     "RenderLimits": "config",
-    "RenderResult": "renderer",
+    "RenderResult": "pipeline",
+    "RenderService": "service",
+    "RenderStatistics": "pipeline",
+    "Template": "catalogue",
+    "TexEngine": "typesetting",
+    "TexError": "errors",
+    "build_service": "service",
+    "find_templates": "catalogue",
+    "measure_coverage": "typesetting",
+    "nests_deeper_than": "reading",
+    "outcome_of": "errors",
+    "usable_cpus": "config",
+    "warnings_header": "reading",
 }
 
 

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .folders import DEFAULT_TEMPLATES_DIR
+from .catalogue import DEFAULT_TEMPLATES_DIR
 
 
 def usable_cpus() -> int:

@@ -24,12 +24,13 @@ type) are the server's own and not part of this tree: no render was attempted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import trio
 
-from .observer import Outcome
+from .outcome import Outcome
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,20 @@ def outcome_of(error: BaseException) -> Outcome:
     if isinstance(error, BaseExceptionGroup) and error.split(trio.Cancelled)[1] is None:
         return Outcome.CANCELLED
     return Outcome.ERROR
+
+
+# --- How problems are written for people -------------------------------------------------
+
+ELLIPSIS = "\u2026"
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking a cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def json_pointer(path: Iterable[object]) -> str:
+    """RFC 6901 pointer for a path of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)

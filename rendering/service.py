@@ -22,16 +22,21 @@ from pathlib import Path
 
 import trio
 
-from .cache import PdfCache
 from .catalogue import Catalogue
 from .config import RenderConfig
-from .engine import EngineInfo, PdfLatexEngine, TexEngine, probe_engine
-from .formats import FormatStore, ensure_private_dir
-from .observer import RenderObserver
-from .pages import PageRasterizer
-from .renderer import Renderer, UnicodePath
-from .unicode import ENGINE as UNICODE_ENGINE
-from .unicode import measure_coverage
+from .outcome import RenderObserver
+from .output import PageRasterizer, PdfCache
+from .pipeline import Renderer, UnicodePath
+from .typesetting import ENGINE as UNICODE_ENGINE
+from .typesetting import (
+    EngineInfo,
+    FormatStore,
+    PdfLatexEngine,
+    TexEngine,
+    ensure_private_dir,
+    measure_coverage,
+    probe_engine,
+)
 
 log = logging.getLogger("texrender")
 
@@ -49,7 +54,7 @@ class RenderService:
     async def build_formats(self) -> None:
         """Build (or adopt) and check every template's format, one at a time."""
         if self.formats is not None:
-            await self.formats.build_missing(self.catalogue.values())
+            await self.formats.build_missing()
 
     def readiness(self) -> dict[str, bool]:
         """The checks that say whether this service should be sent renders now."""
@@ -109,7 +114,7 @@ async def build_service(
             )
         if format_dir is not None:
             formats = FormatStore(real, format_dir, engine_id)
-            await trio.to_thread.run_sync(formats.plan, list(catalogue.values()))
+            await trio.to_thread.run_sync(formats.plan, _filled_samples(catalogue))
         engine = real
     log.info(
         "loaded %d template(s); engine %s; %d render slots",
@@ -163,3 +168,8 @@ def usable_format_dir(config: RenderConfig) -> Path | None:
     except OSError as exc:
         log.warning("formats disabled: %s", exc)
         return None
+
+
+def _filled_samples(catalogue: Catalogue) -> dict[str, str]:
+    """Each template's sample as TeX, by template name: what its format is built from."""
+    return {template.name: template.to_tex(template.sample) for template in catalogue.values()}

@@ -13,11 +13,11 @@ from typing import Any
 
 import trio
 
-from rendering.errors import InvalidData
+from rendering import InvalidData
 
-from .keys import InvalidKeyName, make_key
 from .settings import Settings
 from .store import ExportedDocument, KeyNotFound, NameTaken, StoredDocument
+from .store.keys import InvalidKeyName, make_key
 from .store.sqlite import SqliteStore
 
 EXPORT_BATCH = 200
@@ -109,8 +109,7 @@ async def export_documents(settings: Settings, output: str) -> int:
 async def import_documents(settings: Settings, source: str, *, replace: bool) -> int:
     """Documents from an export: every line checked first (its template known, its data
     valid), then written in batches; an id already stored is kept unless ``replace``."""
-    from rendering.catalogue import Catalogue
-    from rendering.unicode import measure_coverage
+    from rendering import Catalogue, measure_coverage
 
     catalogue = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
     coverage = await measure_coverage()

@@ -10,18 +10,16 @@ import trio
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from rendering.engine import TexEngine
-from rendering.errors import RenderError
-from rendering.service import build_service
+from rendering import RenderError, TexEngine, build_service
 
-from . import problems
-from .access import record_request
-from .asgi import ResponseSafeHTTPConnection
-from .auth import authenticate
+from .http import problems
+from .http.access_log import record_request
+from .http.auth import authenticate
+from .http.body import refuse_ambiguous_length
+from .http.record import open_record, stamp_response
 from .metrics import Metrics
-from .record import open_record, stamp_response
-from .request_body import refuse_ambiguous_length
 from .routes import catalogue, docs, documents, ops, render, validate
+from .serving.asgi import ResponseSafeHTTPConnection
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState
 from .store import StoreError

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rendering.folders import CatalogueError
+from rendering import CatalogueError
 
-from .logs import configure_logging
+from .serving.logs import configure_logging
 from .settings import (
     Settings,
     SettingsError,
@@ -30,7 +30,7 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from rendering.errors import RenderError
+    from rendering import RenderError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(level, settings.log_format)
     try:
         if args.command == "serve":
-            from .serve import serve_forever
+            from .serving.serve import serve_forever
 
             return serve_forever(settings)
         if args.command == "templates":
@@ -191,7 +191,7 @@ async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 def list_templates(settings: Settings) -> int:
     """Print each template's name, title and description (from its metadata alone)."""
-    from rendering.folders import find_templates
+    from rendering import find_templates
 
     for info in find_templates(settings.template_dirs):
         print(f"{info.name:24} {info.title}: {info.description}")
@@ -212,8 +212,7 @@ async def render_to_file(
     PDF, the TeX source, or one page as PNG)."""
     import trio
 
-    from rendering import RenderError, build_service
-    from rendering.pages import DPI_MAX, DPI_MIN, PageRequest
+    from rendering import DPI_MAX, DPI_MIN, PageRequest, RenderError, build_service
 
     if page is not None and (page < 1 or not DPI_MIN <= dpi <= DPI_MAX):
         print(f"texrender: --png needs a page from 1 and --dpi from {DPI_MIN} to {DPI_MAX}")
@@ -270,7 +269,7 @@ async def read_data(path: str) -> Any:
 
 def describe(error: RenderError) -> str:
     """A readable, multi-line account of a render error for the terminal."""
-    from rendering.errors import InvalidData, TexError
+    from rendering import InvalidData, TexError
 
     lines = [f"texrender: {error.title}: {error.detail}"]
     if isinstance(error, InvalidData):

@@ -20,9 +20,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from rendering.cache import CacheStatistics
-from rendering.observer import Outcome
-from rendering.renderer import RenderStatistics
+from rendering import CacheStatistics, Outcome, RenderStatistics
 
 # 10 ms .. 60 s, roughly doubling: renders, queue waits and request durations.
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)

@@ -22,8 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from rendering.config import RenderConfig, RenderLimits, usable_cpus
-from rendering.folders import DEFAULT_TEMPLATES_DIR
+from rendering import DEFAULT_TEMPLATES_DIR, RenderConfig, RenderLimits, usable_cpus
 
 ENV_PREFIX = "TEXRENDER_"
 _RENDER = RenderConfig()

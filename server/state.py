@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 from quart import current_app
 
-from rendering.service import RenderService
+from rendering import RenderService
 
-from .keys import KeyMemory
 from .metrics import Metrics
 from .settings import Settings
 from .store import Store
+from .store.keys import KeyMemory
 
 EXTENSION_KEY = "texrender"
 

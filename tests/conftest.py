@@ -21,8 +21,8 @@ import rendering
 import server
 from rendering.errors import RenderError
 from server.app import TexrenderApp
-from server.problems import RequestError
-from server.serve import serve
+from server.http.problems import RequestError
+from server.serving.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 from server.state import EXTENSION_KEY, AppState
 

@@ -9,12 +9,12 @@ import pytest
 import trio
 import trio.testing
 
-from rendering.cache import InFlight, PdfCache, render_key
 from rendering.catalogue import Catalogue
 from rendering.config import RenderLimits
-from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import TexDiagnostic, TexError
-from rendering.renderer import Renderer
+from rendering.output import InFlight, PdfCache, render_key
+from rendering.pipeline import Renderer
+from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import TEST_TEMPLATES_DIR, app_state_of, pdf_text, start_server, tex_processes

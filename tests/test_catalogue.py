@@ -13,9 +13,7 @@ import jinja2
 import pytest
 
 from rendering.catalogue import Catalogue, Template
-from rendering.errors import FieldError, InvalidData, TemplateNotFound
-from rendering.escape import TEX_HELPERS, escape_latex
-from rendering.folders import (
+from rendering.catalogue._folders import (
     DEFAULT_TEMPLATES_DIR,
     META_FILE,
     SAMPLE_FILE,
@@ -23,8 +21,9 @@ from rendering.folders import (
     TEMPLATE_FILE,
     CatalogueError,
 )
-from rendering.templating import date_range, format_date, href
-from rendering.text import json_pointer
+from rendering.errors import FieldError, InvalidData, TemplateNotFound, json_pointer
+from rendering.filling._escape import TEX_HELPERS, escape_latex
+from rendering.filling._templating import date_range, format_date, href
 from tests.conftest import TEST_TEMPLATES_DIR
 
 SCHEMA: dict[str, Any] = {

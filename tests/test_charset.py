@@ -23,13 +23,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rendering import charset
 from rendering.catalogue import Catalogue
-from rendering.engine import PdfLatexEngine
 from rendering.errors import TexError
-from rendering.escape import escape_latex
-from rendering.texlog import unsupported_character
+from rendering.filling import escape_latex
+from rendering.reading import _charset as charset
+from rendering.typesetting import PdfLatexEngine, unsupported_character
 from tests.conftest import pdf_text
+from tools import charset_table
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 CHARSET_SOURCE = Path(charset.__file__)
@@ -73,7 +73,7 @@ def test_tables_are_sorted_disjoint_ranges(ranges: charset.Ranges) -> None:
 def test_measured_table_is_merged_and_written_as_the_regenerator_prints_it() -> None:
     assert charset.to_ranges(MEASURED) == charset.MEASURED_RANGES
     assert min(MEASURED) > 0x7F, "ASCII needs no utf8 definition"
-    printed = charset.format_ranges(charset.MEASURED_RANGES)
+    printed = charset_table.format_ranges(charset.MEASURED_RANGES)
     assert ast.literal_eval(printed) == charset.MEASURED_RANGES
     # What `python -m rendering.charset table` prints pastes over the literal as it stands.
     assert f"MEASURED_RANGES: Ranges = {printed}  # fmt: skip" in CHARSET_SOURCE.read_text()
@@ -292,7 +292,7 @@ def test_script_hint(text: str, hint: str | None) -> None:
 
 
 def test_probe_source_tests_each_candidate_by_its_u8_macro() -> None:
-    source = charset.probe_source("PREAMBLE\n", [(0xE9, 0xE9), (0xD7FF, 0xE000)])
+    source = charset_table.probe_source("PREAMBLE\n", [(0xE9, 0xE9), (0xD7FF, 0xE000)])
     assert source.startswith("PREAMBLE\n")
     assert r"\ifcsname u8:\detokenize{#1}\endcsname" in source
     assert "\\charsetProbe{é}{00E9}\n" in source
@@ -305,20 +305,20 @@ def test_probe_source_tests_each_candidate_by_its_u8_macro() -> None:
 def test_parse_probe_log_merges_the_marks() -> None:
     log = "CHARSET-DEFINED 00E9\nnoise CHARSET-DEFINED 00E8\nCHARSET-DEFINED 00EA\n"
     log += "CHARSET-DEFINED 1F600\n"
-    assert charset.parse_probe_log(log) == ((0xE9, 0xEA), (0x1F600, 0x1F600))
+    assert charset_table.parse_probe_log(log) == ((0xE9, 0xEA), (0x1F600, 0x1F600))
 
 
 def test_main_prints_a_probe_and_a_table(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    charset.main(["probe"])
+    charset_table.main(["probe"])
     assert "\\charsetProbe{é}{00E9}" in capsys.readouterr().out
     log = b"CHARSET-DEFINED 00E9\nCHARSET-DEFINED 00EA\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(log)))
-    charset.main(["table"])
+    charset_table.main(["table"])
     assert capsys.readouterr().out == "(\n    (0x00E9, 0x00EA),\n)\n"
     with pytest.raises(SystemExit):
-        charset.main(["tables"])
+        charset_table.main(["tables"])
 
 
 # --- Against the real TeX ----------------------------------------------------------------------
@@ -389,7 +389,7 @@ async def test_characters_the_table_leaves_out_stop_tex(
 def test_a_fresh_probe_finds_the_table(tmp_path: Path) -> None:
     """probe_source run through pdflatex finds exactly the table on TeX Live 2022 (where it was
     measured), and at least the table on any other release."""
-    (tmp_path / "probe.tex").write_text(charset.probe_source(preamble()), encoding="utf-8")
+    (tmp_path / "probe.tex").write_text(charset_table.probe_source(preamble()), encoding="utf-8")
     subprocess.run(
         ["pdflatex", "-no-shell-escape", "-interaction=batchmode", "probe.tex"],
         cwd=tmp_path,
@@ -398,7 +398,7 @@ def test_a_fresh_probe_finds_the_table(tmp_path: Path) -> None:
         check=True,
     )
     log = (tmp_path / "probe.log").read_text(encoding="utf-8", errors="replace")
-    found = set(expand(charset.parse_probe_log(log)))
+    found = set(expand(charset_table.parse_probe_log(log)))
     version = subprocess.run(
         ["pdflatex", "--version"], capture_output=True, text=True, check=True
     ).stdout

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rendering.dates import (
+from rendering.reading._dates import (
     ACCEPTED_FORMS,
     MAX_LENGTH,
     ONGOING_LEADS,

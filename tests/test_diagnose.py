@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from rendering.catalogue import Catalogue
-from rendering.escape import escape_latex
-from rendering.sourcemap import pointer_in
+from rendering.filling import escape_latex, pointer_in
 from tests.conftest import TEST_TEMPLATES_DIR
 
 pytestmark = pytest.mark.tex

@@ -12,8 +12,7 @@ import pytest
 import trio
 
 from server.app import create_app
-from server.keys import make_key
-from server.openapi import Operation, describe
+from server.http.openapi import Operation, describe
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 from server.store import (
     DocumentNotFound,
@@ -22,6 +21,7 @@ from server.store import (
     RevisionMismatch,
     StoreUnavailable,
 )
+from server.store.keys import make_key
 from server.store.sqlite import SqliteStore
 from tests.conftest import pdf_text, server_settings, start_server
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import trio
 
-from rendering import boxed as boxed_module
-from rendering.engine import PdfLatexEngine, build_argv, probe_engine
 from rendering.errors import EngineUnavailable, TexError, TexTimeout
+from rendering.typesetting import _boxed as boxed_module
+from rendering.typesetting._engine import PdfLatexEngine, build_argv, probe_engine
 from tests.conftest import pdf_text, tex_processes
 
 pytestmark = pytest.mark.tex

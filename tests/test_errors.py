@@ -5,8 +5,8 @@ from __future__ import annotations
 import trio
 
 from rendering.errors import RenderError, RenderQueueFull, TexTimeout, outcome_of
-from rendering.observer import Outcome
-from server.problems import RequestError
+from rendering.outcome import Outcome
+from server.http.problems import RequestError
 from tests.conftest import error_classes
 
 EXPECTED = {

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rendering.catalogue import Catalogue
-from rendering.engine import PdfLatexEngine
-from rendering.escape import escape_latex, escape_url
+from rendering.filling._escape import escape_latex, escape_url
+from rendering.typesetting import PdfLatexEngine
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, squash
 
 # ---------------------------------------------------------------------------------------------

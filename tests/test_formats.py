@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import trio
 
-from rendering.catalogue import Catalogue, Template
+from rendering.catalogue import DEFAULT_TEMPLATES_DIR, Catalogue, Template
 from rendering.config import RenderLimits
-from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import TexDiagnostic, TexError
-from rendering.folders import DEFAULT_TEMPLATES_DIR
-from rendering.formats import (
+from rendering.pipeline import Renderer
+from rendering.typesetting._engine import CompileResult, PdfLatexEngine
+from rendering.typesetting._formats import (
     GZIP_MAGIC,
     FormatFile,
     FormatState,
@@ -27,10 +27,14 @@ from rendering.formats import (
     split_preamble,
     uncompress_format,
 )
-from rendering.renderer import Renderer
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
 
 pytestmark = pytest.mark.tex
+
+
+def samples(*templates: Template) -> dict[str, str]:
+    """What the service hands the format store: each template's sample, filled."""
+    return {t.name: t.to_tex(t.sample) for t in templates}
 
 
 def pdf_info(pdf: bytes) -> dict[str, str]:
@@ -63,8 +67,8 @@ async def test_format_compile_matches_plain_compile(
     resume: Template, engine: PdfLatexEngine, no_leftovers: None
 ) -> None:
     store = FormatStore(engine, engine.format_dir or Path(), "test")
-    store.plan([resume])
-    await store.build_missing([resume])
+    store.plan(samples(resume))
+    await store.build_missing()
     assert store.statuses() == {"resume-classic": "ready"}
     source = resume.to_tex(resume.sample)
     name = store.format_for("resume-classic", source)
@@ -81,8 +85,8 @@ async def test_the_format_is_stored_uncompressed_and_renders_the_same(
     resume: Template, engine: PdfLatexEngine, format_dir: Path, no_leftovers: None
 ) -> None:
     store = FormatStore(engine, format_dir, "test")
-    store.plan([resume])
-    await store.build_missing([resume])
+    store.plan(samples(resume))
+    await store.build_missing()
     assert store.files() == {"resume-classic": "uncompressed"}
     source = resume.to_tex(resume.sample)
     name = store.format_for("resume-classic", source)
@@ -95,8 +99,8 @@ async def test_the_format_is_stored_uncompressed_and_renders_the_same(
     assert pdf_text(fast.pdf) == pdf_text(plain.pdf)
     # A restart adopts the uncompressed file as it is.
     again = FormatStore(engine, format_dir, "test")
-    again.plan([resume])
-    await again.build_missing([resume])
+    again.plan(samples(resume))
+    await again.build_missing()
     assert again.files() == {"resume-classic": "uncompressed"}
 
 
@@ -104,14 +108,14 @@ async def test_an_uncompressed_format_that_does_not_load_falls_back_to_the_compr
     resume: Template, engine: PdfLatexEngine, format_dir: Path, no_leftovers: None
 ) -> None:
     store = FormatStore(engine, format_dir, "test")
-    store.plan([resume])
-    await store.build_missing([resume])
+    store.plan(samples(resume))
+    await store.build_missing()
     name = store.format_for("resume-classic", resume.to_tex(resume.sample))
     fmt = format_dir / f"{name}.fmt"
     fmt.write_bytes(fmt.read_bytes()[: 1 << 20])  # cut short: TeX cannot load it
     again = FormatStore(engine, format_dir, "test")
-    again.plan([resume])
-    await again.build_missing([resume])
+    again.plan(samples(resume))
+    await again.build_missing()
     assert again.statuses() == {"resume-classic": "ready"}
     assert again.files() == {"resume-classic": "compressed"}
     assert fmt.read_bytes()[:2] == GZIP_MAGIC
@@ -166,18 +170,18 @@ async def test_a_changed_preamble_gets_a_new_format(
     write_template(root, "\\usepackage{xcolor}")
     before = Catalogue.load([root])["fmt-test"]
     first = FormatStore(engine, format_dir, "test")
-    first.plan([before])
-    await first.build_missing([before])
+    first.plan(samples(before))
+    await first.build_missing()
     old_name = first.format_for("fmt-test", before.to_tex({"text": "x"}))
     assert old_name is not None
 
     write_template(root, "\\usepackage{xcolor}\\usepackage{enumitem}")
     after = Catalogue.load([root])["fmt-test"]
     second = FormatStore(engine, format_dir, "test")
-    second.plan([after])
+    second.plan(samples(after))
     assert second.statuses() == {"fmt-test": "pending"}
     assert second.format_for("fmt-test", after.to_tex({"text": "x"})) is None
-    await second.build_missing([after])
+    await second.build_missing()
     new_name = second.format_for("fmt-test", after.to_tex({"text": "x"}))
     assert new_name not in (None, old_name)
     # The old store refuses a document whose preamble is not the one it was built from.
@@ -210,9 +214,9 @@ async def test_a_failed_build_falls_back_to_plain_compiles(
     resume: Template, format_dir: Path, work_dir: Path
 ) -> None:
     store = FormatStore(FailingBuilder(), format_dir, "test")
-    store.plan([resume])
+    store.plan(samples(resume))
     assert not store.settled
-    await store.build_missing([resume])
+    await store.build_missing()
     assert store.settled
     assert store.statuses() == {"resume-classic": FormatState.FAILED.value}
     assert store.format_for("resume-classic", resume.to_tex(resume.sample)) is None
@@ -242,8 +246,8 @@ async def test_the_renderer_starts_from_the_format(
 ) -> None:
     catalogue = Catalogue.load([DEFAULT_TEMPLATES_DIR])
     store = FormatStore(engine, format_dir, "test")
-    store.plan(catalogue.values())
-    await store.build_missing(catalogue.values())
+    store.plan(samples(*catalogue.values()))
+    await store.build_missing()
     spy = SpyEngine(engine)
     renderer = Renderer(catalogue, spy, RenderLimits(slots=1), formats=store)
     result = await renderer.render("resume-classic", resume.sample)

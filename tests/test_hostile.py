@@ -12,8 +12,8 @@ import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rendering.sizes import nests_deeper_than
-from server.request_body import MAX_DEPTH
+from rendering.reading import nests_deeper_than
+from server.http.body import MAX_DEPTH
 from server.settings import Settings
 from tests.conftest import json_values, pdf_text, start_server
 

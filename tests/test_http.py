@@ -15,10 +15,10 @@ import trio
 
 from rendering.errors import FieldError, InvalidData, RenderError, TexDiagnostic, TexError
 from server.app import create_app
-from server.auth import Unauthorized
-from server.keys import KeyRefusal
-from server.problems import RequestError
+from server.http.auth import Unauthorized
+from server.http.problems import RequestError
 from server.settings import Settings
+from server.store.keys import KeyRefusal
 from tests.conftest import SHARED_RESUME, error_classes, pdf_text, start_server, tex_processes
 
 pytestmark = pytest.mark.tex

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from rendering.folders import DEFAULT_TEMPLATES_DIR
-from rendering.jsonresume import JSON_RESUME
-from rendering.lenient import LenientReader
-from rendering.reading import Reading, ReadWarning, warnings_header
+from rendering.catalogue import DEFAULT_TEMPLATES_DIR
+from rendering.reading import LenientReader, Reading, ReadWarning, warnings_header
+from rendering.reading._jsonresume import JSON_RESUME
 
 SCHEMA = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / "schema.json").read_text())
 READER = LenientReader(SCHEMA, JSON_RESUME)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.logs import configure_logging
+from server.serving.logs import configure_logging
 
 pytestmark = pytest.mark.tex
 

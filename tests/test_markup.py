@@ -11,10 +11,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rendering import markup
-from rendering.engine import PdfLatexEngine
-from rendering.escape import TEX_HELPERS, escape_latex, escape_url
-from rendering.markup import has_markup, markup_to_tex, markup_to_text
+from rendering.filling import _markup as markup
+from rendering.filling._escape import TEX_HELPERS, escape_latex, escape_url
+from rendering.filling._markup import has_markup, markup_to_tex, markup_to_text
+from rendering.typesetting import PdfLatexEngine
 from tests.conftest import pdf_text, squash
 
 # ---------------------------------------------------------------------------------------------
@@ -664,7 +664,7 @@ def test_href_is_built_as_templating_builds_it() -> None:
 def test_one_document_parses_a_bounded_amount_of_markup() -> None:
     """Each value is capped, and so is the whole document: past the budget, text is escaped
     as typed (markup costs far more per character than escaping, on the event loop)."""
-    from rendering.markup import markup_budget
+    from rendering.filling import markup_budget
 
     value = "**bold** " + "x" * 991  # 1,000 characters with markup
     with markup_budget(5_000):
@@ -677,8 +677,7 @@ def test_one_document_parses_a_bounded_amount_of_markup() -> None:
 
 
 def test_a_filled_template_spends_one_budget() -> None:
-    from rendering.catalogue import Catalogue
-    from rendering.folders import DEFAULT_TEMPLATES_DIR
+    from rendering.catalogue import DEFAULT_TEMPLATES_DIR, Catalogue
 
     template = Catalogue.load([DEFAULT_TEMPLATES_DIR])["resume-classic"]
     highlight = "**bold** " + "y" * 991

@@ -16,7 +16,7 @@ import trio
 from openapi_spec_validator import validate
 
 from server.app import create_app
-from server.openapi import Operation, UndescribedRoute, build_document, describe
+from server.http.openapi import Operation, UndescribedRoute, build_document, describe
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 from tests.conftest import app_state_of, server_settings, start_server
 from tests.test_documents import add_key

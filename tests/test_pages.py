@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from rendering.errors import PageNotFound
-from rendering.pages import PageRasterizer, PageRequest
+from rendering.output import PageRasterizer, PageRequest
 from tests.conftest import pdf_pages
 
 pytestmark = pytest.mark.tex

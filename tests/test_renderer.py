@@ -11,7 +11,6 @@ import trio.testing
 
 from rendering.catalogue import Catalogue
 from rendering.config import RenderLimits
-from rendering.engine import CompileResult, PdfLatexEngine
 from rendering.errors import (
     InvalidData,
     QueueTimeout,
@@ -19,9 +18,10 @@ from rendering.errors import (
     TemplateNotFound,
     UnsupportedCharacter,
 )
+from rendering.pipeline import Renderer, find_character
 from rendering.reading import Reading
-from rendering.renderer import Renderer, find_character
 from rendering.service import RenderService, build_service
+from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from server.settings import Settings
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, tex_processes
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rendering.sandbox import (
+from rendering.typesetting._sandbox import (
     SOURCE_DATE_EPOCH,
     SandboxLimits,
     make_preexec,

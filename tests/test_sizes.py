@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from rendering.catalogue import DEFAULT_TEMPLATES_DIR
 from rendering.errors import DataTooLarge
-from rendering.folders import DEFAULT_TEMPLATES_DIR
-from rendering.sizes import DEFAULT_LIMITS, SizeLimits, check_sizes
-from rendering.texcost import DEFAULT_BUDGET_US, string_cost_us
+from rendering.reading._sizes import DEFAULT_LIMITS, SizeLimits, check_sizes
+from rendering.reading._texcost import DEFAULT_BUDGET_US, string_cost_us
 from tests.conftest import TESTS_DIR
 
 LIMITS = SizeLimits(word_chars=10, text_chars=30, document_chars=60, values=6, list_items=3)

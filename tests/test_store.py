@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import trio
 
-from server.keys import KeyRefusal, KeyRefused, make_key, parse_key, verify_key
 from server.store import (
     DocumentInput,
     DocumentNotFound,
@@ -20,6 +19,7 @@ from server.store import (
     RevisionMismatch,
     StoreUnavailable,
 )
+from server.store.keys import KeyRefusal, KeyRefused, make_key, parse_key, verify_key
 from server.store.migrations import LATEST, MIGRATIONS, SchemaTooNew, migrate, schema_version
 from server.store.sqlite import FILE_NAME, SqliteStore
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rendering.errors import TexDiagnostic
-from rendering.texlog import parse_tex_log, unsupported_character
+from rendering.typesetting._texlog import parse_tex_log, unsupported_character
 
 
 def lines(*text: str) -> str:

@@ -8,8 +8,9 @@ import unicodedata
 import httpx
 import pytest
 
-from rendering.charset import strip_invisible
-from rendering.unicode import mark_rtl, parse_charset, unicode_fill
+from rendering.filling._unicode import mark_rtl, unicode_fill
+from rendering.reading._charset import strip_invisible
+from rendering.typesetting._fonts import parse_charset
 from tests.conftest import pdf_text
 
 pytestmark = pytest.mark.tex

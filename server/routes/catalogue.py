@@ -6,9 +6,9 @@ from typing import Any
 
 from quart import Blueprint
 
-from rendering.catalogue import Template
+from rendering import Template
 
-from ..openapi import JSON, Operation, describe
+from ..http.openapi import JSON, Operation, describe
 from ..state import app_state
 
 blueprint = Blueprint("catalogue", __name__)

@@ -16,7 +16,7 @@ import trio
 from quart import Blueprint, Response, current_app
 from werkzeug.exceptions import NotFound
 
-from ..openapi import JSON, Operation, build_document, describe
+from ..http.openapi import JSON, Operation, build_document, describe
 from ..state import app_state
 from ..version import texrender_version
 

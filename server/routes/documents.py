@@ -19,25 +19,24 @@ from urllib.parse import urlencode
 
 from quart import Blueprint, Response, request
 
-from rendering.errors import FieldError, InvalidData
-from rendering.reading import ReadWarning
+from rendering import FieldError, InvalidData, ReadWarning
 
-from ..mergepatch import merge_patch
-from ..openapi import JSON, Operation, Parameter, describe
-from ..problems import (
-    DocumentTooLarge,
-    InvalidParameter,
-    PreconditionFailed,
-    UnsupportedMediaType,
-)
-from ..record import current_record
-from ..request_body import (
+from ..http.body import (
     parse_json,
     read_json_body,
     refuse_star_match,
     requested_picture,
     wants_strict,
 )
+from ..http.mergepatch import merge_patch
+from ..http.openapi import JSON, Operation, Parameter, describe
+from ..http.problems import (
+    DocumentTooLarge,
+    InvalidParameter,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
+from ..http.record import current_record
 from ..state import app_state
 from ..store import (
     DocumentInput,

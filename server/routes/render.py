@@ -10,14 +10,18 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, request
 
-from rendering.errors import outcome_of
-from rendering.observer import Outcome
-from rendering.pages import DPI_DEFAULT, DPI_MAX, DPI_MIN, PAGE_MAX, PageRequest
-from rendering.renderer import RenderResult
+from rendering import (
+    DPI_DEFAULT,
+    DPI_MAX,
+    DPI_MIN,
+    PAGE_MAX,
+    Outcome,
+    PageRequest,
+    RenderResult,
+    outcome_of,
+)
 
-from ..openapi import Operation, Parameter, describe
-from ..record import current_record
-from ..request_body import (
+from ..http.body import (
     PDF,
     PNG,
     parse_json,
@@ -26,6 +30,8 @@ from ..request_body import (
     requested_picture,
     wants_strict,
 )
+from ..http.openapi import Operation, Parameter, describe
+from ..http.record import current_record
 from ..state import app_state
 
 blueprint = Blueprint("render", __name__)

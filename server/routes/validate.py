@@ -8,12 +8,12 @@ from typing import Any
 
 from quart import Blueprint, Response
 
-from rendering.errors import InvalidData
+from rendering import InvalidData
 
-from .. import problems
-from ..openapi import JSON, Operation, describe
-from ..record import current_record
-from ..request_body import read_json_body, wants_strict
+from ..http import problems
+from ..http.body import read_json_body, wants_strict
+from ..http.openapi import JSON, Operation, describe
+from ..http.record import current_record
 from ..state import app_state
 from .render import STRICT
 

@@ -1,0 +1,19 @@
+"""Templates on disk: each ``templates/<name>/`` folder found, loaded and checked once.
+
+A :class:`Template` knows its schema, its sample, how its data is read (the reading stage) and
+how it is filled into TeX (the filling stage); the :class:`Catalogue` holds them by name.
+"""
+
+from __future__ import annotations
+
+from ._catalogue import Catalogue, Template
+from ._folders import DEFAULT_TEMPLATES_DIR, TEMPLATE_FILE, CatalogueError, find_templates
+
+__all__ = [
+    "DEFAULT_TEMPLATES_DIR",
+    "TEMPLATE_FILE",
+    "Catalogue",
+    "CatalogueError",
+    "Template",
+    "find_templates",
+]

@@ -1,0 +1,305 @@
+"""The template catalogue: every ``templates/<name>/`` folder, loaded and checked once.
+
+A template folder holds::
+
+    template.tex.j2   the Jinja2 source of the TeX document
+    template.toml     title, description, engine
+    schema.json       JSON Schema the request data must satisfy
+    sample.json       a document that renders (shown to clients, used by tests and benchmarks)
+
+Loading reads and compiles everything up front (Jinja templates, schema validators), so a
+request never touches the disk or recompiles anything. Loading is blocking file I/O: call it from
+a worker thread (``trio.to_thread.run_sync``), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import jinja2
+import jsonschema
+import jsonschema.exceptions
+import jsonschema.protocols
+
+from ..errors import FieldError, InvalidData, TemplateNotFound, clip, json_pointer
+from ..filling import (
+    RESERVED_NAMES,
+    UNICODE_NAMES,
+    FilledSource,
+    fill_traced,
+    make_environment,
+    markup_budget,
+    unicode_fill,
+)
+from ..reading import DIALECTS, LenientReader, Reading, check_characters, check_sizes
+from ..typesetting import UnicodeCoverage
+from ._folders import (
+    META_FILE,
+    SAMPLE_FILE,
+    SCHEMA_FILE,
+    TEMPLATE_FILE,
+    CatalogueError,
+    TemplateInfo,
+    find_templates,
+)
+
+_MAX_MESSAGE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Template:
+    """One loaded template: metadata, compiled Jinja template, compiled schema validator."""
+
+    name: str
+    title: str
+    description: str
+    engine: str
+    version: str
+    schema: Mapping[str, Any]
+    sample: Mapping[str, Any]
+    jinja: jinja2.Template = field(repr=False)
+    validator: jsonschema.protocols.Validator = field(repr=False)
+    fast_check: Callable[[Any], Any] | None = field(default=None, repr=False)
+    reader: LenientReader | None = field(default=None, repr=False)
+    # Every file the template may include, by its name in the loader (template.tex.j2 too).
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    pages: int | None = None  # the most pages the layout is meant for
+    unicode_engine: str | None = None  # the engine of its Unicode path, if it has one
+
+    def read(
+        self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
+    ) -> Reading:
+        """The data as it will be validated and rendered: read leniently (unless ``strict``,
+        or the template asks for no reader), its characters checked, every change reported.
+
+        Raises:
+            DataTooLarge: the data is larger than a document can be (rendering.sizes).
+            UnsupportedCharacter: the data holds characters the template cannot set (all of
+                them are named).
+        """
+        check_sizes(data)
+        reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
+        coverage = unicode if self.unicode_engine is not None else None
+        return check_characters(reading, strict=strict, unicode=coverage)
+
+    def validate(self, data: Any, explanations: Mapping[str, str] | None = None) -> None:
+        """Check ``data`` against the schema, reporting every error at once.
+
+        Valid data (the usual case) is confirmed by a compiled fastjsonschema check, several
+        times faster; jsonschema, the reference, has the last word and lists the errors.
+
+        Raises:
+            InvalidData: with one :class:`FieldError` per schema violation, or the data is
+                not a JSON object (templates read named fields).
+        """
+        if self.fast_check is not None:
+            try:
+                self.fast_check(data)
+                _require_object(data)
+                return
+            except InvalidData:
+                raise
+            except Exception:  # noqa: S110 - any doubt goes to the reference validator
+                pass
+        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+        if errors:
+            explained = explanations or {}
+            fields = []
+            for error in errors:
+                pointer = json_pointer(error.absolute_path)
+                message = explained.get(pointer) or clip(error.message, _MAX_MESSAGE_CHARS)
+                fields.append(FieldError(pointer, message))
+            raise InvalidData(
+                f"{len(errors)} field(s) do not match the schema of {self.name!r}", fields
+            )
+        _require_object(data)
+
+    def fill(
+        self, data: Any, explanations: Mapping[str, str] | None = None, *, unicode: bool = False
+    ) -> str:
+        """The TeX source for ``data``: validated against the schema, then filled in (for the
+        Unicode path with ``unicode``).
+
+        Raises:
+            InvalidData: the data fails the schema or is not a JSON object.
+        """
+        self.validate(data, explanations)
+        return self.to_tex(data, unicode=unicode)
+
+    def to_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> str:
+        """Fill the template with (already validated) data; every value is escaped. With
+        ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
+        right-to-left runs are marked).
+
+        Raises:
+            InvalidData: the data is not a JSON object (templates read named fields).
+        """
+        _require_object(data)
+        with markup_budget(), unicode_fill(unicode):
+            return self.jinja.render(self._variables(data, unicode))
+
+    def _variables(self, data: Mapping[str, Any], unicode: bool) -> dict[str, Any]:
+        if not unicode:
+            return {**data, **RESERVED_NAMES}
+        return {**data, **RESERVED_NAMES, **UNICODE_NAMES}
+
+    def traced_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> FilledSource:
+        """:meth:`to_tex`, with the template line behind each line of the source (slower:
+        for explaining a TeX error or a layout warning)."""
+        _require_object(data)
+        with markup_budget(), unicode_fill(unicode):
+            return fill_traced(self.jinja, self._variables(data, unicode), self.sources)
+
+    @property
+    def source_lines(self) -> tuple[str, ...]:
+        """The lines of its own ``template.tex.j2``."""
+        return self.sources.get(TEMPLATE_FILE, ())
+
+    @property
+    def source_name(self) -> str:
+        return f"{self.name}/{TEMPLATE_FILE}"
+
+
+def _require_object(data: Any) -> None:
+    if not isinstance(data, Mapping):
+        raise InvalidData(
+            "the data must be a JSON object",
+            [FieldError("", f"expected an object, got {type(data).__name__}")],
+        )
+
+
+class Catalogue(Mapping[str, Template]):
+    """Read-only mapping of template name to :class:`Template`."""
+
+    def __init__(self, templates: Mapping[str, Template]) -> None:
+        self._templates = dict(sorted(templates.items()))
+
+    def __getitem__(self, name: str) -> Template:
+        return self._templates[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._templates)
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def get_template(self, name: str) -> Template:
+        """The named template.
+
+        Raises:
+            TemplateNotFound: no template has that name.
+        """
+        try:
+            return self._templates[name]
+        except KeyError:
+            raise TemplateNotFound(f"no template named {name!r}") from None
+
+    @classmethod
+    def load(cls, roots: Iterable[Path]) -> Catalogue:
+        """Load every template folder under each root; a later root may not reuse a name.
+
+        Raises:
+            CatalogueError: a folder is malformed (missing file, bad TOML/JSON, invalid schema,
+                a sample that fails its own schema, a Jinja syntax error).
+        """
+        return cls({info.name: _load_one(info) for info in find_templates(roots)})
+
+
+def _template_sources(environment: jinja2.Environment) -> dict[str, tuple[str, ...]]:
+    """Every Jinja file the template can reach (its own, and the shared ones), compiled now so
+    that a request never compiles or reads one, and its text for tracing the output.
+
+    Raises:
+        jinja2.TemplateSyntaxError: one of them does not parse.
+    """
+    sources = {}
+    loader = environment.loader
+    assert loader is not None
+    for name in environment.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        environment.get_template(name)
+        text, _, _ = loader.get_source(environment, name)
+        sources[name] = tuple(text.splitlines())
+    return sources
+
+
+def _reader_for(info: TemplateInfo, schema: Mapping[str, Any]) -> LenientReader | None:
+    """The lenient reader a template asked for: ``none``, ``schema`` (the default: the rules
+    guided by its schema alone) or a dialect's name."""
+    if info.reader == "none":
+        return None
+    if info.reader == "schema":
+        return LenientReader(schema)
+    dialect = DIALECTS.get(info.reader)
+    if dialect is None:
+        raise CatalogueError(
+            f"{info.folder}/{META_FILE}: reader {info.reader!r} is not one of "
+            f"{['none', 'schema', *sorted(DIALECTS)]}"
+        )
+    return LenientReader(schema, dialect)
+
+
+def _load_one(info: TemplateInfo) -> Template:
+    folder = info.folder
+    try:
+        raw_schema = (folder / SCHEMA_FILE).read_bytes()
+        raw_source = (folder / TEMPLATE_FILE).read_bytes()
+        schema = json.loads(raw_schema)
+        sample = json.loads((folder / SAMPLE_FILE).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise CatalogueError(f"{folder}: {exc}") from exc
+
+    validator_class = jsonschema.validators.validator_for(schema)
+    try:
+        validator_class.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as exc:
+        raise CatalogueError(f"{folder}/{SCHEMA_FILE}: {exc.message}") from exc
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    reader = _reader_for(info, schema)
+    try:
+        environment = make_environment(folder)
+        jinja = environment.get_template(TEMPLATE_FILE)
+        sources = _template_sources(environment)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
+
+    try:
+        # fastjsonschema rewrites the $refs of the schema it is given: give it a copy of its own.
+        fast_check: Callable[[Any], Any] | None = fastjsonschema.compile(copy.deepcopy(schema))
+    except fastjsonschema.JsonSchemaDefinitionException:
+        fast_check = None  # jsonschema alone then
+    digest = hashlib.sha256()
+    shared = [
+        "\n".join(lines).encode()
+        for name, lines in sorted(sources.items())
+        if name != TEMPLATE_FILE
+    ]
+    for part in (info.meta, raw_schema, raw_source, *shared):
+        digest.update(hashlib.sha256(part).digest())
+    template = Template(
+        name=info.name,
+        title=info.title,
+        description=info.description,
+        engine=info.engine,
+        version=digest.hexdigest()[:16],
+        schema=schema,
+        sample=sample,
+        jinja=jinja,
+        validator=validator,
+        fast_check=fast_check,
+        reader=reader,
+        sources=sources,
+        pages=info.pages,
+        unicode_engine=info.unicode_engine,
+    )
+    try:
+        template.validate(sample)
+    except InvalidData as exc:
+        raise CatalogueError(f"{folder}/{SAMPLE_FILE} fails its own schema: {exc.errors}") from exc
+    return template

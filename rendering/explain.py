@@ -1,0 +1,83 @@
+"""What a TeX run said, told in the terms of the template and the data.
+
+A TeX error names a line of the generated source; a layout warning names a range of them. Here
+they are traced (by :meth:`~rendering.catalogue.Template.traced_tex`, a second fill only when
+there is something to tell) to the template line that made that source line and to the data
+value set there, so a client learns "``/work/2/highlights/0`` is too wide at template line 227"
+instead of "line 131 of a file you never saw".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from .catalogue import TEMPLATE_FILE, Template
+from .errors import TexError
+from .filling import SHARED_DIR, FilledSource, escape_latex, pointer_in
+from .reading import ReadWarning
+from .typesetting import LayoutReport
+
+# A line this much wider than the text shows in print; less is within what TeX lets pass.
+OVERFULL_WARNING_PT = 2.0
+MAX_LAYOUT_WARNINGS = 10
+
+
+def file_label(template: Template, name: str | None) -> str:
+    """How a client is told which file: ``resume-classic/template.tex.j2`` for the template's
+    own, ``_shared/jsonresume.tex.j2`` for one it includes."""
+    if name is None or name == TEMPLATE_FILE:
+        return template.source_name
+    return f"{SHARED_DIR}/{name}"
+
+
+def locate_error(
+    template: Template, data: Mapping[str, Any], error: TexError, *, unicode: bool = False
+) -> TexError:
+    """``error`` with the template line and the data pointer behind its source line."""
+    line = error.tex.line
+    if line is None:
+        return error
+    traced = template.traced_tex(data, unicode=unicode)
+    source_line = traced.line(line)
+    located = dataclasses.replace(
+        error.tex,
+        template=file_label(template, traced.template_file(line)),
+        template_line=traced.template_line(line),
+        pointer=pointer_in(data, source_line, escape_latex),
+    )
+    where = f" ({located.template} line {located.template_line})"
+    detail = error.detail + (where if located.template_line else "")
+    return TexError(detail, located)
+
+
+def layout_warnings(
+    template: Template, data: Mapping[str, Any], report: LayoutReport, *, unicode: bool = False
+) -> tuple[ReadWarning, ...]:
+    """Warnings worth a client's attention: lines wider than the text by more than
+    :data:`OVERFULL_WARNING_PT`, and more pages than the template is laid out for."""
+    warnings: list[ReadWarning] = []
+    wide = [box for box in report.overfull if box.points > OVERFULL_WARNING_PT]
+    if wide:
+        traced: FilledSource = template.traced_tex(data, unicode=unicode)
+        for box in wide[:MAX_LAYOUT_WARNINGS]:
+            text = "\n".join(traced.line(n) for n in range(box.first_line, box.last_line + 1))
+            pointer = pointer_in(data, text, escape_latex) or ""
+            origin = traced.template_line(box.first_line)
+            label = file_label(template, traced.template_file(box.first_line))
+            where = f" ({label} line {origin})" if origin else ""
+            warnings.append(
+                ReadWarning(
+                    pointer, f"a line is {box.points:.1f}pt wider than the text column{where}"
+                )
+            )
+    if template.pages is not None and report.pages is not None and report.pages > template.pages:
+        warnings.append(
+            ReadWarning(
+                "",
+                f"the document has {report.pages} pages; the template is laid out for at most "
+                f"{template.pages}",
+            )
+        )
+    return tuple(warnings)

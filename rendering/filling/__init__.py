@@ -1,0 +1,26 @@
+"""Template + data -> TeX source: the Jinja2 environment with LaTeX-safe delimiters, escaping
+by default, markup (HTML, Markdown) typeset through a parser, right-to-left runs marked for the
+Unicode path, and a source map from each line of TeX back to the template line that made it.
+"""
+
+from __future__ import annotations
+
+from ._escape import escape_latex
+from ._markup import markup_budget, markup_to_text
+from ._sourcemap import FilledSource, fill_traced, pointer_in
+from ._templating import RESERVED_NAMES, SHARED_DIR, UNICODE_NAMES, make_environment
+from ._unicode import unicode_fill
+
+__all__ = [
+    "RESERVED_NAMES",
+    "SHARED_DIR",
+    "UNICODE_NAMES",
+    "FilledSource",
+    "escape_latex",
+    "fill_traced",
+    "make_environment",
+    "markup_budget",
+    "markup_to_text",
+    "pointer_in",
+    "unicode_fill",
+]

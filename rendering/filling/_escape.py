@@ -1,0 +1,143 @@
+"""Turn arbitrary text into TeX source that typesets exactly that text.
+
+Escaping is total: every character that TeX gives a meaning (the ten specials, brackets that a
+preceding ``\\\\`` would read as an optional argument, ligature pairs such as ``--`` or ``<<``,
+quotes that T1 fonts curl, control characters and NUL) is rewritten, so data can never become
+markup. Raw TeX is only ever produced by code in this package or by a template's explicit
+``raw_tex`` filter (see :mod:`rendering.environment`).
+
+Long values are split into source lines joined by ``%`` + newline (a comment that swallows the
+line end), because TeX refuses input lines longer than its buffer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from ._unicode import mark_rtl
+
+# Characters TeX treats specially, and the text-mode command that prints each one literally.
+_TEXT_ESCAPES: dict[str, str] = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+    # Not special, but harmful: `[` after `\\` or `\item` is read as an optional argument.
+    "[": "{[}",
+    "]": "{]}",
+    # T1 fonts print ' and ` as curly quotes; these keep the character the user typed.
+    "'": r"\textquotesingle{}",
+    "`": r"\textasciigrave{}",
+    "\t": " ",
+    "\u00ad": "",  # soft hyphen: invisible, and pdflatex's utf8 setup rejects it
+    "\u2028": "\n",
+    "\u2029": "\n",
+}
+
+# Control characters (C0 except tab/newline, DEL, C1) cannot be typeset: they are dropped. So
+# are lone surrogates (JSON's "\ud800" decodes to one): they are not characters and cannot even
+# be written to the UTF-8 source file.
+_CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
+_CONTROL.update({c: None for c in range(0x80, 0xA0)})
+_SURROGATES = {c: None for c in range(0xD800, 0xE000)}
+_TABLE = str.maketrans({**_TEXT_ESCAPES, **{chr(c): None for c in (*_CONTROL, *_SURROGATES)}})
+
+# In T1 fonts `--`, `---`, `<<`, `>>` and `,,` are ligatures; `{}` between the pair breaks them.
+_LIGATURE_PAIR = re.compile(r"([-<>,])(?=\1)")
+_LINE_BREAKS = re.compile(r"\s*\n\s*")
+# A control sequence in escaped text: a control word with the `{}` that ends it, or a symbol.
+_CONTROL_SEQUENCE = re.compile(r"\\(?:[A-Za-z]+(?:\{\})?|.)", re.DOTALL)
+_CHUNK_CHARS = 512
+
+
+def escape_latex(text: str) -> str:
+    """Return TeX source that prints ``text`` literally in paragraph text.
+
+    Line breaks inside the text become ``\\newline{}`` (runs of them collapse into one, leading
+    and trailing ones are dropped); everything else keeps its characters.
+    """
+    # NFC first: "e" + combining acute becomes the "é" that the fonts can set.
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    if "\n" in escaped:
+        escaped = _LINE_BREAKS.sub(r"\\newline{}", escaped.strip())
+    return "%\n".join(_chunks(mark_rtl(escaped)))
+
+
+def _chunks(escaped: str) -> list[str]:
+    """Split escaped source into lines of about ``_CHUNK_CHARS`` at points where a
+    ``%``-newline changes nothing: not inside a control sequence, and not in front of a space
+    that follows a non-space (TeX skips spaces at the start of a line; after a space the one
+    space the run stands for is already there).
+
+    The split works on the escaped text, so it never has to avoid whole runs of input (a long
+    run of ``-``, or of one-letter words, or of line breaks): every line stays short.
+    """
+    chunks: list[str] = []
+    start = 0
+    while len(escaped) - start > _CHUNK_CHARS:
+        cut = start + _CHUNK_CHARS
+        # Every backslash in escaped text starts a control sequence; never cut inside one.
+        backslash = escaped.rfind("\\", start, cut)
+        if backslash >= 0:
+            sequence = _CONTROL_SEQUENCE.match(escaped, backslash)
+            assert sequence is not None
+            cut = max(cut, sequence.end())
+        if cut < len(escaped) and escaped[cut] == " " and escaped[cut - 1] != " ":
+            cut += 1
+        if cut >= len(escaped):
+            break
+        chunks.append(escaped[start:cut])
+        start = cut
+    chunks.append(escaped[start:])
+    return chunks
+
+
+# Inside \href's URL argument the characters must reach the PDF unchanged, so specials expand to
+# category-12 copies defined by TEX_HELPERS below (a macro name ends at the following space).
+_URL_ESCAPES: dict[str, str] = {
+    "\\": r"\trBackslash ",
+    "{": r"\trLBrace ",
+    "}": r"\trRBrace ",
+    "$": r"\trDollar ",
+    "&": r"\trAmp ",
+    "#": r"\trHash ",
+    "^": r"\trCaret ",
+    "_": r"\trUnderscore ",
+    "~": r"\trTilde ",
+    "%": r"\trPercent ",
+}
+_URL_TABLE = str.maketrans(_URL_ESCAPES)
+# Anything outside printable ASCII is percent-encoded as UTF-8, spaces included.
+_URL_UNSAFE = re.compile(r"[^\x21-\x7e]+")
+
+
+def escape_url(url: str) -> str:
+    """Return TeX source for ``url`` as the target of ``\\href``, character for character."""
+    url = "".join(ch for ch in url.strip() if unicodedata.category(ch) not in ("Cc", "Cs"))
+    url = _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
+    return url.translate(_URL_TABLE)
+
+
+TEX_HELPERS = r"""% texrender helpers: category-12 copies of TeX specials, for URLs.
+\def\trGobble#1{}
+\edef\trPercent{\expandafter\trGobble\string\%}
+\edef\trHash{\expandafter\trGobble\string\#}
+\edef\trAmp{\expandafter\trGobble\string\&}
+\edef\trDollar{\expandafter\trGobble\string\$}
+\edef\trUnderscore{\expandafter\trGobble\string\_}
+\edef\trLBrace{\expandafter\trGobble\string\{}
+\edef\trRBrace{\expandafter\trGobble\string\}}
+\edef\trBackslash{\expandafter\trGobble\string\\}
+\edef\trTilde{\string~}
+\edef\trCaret{\string^}
+"""

@@ -1,0 +1,242 @@
+"""The Jinja2 environment that turns a template and JSON data into TeX source.
+
+TeX's braces clash with Jinja's default delimiters, so templates use ``((( expr )))``,
+``((* block *))`` and ``((= comment =))``. Every ``((( expr )))`` is LaTeX-escaped by a
+``finalize`` hook: the template author cannot forget to escape. Raw TeX is the visible
+exception, and only the template can ask for it (``((( x | raw_tex )))``); a value that comes from
+JSON data is always a plain ``str``, so data can never opt itself out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..errors import clip
+from ._escape import TEX_HELPERS, escape_latex, escape_url
+from ._markup import markup_to_tex
+from ._unicode import setup_tex
+
+
+class Tex(str):
+    """A string that is already TeX source and must reach the document unescaped."""
+
+    __slots__ = ()
+
+
+def _finalize(value: object) -> str:
+    if isinstance(value, Tex):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return escape_latex(str(value))
+
+
+def raw_tex(value: object) -> Tex:
+    """Template-side opt-in: emit ``value`` as TeX source, unescaped."""
+    return Tex(str(value))
+
+
+def href(url: object, text: object | None = None) -> Tex:
+    """A clickable link; the URL survives ``%``, ``#``, ``_``, ``~`` and every other special."""
+    target = str(url)
+    label = _display_url(target) if text is None else str(text)
+    return Tex(rf"\href{{{escape_url(target)}}}{{{escape_latex(label)}}}")
+
+
+def _display_url(url: str) -> str:
+    return re.sub(r"^(https?://)?(www\.)?", "", url.strip()).rstrip("/")
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def format_date(value: object, absent: str = "") -> str:
+    """Render a JSON Resume date (``2013``, ``2013-12``, ``2013-12-01``) as ``Dec 2013``.
+
+    A value that is not such a date is returned unchanged, so nothing the user wrote is lost.
+    """
+    if value is None or value == "":
+        return absent
+    text = str(value)
+    match = _ISO_PARTIAL.match(text)
+    if not match:
+        return text
+    year, month = match.group(1), match.group(2)
+    if month and 1 <= int(month) <= 12:
+        return f"{_MONTHS[int(month) - 1]} {year}"
+    return year
+
+
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def long_date(value: object) -> str:
+    """A letter's date: ``2026-12-02`` as ``2 December 2026`` (``2026-12`` as ``December
+    2026``); a value that is not such a date is returned unchanged."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    match = _ISO_PARTIAL.match(text)
+    if not match or match.end() != len(text.strip()):
+        return text
+    year, month, day = match.groups()
+    if not month or not 1 <= int(month) <= 12:
+        return year
+    if day and 1 <= int(day) <= 31:
+        return f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year}"
+    return f"{_MONTH_NAMES[int(month) - 1]} {year}"
+
+
+def date_range(start: object, end: object, present: str = "Present") -> str:
+    """``Dec 2013 \u2013 Present`` (en dash); one date alone when only one is known, or when
+    both read the same (``2017 \u2013 2017`` says no more than ``2017``)."""
+    first = format_date(start)
+    last = format_date(end, absent=present if first else "")
+    if first and last and first != last:
+        return f"{first} \u2013 {last}"
+    return first or last
+
+
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{5,30}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
+
+
+def is_phone(value: object) -> bool:
+    """Whether ``value`` reads as a phone number (digits with the usual separators, at least
+    five digits), so that it may become a ``tel:`` link; anything else is shown as text."""
+    text = str(value).strip() if value is not None else ""
+    return bool(_PHONE.match(text)) and sum(c.isdigit() for c in text) >= 5
+
+
+def join_nonempty(values: Iterable[object], separator: str = ", ") -> str:
+    """Join the values that are not empty or null."""
+    return separator.join(str(v) for v in values if v not in (None, ""))
+
+
+def filled(value: object) -> bool:
+    """Whether ``value`` holds anything to print: a non-blank string, a number, true, or a
+    list/object with something filled inside. Templates use it to drop empty sections."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, Mapping):
+        return any(filled(v) for v in value.values())
+    if isinstance(value, Iterable):
+        return any(filled(v) for v in value)
+    return False
+
+
+def any_filled(entry: Mapping[str, object], keys: Iterable[str]) -> bool:
+    """Whether any of ``keys`` of ``entry`` is filled."""
+    return any(filled(entry.get(key)) for key in keys)
+
+
+def some(items: object, keys: Iterable[str]) -> bool:
+    """Whether a list of entries has an entry with any of ``keys`` filled."""
+    if isinstance(items, str | Mapping) or not isinstance(items, Iterable):
+        return False
+    keys = list(keys)
+    return any(any_filled(e, keys) for e in items if isinstance(e, Mapping))
+
+
+METADATA_CHARS = 120
+
+
+def metadata(value: object) -> str:
+    """Text for a PDF metadata field (title, author, subject): one line, at most
+    :data:`METADATA_CHARS` characters. hyperref's \\pdfstringdef takes time quadratic in the
+    length of what it is given, so a 16,000-character name must not reach it whole."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    return clip(text, METADATA_CHARS)
+
+
+def markup(value: object) -> Tex:
+    """Text in which a small subset of HTML and Markdown becomes typesetting (bold, emphasis,
+    links, line breaks, paragraphs, lists); everything else is escaped text. See
+    :mod:`rendering.markup` (and its budget per document)."""
+    if value is None:
+        return Tex("")
+    return Tex(markup_to_tex(str(value)))
+
+
+def _filters() -> dict[str, Callable[..., Any]]:
+    return {
+        "raw_tex": raw_tex,
+        "markup": markup,
+        "metadata": metadata,
+        "href": href,
+        "date": format_date,
+        "long_date": long_date,
+        "date_range": date_range,
+        "join_nonempty": join_nonempty,
+    }
+
+
+# Names the environment provides to every template. Data is rendered with these laid over it, so
+# a data key with the same name can never replace them.
+RESERVED_NAMES: dict[str, Any] = {
+    "texrender_helpers": Tex(TEX_HELPERS),
+    "texrender_unicode": False,
+    "texrender_unicode_setup": Tex(""),
+    "filled": filled,
+    "any_filled": any_filled,
+    "some": some,
+    "is_phone": is_phone,
+}
+
+
+# Laid over the names above when filling for the Unicode path (rendering.unicode).
+UNICODE_NAMES: dict[str, Any] = {
+    "texrender_unicode": True,
+    "texrender_unicode_setup": Tex(setup_tex()),
+}
+
+
+SHARED_DIR = "_shared"  # beside the template folders: files their templates may include
+
+
+def make_environment(search_path: Path) -> jinja2.Environment:
+    """Build the environment for templates found under ``search_path``, which may also include
+    the files of the ``_shared`` folder beside it (``((* include "jsonresume.tex.j2" *))``).
+
+    Templates are compiled once and cached by Jinja; ``auto_reload`` is off because a running
+    server does not expect its templates to change under it.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(
+            [
+                search_path,
+                *([shared] if (shared := search_path.parent / SHARED_DIR).is_dir() else []),
+            ]
+        ),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        line_statement_prefix=None,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,  # noqa: S701 - LaTeX escaping is done by `finalize`, not HTML
+        auto_reload=False,
+    )
+    env.filters.update(_filters())
+    env.globals.update(RESERVED_NAMES)
+    return env

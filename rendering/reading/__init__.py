@@ -1,0 +1,26 @@
+"""JSON in, the template's data shape out: lenient reading of real-world files (JSON Resume
+dialects, dates, markup in text), size and TeX-cost bounds, and the characters the fonts can set.
+
+Nothing here runs TeX or fills a template: a :class:`Reading` is the data as it will be
+validated and rendered, with a warning for every change.
+"""
+
+from __future__ import annotations
+
+from ._characters import check_characters
+from ._jsonresume import DIALECTS
+from ._lenient import LenientReader
+from ._reading import Reading, ReadWarning, warnings_header
+from ._sizes import DEFAULT_LIMITS, check_sizes, nests_deeper_than
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DIALECTS",
+    "LenientReader",
+    "ReadWarning",
+    "Reading",
+    "check_characters",
+    "check_sizes",
+    "nests_deeper_than",
+    "warnings_header",
+]

@@ -1,0 +1,41 @@
+"""TeX source -> PDF, in a sandbox: the engine run as a bounded, cancellable process group in
+a private work directory, the preamble formats it starts from, TeX's log read, and the fonts of
+the Unicode path with the characters they can set.
+
+Knows nothing of templates or data: it is given TeX source.
+"""
+
+from __future__ import annotations
+
+from ._boxed import BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from ._engine import PICTURE_FILE, EngineInfo, PdfLatexEngine, TexEngine, probe_engine
+from ._files import write_atomically
+from ._fonts import ENGINE, MAIN_FONT, SCRIPTS, UnicodeCoverage, measure_coverage
+from ._formats import FormatStore, ensure_private_dir
+from ._sandbox import SandboxLimits, resolve_user
+from ._texlog import LayoutReport, layout_report, unsupported_character
+
+__all__ = [
+    "ENGINE",
+    "MAIN_FONT",
+    "PICTURE_FILE",
+    "SCRIPTS",
+    "BoxStartFailed",
+    "BoxTimeout",
+    "EngineInfo",
+    "FormatStore",
+    "LayoutReport",
+    "PdfLatexEngine",
+    "SandboxLimits",
+    "TexEngine",
+    "UnicodeCoverage",
+    "ensure_private_dir",
+    "layout_report",
+    "measure_coverage",
+    "probe_engine",
+    "resolve_user",
+    "run_boxed",
+    "unsupported_character",
+    "work_directory",
+    "write_atomically",
+]

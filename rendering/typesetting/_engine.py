@@ -1,0 +1,274 @@
+"""Run TeX on one document, sandboxed, natively async, and always cleaned up.
+
+Each compile gets a fresh temporary directory that is removed on every path (success, TeX error,
+timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list (never a shell)
+in its own session, so on timeout or cancellation the whole process group is killed; a final
+SIGKILL to the group runs in ``finally`` because trio stops delivering cancellation as soon as the
+group leader exits. The child gets ``-no-shell-escape -interaction=batchmode -halt-on-error`` and
+the box :mod:`rendering.sandbox` describes (environment, rlimits, priority, user).
+
+The PDF and (only on failure) the log are read through ``trio.Path``; the log read is capped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import trio
+
+from ..errors import EngineUnavailable, TexError, TexTimeout
+from ._boxed import WORKDIR_PREFIX, BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from ._files import write_atomically
+from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
+from ._texlog import parse_tex_log
+
+JOB_NAME = "doc"
+# texrender-<pid of the server process>-<random>: a directory left by a process that no longer
+# runs (killed with SIGKILL, or the machine lost power) can be told from one in use.
+_WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What asking the engine for its version found out."""
+
+    found: bool
+    version: str
+
+
+async def probe_engine(executable: str) -> EngineInfo:
+    """Ask the engine for its version (first line of ``--version``); a missing engine is
+    reported, not raised."""
+    try:
+        result = await trio.run_process(
+            [executable, "--version"],
+            capture_stdout=True,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError:
+        return EngineInfo(found=False, version="")
+    first_line = result.stdout.decode(errors="replace").splitlines()[:1]
+    return EngineInfo(found=result.returncode == 0, version=first_line[0] if first_line else "")
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """A finished compile: the PDF bytes, how long TeX ran (wall clock, seconds) and the head
+    of its log (for what it says about the layout)."""
+
+    pdf: bytes
+    tex_seconds: float
+    log: str = ""
+
+
+class TexEngine(Protocol):
+    """The I/O edge of rendering: TeX source in, PDF out. Swappable for tests."""
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        """Typeset ``source``, starting from the named precompiled format if given.
+
+        Raises:
+            TexError: TeX reported an error or produced no PDF.
+            TexTimeout: TeX ran past ``timeout_s``; its process group was killed.
+            EngineUnavailable: the engine could not be started.
+        """
+        ...
+
+
+def build_argv(engine: str, job_name: str = JOB_NAME, format_name: str | None = None) -> list[str]:
+    """The command line for one compile of ``<job_name>.tex`` in the current directory."""
+    fmt = [f"-fmt={format_name}"] if format_name else []
+    return [
+        engine,
+        *fmt,
+        "-no-shell-escape",
+        "-interaction=batchmode",
+        "-halt-on-error",
+        f"-jobname={job_name}",
+        f"{job_name}.tex",
+    ]
+
+
+def build_format_argv(engine: str, format_name: str, job_name: str = JOB_NAME) -> list[str]:
+    """The command line that dumps the preamble of ``<job_name>.tex`` (up to ``\\endofdump``)
+    into ``<format_name>.fmt`` with mylatexformat."""
+    return [
+        engine,
+        "-ini",
+        "-no-shell-escape",
+        "-interaction=batchmode",
+        "-halt-on-error",
+        f"-jobname={format_name}",
+        f"&{Path(engine).name}",
+        "mylatexformat.ltx",
+        f"{job_name}.tex",
+    ]
+
+
+class PdfLatexEngine:
+    """The real engine: ``pdflatex`` (or a compatible binary) in a sandboxed subprocess.
+
+    With ``format_dir``, compiles may start from a precompiled format found there
+    (``compile(..., format_name=...)``), and :meth:`build_format` puts new ones there.
+    """
+
+    def __init__(
+        self,
+        executable: str = "pdflatex",
+        *,
+        work_root: Path | None = None,
+        format_dir: Path | None = None,
+        limits: SandboxLimits | None = None,
+        user: str | None = None,
+    ) -> None:
+        # Resolved once, here: the unprivileged child may not be able to search our PATH.
+        resolved = shutil.which(executable)
+        self.executable = resolved or executable
+        self._found = resolved is not None
+        self.work_root = work_root
+        self.format_dir = format_dir
+        self.limits = limits or SandboxLimits()
+        self._identity = resolve_user(user)
+        sandbox_tools()  # warm the lookup here, at start-up, not in the first render
+
+    def sweep_leftovers(self) -> list[Path]:
+        """Remove the work directories that server processes which no longer run left behind
+        (they hold the data of the renders they were doing), and only those: the name carries
+        the pid of a dead process, and ``doc.tex`` (or a page picture) is in it. Blocking: call
+        from a thread.
+        """
+        root = self.work_root or Path(tempfile.gettempdir())
+        if not root.is_dir():
+            return []
+        removed = []
+        for entry in root.iterdir():
+            match = _WORKDIR_NAME.match(entry.name)
+            if match is None or not _holds_render_files(entry):
+                continue
+            if _process_runs(int(match.group(1))):
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+        return removed
+
+    def _workdir(self, source: str) -> contextlib.AbstractAsyncContextManager[Path]:
+        """A fresh directory holding ``doc.tex``, removed on every path out."""
+
+        def write_source(path: Path) -> None:
+            (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
+
+        return work_directory(self.work_root, self._identity, fill=write_source)
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        argv = build_argv(self.executable, format_name=format_name)
+        async with self._workdir(source) as workdir:
+            started = trio.current_time()
+            returncode = await self._run(argv, workdir, timeout_s)
+            elapsed = trio.current_time() - started
+            if returncode == 0:
+                # A zero exit without a PDF (an empty document) is a failure, not an empty file.
+                with contextlib.suppress(FileNotFoundError):
+                    pdf = await trio.Path(workdir, f"{JOB_NAME}.pdf").read_bytes()
+                    log = await self._read_log(workdir / f"{JOB_NAME}.log")
+                    # No page shipped out: pdfTeX may still leave an empty file behind.
+                    if pdf.startswith(b"%PDF"):
+                        return CompileResult(pdf, elapsed, log)
+            raise await self._failure(workdir, JOB_NAME)
+
+    async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
+        """Dump the preamble of ``source`` into ``format_dir/<format_name>.fmt``.
+
+        The file is written under a temporary name and renamed into place, so a reader (or a
+        second process building the same format) never sees half a format.
+
+        Raises:
+            TexError: the preamble does not compile.
+            TexTimeout, EngineUnavailable: as for :meth:`compile`.
+        """
+        if self.format_dir is None:
+            raise ValueError("this engine has no format directory")
+        argv = build_format_argv(self.executable, format_name)
+        async with self._workdir(source) as workdir:
+            returncode = await self._run(argv, workdir, timeout_s)
+            built = workdir / f"{format_name}.fmt"
+            if returncode != 0 or not await trio.Path(built).is_file():
+                raise await self._failure(workdir, format_name)
+            target = self.format_dir / f"{format_name}.fmt"
+            await trio.to_thread.run_sync(_install, built, target)
+            return target
+
+    async def _run(self, argv: list[str], workdir: Path, timeout_s: float) -> int:
+        """Run TeX in ``workdir``, sandboxed; its return code.
+
+        Raises:
+            TexTimeout: still running after ``timeout_s``: the process group was killed.
+            EngineUnavailable: the binary could not be started.
+        """
+        if not self._found:
+            # Checked here because the sandbox's own tools would run and fail in its place.
+            raise EngineUnavailable(f"TeX engine {self.executable!r} not found")
+        try:
+            return await run_boxed(
+                argv,
+                cwd=workdir,
+                env=tex_process_env(workdir, self.format_dir),
+                timeout_s=timeout_s,
+                limits=self.limits,
+                identity=self._identity,
+            )
+        except BoxTimeout:
+            raise TexTimeout(
+                f"typesetting took longer than {timeout_s:g} s and was stopped"
+            ) from None
+        except BoxStartFailed as exc:
+            message = f"TeX engine {self.executable!r} cannot start: {exc}"
+            raise EngineUnavailable(message) from exc
+
+    async def _failure(self, workdir: Path, job_name: str) -> TexError:
+        diagnostic = parse_tex_log(await self._read_log(workdir / f"{job_name}.log"))
+        return TexError(f"TeX stopped: {diagnostic.message}", diagnostic)
+
+    async def _read_log(self, path: Path) -> str:
+        try:
+            async with await trio.open_file(path, "rb") as log:
+                head = await log.read(self.limits.max_log_bytes)
+        except FileNotFoundError:
+            return ""
+        return head.decode("utf-8", errors="replace")
+
+
+PICTURE_FILE = "page.png"  # what rendering.pages has pdftoppm write
+
+
+def _holds_render_files(entry: Path) -> bool:
+    """A work directory of ours: TeX's source in it, or a page picture (rendering.pages)."""
+    return (entry / f"{JOB_NAME}.tex").is_file() or (entry / PICTURE_FILE).is_file()
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it runs
+    return True
+
+
+def _install(built: Path, target: Path) -> None:
+    """Copy ``built`` to ``target`` atomically (readable by the TeX user)."""
+    with built.open("rb") as source:
+        write_atomically(target, lambda out: shutil.copyfileobj(source, out))

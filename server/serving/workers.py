@@ -1,0 +1,118 @@
+"""``--workers N``: N server processes on one set of listening sockets, each draining as one.
+
+Hypercorn's own supervisor runs its stock worker, which knows nothing of texrender's drain
+(readiness 503, ``Connection: close``, exit as soon as no request is in flight), so a SIGTERM
+there waited out the whole grace period. Here the sockets are bound once, in this process, and
+each worker runs :func:`server.serve.serve`, the very serve a single process runs. SIGTERM or
+SIGINT here sets an event every worker watches; a worker signalled directly (a service manager
+signals the whole group) drains the same way. A worker that dies on its own takes the others
+down with a non-zero exit: the service manager restarts the whole, as it would one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from functools import partial
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from types import FrameType
+
+import trio
+from hypercorn.config import Sockets
+
+from ..settings import Settings
+from .logs import configure_logging
+
+log = logging.getLogger("texrender.workers")
+
+
+def serve_with_workers(settings: Settings) -> int:
+    """Run ``settings.workers`` processes until they have all stopped; their worst exit code."""
+    from .serve import hypercorn_config
+
+    config = hypercorn_config(settings)
+    sockets = config.create_sockets()
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
+    stop = context.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if not stop.is_set():
+            log.info("received %s: draining %d workers", signal.Signals(signum).name, len(alive))
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    alive: list[BaseProcess] = []
+    worst = 0
+    try:
+        for index in range(settings.workers):
+            process = context.Process(
+                target=run_worker,
+                args=(settings, sockets, stop),
+                name=f"texrender-worker-{index}",
+            )
+            process.start()
+            alive.append(process)
+        # Each worker holds its own copy of the sockets now. This one would keep accepting
+        # connections into the backlog after every worker has stopped listening, connections
+        # no one answers: a draining server must refuse them instead.
+        _close(sockets)
+        while alive:
+            wait([process.sentinel for process in alive])
+            for ended in [p for p in alive if p.exitcode is not None]:
+                alive.remove(ended)
+                code = ended.exitcode or 0
+                worst = worst or code
+                if not stop.is_set():
+                    log.error(
+                        "worker %s exited (code %s) while serving: stopping the others",
+                        ended.pid,
+                        code,
+                    )
+                    worst = worst or 1
+                    stop.set()
+    finally:
+        for left in alive:  # only on an error here: the workers are told, then ended
+            stop.set()
+            left.join(settings.graceful_timeout_s)
+            if left.exitcode is None:
+                left.terminate()
+        _close(sockets)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return worst
+
+
+def _close(sockets: Sockets) -> None:
+    for sock in [*sockets.insecure_sockets, *sockets.secure_sockets]:
+        sock.close()
+
+
+def run_worker(settings: Settings, sockets: Sockets, stop: Event) -> None:
+    """One worker process: the single-process serve, on the shared sockets, until told."""
+    from .serve import hypercorn_config, serve, stop_on_signal
+
+    configure_logging(settings.log_level, settings.log_format)
+    backlog = hypercorn_config(settings).backlog
+    for sock in [*sockets.insecure_sockets, *sockets.secure_sockets]:
+        sock.listen(backlog)
+
+    async def told_to_stop() -> None:
+        async with trio.open_nursery() as nursery:
+
+            async def watch_event() -> None:
+                # A thread blocks on the other process's event; it is left behind (and ends
+                # with the process) if a signal comes first.
+                await trio.to_thread.run_sync(stop.wait, abandon_on_cancel=True)
+                nursery.cancel_scope.cancel()
+
+            async def watch_signals() -> None:
+                await stop_on_signal()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(watch_event)
+            nursery.start_soon(watch_signals)
+
+    trio.run(partial(serve, settings, shutdown_trigger=told_to_stop, sockets=sockets))

@@ -1,0 +1,1 @@
+"""Maintainers' tools: run from the repository root, never imported by the server."""
