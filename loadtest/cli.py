@@ -23,14 +23,13 @@ from rich.console import Console
 
 from .compare import run_compare
 from .config import RunConfig
+from .drive import WorkloadError, build_workload, refuse_remote, side_client
 from .findmax import Search, find_max, no_rate_found
-from .guard import refuse_remote
 from .live import choose_display
-from .loadrun import run_load, side_client
+from .loadrun import run_load
 from .plot import matplotlib_missing, plot_timeline
 from .report import print_summary
 from .units import parse_duration, parse_mix
-from .workload import WorkloadError, build_workload
 
 PROG = "texrender loadtest"
 DEFAULT_DURATION_S = 10.0

@@ -12,8 +12,8 @@ from typing import Any
 import trio
 
 from .config import RunConfig
+from .drive import Workload
 from .loadrun import run_load
-from .workload import Workload
 
 
 @dataclass(frozen=True)

@@ -12,36 +12,28 @@ from typing import Any
 import httpx
 import trio
 
-from . import drivers, prober
 from .config import RunConfig
+from .drive import (
+    PROBE_TIMEOUT_S,
+    Workload,
+    closed_loop,
+    load_client,
+    open_loop,
+    probe_in_process,
+    side_client,
+)
 from .live import show_progress
 from .record import ReadyzPeaks, Recorder, metrics_figures, read_readyz, scrape_metrics
 from .report import build_result
-from .workload import Workload
-
-PROBE_TIMEOUT_S = 10.0
-
-
-def load_client(config: RunConfig) -> httpx.AsyncClient:
-    """A client with one connection per possible outstanding request, so httpx's pool never
-    queues requests the server should have seen (and no pool timeout distorts latency)."""
-    connections = config.concurrency if config.mode == "closed" else config.max_in_flight
-    return httpx.AsyncClient(
-        base_url=config.url,
-        timeout=httpx.Timeout(config.timeout_s),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-    )
-
-
-def side_client(url: str) -> httpx.AsyncClient:
-    """A separate client for the probe and the server's figures: never stuck behind the load."""
-    return httpx.AsyncClient(base_url=url, timeout=PROBE_TIMEOUT_S)
 
 
 async def run_load(config: RunConfig, workload: Workload, *, label: str = "load") -> dict[str, Any]:
     """Run ``config`` to its end (all requests answered, or the drain time used up)."""
     rng = random.Random(config.seed)  # noqa: S311 (arrival times, not secrets)
-    async with load_client(config) as client, side_client(config.url) as side:
+    # One connection per request that may be outstanding.
+    connections = config.concurrency if config.mode == "closed" else config.max_in_flight
+    client = load_client(config.url, connections, config.timeout_s)
+    async with client, side_client(config.url) as side:
         readyz_before = await read_readyz(side)
         metrics_before = await scrape_metrics(side)
         peaks = ReadyzPeaks()
@@ -51,7 +43,7 @@ async def run_load(config: RunConfig, workload: Workload, *, label: str = "load"
             if config.probe_path is not None:
                 await beside.start(
                     partial(
-                        prober.probe_in_process,
+                        probe_in_process,
                         config.url, config.probe_path or "/", config.probe_interval_s,
                         PROBE_TIMEOUT_S, recorder.on_probe,
                     )
@@ -87,7 +79,7 @@ async def _drive(
 ) -> float:
     """Run the load itself; returns the load window (seconds during which requests started)."""
     if config.mode == "closed":
-        await drivers.closed_loop(
+        await closed_loop(
             client,
             workload.next_request,
             recorder,
@@ -100,7 +92,7 @@ async def _drive(
             ramp_s=config.ramp_s,
         )
     else:
-        await drivers.open_loop(
+        await open_loop(
             client,
             workload.next_request,
             recorder,

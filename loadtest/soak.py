@@ -80,9 +80,21 @@ import trio
 from rich.console import Console
 from rich.table import Table
 
-from . import drivers, prober
 from .bench import REPO, RUNNING_ON, TEXRENDER
-from .guard import refuse_remote
+from .drive import (
+    PROBE_TIMEOUT_S,
+    Send,
+    TemplateBody,
+    Workload,
+    closed_loop,
+    fetch_sample,
+    load_client,
+    poisson_arrivals,
+    probe_in_process,
+    refuse_remote,
+    send_one,
+    side_client,
+)
 from .record import (
     Recorder,
     Series,
@@ -92,7 +104,6 @@ from .record import (
     scrape_metrics,
 )
 from .units import format_ms, parse_duration, parse_mix
-from .workload import TemplateBody, Workload, fetch_sample
 
 # --- the mix ---------------------------------------------------------------------------------
 
@@ -626,18 +637,6 @@ class Tally:
 KEEPALIVE_EXPIRY_S = 2.0
 
 
-def load_client(url: str, connections: int, timeout_s: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=url,
-        timeout=httpx.Timeout(timeout_s),
-        limits=httpx.Limits(
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        ),
-    )
-
-
 async def measure_capacity(
     url: str, bodies: Bodies, slots: int, duration_s: float, timeout_s: float
 ) -> dict[str, Any]:
@@ -645,8 +644,10 @@ async def measure_capacity(
     workload = Workload([bodies.resume], [1.0])
     recorder = Recorder(trio.current_time())
     clients = 2 * slots
-    async with load_client(url, clients, timeout_s) as client:
-        await drivers.closed_loop(
+    async with load_client(
+        url, clients, timeout_s, keepalive_expiry_s=KEEPALIVE_EXPIRY_S
+    ) as client:
+        await closed_loop(
             client,
             workload.next_request,
             recorder,
@@ -681,12 +682,17 @@ async def drive(
     sent its way; latency counts from the scheduled time, as in the open loop. Returns the
     load window in seconds."""
     rng = random.Random(config.seed + 1)  # noqa: S311 (arrival times, not secrets)
-    cap = trio.Semaphore(config.max_in_flight)
     stop_at = tally.start + config.duration_s
-    async with load_client(url, config.max_in_flight, config.timeout_s) as client:
+    client = load_client(
+        url, config.max_in_flight, config.timeout_s, keepalive_expiry_s=KEEPALIVE_EXPIRY_S
+    )
+    async with client:
 
-        async def fire(kind: str, request: Request, scheduled: float) -> None:
-            try:
+        def next_send() -> Send:
+            kind = mix.next_kind()
+            request = bodies.for_kind(kind)
+
+            async def send(scheduled: float) -> None:
                 recorder = tally.of(kind)
                 if kind == "aborted":
                     await send_raw(
@@ -695,27 +701,24 @@ async def drive(
                 elif kind == "too-large":
                     await send_raw(url, recorder, request, scheduled, config.timeout_s, "timeout")
                 else:
-                    await drivers.send_one(
+                    await send_one(
                         client, recorder, request.path, request.body, scheduled, config.timeout_s
                     )
-            finally:
-                cap.release()
 
-        async with trio.open_nursery() as nursery:
-            scheduled, sent = tally.start, 0
-            while sent < requests:
-                scheduled += rng.expovariate(rate)
-                if scheduled >= stop_at:
-                    break
-                await trio.sleep_until(scheduled)
-                await cap.acquire()
-                kind = mix.next_kind()
-                nursery.start_soon(fire, kind, bodies.for_kind(kind), scheduled)
-                sent += 1
-            # The window is the whole duration, unless the request count ended it early.
-            window = (stop_at if sent < requests else trio.current_time()) - tally.start
-            nursery.cancel_scope.deadline = trio.current_time() + config.timeout_s
-    return window
+            return send
+
+        sent, ended = await poisson_arrivals(
+            tally.start,
+            next_send,
+            rate=rate,
+            rng=rng,
+            stop_at=stop_at,
+            requests=requests,
+            drain_s=config.timeout_s,
+            max_in_flight=config.max_in_flight,
+        )
+    # The window is the whole duration, unless the request count ended it early.
+    return (stop_at if sent < requests else ended) - tally.start
 
 
 async def show_progress(tally: Tally, duration_s: float, every_s: float) -> None:
@@ -811,7 +814,7 @@ async def _soak_with(
         raise SoakError(reason)
     url = server.url
     console.print(f"soak: server {url} (pid {server.process.pid}), work dir {server.work_dir}")
-    async with httpx.AsyncClient(base_url=url, timeout=10) as side:
+    async with side_client(url) as side:
         readyz = (await side.get("/readyz")).json()
         slots = int(readyz["render_slots"])
         bodies = Bodies(await fetch_sample(side, RESUME), uuid.uuid4().hex[:8])
@@ -843,8 +846,9 @@ async def _soak_with(
         async with trio.open_nursery() as beside:
             await beside.start(
                 partial(
-                    prober.probe_in_process,
-                    url, "/healthz", config.probe_interval_s, 10.0, probe.on_probe,
+                    probe_in_process,
+                    url, "/healthz", config.probe_interval_s, PROBE_TIMEOUT_S,
+                    probe.on_probe,
                 )
             )  # fmt: skip
             tally.start = probe.start = trio.current_time()

@@ -23,13 +23,18 @@ import trio
 import trio.testing
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from loadtest import cli, drivers
+from loadtest import cli
 from loadtest.bench import refusal_cpu_ms, render_cpu_ms, tex_counters
-from loadtest.guard import is_loopback_address, refuse_remote
+from loadtest.drive import (
+    TemplateBody,
+    closed_loop,
+    is_loopback_address,
+    refuse_remote,
+    unique_path,
+)
 from loadtest.plot import plot_timeline
 from loadtest.record import Recorder, histogram_summary, metrics_figures, parse_prometheus
 from loadtest.units import parse_duration, parse_mix
-from loadtest.workload import TemplateBody, unique_path
 
 SERVICE_S = 0.1
 SERVICE_MS = SERVICE_S * 1000
@@ -573,7 +578,7 @@ def refusing_client(sent_at: list[float], retry_after: str = "2") -> httpx.Async
 
 async def closed_run(client: httpx.AsyncClient, **options: Any) -> Recorder:
     recorder = Recorder(trio.current_time())
-    await drivers.closed_loop(
+    await closed_loop(
         client,
         lambda: ("/v1/render/echo", b"{}"),
         recorder,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import httpx
 import trio
 
-from .drivers import error_name
+from ._http import error_name
 
 BATCH_S = 0.25
 # (perf_counter at the answer, latency in seconds, status)

@@ -1,5 +1,5 @@
-"""The traffic: closed loop (N clients, each waits for its answer), open loop (Poisson arrivals
-that do not wait), and the health probe that runs beside either.
+"""The traffic: closed loop (N clients, each waits for its answer) and open loop (Poisson
+arrivals that do not wait).
 
 A closed-loop client told ``Retry-After`` on a 429 or 503 waits that long before its next
 request, as a polite client does (``honor_retry_after=False`` makes it a hostile one that asks
@@ -14,75 +14,16 @@ therefore cannot hide the requests that should have been sent during the stall: 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import trio
 
-from .record import Recorder
+from ..record import Recorder
+from ._http import send_one
 
-JSON_HEADERS = {"content-type": "application/json", "accept": "application/pdf"}
-# Most specific first: ConnectTimeout is both a TimeoutException and a TransportError.
-_ERROR_NAMES: tuple[tuple[type[httpx.HTTPError], str], ...] = (
-    (httpx.TimeoutException, "timeout"),
-    (httpx.ConnectError, "connect-error"),
-    (httpx.ReadError, "read-error"),
-    (httpx.WriteError, "write-error"),
-    (httpx.RemoteProtocolError, "protocol-error"),
-    (httpx.TransportError, "transport-error"),
-)
-
-
-def error_name(exc: httpx.HTTPError) -> str:
-    """A short status-like name for a failure that produced no HTTP status."""
-    for kind, name in _ERROR_NAMES:
-        if isinstance(exc, kind):
-            return name
-    return "http-error"
-
-
-RETRYABLE = frozenset({429, 503})
-
-
-def retry_after_s(response: httpx.Response) -> float | None:
-    """Seconds a 429 or 503 asks the client to wait (``Retry-After`` in seconds; the HTTP-date
-    form is not used by texrender and counts as absent)."""
-    if response.status_code not in RETRYABLE:
-        return None
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else None
-
-
-async def send_one(
-    client: httpx.AsyncClient,
-    recorder: Recorder,
-    path: str,
-    body: bytes,
-    scheduled: float,
-    timeout_s: float,
-) -> float | None:
-    """POST one body and record its outcome, latency counted from ``scheduled``; returns the
-    answer's ``Retry-After`` seconds, if it had one.
-
-    ``timeout_s`` bounds the whole exchange (httpx's own timeouts are per phase). A request
-    cancelled before it ended (the run's drain time ran out) counts as ``unfinished``, so
-    ``sent == ok + errors`` always holds.
-    """
-    recorder.on_sent(trio.current_time(), scheduled)
-    status, nbytes, retry = "unfinished", 0, None
-    try:
-        with trio.move_on_after(timeout_s) as scope:
-            response = await client.post(path, content=body, headers=JSON_HEADERS)
-            status, nbytes = str(response.status_code), len(response.content)
-            retry = retry_after_s(response)
-        if scope.cancelled_caught:
-            status = "timeout"
-    except httpx.HTTPError as exc:
-        status = error_name(exc)
-    finally:
-        end = trio.current_time()
-        recorder.on_done(end, end - scheduled, status, nbytes)
-    return retry
+# Sends one request whose latency counts from the scheduled time it is given.
+Send = Callable[[float], Awaitable[object]]
 
 
 class Tickets:
@@ -140,6 +81,48 @@ async def closed_loop(
             nursery.start_soon(client_loop, first + index * ramp_s / concurrency)
 
 
+async def poisson_arrivals(
+    start: float,
+    next_send: Callable[[], Send],
+    *,
+    rate: float,
+    rng: random.Random,
+    stop_at: float | None,
+    requests: int | None,
+    drain_s: float,
+    max_in_flight: int,
+) -> tuple[int, float]:
+    """Poisson arrivals at ``rate`` per second from ``start``, each sent at its time whatever
+    the others do: ``next_send()`` picks what the next arrival sends.
+
+    At most ``max_in_flight`` requests are outstanding (a safety cap); a request held back by
+    the cap still has its latency counted from its scheduled time. No arrival is scheduled at
+    or after ``stop_at``, nor more than ``requests``; those in flight then get ``drain_s`` to
+    finish. Returns how many were sent and when the schedule ended (the drain began then).
+    """
+    cap = trio.Semaphore(max_in_flight)
+
+    async def fire(send: Send, scheduled: float) -> None:
+        try:
+            await send(scheduled)
+        finally:
+            cap.release()
+
+    async with trio.open_nursery() as nursery:
+        scheduled, sent = start, 0
+        while requests is None or sent < requests:
+            scheduled += rng.expovariate(rate)
+            if stop_at is not None and scheduled >= stop_at:
+                break
+            await trio.sleep_until(scheduled)
+            await cap.acquire()
+            nursery.start_soon(fire, next_send(), scheduled)
+            sent += 1
+        ended = trio.current_time()
+        nursery.cancel_scope.deadline = ended + drain_s
+    return sent, ended
+
+
 async def open_loop(
     client: httpx.AsyncClient,
     next_request: Callable[[], tuple[str, bytes]],
@@ -153,29 +136,24 @@ async def open_loop(
     max_in_flight: int,
     rng: random.Random,
 ) -> None:
-    """Poisson arrivals at ``rate`` per second, each sent at its time whatever the others do.
+    """:func:`poisson_arrivals` of ``next_request()``, each POSTed from ``client`` and recorded
+    in ``recorder``, from its start."""
 
-    At most ``max_in_flight`` requests are outstanding (a safety cap); a request held back by
-    the cap still has its latency counted from its scheduled time.
-    """
-    cap = trio.Semaphore(max_in_flight)
+    def next_send() -> Send:
+        path, body = next_request()
 
-    async def fire(path: str, body: bytes, scheduled: float) -> None:
-        try:
+        async def send(scheduled: float) -> None:
             await send_one(client, recorder, path, body, scheduled, timeout_s)
-        finally:
-            cap.release()
 
-    async with trio.open_nursery() as nursery:
-        scheduled = recorder.start
-        sent = 0
-        while requests is None or sent < requests:
-            scheduled += rng.expovariate(rate)
-            if stop_at is not None and scheduled >= stop_at:
-                break
-            await trio.sleep_until(scheduled)
-            await cap.acquire()
-            path, body = next_request()
-            nursery.start_soon(fire, path, body, scheduled)
-            sent += 1
-        nursery.cancel_scope.deadline = trio.current_time() + drain_s
+        return send
+
+    await poisson_arrivals(
+        recorder.start,
+        next_send,
+        rate=rate,
+        rng=rng,
+        stop_at=stop_at,
+        requests=requests,
+        drain_s=drain_s,
+        max_in_flight=max_in_flight,
+    )

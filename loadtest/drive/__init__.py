@@ -1,0 +1,44 @@
+"""Drive: the load itself, sent as a real client would send it.
+
+What to send (a template's bodies, or a weighted mix, unique or the same each time), how to
+send it (a closed loop of clients that wait for their answers, or open-loop Poisson arrivals
+that do not), the health probe beside it in a process of its own, and the loopback guard that
+runs before any of it. Every outcome goes into a :class:`loadtest.record.Recorder`; nothing
+here prints or summarises.
+"""
+
+from __future__ import annotations
+
+from ._guard import is_loopback_address, refuse_remote
+from ._http import PROBE_TIMEOUT_S, error_name, load_client, send_one, side_client
+from ._loops import Send, closed_loop, open_loop, poisson_arrivals
+from ._prober import probe_in_process
+from ._workload import (
+    TemplateBody,
+    Workload,
+    WorkloadError,
+    build_workload,
+    fetch_sample,
+    unique_path,
+)
+
+__all__ = [
+    "PROBE_TIMEOUT_S",
+    "Send",
+    "TemplateBody",
+    "Workload",
+    "WorkloadError",
+    "build_workload",
+    "closed_loop",
+    "error_name",
+    "fetch_sample",
+    "is_loopback_address",
+    "load_client",
+    "open_loop",
+    "poisson_arrivals",
+    "probe_in_process",
+    "refuse_remote",
+    "send_one",
+    "side_client",
+    "unique_path",
+]
