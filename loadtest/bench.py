@@ -46,8 +46,8 @@ import httpx
 from . import cli
 from .baseline import BaselineUnavailable, baseline_argv, baseline_env, baseline_python
 from .drive import TemplateBody
-from .plot import matplotlib_missing, plot_timeline
 from .record import Series, parse_prometheus
+from .report import matplotlib_missing, plot_timeline
 
 REPO = Path(__file__).resolve().parent.parent
 TEXRENDER = Path(sys.executable).parent / "texrender"

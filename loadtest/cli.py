@@ -21,14 +21,16 @@ import httpx
 import trio
 from rich.console import Console
 
-from .compare import run_compare
-from .config import RunConfig
 from .drive import WorkloadError, build_workload, refuse_remote, side_client
-from .findmax import Search, find_max, no_rate_found
-from .live import choose_display
-from .loadrun import run_load
-from .plot import matplotlib_missing, plot_timeline
-from .report import print_summary
+from .report import (
+    choose_display,
+    matplotlib_missing,
+    plot_timeline,
+    print_summary,
+    run_compare,
+    wide_console,
+)
+from .run import RunConfig, Search, find_max, no_rate_found, run_load
 from .units import parse_duration, parse_mix
 
 PROG = "texrender loadtest"
@@ -285,18 +287,12 @@ def main(argv: list[str]) -> int:
             args = parser.parse_args(argv[1:])
         except SystemExit as exc:
             return int(exc.code or 0)
-        return run_compare(args.a, args.b, _console())
+        return run_compare(args.a, args.b, wide_console())
     try:
         options = parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    return trio.run(run, options, _console())
-
-
-def _console() -> Console:
-    """Rich's console; a fixed width when not a terminal so tables don't wrap at 80 columns."""
-    console = Console()
-    return console if console.is_terminal else Console(width=120)
+    return trio.run(run, options, wide_console())
 
 
 if __name__ == "__main__":

@@ -103,7 +103,8 @@ from .record import (
     new_histogram,
     scrape_metrics,
 )
-from .units import format_ms, parse_duration, parse_mix
+from .report import format_ms, wide_console
+from .units import parse_duration, parse_mix
 
 # --- the mix ---------------------------------------------------------------------------------
 
@@ -1133,10 +1134,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=120)
-    return trio.run(run, config_from(args), args.json_path, console)
+    return trio.run(run, config_from(args), args.json_path, wide_console())
 
 
 if __name__ == "__main__":

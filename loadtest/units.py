@@ -58,14 +58,3 @@ def parse_mix(text: str) -> dict[str, float]:
             raise ValueError(f"weight of {name!r} must be more than zero")
         weights[name] = weight
     return weights
-
-
-def format_ms(value: float | None) -> str:
-    """Milliseconds for a table cell: 3 significant figures, ``—`` when there is no value."""
-    if value is None:
-        return "—"
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"

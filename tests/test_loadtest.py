@@ -32,8 +32,8 @@ from loadtest.drive import (
     refuse_remote,
     unique_path,
 )
-from loadtest.plot import plot_timeline
 from loadtest.record import Recorder, histogram_summary, metrics_figures, parse_prometheus
+from loadtest.report import plot_timeline
 from loadtest.units import parse_duration, parse_mix
 
 SERVICE_S = 0.1

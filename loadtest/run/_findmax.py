@@ -11,9 +11,9 @@ from typing import Any
 
 import trio
 
-from .config import RunConfig
-from .drive import Workload
-from .loadrun import run_load
+from ..drive import Workload
+from ._config import RunConfig
+from ._loadrun import run_load
 
 
 @dataclass(frozen=True)

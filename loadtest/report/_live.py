@@ -4,16 +4,18 @@ one plain line a second otherwise (logs, CI), or nothing with ``--quiet``."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import trio
 from rich.console import Console
 from rich.live import Live
 from rich.panel import Panel
 
-from .config import Display
-from .record import Recorder
-from .units import format_ms
+from ..record import Recorder
+from ._format import format_ms
+
+# How a run shows its progress: a live panel, a line a second, or nothing.
+Display = Literal["live", "lines", "none"]
 
 
 def _ms(histogram: Any, percentile: float) -> str:

@@ -10,8 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .report import LATENCY_KEYS
-from .units import format_ms
+from ._format import LATENCY_KEYS, format_ms
 
 Row = tuple[str, float | None, float | None]
 

@@ -7,8 +7,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..report import Display
+
 Mode = Literal["closed", "open"]
-Display = Literal["live", "lines", "none"]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 import trio
 
-from .config import RunConfig
-from .drive import (
+from ..drive import (
     PROBE_TIMEOUT_S,
     Workload,
     closed_loop,
@@ -22,9 +21,10 @@ from .drive import (
     probe_in_process,
     side_client,
 )
-from .live import show_progress
-from .record import ReadyzPeaks, Recorder, metrics_figures, read_readyz, scrape_metrics
-from .report import build_result
+from ..record import ReadyzPeaks, Recorder, metrics_figures, read_readyz, scrape_metrics
+from ..report import show_progress
+from ._config import RunConfig
+from ._result import build_result
 
 
 async def run_load(config: RunConfig, workload: Workload, *, label: str = "load") -> dict[str, Any]:
