@@ -3,10 +3,11 @@
 Hypercorn's own supervisor runs its stock worker, which knows nothing of texrender's drain
 (readiness 503, ``Connection: close``, exit as soon as no request is in flight), so a SIGTERM
 there waited out the whole grace period. Here the sockets are bound once, in this process, and
-each worker runs :func:`server.serve.serve`, the very serve a single process runs. SIGTERM or
-SIGINT here sets an event every worker watches; a worker signalled directly (a service manager
-signals the whole group) drains the same way. A worker that dies on its own takes the others
-down with a non-zero exit: the service manager restarts the whole, as it would one process.
+each worker runs :func:`server.serving.process.serve`, the very serve a single process runs.
+SIGTERM or SIGINT here sets an event every worker watches; a worker signalled directly (a
+service manager signals the whole group) drains the same way. A worker that dies on its own
+takes the others down with a non-zero exit: the service manager restarts the whole, as it would
+one process.
 """
 
 from __future__ import annotations
@@ -25,14 +26,13 @@ from hypercorn.config import Sockets
 
 from ..settings import Settings
 from .logs import configure_logging
+from .process import hypercorn_config, serve, stop_on_signal
 
 log = logging.getLogger("texrender.workers")
 
 
 def serve_with_workers(settings: Settings) -> int:
     """Run ``settings.workers`` processes until they have all stopped; their worst exit code."""
-    from .serve import hypercorn_config
-
     config = hypercorn_config(settings)
     sockets = config.create_sockets()
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
@@ -92,8 +92,6 @@ def _close(sockets: Sockets) -> None:
 
 def run_worker(settings: Settings, sockets: Sockets, stop: Event) -> None:
     """One worker process: the single-process serve, on the shared sockets, until told."""
-    from .serve import hypercorn_config, serve, stop_on_signal
-
     configure_logging(settings.log_level, settings.log_format)
     backlog = hypercorn_config(settings).backlog
     for sock in [*sockets.insecure_sockets, *sockets.secure_sockets]:
