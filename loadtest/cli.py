@@ -31,7 +31,7 @@ from .report import (
     wide_console,
 )
 from .run import RunConfig, Search, find_max, no_rate_found, run_load
-from .units import parse_duration, parse_mix
+from .units import duration_type, mix_type
 
 PROG = "texrender loadtest"
 DEFAULT_DURATION_S = 10.0
@@ -50,20 +50,6 @@ class Options:
     json_path: Path | None
     plot_path: Path | None
     search: Search | None
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _mix(text: str) -> dict[str, float]:
-    try:
-        return parse_mix(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -99,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument(
         "--duration",
         "-d",
-        type=_duration,
+        type=duration_type,
         help=f"run length (default {DEFAULT_DURATION_S:g}s; with --find-max: total budget)",
     )
     how.add_argument("--requests", "-n", type=_positive_int, help="stop after N requests")
@@ -107,12 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-in-flight", type=_positive_int, default=10_000, help="open-loop safety cap"
     )
     how.add_argument(
-        "--timeout", type=_duration, default=60.0, help="per-request bound (default 60s)"
+        "--timeout", type=duration_type, default=60.0, help="per-request bound (default 60s)"
     )
     how.add_argument("--seed", type=int, help="random seed for arrivals and the mix")
     how.add_argument(
         "--ramp",
-        type=_duration,
+        type=duration_type,
         default=0.0,
         help="closed loop: start the clients evenly over this long (default 0: all at once)",
     )
@@ -126,19 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
     what = parser.add_argument_group("what to send")
     which = what.add_mutually_exclusive_group()
     which.add_argument("--template", "-t", help="template to render (default resume-classic)")
-    which.add_argument("--mix", type=_mix, help="weighted templates: echo=3,resume-classic=1")
+    which.add_argument("--mix", type=mix_type, help="weighted templates: echo=3,resume-classic=1")
     what.add_argument("--data", type=Path, help="JSON body (default: the template's sample)")
     what.add_argument("--unique", action="store_true", help="make every body different")
 
     probe = parser.add_argument_group("health probe")
     probe.add_argument("--probe", default="/healthz", help="path to probe (default /healthz)")
     probe.add_argument(
-        "--probe-interval", type=_duration, default=0.05, help="50ms, 0.05, 1s (default 50ms)"
+        "--probe-interval", type=duration_type, default=0.05, help="50ms, 0.05, 1s (default 50ms)"
     )
     probe.add_argument("--no-probe", action="store_true", help="no probe")
 
     search = parser.add_argument_group("--find-max")
-    search.add_argument("--step-duration", type=_duration, default=10.0, help="default 10s")
+    search.add_argument("--step-duration", type=duration_type, default=10.0, help="default 10s")
     search.add_argument("--step-factor", type=float, default=1.5, help="default 1.5")
     search.add_argument("--max-steps", type=_positive_int, default=12, help="default 12")
     search.add_argument("--slo-p99", type=_positive_float, default=2000.0, help="ms, default 2000")

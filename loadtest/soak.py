@@ -104,7 +104,7 @@ from .record import (
     scrape_metrics,
 )
 from .report import format_ms, wide_console
-from .units import parse_duration, parse_mix
+from .units import duration_type, mix_type
 
 # --- the mix ---------------------------------------------------------------------------------
 
@@ -1030,18 +1030,8 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
 # --- the command line ------------------------------------------------------------------------
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _weights(text: str) -> dict[str, float]:
-    try:
-        changes = parse_mix(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    changes = mix_type(text)
     unknown = sorted(set(changes) - set(DEFAULT_WEIGHTS))
     if unknown:
         raise argparse.ArgumentTypeError(
@@ -1074,20 +1064,20 @@ def build_parser() -> argparse.ArgumentParser:
         "then a mix of good, invalid, hostile and aborted requests at --load of it.",
     )
     add = parser.add_argument
-    add("--duration", "-d", type=_duration, default=600.0, help="soak length (default 10m)")
-    add("--capacity-duration", type=_duration, default=10.0, help="capacity run (default 10s)")
+    add("--duration", "-d", type=duration_type, default=600.0, help="soak length (default 10m)")
+    add("--capacity-duration", type=duration_type, default=10.0, help="capacity run (default 10s)")
     add("--load", type=_fraction, default=0.8, help="TeX load, fraction of capacity (0.8)")
     add("--rate", type=_positive(float), help="requests/s; skips measuring the capacity")
     add("--requests", "-n", type=_positive(int), help="at most N requests (default: 1.5x expected)")
     add("--weights", type=_weights, default=dict(DEFAULT_WEIGHTS), help="e.g. good=40,aborted=10")
     add("--seed", type=int, help="seed of the mix and the arrivals (default: random, reported)")
-    add("--timeout", type=_duration, default=60.0, help="per-request bound (default 60s)")
-    add("--abort-after", type=_duration, default=0.3, help="aborted kind (default 300ms)")
-    add("--settle", type=_duration, default=3.0, help="quiet before each figure (default 3s)")
+    add("--timeout", type=duration_type, default=60.0, help="per-request bound (default 60s)")
+    add("--abort-after", type=duration_type, default=0.3, help="aborted kind (default 300ms)")
+    add("--settle", type=duration_type, default=3.0, help="quiet before each figure (default 3s)")
     add("--max-in-flight", type=_positive(int), default=256, help="client cap (default 256)")
     add("--slots", type=_positive(int), help="server render slots (default: its own)")
     add("--cache-bytes", type=int, default=8 * MIB, help="server PDF cache (default 8 MiB)")
-    add("--progress-every", type=_duration, default=30.0, help="progress line (default 30s)")
+    add("--progress-every", type=duration_type, default=30.0, help="progress line (default 30s)")
     add("--server-log", help="keep the server's log in this file")
     add("--json", type=Path, dest="json_path", help="write the summary here")
     add("--quiet", "-q", action="store_true", help="no progress lines")

@@ -1,13 +1,20 @@
-"""Parsing of the small values people type on a command line: durations and template mixes.
+"""Parsing of the small values people type on a command line: durations and template mixes,
+shared by the three command lines (``loadtest``, ``loadtest.bench``'s harness runs and
+``loadtest.soak``).
 
-Plain functions, so they can be tested in a table and reused by argparse (``ValueError`` is
-what argparse turns into a usage error).
+Plain functions, so they can be tested in a table, and the same as argparse types
+(:func:`duration_type`, :func:`mix_type`) whose usage error says what was wrong.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _DURATION = re.compile(r"\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>us|µs|ms|s|m|h)?\s*")
 _SECONDS_PER_UNIT = {
@@ -58,3 +65,20 @@ def parse_mix(text: str) -> dict[str, float]:
             raise ValueError(f"weight of {name!r} must be more than zero")
         weights[name] = weight
     return weights
+
+
+def argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """``parse`` as an argparse type: its ``ValueError`` becomes a usage error with its own
+    message (argparse alone would only say the value is invalid)."""
+
+    def typed(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return typed
+
+
+duration_type = argument_type(parse_duration)
+mix_type = argument_type(parse_mix)
