@@ -17,6 +17,9 @@ from rendering import (
     nests_deeper_than,
 )
 
+from .media import JSON, is_json
+from .media import PDF as PDF
+from .media import PNG as PNG
 from .problems import (
     AmbiguousLength,
     InvalidJson,
@@ -50,9 +53,9 @@ async def read_body() -> bytes:
         RequestTimeout: (from Quart) the body took longer than ``body_timeout_s``.
     """
     mimetype = request.mimetype
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
+    if not is_json(mimetype):
         shown = mimetype or "none"
-        raise UnsupportedMediaType(f"content type is {shown!r}; send application/json")
+        raise UnsupportedMediaType(f"content type is {shown!r}; send {JSON}")
     body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
     return body
 
@@ -123,10 +126,6 @@ def wants_strict() -> bool:
             if name.strip().lower() == "handling":
                 return value.strip().strip('"').lower() == "strict"
     return False
-
-
-PDF = "application/pdf"
-PNG = "image/png"
 
 
 def requested_picture() -> PageRequest | None:

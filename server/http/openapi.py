@@ -23,11 +23,10 @@ from quart import Quart
 
 from rendering import Catalogue, Template
 
+from .media import JSON as JSON
+from .media import MERGE_PATCH, PROBLEM_JSON
+
 OPENAPI_VERSION = "3.1.0"
-JSON = "application/json"
-PROBLEM = "application/problem+json"
-PDF = "application/pdf"
-MERGE_PATCH = "application/merge-patch+json"
 _VARIABLE = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -244,7 +243,7 @@ def _response(status: int, operation: Operation) -> dict[str, Any]:
         }
     else:
         problem_ref = {"$ref": "#/components/schemas/Problem"}
-        response["content"] = {PROBLEM: {"schema": problem_ref}}
+        response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
         if status in (429, 503):
             headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
         if status == 401:

@@ -27,9 +27,10 @@ from ..store import (
     StoreError,
     StoreUnavailable,
 )
+from .media import JSON, PROBLEM_JSON
 from .record import current_request_id, find_record
+from .revisions import at_revision
 
-MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "/problems/"
 log = logging.getLogger("texrender.problems")
 
@@ -93,7 +94,7 @@ class DocumentTooLarge(RequestError):
 class UnsupportedMediaType(RequestError):
     status = 415
     type = "unsupported-media-type"
-    title = "The body must be application/json"
+    title = f"The body must be {JSON}"
 
 
 _HTTP_TYPES = {
@@ -122,7 +123,7 @@ def problem(
         "request_id": current_request_id(),
         **extra,
     }
-    response = Response(_dumps(body), status=status, content_type=MEDIA_TYPE)
+    response = Response(_dumps(body), status=status, content_type=PROBLEM_JSON)
     if retry_after_s is not None:
         response.headers["Retry-After"] = str(retry_after_s)
     return response
@@ -182,12 +183,16 @@ async def http_exception(error: HTTPException) -> Response:
     return response
 
 
+def _as_request_error(kind: type[RequestError]) -> tuple[int, str, str]:
+    return kind.status, kind.type, kind.title
+
+
 # Store errors as problems: (status, type, title). Anything else a store raises is a bug.
 _STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
     DocumentNotFound: (404, "document-not-found", "No such document"),
-    RevisionMismatch: (412, "precondition-failed", "A precondition of the request does not hold"),
+    RevisionMismatch: _as_request_error(PreconditionFailed),
     DocumentQuotaExceeded: (409, "document-quota-exceeded", "No room for another document"),
-    InvalidCursor: (400, "invalid-parameter", "A query parameter has a value that cannot be used"),
+    InvalidCursor: _as_request_error(InvalidParameter),
     StoreUnavailable: (503, "store-unavailable", "The document store cannot answer now"),
 }
 STORE_RETRY_AFTER_S = 1
@@ -202,9 +207,7 @@ async def store_error(error: StoreError) -> Response:
         # The same words whether the id exists for someone else or not at all.
         detail = "there is no such document among yours"
     elif isinstance(error, RevisionMismatch):
-        detail = (
-            f'the document has changed: it is at revision {error.current} (ETag "r{error.current}")'
-        )
+        detail = at_revision(error.current)
     else:
         detail = str(error)
     if isinstance(error, StoreUnavailable):
@@ -216,4 +219,7 @@ async def store_error(error: StoreError) -> Response:
 
 async def unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
-    return problem(500, "internal-error", "Internal error", "an unexpected error occurred")
+    # A bug answers as a render bug does: RenderError's own status, type and title.
+    return problem(
+        RenderError.status, RenderError.type, RenderError.title, "an unexpected error occurred"
+    )
