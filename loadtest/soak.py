@@ -62,8 +62,6 @@ import json
 import math
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -72,7 +70,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -80,11 +78,15 @@ import trio
 from rich.console import Console
 from rich.table import Table
 
-from .bench import REPO, RUNNING_ON, TEXRENDER
 from .drive import (
     PROBE_TIMEOUT_S,
+    REPO,
+    TEXRENDER,
     Send,
+    SpawnError,
+    StopResult,
     TemplateBody,
+    TrioServer,
     Workload,
     closed_loop,
     fetch_sample,
@@ -94,6 +96,8 @@ from .drive import (
     refuse_remote,
     send_one,
     side_client,
+    start_server,
+    stop_server,
 )
 from .record import (
     Recorder,
@@ -207,15 +211,6 @@ class Figures:
     work_entries: int
     tex_processes: int
     source: str = "metrics"
-
-
-@dataclass(frozen=True)
-class StopResult:
-    """How the server ended after SIGTERM."""
-
-    exit_s: float
-    returncode: int | None
-    killed: bool
 
 
 def verdict(
@@ -400,23 +395,6 @@ class SoakError(Exception):
     """The soak cannot run (the server does not start, no capacity); the message says why."""
 
 
-@dataclass
-class SoakServer:
-    """``texrender serve`` in a subprocess, logging to a file, with its own work directory."""
-
-    process: trio.Process
-    log_path: Path
-    work_dir: Path
-    url: str = ""
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
 def server_env(work_dir: Path, cache_bytes: int) -> dict[str, str]:
     """This environment without ``TEXRENDER_*`` (a soak is the same wherever it runs), plus the
     work directory, the cache size, JSON logs, auth off and a data directory of its own."""
@@ -437,52 +415,6 @@ def server_argv(slots: int | None) -> list[str]:
     if slots is not None:
         argv += ["--slots", str(slots)]
     return [*argv, "serve", "--bind", "127.0.0.1:0"]
-
-
-async def start_server(
-    argv: list[str], env: dict[str, str], work_dir: Path, log: IO[bytes], log_path: Path
-) -> SoakServer:
-    """Start the server and wait for its URL and a 200 from ``/readyz`` (formats built).
-
-    Raises: SoakError if it exits or is not ready within ``STARTUP_TIMEOUT_S``.
-    """
-    process = await trio.lowlevel.open_process(
-        argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
-    )
-    server = SoakServer(process, log_path, work_dir)
-    with trio.move_on_after(STARTUP_TIMEOUT_S):
-        while not server.url:
-            if process.poll() is not None:
-                raise SoakError(f"texrender serve exited:\n{server.log_tail()}")
-            text = await trio.Path(log_path).read_text(encoding="utf-8", errors="replace")
-            if match := RUNNING_ON.search(text):
-                server.url = match[1]
-            else:
-                await trio.sleep(0.1)
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            while True:
-                if (await client.get("/readyz")).status_code == 200:
-                    break
-                await trio.sleep(0.2)
-        return server
-    process.kill()
-    await process.wait()
-    raise SoakError(f"texrender serve not ready in {STARTUP_TIMEOUT_S:g} s:\n{server.log_tail()}")
-
-
-async def stop_server(server: SoakServer) -> StopResult:
-    """SIGTERM, then SIGKILL if it is still there after ``STOP_TIMEOUT_S``."""
-    started = trio.current_time()
-    killed = False
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        with trio.move_on_after(STOP_TIMEOUT_S):
-            await server.process.wait()
-        if server.process.poll() is None:
-            killed = True
-            server.process.kill()
-            await server.process.wait()
-    return StopResult(trio.current_time() - started, server.process.returncode, killed)
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -543,10 +475,10 @@ def proc_figures(pid: int) -> tuple[int | None, int | None]:
     return rss, fds
 
 
-def local_figures(server: SoakServer) -> tuple[int, int]:
+def local_figures(server: TrioServer, work_dir: Path) -> tuple[int, int]:
     """Entries in the work directory and this server's TeX processes."""
-    entries = len(os.listdir(server.work_dir))
-    return entries, len(tex_processes(server.process.pid, server.work_dir))
+    entries = len(os.listdir(work_dir))
+    return entries, len(tex_processes(server.process.pid, work_dir))
 
 
 def log_levels(log_path: Path) -> dict[str, Any]:
@@ -569,9 +501,11 @@ def log_levels(log_path: Path) -> dict[str, Any]:
     return {"lines": len(lines), "levels": dict(sorted(levels.items())), "first_errors": errors}
 
 
-async def read_figures(server: SoakServer, metrics: dict[Series, float] | None) -> Figures:
+async def read_figures(
+    server: TrioServer, work_dir: Path, metrics: dict[Series, float] | None
+) -> Figures:
     """The figures now: RSS and descriptors from ``metrics`` (``/proc`` without them)."""
-    entries, tex = await trio.to_thread.run_sync(local_figures, server)
+    entries, tex = await trio.to_thread.run_sync(local_figures, server, work_dir)
     if server.process.poll() is not None:
         return Figures(None, None, entries, tex, source="exited")
     if metrics is not None:
@@ -778,7 +712,7 @@ def render_outcomes(figures: dict[str, Any]) -> dict[str, float]:
 async def soak(config: SoakConfig, console: Console) -> dict[str, Any]:
     """The whole soak; returns the summary (``summary["verdict"]["passed"]``).
 
-    Raises: SoakError if it cannot run.
+    Raises: SoakError or SpawnError if it cannot run.
     """
     started_at = datetime.datetime.now(datetime.UTC)
     for folder in (REPO / "templates", REPO / "tests" / "templates" / SLOW):
@@ -791,11 +725,10 @@ async def soak(config: SoakConfig, console: Console) -> dict[str, Any]:
         log_path = Path(config.server_log) if config.server_log else Path(tmp) / "server.log"
         argv = server_argv(config.slots)
         with log_path.open("wb") as log:
-            server = await start_server(
-                argv, server_env(work_dir, config.cache_bytes), work_dir, log, log_path
-            )
+            env = server_env(work_dir, config.cache_bytes)
+            server = await start_server(argv, env, log, log_path, timeout_s=STARTUP_TIMEOUT_S)
             try:
-                return await _soak_with(server, config, console, started_at, argv)
+                return await _soak_with(server, work_dir, config, console, started_at, argv)
             finally:
                 if server.process.poll() is None:
                     server.process.kill()
@@ -804,7 +737,8 @@ async def soak(config: SoakConfig, console: Console) -> dict[str, Any]:
 
 
 async def _soak_with(
-    server: SoakServer,
+    server: TrioServer,
+    work_dir: Path,
     config: SoakConfig,
     console: Console,
     started_at: datetime.datetime,
@@ -814,7 +748,7 @@ async def _soak_with(
     if reason is not None:  # the bind is 127.0.0.1: this would be a bug, so say so
         raise SoakError(reason)
     url = server.url
-    console.print(f"soak: server {url} (pid {server.process.pid}), work dir {server.work_dir}")
+    console.print(f"soak: server {url} (pid {server.process.pid}), work dir {work_dir}")
     async with side_client(url) as side:
         readyz = (await side.get("/readyz")).json()
         slots = int(readyz["render_slots"])
@@ -841,7 +775,7 @@ async def _soak_with(
         )
         await trio.sleep(config.settle_s)
         metrics_start = await scrape_metrics(side)
-        start = await read_figures(server, metrics_start)
+        start = await read_figures(server, work_dir, metrics_start)
         tally = Tally(trio.current_time())
         probe = Recorder(tally.start)
         async with trio.open_nursery() as beside:
@@ -860,9 +794,9 @@ async def _soak_with(
         load_end = trio.current_time()
         await trio.sleep(config.settle_s)
         metrics_end = await scrape_metrics(side)
-        end = await read_figures(server, metrics_end)
-    stop = await stop_server(server)
-    after_exit = await read_figures(server, None)
+        end = await read_figures(server, work_dir, metrics_end)
+    stop = await stop_server(server, STOP_TIMEOUT_S)
+    after_exit = await read_figures(server, work_dir, None)
     server_log = await trio.to_thread.run_sync(log_levels, server.log_path)
 
     counts = tally.status_counts()
@@ -1109,7 +1043,7 @@ async def run(config: SoakConfig, json_path: Path | None, console: Console) -> i
     """The soak, its report and its JSON; returns the exit code."""
     try:
         summary = await soak(config, console)
-    except (SoakError, httpx.HTTPError) as exc:
+    except (SoakError, SpawnError, httpx.HTTPError) as exc:
         Console(stderr=True).print(f"soak: {exc}", style="red", highlight=False)
         return 2
     print_report(summary, console)

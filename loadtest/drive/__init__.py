@@ -3,7 +3,8 @@
 What to send (a template's bodies, or a weighted mix, unique or the same each time), how to
 send it (a closed loop of clients that wait for their answers, or open-loop Poisson arrivals
 that do not), the health probe beside it in a process of its own, and the loopback guard that
-runs before any of it. Every outcome goes into a :class:`loadtest.record.Recorder`; nothing
+runs before any of it; and, for the bench and the soak, a ``texrender serve`` of their own to
+load. Every outcome goes into a :class:`loadtest.record.Recorder`; nothing
 here prints or summarises.
 """
 
@@ -13,6 +14,18 @@ from ._guard import is_loopback_address, refuse_remote
 from ._http import PROBE_TIMEOUT_S, error_name, load_client, send_one, side_client
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
 from ._prober import probe_in_process
+from ._spawn import (
+    REPO,
+    TEXRENDER,
+    Server,
+    SpawnError,
+    StopResult,
+    TrioServer,
+    serving,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 from ._workload import (
     TemplateBody,
     Workload,
@@ -24,8 +37,14 @@ from ._workload import (
 
 __all__ = [
     "PROBE_TIMEOUT_S",
+    "REPO",
+    "TEXRENDER",
     "Send",
+    "Server",
+    "SpawnError",
+    "StopResult",
     "TemplateBody",
+    "TrioServer",
     "Workload",
     "WorkloadError",
     "build_workload",
@@ -39,6 +58,10 @@ __all__ = [
     "probe_in_process",
     "refuse_remote",
     "send_one",
+    "serving",
     "side_client",
+    "start_server",
+    "stop_server",
     "unique_path",
+    "wait_ready",
 ]

@@ -3,7 +3,7 @@ LaTeX. A Starlette app whose render route runs plain ``pdflatex`` (no format, no
 queue) in anyio's worker threads on one filled ``.tex`` file, whatever the request body.
 
 It is not part of texrender and imports nothing from it: the bench starts it with uvicorn from a
-virtual environment of its own (see :mod:`loadtest.baseline`). Configured by environment:
+virtual environment of its own (see ``_baseline.py`` beside this file). Configured by environment:
 ``BASELINE_TEX`` (the ``.tex`` file to typeset) and ``BASELINE_PDFLATEX`` (the binary).
 """
 

@@ -1,4 +1,5 @@
-"""Starting the yardstick (:mod:`loadtest.baseline_app`) from a virtual environment of its own.
+"""Starting the yardstick (``_baseline_app.py`` beside this file) from a virtual environment of
+its own.
 
 The environment is made once with uv (the same one that installs texrender's) in the user's
 cache and reused; the app runs under uvicorn, one process, as such services are deployed. It
@@ -13,8 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..drive import REPO
+
 BASELINE_REQUIREMENTS = ("starlette>=1.10", "uvicorn>=0.30", "anyio>=4")
-REPO = Path(__file__).resolve().parent.parent
 
 
 class BaselineUnavailable(Exception):
@@ -61,7 +63,7 @@ def baseline_python() -> Path:
 def baseline_argv(python: Path) -> list[str]:
     """uvicorn serving the baseline app on a free loopback port (it logs the URL)."""
     return [
-        str(python), "-m", "uvicorn", "baseline_app:app", "--app-dir", str(Path(__file__).parent),
+        str(python), "-m", "uvicorn", "_baseline_app:app", "--app-dir", str(Path(__file__).parent),
         "--host", "127.0.0.1", "--port", "0", "--no-access-log", "--log-level", "info",
     ]  # fmt: skip
 

@@ -1,0 +1,7 @@
+"""``python -m loadtest.bench`` (what ``make bench`` runs)."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,141 @@
+"""The machine limit: the benchmark document's TeX compiled by bare ``pdflatex`` a few times,
+plainly and from a format of its preamble (gzip'd as web2c writes it, and uncompressed as
+texrender starts from it), and by XeLaTeX as the Unicode path fills it. The median CPU seconds
+of one compile (the child's own rusage) gives ``nproc / cpu_s`` renders per second: what the
+cores could do with nothing else running.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from ..drive import TEXRENDER
+from ._errors import BenchError
+
+
+def machine_info() -> dict[str, Any]:
+    cpu_model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    pdflatex = shutil.which("pdflatex")
+    tex_version = "not found"
+    if pdflatex:
+        out = subprocess.run([pdflatex, "--version"], capture_output=True, text=True, check=False)
+        tex_version = out.stdout.splitlines()[0] if out.stdout else "unknown"
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model,
+        "tex_version": tex_version,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def filled_tex(template_flags: list[str], template: str, data: Path, out: Path) -> None:
+    """The benchmark document's TeX source, as texrender fills it (``render --tex``)."""
+    result = subprocess.run(
+        [str(TEXRENDER), *template_flags, "render", template, str(data), "-o", str(out), "--tex"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"texrender render --tex failed:\n{result.stderr.strip()}")
+
+
+def compile_cpu_seconds(argv: list[str], workdir: Path) -> float:
+    """CPU seconds (user + system) of one TeX run, from the child's rusage.
+
+    Raises: BenchError if the run fails.
+    """
+    process = subprocess.Popen(
+        argv,
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, tell Popen
+    if process.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed in {workdir} (exit {process.returncode})")
+    return usage.ru_utime + usage.ru_stime
+
+
+def _limit(samples: list[float], nproc: int) -> dict[str, Any]:
+    cpu_s = statistics.median(samples)
+    return {
+        "cpu_s_samples": [round(s, 4) for s in samples],
+        "cpu_s": round(cpu_s, 4),
+        "renders_per_s": round(nproc / cpu_s, 3),
+    }
+
+
+def machine_limit(
+    template_flags: list[str], template: str, data: Path, compiles: int, workdir: Path
+) -> dict[str, Any]:
+    """Renders/s the cores could do with nothing but bare TeX running: from a plain compile,
+    from a format of the document's preamble as web2c writes it (gzip'd), and from the same
+    format uncompressed (what texrender starts from). Leaves ``doc.tex`` in ``workdir``."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise BenchError("pdflatex is not on PATH (run `make setup`)")
+    nproc = len(os.sched_getaffinity(0))
+    plain = [pdflatex, "-interaction=batchmode", "-halt-on-error", "doc.tex"]
+    filled_tex(template_flags, template, data, workdir / "doc.tex")
+    plain_samples = [compile_cpu_seconds(plain, workdir) for _ in range(compiles)]
+    dump = [pdflatex, "-ini", "-interaction=batchmode", "-halt-on-error", "-jobname=bench"]
+    compile_cpu_seconds([*dump, "&pdflatex", "mylatexformat.ltx", "doc.tex"], workdir)
+    with gzip.open(workdir / "bench.fmt", "rb") as packed:
+        (workdir / "flat.fmt").write_bytes(packed.read())
+    packed_samples, flat_samples = [], []
+    for _ in range(compiles):  # interleaved, so a noisy moment hits both alike
+        packed_samples.append(compile_cpu_seconds([pdflatex, "-fmt=bench", *plain[1:]], workdir))
+        flat_samples.append(compile_cpu_seconds([pdflatex, "-fmt=flat", *plain[1:]], workdir))
+    found = {
+        "nproc": nproc,
+        "plain": _limit(plain_samples, nproc),
+        "format": _limit(packed_samples, nproc),
+        "format_uncompressed": _limit(flat_samples, nproc),
+    }
+    unicode = unicode_samples(template_flags, template, data, compiles, workdir)
+    if unicode:
+        found["unicode"] = _limit(unicode, nproc)
+    return found
+
+
+# A name only the Unicode path can set: the same document, through XeLaTeX.
+UNICODE_NAME = "Дмитрий Иванов"
+
+
+def unicode_samples(
+    template_flags: list[str], template: str, data: Path, compiles: int, workdir: Path
+) -> list[float]:
+    """CPU seconds of bare XeLaTeX runs of the same document with a Cyrillic name, as the
+    Unicode path fills it (plain: that path has no format yet); empty without XeLaTeX."""
+    xelatex = shutil.which("xelatex")
+    if xelatex is None:
+        return []
+    document = json.loads(data.read_text(encoding="utf-8"))
+    if not isinstance(document.get("basics"), dict):
+        return []
+    document["basics"]["name"] = UNICODE_NAME
+    (workdir / "unicode.json").write_text(json.dumps(document), encoding="utf-8")
+    filled_tex(template_flags, template, workdir / "unicode.json", workdir / "unicode.tex")
+    argv = [xelatex, "-interaction=batchmode", "-halt-on-error", "unicode.tex"]
+    return [compile_cpu_seconds(argv, workdir) for _ in range(compiles)]

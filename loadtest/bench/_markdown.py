@@ -1,0 +1,147 @@
+"""``bench/results.md``: the machine, its limits, one row per run, and the speed and overload
+figures, each against what it is measured by in this same run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def speed_figures(results: dict[str, Any]) -> list[str]:
+    """The speed figures, each against what it is measured by in this same run."""
+    limits, rows = results["machine_limit"], {row["run"]: row for row in results["rows"]}
+    fmt, flat = limits["format"], limits.get("format_uncompressed")
+    lines = ["", "Speed, against figures of this same run:", ""]
+    if flat:
+        lines.append(
+            f"- TeX CPU per render from the uncompressed format: {flat['cpu_s']:.3f} CPU-s, "
+            f"**{flat['cpu_s'] / fmt['cpu_s']:.2f} x** the gzip'd format's {fmt['cpu_s']:.3f} "
+            f"(plain: {limits['plain']['cpu_s']:.3f}); machine limit from it "
+            f"{flat['renders_per_s']:.2f} renders/s"
+        )
+    cold = rows.get("a")
+    if cold and flat:
+        line = (
+            f"- cold throughput (run a): {cold['ok_per_s']:.2f}/s = **"
+            f"{cold['ok_per_s'] / flat['renders_per_s']:.2f} x** that machine limit"
+        )
+        base = rows.get("f")
+        if base and base["ok_per_s"]:
+            line += (
+                f", **{cold['ok_per_s'] / base['ok_per_s']:.2f} x** the Starlette + threads "
+                f"baseline (run f: {base['ok_per_s']:.2f}/s, p99 {_ms(base['p99_ms'])} ms, "
+                f"/healthz p99 {_ms(base['probe_p99_ms'])} ms)"
+            )
+        lines.append(line)
+    cold_ms, hit_ms = results.get("render_cpu_ms"), results.get("cache_hit_cpu_ms")
+    floor = results["server"].get("floor_cpu_ms")
+    if cold_ms is not None and hit_ms is not None and floor:
+        lines.append(
+            f"- server CPU, TeX excluded: a cold render {cold_ms:.1f} ms, a cache hit "
+            f"{hit_ms:.2f} ms, a /healthz {floor:.2f} ms (the probe's share taken out)"
+        )
+    low = rows.get("g")
+    tex = (results["runs"].get("g") or {}).get("tex_mean_s")
+    if low and tex:
+        lines.append(
+            f"- one client, one render after another (run g): p50 {_ms(low['p50_ms'])} ms "
+            f"against {1000 * tex:.0f} ms of TeX wall time per render: "
+            f"**{low['p50_ms'] / (1000 * tex):.2f} x**"
+        )
+    if cold:
+        lines.append(f"- /healthz p99 at 2x slots clients (run a): {_ms(cold['probe_p99_ms'])} ms")
+    return lines
+
+
+def overload_targets(results: dict[str, Any]) -> list[str]:
+    """Issue 10's overload targets, each as measured in this run against its baseline."""
+    rows = {row["run"]: row for row in results["rows"]}
+    base, floor = rows.get("a"), results["server"].get("floor_cpu_ms")
+    lines = ["", "Overload (64 clients, more than slots and queue hold), against run a:", ""]
+    refusal = results.get("refusal") or {}
+    if refusal.get("cpu_ms_per_429") is not None and floor:
+        per_429 = refusal["cpu_ms_per_429"]
+        lines.append(
+            f"- one 429, measured alone ({refusal['requests']} requests, one slot kept busy): "
+            f"**{per_429:.2f} ms** of server CPU, {per_429 / floor:.2f} x a /healthz "
+            f"({floor:.2f} ms, the cheapest request there is); a cold render: "
+            f"{results['render_cpu_ms']:.1f} ms"
+        )
+    for name in ("d", "e"):
+        row = rows.get(name)
+        if row is None or base is None or not base["ok_per_s"]:
+            continue
+        cpu = row["server_ms_per_429"]
+        cost = "—" if cpu is None else f"{cpu:.2f} ms (estimated under load)"
+        manner = "waits as Retry-After asks" if row["polite"] else "asks again at once"
+        lines.append(
+            f"- run {name} ({manner}): renders/s {row['ok_per_s'] / base['ok_per_s']:.2f} x run a; "
+            f"429 p99 {_ms(row['refused_p99_ms'])} ms; server CPU per 429 {cost}; "
+            f"/healthz p99 {_ms(row['probe_p99_ms'])} ms (run a: {_ms(base['probe_p99_ms'])} ms)"
+        )
+    return lines if len(lines) > 3 else []
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _unicode_line(limits: dict[str, Any], flat: dict[str, Any]) -> list[str]:
+    unicode = limits.get("unicode")
+    if unicode is None:
+        return []
+    return [
+        f"- the Unicode path (XeLaTeX and Noto fonts, the same document with a Cyrillic name, "
+        f"no format): {unicode['cpu_s']:.3f} CPU-s per render, "
+        f"**{unicode['cpu_s'] / flat['cpu_s']:.1f} x** the fast path's {flat['cpu_s']:.3f}"
+    ]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine, limits = results["machine"], results["machine_limit"]
+    plain, fmt = limits["plain"], limits["format"]
+    flat = limits.get("format_uncompressed", fmt)
+    rows = {row["run"]: row for row in results["rows"]}
+    lines = [
+        "# texrender benchmark",
+        "",
+        f"- date: {machine['date']}",
+        f"- machine: {machine['cpu_model']}, {machine['nproc']} CPUs; {machine['tex_version']}; "
+        f"Python {machine['python_version']}",
+        f"- server: {results['server']['render_slots']} render slots; template "
+        f"`{results['template']}`, {results['duration_s']:g} s per run, health probe on "
+        "`/healthz` every 50 ms; the harness runs on the same machine",
+        f"- machine limit, plain: bare `pdflatex` takes {plain['cpu_s']:.3f} CPU-s "
+        f"(median of {len(plain['cpu_s_samples'])}), {machine['nproc']} ÷ {plain['cpu_s']:.3f}"
+        f" = **{plain['renders_per_s']:.2f} renders/s**",
+        f"- machine limit, from a format of the preamble: {fmt['cpu_s']:.3f} CPU-s, "
+        f"**{fmt['renders_per_s']:.2f} renders/s**; from it uncompressed (the ÷ format limit "
+        f"column): {flat['cpu_s']:.3f} CPU-s, **{flat['renders_per_s']:.2f} renders/s**",
+        *_unicode_line(limits, flat),
+        "",
+        "| run | clients | ok/s | ÷ format limit | ÷ plain limit | p50 ms | p99 ms "
+        "| /healthz p50 / p99 ms | server CPU ms per TeX run | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in results["rows"]:
+        errors = ", ".join(f"{k}: {v}" for k, v in row["errors_by_status"].items()) or "none"
+        cpu = row["server_ms_per_tex_run"]
+        lines.append(
+            f"| {row['run']}: {row['description']} | {row['clients']} | {row['ok_per_s']:.2f} "
+            f"| {row['of_format_limit']:.2f} | {row['of_plain_limit']:.2f} "
+            f"| {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} "
+            f"| {_ms(row['probe_p50_ms'])} / {_ms(row['probe_p99_ms'])} "
+            f"| {'—' if cpu is None else f'{cpu:.1f}'} | {errors} |"
+        )
+    if "a" in rows and "c" in rows and rows["a"]["ok_per_s"]:
+        ratio = rows["c"]["ok_per_s"] / rows["a"]["ok_per_s"]
+        lines += ["", f"Cache-friendly throughput ÷ cold throughput (c ÷ a): **{ratio:.1f} times**"]
+    lines += speed_figures(results)
+    lines += overload_targets(results)
+    lines += [
+        "",
+        "Latency is per request from the client's side (closed loop: from send to last byte).",
+        "Server CPU per TeX run is the server process's own CPU time (its TeX children excluded)",
+        "divided by the TeX runs it made, from its /metrics.",
+        "",
+    ]
+    return "\n".join(lines)

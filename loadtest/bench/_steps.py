@@ -1,0 +1,92 @@
+"""The bench from start to end: the machine limit, a real server and its floor, the six loads
+against it, one refusal measured alone, the same load against the yardstick; all in one
+results dict (what ``bench/results.json`` holds)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..drive import REPO, TEXRENDER, serving, wait_ready
+from ._errors import BenchError
+from ._machine import machine_info, machine_limit
+from ._refusal import refusal_cost
+from ._runs import Run, run_baseline, run_load, run_row
+from ._server_cpu import floor_cpu_ms, refusal_cpu_ms, render_cpu_ms
+
+OVERLOAD_RAMP_S = 2.0
+REFUSALS = 400
+
+
+def find_sample(template_dirs: list[Path], template: str) -> Path:
+    for directory in [*template_dirs, REPO / "templates"]:
+        sample = directory / template / "sample.json"
+        if sample.is_file():
+            return sample
+    raise BenchError(f"no sample.json for {template!r}: pass --data FILE")
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        return _bench(args, Path(tmp))
+
+
+def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
+    data = args.data or find_sample(args.templates, args.template)
+    print(f"texrender bench: template {args.template}, data {data}", flush=True)
+    machine = machine_info()
+    limit = machine_limit(template_flags, args.template, data, args.compiles, workdir)
+    print(
+        f"machine limit: plain {limit['plain']['cpu_s']:.3f} CPU-s per compile "
+        f"-> {limit['plain']['renders_per_s']:.2f} renders/s; from a format "
+        f"{limit['format']['cpu_s']:.3f} CPU-s -> {limit['format']['renders_per_s']:.2f}/s; "
+        f"uncompressed {limit['format_uncompressed']['cpu_s']:.3f} CPU-s "
+        f"-> {limit['format_uncompressed']['renders_per_s']:.2f}/s",
+        flush=True,
+    )
+    # Loopback servers of the bench's own: no keys, stored documents in its scratch directory.
+    serve = [str(TEXRENDER), *template_flags, "--auth", "off", "--data-dir", str(workdir / "data")]
+    if args.slots:
+        serve += ["--slots", str(args.slots)]
+    with serving([*serve, "serve", "--bind", "127.0.0.1:0"]) as server:
+        url = server.wait_for_url()
+        readyz = wait_ready(url)
+        slots = int(readyz["render_slots"])
+        floor = floor_cpu_ms(url)
+        print(f"server CPU per /healthz (one client): {floor:.3f} ms", flush=True)
+        runs = [
+            Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
+            Run("g", "1 client, unique bodies (low load)", 1, unique=True),
+            Run("b", "8x slots, unique bodies (queueing)", 8 * slots, unique=True),
+            Run("d", "64 clients, unique, polite (overload)", 64, True, ramp_s=OVERLOAD_RAMP_S),
+            Run("e", "64 clients, unique, hostile", 64, True, False, OVERLOAD_RAMP_S),
+            Run("c", "16 clients, one body (cache-friendly)", 16, unique=False),
+        ]
+        reports = {run.name: run_load(url, run, args.template, data, args) for run in runs}
+    per_render = render_cpu_ms(reports["a"], floor) or 0.0
+    for report in reports.values():
+        report["server_ms_per_429"] = refusal_cpu_ms(report, per_render, floor)
+    print(f"\n== refusal cost: one slot kept busy, {REFUSALS} unique bodies", flush=True)
+    refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
+    print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
+    baseline_run = Run("f", "baseline: Starlette + threads, plain pdflatex", 2 * slots, True)
+    baseline = run_baseline(baseline_run, workdir / "doc.tex", args.template, data, args)
+    if baseline is not None:
+        runs.append(baseline_run)
+        reports["f"] = baseline
+    return {
+        "machine": machine,
+        "machine_limit": limit,
+        "template": args.template,
+        "data": str(data),
+        "duration_s": args.duration,
+        "server": {"url": url, "render_slots": slots, "readyz": readyz, "floor_cpu_ms": floor},
+        "render_cpu_ms": per_render,
+        "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor),
+        "refusal": refusal,
+        "rows": [run_row(r, reports[r.name], limit) for r in runs],
+        "runs": reports,
+    }
