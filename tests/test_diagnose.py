@@ -7,13 +7,18 @@ import json
 import httpx
 import pytest
 
-from rendering.catalogue import Catalogue
+from rendering.catalogue import TEMPLATE_FILE, Catalogue, Template
 from rendering.filling import escape_latex, pointer_in
 from tests.conftest import TEST_TEMPLATES_DIR
 
 pytestmark = pytest.mark.tex
 
 WIDE = "Supercalifragilisticexpialidocious" * 4  # no break point: wider than the column
+
+
+def own_lines(template: Template) -> tuple[str, ...]:
+    """The lines of the template's own ``template.tex.j2``, as the template keeps them."""
+    return template.sources[TEMPLATE_FILE]
 
 
 async def test_a_tex_error_names_the_template_line_and_the_data_value(
@@ -64,8 +69,8 @@ def test_every_line_of_the_source_is_traced_to_the_template() -> None:
     traced = template.traced_tex(data)
     assert traced.text == template.to_tex(data)
     lines = traced.text.splitlines()
-    assert len(traced.template_lines) == len(lines)
-    source = template.source_lines
+    assert len(traced.origins) == len(lines)
+    source = own_lines(template)
     for number, line in enumerate(lines, 1):
         origin = traced.template_line(number)
         assert origin is not None, (number, line)

@@ -158,11 +158,6 @@ class Template:
             return fill_traced(self.jinja, self._variables(data, unicode), self.sources)
 
     @property
-    def source_lines(self) -> tuple[str, ...]:
-        """The lines of its own ``template.tex.j2``."""
-        return self.sources.get(TEMPLATE_FILE, ())
-
-    @property
     def source_name(self) -> str:
         return f"{self.name}/{TEMPLATE_FILE}"
 

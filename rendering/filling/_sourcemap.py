@@ -32,10 +32,6 @@ class FilledSource:
     text: str
     origins: tuple[tuple[str, int], ...]
 
-    @property
-    def template_lines(self) -> tuple[int, ...]:
-        return tuple(line for _, line in self.origins)
-
     def template_line(self, source_line: int) -> int | None:
         """The template line behind line ``source_line`` (1-based) of the source."""
         if 1 <= source_line <= len(self.origins):

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import FieldError, UnsupportedCharacter, json_pointer
 from ..typesetting import UnicodeCoverage
-from ._charset import check_text, describe, script_hint, strip_invisible, unsupported
+from ._charset import character_name, check_text, script_hint, strip_invisible, unsupported
 from ._reading import Reading, ReadWarning
 
 MAX_LISTED_CHARACTERS = 40
@@ -113,7 +113,7 @@ def _unsupported(
     found: dict[str, list[str]], *, unicode_path: bool = False
 ) -> UnsupportedCharacter:
     chars = list(found)
-    listed = ", ".join(describe(c) for c in chars[:MAX_LISTED_CHARACTERS])
+    listed = ", ".join(character_name(c) for c in chars[:MAX_LISTED_CHARACTERS])
     more = len(chars) - MAX_LISTED_CHARACTERS
     detail = f"{len(chars)} character(s) cannot be typeset by this template: {listed}"
     if more > 0:
@@ -128,7 +128,7 @@ def _unsupported(
         for pointer in pointers:
             by_pointer.setdefault(pointer, []).append(char)
     errors = [
-        FieldError(pointer, "cannot be typeset: " + ", ".join(describe(c) for c in held[:10]))
+        FieldError(pointer, "cannot be typeset: " + ", ".join(map(character_name, held[:10])))
         for pointer, held in by_pointer.items()
     ]
     return UnsupportedCharacter(detail, errors)

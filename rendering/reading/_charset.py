@@ -8,10 +8,10 @@ answered with every offending character at once, and lets harmless ones be dealt
 
 * :data:`INVISIBLE` characters (joiners, variation selectors, bidi marks, tags, BOM) carry
   nothing a Latin-script page can show; :func:`strip_invisible` removes them.
-* Pictographs (emoji, dingbats, flags; :func:`is_pictograph`) are decoration: a caller may drop
-  them with a warning (:func:`drop_pictographs`) instead of failing a whole resume.
+* Pictographs (emoji, dingbats, flags; :data:`PICTOGRAPH_RANGES`) are decoration: a caller may
+  drop them with a warning (:func:`drop_pictographs`) instead of failing a whole resume.
 * Everything else that :func:`unsupported` reports is real text the template cannot set;
-  :func:`describe` and :func:`script_hint` help to say so.
+  :func:`character_name` and :func:`script_hint` help to say so.
 
 :func:`check_text` does all three for one data string (in one scan when there is nothing to
 do, the usual case); collect its findings over the whole document to report them together.
@@ -24,7 +24,6 @@ preamble needs its own measurement.
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -125,15 +124,6 @@ def _char_class(code_points: Iterable[int], *, negate: bool = False) -> re.Patte
 
 # Matches a character that would stop TeX (one scan, no allocation, for text that has none).
 _UNSETTABLE_RE = _char_class(T1_TEXT | _ESCAPER_HANDLED, negate=True)
-
-
-def can_set(char: str) -> bool:
-    """Whether the template typesets ``char`` (one character, as given) without a TeX error.
-
-    For data use :func:`unsupported`, which looks at text as ``escape_latex`` passes it on,
-    NFC-normalised: U+212B ANGSTROM SIGN, say, is not settable but passes there as "Å".
-    """
-    return ord(char) in T1_TEXT
 
 
 def unsupported(text: str) -> set[str]:
@@ -242,21 +232,12 @@ PICTOGRAPH_RANGES: Ranges = (
     (0x1FC00, 0x1FFFD),
 )  # fmt: skip
 
-_PICTOGRAPH_STARTS = [first for first, _ in PICTOGRAPH_RANGES]
 _PICTOGRAPH_BMP_RE = _char_class(
     cp for a, b in PICTOGRAPH_RANGES if b <= 0xFFFF for cp in range(a, b + 1) if cp not in T1_TEXT
 )
 _PICTOGRAPH_ASTRAL_RE = _char_class(
     cp for a, b in PICTOGRAPH_RANGES if a > 0xFFFF for cp in range(a, b + 1)
 )
-
-
-def is_pictograph(char: str) -> bool:
-    """Whether ``char`` is an emoji or pictograph the template cannot set (see
-    :data:`PICTOGRAPH_RANGES`): something to drop with a warning rather than fail on."""
-    cp = ord(char)
-    index = bisect.bisect_right(_PICTOGRAPH_STARTS, cp) - 1
-    return index >= 0 and cp <= PICTOGRAPH_RANGES[index][1] and cp not in T1_TEXT
 
 
 def drop_pictographs(text: str) -> tuple[str, tuple[str, ...]]:
@@ -307,7 +288,7 @@ def check_text(text: str) -> CheckedText:
 _UNNAMED = {"Cc": "<control>", "Co": "<private use>", "Cs": "<surrogate>", "Cn": "<unassigned>"}
 
 
-def describe(char: str) -> str:
+def character_name(char: str) -> str:
     """``char`` as "U+2605 BLACK STAR", for error messages (an unnamed code point gets its kind,
     as in "U+E000 <private use>")."""
     cp = ord(char)
