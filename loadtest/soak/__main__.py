@@ -1,0 +1,7 @@
+"""``python -m loadtest.soak`` (what ``make soak`` runs)."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
