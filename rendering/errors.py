@@ -1,7 +1,7 @@
 """Every way a render can fail, as one tree of exceptions.
 
 Each class carries the HTTP status it maps to, a stable machine-readable ``type`` slug and the
-render :class:`~rendering.observer.Outcome` it stands for, so the server needs exactly one
+render :class:`~rendering.outcome.Outcome` it stands for, so the server needs exactly one
 handler for all of them and the outcome of a failure is decided in one place (a test fails if a
 subclass lacks any of them)::
 

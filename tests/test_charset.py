@@ -1,4 +1,5 @@
-"""rendering.charset: which characters resume-classic can typeset, and what happens to the rest.
+"""rendering.reading._charset: which characters resume-classic can typeset, and what happens to
+the rest.
 
 The unit tests pin the API down; the `tex` tests prove the measured table on this machine's TeX:
 every character it lists typesets (in every font shape the template uses, with a missing glyph
@@ -87,7 +88,7 @@ def test_measured_table_is_merged_and_written_as_the_regenerator_prints_it() -> 
     assert min(MEASURED) > 0x7F, "ASCII needs no utf8 definition"
     printed = charset_table.format_ranges(charset.MEASURED_RANGES)
     assert ast.literal_eval(printed) == charset.MEASURED_RANGES
-    # What `python -m rendering.charset table` prints pastes over the literal as it stands.
+    # What `python -m tools.charset_table table` prints pastes over the literal as it stands.
     assert f"MEASURED_RANGES: Ranges = {printed}  # fmt: skip" in CHARSET_SOURCE.read_text()
 
 

@@ -276,7 +276,7 @@ async def test_a_revoked_key_stops_working(nursery: trio.Nursery, work_dir: Path
         store = await SqliteStore.open(settings.data_dir)
         await store.revoke_key("bob-ci")
         await store.aclose()
-        await trio.sleep(5.2)  # what a server remembers of a checked key (server.keys)
+        await trio.sleep(5.2)  # what a server remembers of a checked key (server.store.keys)
         refused = await found.bob.get("/v1/documents")
         assert refused.status_code == 401
         assert "revoked" in refused.json()["detail"]

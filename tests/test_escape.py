@@ -323,7 +323,7 @@ def typeset(echo_catalogue: Catalogue, work_dir: Path) -> Callable[[str], Awaita
     """Fill the echo template with ``text`` and typeset it with the real sandboxed engine.
 
     This goes below the render service on purpose: some of these texts are larger than the
-    service's size limits (rendering/sizes.py) let through, and escaping must hold for them
+    service's size limits (rendering/reading/_sizes.py) let through, and escaping must hold for them
     too.
     """
     template = echo_catalogue["echo"]

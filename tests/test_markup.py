@@ -170,7 +170,7 @@ HTML: list[tuple[str, str]] = [
     ("<b><i>x</b>y</i>", r"\textbf{\emph{x}}y"),
     ("<b>open", r"\textbf{open}"),
     ("close</b> me", "close me"),
-    # Links: the target through escape_url, exactly as templating.href builds it.
+    # Links: the target through escape_url, exactly as filling._templating.href builds it.
     ('<a href="https://x.org/">x</a>', r"\href{https://x.org/}{x}"),
     ('<a href="http://x.org">x</a>', r"\href{http://x.org}{x}"),
     ('<a href="mailto:me@x.org">mail</a>', r"\href{mailto:me@x.org}{mail}"),

@@ -4,7 +4,7 @@ Escaping is total: every character that TeX gives a meaning (the ten specials, b
 preceding ``\\\\`` would read as an optional argument, ligature pairs such as ``--`` or ``<<``,
 quotes that T1 fonts curl, control characters and NUL) is rewritten, so data can never become
 markup. Raw TeX is only ever produced by code in this package or by a template's explicit
-``raw_tex`` filter (see :mod:`rendering.environment`).
+``raw_tex`` filter (see :mod:`rendering.filling._templating`).
 
 Long values are split into source lines joined by ``%`` + newline (a comment that swallows the
 line end), because TeX refuses input lines longer than its buffer.

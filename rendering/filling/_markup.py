@@ -3,7 +3,7 @@
 People paste text from web forms, Markdown editors and LinkedIn into JSON Resume fields, so a
 ``summary`` or a highlight may hold ``**bold**`` or ``<b>bold</b>``. :func:`markup_to_tex`
 typesets a small subset of both; everything else stays text. Text is always escaped with
-:func:`rendering.escape.escape_latex`, so data can never become TeX: the only control sequences
+:func:`rendering.filling.escape_latex`, so data can never become TeX: the only control sequences
 in the output are the ones this module writes for the tags below, and no input can produce raw
 TeX (there is no syntax for it).
 
@@ -456,7 +456,7 @@ _OPENERS: dict[str, Callable[[str], str]] = {
     "b": lambda _: r"\textbf{",
     "i": lambda _: r"\emph{",
     "u": lambda _: r"\underline{",
-    # As rendering.templating.href builds it: the target through escape_url.
+    # As rendering.filling._templating.href builds it: the target through escape_url.
     "a": lambda target: rf"\href{{{escape_url(target)}}}{{",
 }
 

@@ -166,7 +166,7 @@ def metadata(value: object) -> str:
 def markup(value: object) -> Tex:
     """Text in which a small subset of HTML and Markdown becomes typesetting (bold, emphasis,
     links, line breaks, paragraphs, lists); everything else is escaped text. See
-    :mod:`rendering.markup` (and its budget per document)."""
+    :mod:`rendering.filling._markup` (and its budget per document)."""
     if value is None:
         return Tex("")
     return Tex(markup_to_tex(str(value)))
@@ -198,7 +198,7 @@ RESERVED_NAMES: dict[str, Any] = {
 }
 
 
-# Laid over the names above when filling for the Unicode path (rendering.unicode).
+# Laid over the names above when filling for the Unicode path (rendering.filling._unicode).
 UNICODE_NAMES: dict[str, Any] = {
     "texrender_unicode": True,
     "texrender_unicode_setup": Tex(setup_tex()),

@@ -1,17 +1,16 @@
-"""The Unicode path: the same template set by XeLaTeX with Noto fonts, for text pdfLaTeX's T1
-fonts cannot set (Cyrillic and Greek beyond T1, CJK, Arabic, Hebrew and much more).
+"""Filling a template for the Unicode path (the same template set by XeLaTeX with Noto fonts):
+its preamble, and right-to-left runs marked as the data is escaped.
 
-The main font (Noto Serif) sets Latin, Greek and Cyrillic; runs of CJK, Arabic and Hebrew
-switch font by themselves, through XeTeX's inter-character classes (each script's code points
-are a class, and entering or leaving a class opens or closes a group with its font). Lines may
-break between CJK characters (``\\XeTeXlinebreaklocale``). Right-to-left runs are wrapped in
-``\\beginR ... \\endR`` (TeX--XeT) when the data is escaped, so they read right to left while
-the page stays left to right.
+:func:`setup_tex` writes the preamble lines: fontspec, the main font, and one XeTeX
+inter-character class per script of :data:`rendering.typesetting.SCRIPTS` (each script's code
+points are a class, and entering or leaving a class opens or closes a group with its font), so
+runs of CJK, Arabic and Hebrew switch font by themselves; lines may break between CJK
+characters (``\\XeTeXlinebreaklocale``). While :func:`unicode_fill` holds, :func:`mark_rtl`
+wraps each right-to-left run in ``\\beginR ... \\endR`` (TeX--XeT) as the data is escaped, so it
+reads right to left while the page stays left to right.
 
-What the path can set is measured, not assumed: at start-up each font's character set is read
-with fontconfig's ``fc-query``, and a character counts as covered only when the font that would
-set it has it. The choice of path is per document: any character the fast path cannot set, and
-the path is taken.
+Which fonts there are, and which characters they can set (so which documents take the path),
+is :mod:`rendering.typesetting._fonts`' job.
 """
 
 from __future__ import annotations

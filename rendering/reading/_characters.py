@@ -1,6 +1,6 @@
 """The data's characters, checked against what the template can set before TeX runs.
 
-Every string value is looked at once (:func:`rendering.charset.check_text`):
+Every string value is looked at once (:func:`rendering.reading._charset.check_text`):
 
 * invisible characters (joiners, variation selectors such as the U+FE0F after many emoji, bidi
   marks, tags) are removed silently: they change nothing a page can show;

@@ -28,15 +28,15 @@ expected, and applies a fixed, documented list of rules, each reported as a warn
     that cannot be read unambiguously is left for validation, which then names the accepted forms.
 ``html-in-plain-text``
     HTML in a field the template prints plainly (a name, a job title) is reduced to its text;
-    fields printed with markup keep it (see :mod:`rendering.markup`).
+    fields printed with markup keep it (see :mod:`rendering.filling._markup`).
 ``address``
     A web address without a scheme (``example.com``) gets ``https://``; ``mailto:`` is taken off
     an email address.
 
 What a format knows beyond its schema (older key names, main fields, which lists are keyword
-lists) is a :class:`Dialect` (see :mod:`rendering.jsonresume`). Local ``$ref`` s are followed.
-The walk only descends where the schema describes the data, so its cost is linear in the size
-of the data and bounded by the depth of the schema.
+lists) is a :class:`Dialect` (see :mod:`rendering.reading._jsonresume`). Local ``$ref`` s are
+followed. The walk only descends where the schema describes the data, so its cost is linear in
+the size of the data and bounded by the depth of the schema.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ class Dialect:
     main_keys: Mapping[str, str] = field(default_factory=dict)  # place of an entry: its field
     keyword_lists: frozenset[str] = frozenset()  # lists whose text form is comma-separated
     end_dates: frozenset[str] = frozenset({"endDate"})
-    # Places printed with markup (see rendering.markup); HTML anywhere else is reduced to text.
-    # None: the format does not say, and text is left alone.
+    # Places printed with markup (see rendering.filling._markup); HTML anywhere else is reduced
+    # to text. None: the format does not say, and text is left alone.
     rich_text: frozenset[str] | None = None
 
 

@@ -3,11 +3,12 @@ few times what a real one does.
 
 TeX's time grows with the amount of text, and some shapes of text cost far more than their
 size (a "word" of 100,000 hyphens took 14 s; a URL of 4,000 ``%`` overflows a box dimension).
-The counts below bound the size; the TeX budget (:mod:`rendering.texcost`) bounds the shape:
-within the counts, 30,000 characters of 99-hyphen words took 1.6 s against the sample's 0.31 s.
-Measured on resume-classic (2 CPUs, pdfTeX 1.40.24), each costly shape scaled to just inside
-the budget takes at most 2.6 times the sample's TeX time (3,000 one-letter highlights; one-digit
-words 2.5 times), and real resumes (2,000 to 10,000 characters) estimate at a twentieth of it.
+The counts below bound the size; the TeX budget (:mod:`rendering.reading._texcost`) bounds the
+shape: within the counts, 30,000 characters of 99-hyphen words took 1.6 s against the sample's
+0.31 s. Measured on resume-classic (2 CPUs, pdfTeX 1.40.24), each costly shape scaled to just
+inside the budget takes at most 2.6 times the sample's TeX time (3,000 one-letter highlights;
+one-digit words 2.5 times), and real resumes (2,000 to 10,000 characters) estimate at a
+twentieth of it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class SizeLimits:
     values: int = 5_000  # strings, numbers and booleans together (each is at least a line)
     list_items: int = 200  # one array
     depth: int = 64  # arrays and objects within each other (a resume: five)
-    tex_budget_us: float = DEFAULT_BUDGET_US  # estimated TeX time (see rendering.texcost)
+    tex_budget_us: float = DEFAULT_BUDGET_US  # estimated TeX time (see rendering.reading._texcost)
 
 
 DEFAULT_LIMITS = SizeLimits()

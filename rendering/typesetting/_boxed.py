@@ -1,8 +1,8 @@
 """One sandboxed helper process, natively async: started in its own session under the box of
-:mod:`rendering.sandbox`, bounded by a timeout, and killed as a whole process group on every way
-out (done, timed out, cancelled), because trio stops delivering cancellation as soon as the group
-leader exits and a child of it may still run; and the private work directory it runs in,
-removed on every way out too.
+:mod:`rendering.typesetting._sandbox`, bounded by a timeout, and killed as a whole process
+group on every way out (done, timed out, cancelled), because trio stops delivering cancellation
+as soon as the group leader exits and a child of it may still run; and the private work
+directory it runs in, removed on every way out too.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list 
 in its own session, so on timeout or cancellation the whole process group is killed; a final
 SIGKILL to the group runs in ``finally`` because trio stops delivering cancellation as soon as the
 group leader exits. The child gets ``-no-shell-escape -interaction=batchmode -halt-on-error`` and
-the box :mod:`rendering.sandbox` describes (environment, rlimits, priority, user).
+the box :mod:`rendering.typesetting._sandbox` describes (environment, rlimits, priority, user).
 
 The PDF and (only on failure) the log are read through ``trio.Path``; the log read is capped.
 """
@@ -250,11 +250,11 @@ class PdfLatexEngine:
         return head.decode("utf-8", errors="replace")
 
 
-PICTURE_FILE = "page.png"  # what rendering.pages has pdftoppm write
+PICTURE_FILE = "page.png"  # what rendering.output._pages has pdftoppm write
 
 
 def _holds_render_files(entry: Path) -> bool:
-    """A work directory of ours: TeX's source in it, or a page picture (rendering.pages)."""
+    """A work directory of ours: TeX's source in it, or a page picture (rendering.output._pages)."""
     return (entry / f"{JOB_NAME}.tex").is_file() or (entry / PICTURE_FILE).is_file()
 
 

@@ -2,8 +2,8 @@
 environment.
 
 Everything here is decided before TeX starts and is plain data (argv prefixes, an environment
-dict), so it is tested without running TeX. The engine (:mod:`rendering.engine`) puts it
-together with the command line and the process group.
+dict), so it is tested without running TeX. The engine (:mod:`rendering.typesetting._engine`)
+puts it together with the command line and the process group.
 
 * ``openin_any=p openout_any=p shell_escape=f`` in the child's environment: no reading or
   writing outside its directory (Debian's default ``openin_any=a`` would let

@@ -3,7 +3,7 @@ every view except the open ones (health, readiness, metrics, the API description
 
 With auth off (allowed on loopback only, see :mod:`server.settings`) every request belongs to
 one local owner. A key that checked out is remembered for a few seconds by the digest of the
-whole key (:class:`server.keys.KeyMemory`), so a client sending one key per request costs one
+whole key (:class:`server.store.keys.KeyMemory`), so a client sending one key per request costs one
 database read every few seconds; a revoked key therefore stops working within that time. Keys
 are never logged: only the owner is, on the access line.
 """

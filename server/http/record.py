@@ -25,7 +25,7 @@ _KEY = "texrender_record"
 class RequestRecord:
     request_id: str
     started: float  # trio.current_time() when the request arrived
-    owner: str | None = None  # whose request it is (set by server.auth)
+    owner: str | None = None  # whose request it is (set by server.http.auth)
     template: str | None = None
     engine: str | None = None  # the Unicode path's engine, when it set the document
     outcome: Outcome | None = None

@@ -125,7 +125,7 @@ class KeyMemory:
         """The live key ``token`` is, from memory when it was checked moments ago.
 
         Raises:
-            KeyRefused: see :func:`server.keys.verify_key`.
+            KeyRefused: see :func:`server.store.keys.verify_key`.
         """
         digest = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
         remembered = self._known.get(digest)
