@@ -20,6 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .admission import RenderStatistics
     from .catalogue import (
         DEFAULT_TEMPLATES_DIR,
         Catalogue,
@@ -28,11 +29,19 @@ if TYPE_CHECKING:
         find_templates,
     )
     from .config import RenderConfig, RenderLimits, usable_cpus
-    from .errors import FieldError, InvalidData, RenderError, TexError, outcome_of
+    from .errors import (
+        FieldError,
+        InvalidData,
+        ReadWarning,
+        RenderError,
+        TexError,
+        json_pointer,
+        outcome_of,
+    )
     from .outcome import Outcome
     from .output import DPI_DEFAULT, DPI_MAX, DPI_MIN, PAGE_MAX, CacheStatistics, PageRequest
-    from .pipeline import RenderResult, RenderStatistics
-    from .reading import DEFAULT_LIMITS, ReadWarning, nests_deeper_than, warnings_header
+    from .pipeline import PDF, PNG, Checked, Pipeline, Rendered, RenderOrder, Timings
+    from .reading import DEFAULT_LIMITS, nests_deeper_than, warnings_header
     from .service import RenderService, build_service
     from .typesetting import TexEngine, measure_coverage
 
@@ -43,25 +52,32 @@ __all__ = [
     "DPI_MAX",
     "DPI_MIN",
     "PAGE_MAX",
+    "PDF",
+    "PNG",
     "CacheStatistics",
     "Catalogue",
     "CatalogueError",
+    "Checked",
     "FieldError",
     "InvalidData",
     "Outcome",
     "PageRequest",
+    "Pipeline",
     "ReadWarning",
     "RenderConfig",
     "RenderError",
     "RenderLimits",
-    "RenderResult",
+    "RenderOrder",
     "RenderService",
     "RenderStatistics",
+    "Rendered",
     "Template",
     "TexEngine",
     "TexError",
+    "Timings",
     "build_service",
     "find_templates",
+    "json_pointer",
     "measure_coverage",
     "nests_deeper_than",
     "outcome_of",
@@ -73,6 +89,7 @@ _HOMES = {
     "CacheStatistics": "output",
     "Catalogue": "catalogue",
     "CatalogueError": "catalogue",
+    "Checked": "pipeline",
     "DEFAULT_LIMITS": "reading",
     "DEFAULT_TEMPLATES_DIR": "catalogue",
     "DPI_DEFAULT": "output",
@@ -82,19 +99,25 @@ _HOMES = {
     "InvalidData": "errors",
     "Outcome": "outcome",
     "PAGE_MAX": "output",
+    "PDF": "pipeline",
+    "PNG": "pipeline",
     "PageRequest": "output",
-    "ReadWarning": "reading",
+    "Pipeline": "pipeline",
+    "ReadWarning": "errors",
     "RenderConfig": "config",
     "RenderError": "errors",
     "RenderLimits": "config",
-    "RenderResult": "pipeline",
+    "RenderOrder": "pipeline",
     "RenderService": "service",
-    "RenderStatistics": "pipeline",
+    "RenderStatistics": "admission",
+    "Rendered": "pipeline",
     "Template": "catalogue",
     "TexEngine": "typesetting",
     "TexError": "errors",
+    "Timings": "pipeline",
     "build_service": "service",
     "find_templates": "catalogue",
+    "json_pointer": "errors",
     "measure_coverage": "typesetting",
     "nests_deeper_than": "reading",
     "outcome_of": "errors",

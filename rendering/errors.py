@@ -42,6 +42,15 @@ class FieldError:
 
 
 @dataclass(frozen=True)
+class ReadWarning:
+    """Something worth telling about the data that did not stop the render (a change reading
+    made, a line too wide), located by a JSON Pointer into the data as sent."""
+
+    pointer: str
+    message: str
+
+
+@dataclass(frozen=True)
 class TexDiagnostic:
     """The first error TeX reported: its message, the line of the generated source and the
     text around it; and, when it can be traced, the template file and line that made that
@@ -63,6 +72,8 @@ class RenderError(Exception):
     title: ClassVar[str] = "Internal error"
     outcome: ClassVar[Outcome] = Outcome.ERROR
     retry_after_s: int | None = None  # a class default; an instance may know better
+    # What reading the data changed, when the render failed after reading it.
+    warnings: tuple[ReadWarning, ...] = ()
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

@@ -10,14 +10,13 @@ instead of "line 131 of a file you never saw".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .catalogue import TEMPLATE_FILE, Template
-from .errors import TexError
+from .errors import FieldError, ReadWarning, TexError, UnsupportedCharacter, json_pointer
 from .filling import SHARED_DIR, FilledSource, escape_latex, pointer_in
-from .reading import ReadWarning
-from .typesetting import LayoutReport
+from .typesetting import LayoutReport, layout_report, unsupported_character
 
 # A line this much wider than the text shows in print; less is within what TeX lets pass.
 OVERFULL_WARNING_PT = 2.0
@@ -30,6 +29,35 @@ def file_label(template: Template, name: str | None) -> str:
     if name is None or name == TEMPLATE_FILE:
         return template.source_name
     return f"{SHARED_DIR}/{name}"
+
+
+def explain_tex_error(
+    error: TexError, template: Template, data: Mapping[str, Any], *, unicode: bool = False
+) -> TexError | UnsupportedCharacter:
+    """Turn "Unicode character X not set up" into a 422 that names every field holding X; any
+    other error is traced to its template line and data value."""
+    char = unsupported_character(error.tex)
+    if char is None:
+        return locate_error(template, data, error, unicode=unicode)
+    pointers = list(find_character(data, char))
+    message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
+    errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]
+    return UnsupportedCharacter(message, errors)
+
+
+def find_character(data: Any, char: str, path: tuple[object, ...] = ()) -> Iterator[str]:
+    """JSON Pointers of every string (key or value) in ``data`` that contains ``char``."""
+    if isinstance(data, str):
+        if char in data:
+            yield json_pointer(path)
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(key, str) and char in key:
+                yield json_pointer((*path, key))
+            yield from find_character(value, char, (*path, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from find_character(item, char, (*path, index))
 
 
 def locate_error(
@@ -53,10 +81,16 @@ def locate_error(
 
 
 def layout_warnings(
-    template: Template, data: Mapping[str, Any], report: LayoutReport, *, unicode: bool = False
+    template: Template, data: Mapping[str, Any], log: str, *, unicode: bool = False
 ) -> tuple[ReadWarning, ...]:
-    """Warnings worth a client's attention: lines wider than the text by more than
-    :data:`OVERFULL_WARNING_PT`, and more pages than the template is laid out for."""
+    """Warnings worth a client's attention in TeX's ``log``: lines wider than the text by more
+    than :data:`OVERFULL_WARNING_PT`, and more pages than the template is laid out for."""
+    return _layout_warnings(template, data, layout_report(log), unicode=unicode)
+
+
+def _layout_warnings(
+    template: Template, data: Mapping[str, Any], report: LayoutReport, *, unicode: bool
+) -> tuple[ReadWarning, ...]:
     warnings: list[ReadWarning] = []
     wide = [box for box in report.overfull if box.points > OVERFULL_WARNING_PT]
     if wide:

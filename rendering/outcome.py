@@ -1,4 +1,5 @@
-"""Hooks through which the renderer reports what happened, without knowing who listens.
+"""How a render ended, and the hooks through which the pipeline reports it without knowing who
+listens.
 
 ``rendering/`` knows nothing of Prometheus or logging formats; ``server/`` implements
 :class:`RenderObserver` to turn these calls into metrics.

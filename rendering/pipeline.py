@@ -1,66 +1,56 @@
-"""The render pipeline: validate, fill the template, wait for a slot, typeset.
+"""The one door: a :class:`RenderOrder` in, a :class:`Rendered` document out.
 
-One :class:`trio.CapacityLimiter` bounds how many TeX processes run at once (default: one per
-CPU). In front of it sits a bounded wait queue: when every slot is busy and ``queue_max`` renders
-are already waiting, a new render fails at once with :class:`RenderQueueFull` (429) instead of
-piling up; a render that waits longer than ``queue_timeout_s`` gives up with
-:class:`QueueTimeout` (503). Typesetting itself is bounded by ``render_timeout_s``
-(:class:`TexTimeout`, 504). Cancelling :meth:`Renderer.render` (a client that went away) stops
-the TeX process at once.
+The HTTP routes, ``texrender render`` and the tests all make the same call::
+
+    rendered = await pipeline.render(RenderOrder.for_data("resume-classic", data))
+
+Behind it, in order: the template is looked up; data seen before (the same request body, the
+same stored revision) finds its render key without being read again, and so its 304 or its
+cached PDF; a render that would get no slot in time is refused before any work
+(:mod:`rendering.admission`); the data is read (:mod:`rendering.reading`) and keyed; the
+client's copy, if current, is a 304; then the cache, a render of the same key already under way,
+or a slot, the filling and TeX; a page picture last. Every outcome is reported to the observer
+once. Cancelling :meth:`Pipeline.render` (a client that went away) stops the TeX process at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import random
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 import trio
 
+from .admission import Admission, RenderStatistics
 from .catalogue import Catalogue, Template
 from .config import RenderLimits
 from .errors import (
     FieldError,
     InvalidData,
-    QueueTimeout,
+    ReadWarning,
     RenderError,
     RenderQueueFull,
     TexError,
-    UnsupportedCharacter,
-    json_pointer,
     outcome_of,
 )
-from .explain import layout_warnings, locate_error
+from .explain import explain_tex_error, layout_warnings
 from .outcome import NullObserver, Outcome, RenderObserver
-from .output import BodyKeys, InFlight, KnownBody, PageRasterizer, PageRequest, PdfCache, render_key
-from .reading import Reading, ReadWarning
-from .typesetting import (
-    FormatStore,
-    TexEngine,
-    UnicodeCoverage,
-    layout_report,
-    unsupported_character,
+from .output import (
+    CacheStatistics,
+    InFlight,
+    PageRasterizer,
+    PageRequest,
+    PdfCache,
+    Recent,
+    body_digest,
+    render_key,
 )
+from .reading import Reading
+from .typesetting import FormatStore, TexEngine, UnicodeCoverage
 
-MAX_REMEMBERED_NOTES = 4096
-
-
-@dataclass(frozen=True)
-class RenderStatistics:
-    """A snapshot of the renderer's load, read straight from its limiter."""
-
-    slots: int
-    busy: int
-    waiting: int
-    queue_max: int
-
-    @property
-    def queue_full(self) -> bool:
-        return self.busy >= self.slots and self.waiting >= self.queue_max
+PDF = "application/pdf"
+PNG = "image/png"
 
 
 @dataclass(frozen=True)
@@ -74,41 +64,93 @@ class UnicodePath:
 
 
 @dataclass(frozen=True)
-class RenderJob:
-    """One render, read and keyed, ready to run (:meth:`Renderer.prepare` makes them)."""
+class RenderOrder:
+    """One document asked for.
 
+    ``load`` produces the data when it must be read; ``identity`` names that data without
+    reading it (the request body as sent, a stored document's id and revision), so a repeat is
+    answered from what the first one found; None: nothing is remembered. ``if_none_match``
+    holds the validators the client already has (opaque parts, weak comparison).
+    """
+
+    template: str
+    load: Callable[[], Any]
+    identity: bytes | None = None
+    strict: bool = False
+    page: PageRequest | None = None
+    if_none_match: Collection[str] = ()
+
+    @classmethod
+    def for_data(
+        cls, template: str, data: Any, *, strict: bool = False, page: PageRequest | None = None
+    ) -> RenderOrder:
+        """An order for data already in hand (the command line, tests)."""
+        return cls(template, lambda: data, strict=strict, page=page)
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where a render's time went, in seconds (all but ``total_s`` are 0 for a cached one)."""
+
+    template_s: float = 0.0
+    queue_s: float = 0.0
+    tex_s: float = 0.0
+    total_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the pipeline answers: the document (or "not modified") and what to say about it."""
+
+    body: bytes  # the PDF or the PNG; empty when not modified
+    media_type: str
+    etag: str  # the opaque part of a weak validator
+    filename: str
+    outcome: Outcome  # ok, or cached (from the cache, a shared render, or not modified)
+    warnings: tuple[ReadWarning, ...] = ()  # what reading changed, then what the layout shows
+    timings: Timings = Timings()
+    engine: str = ""  # the Unicode path's engine when it set the document; "" the fast path
+    not_modified: bool = False
+
+    @property
+    def cached(self) -> bool:
+        return self.outcome is Outcome.CACHED
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The data as it would be rendered, what reading changed, and what is still wrong."""
+
+    template: Template
+    reading: Reading
+    problem: InvalidData | None
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What reading some data once found out: its render key and the reading's warnings."""
+
+    key: str
+    warnings: tuple[ReadWarning, ...]
+
+
+@dataclass(frozen=True)
+class _Job:
     template: Template
     reading: Reading
     key: str
 
-    @property
-    def warnings(self) -> tuple[ReadWarning, ...]:
-        return self.reading.warnings
-
 
 @dataclass(frozen=True)
-class RenderResult:
-    """A rendered PDF and where the time went (seconds)."""
-
+class _Typeset:
     pdf: bytes
-    key: str
-    queue_s: float
-    template_s: float
-    tex_s: float
-    total_s: float
-    cached: bool = False  # from the cache, or shared with an identical render under way
-    notes: tuple[ReadWarning, ...] = ()  # what the layout is worth a warning for
-    engine: str = ""  # the Unicode path's engine when it set the document; "" the fast path
-
-    @classmethod
-    def from_cache(
-        cls, pdf: bytes, key: str, total_s: float = 0.0, notes: tuple[ReadWarning, ...] = ()
-    ) -> RenderResult:
-        return cls(pdf, key, 0.0, 0.0, 0.0, total_s, True, notes)
+    timings: Timings
+    warnings: tuple[ReadWarning, ...]  # what the layout shows
+    engine: str
 
 
-class Renderer:
-    """Owns the limiter and the queue; turns (template name, data) into a PDF."""
+class Pipeline:
+    """Owns the slots, the cache, the in-flight renders and what earlier requests found out."""
 
     def __init__(
         self,
@@ -122,10 +164,9 @@ class Renderer:
         rasterizer: PageRasterizer | None = None,
         unicode: UnicodePath | None = None,
     ) -> None:
-        if limits.slots < 1 or limits.queue_max < 0:
-            raise ValueError("need at least one slot and a non-negative queue size")
         self.catalogue = catalogue
         self.engine = engine
+        self.admission = Admission(limits)
         self.limits = limits
         self.observer: RenderObserver = observer or NullObserver()
         self.formats = formats
@@ -133,137 +174,223 @@ class Renderer:
         self.engine_id = engine_id
         self.rasterizer = rasterizer or PageRasterizer()
         self.unicode = unicode
-        self._inflight: InFlight[RenderResult] = InFlight()
+        self._renders: InFlight[_Typeset] = InFlight()
         self._pictures: InFlight[bytes] = InFlight()
+        self._known: Recent[_Known] = Recent()
         # Layout warnings by render key, so a cached PDF comes with the warnings it had.
-        self._notes: OrderedDict[str, tuple[ReadWarning, ...]] = OrderedDict()
-        self._bodies: BodyKeys[tuple[ReadWarning, ...]] = BodyKeys()
-        self._limiter = trio.CapacityLimiter(limits.slots)
-        self._recent_tex_s: float | None = None  # moving average of successful TeX runs
-        self._retry_spread = random.Random()  # noqa: S311 (spreading retries, not a secret)
+        self._layout: Recent[tuple[ReadWarning, ...]] = Recent()
+
+    # --- what the server reads at scrape time ---------------------------------------------
 
     def statistics(self) -> RenderStatistics:
-        stats = self._limiter.statistics()
-        return RenderStatistics(
-            slots=int(stats.total_tokens),
-            busy=stats.borrowed_tokens,
-            waiting=stats.tasks_waiting,
-            queue_max=self.limits.queue_max,
+        return self.admission.statistics()
+
+    def cache_statistics(self) -> CacheStatistics:
+        return self.cache.statistics()
+
+    @property
+    def unicode_coverage(self) -> UnicodeCoverage | None:
+        """What the Unicode path can set (None: no Unicode path on this machine)."""
+        return self.unicode.coverage if self.unicode is not None else None
+
+    # --- the door ---------------------------------------------------------------------------
+
+    async def render(self, order: RenderOrder) -> Rendered:
+        """The document ``order`` asks for.
+
+        Raises:
+            TemplateNotFound: no such template.
+            InvalidData: the data fails the template's schema (or is not plain JSON).
+            UnsupportedCharacter, DataTooLarge: the data cannot be set.
+            RenderQueueFull: refused at the door; QueueTimeout: no slot in time.
+            TexError, TexTimeout, EngineUnavailable: from the engine or the rasterizer.
+            PageNotFound: a page past the last.
+            Any exception ``order.load`` raises, before anything is reported.
+        """
+        started = trio.current_time()
+        template = self.catalogue.get_template(order.template)
+        scope = f"{template.version}|{order.strict}|{self.engine_id}"
+        digest = body_digest(scope, order.identity) if order.identity is not None else None
+        known = self._known.get(digest) if digest is not None else None
+        if known is not None:
+            warnings = (*known.warnings, *self._layout_of(known.key))
+            answer = self._from_memory(template, order, known.key, warnings, started)
+            if answer is not None:
+                return answer
+        # A render of a key already under way is let in: it joins that render.
+        if known is None or known.key not in self._renders:
+            self._check_admission(template)
+        job = self._read(template, order.load(), order.strict)
+        if digest is not None:
+            self._known.put(digest, _Known(job.key, job.reading.warnings))
+        if self._etag(job.key, order.page) in order.if_none_match:
+            self.observer.finished(template.name, Outcome.CACHED)
+            return self._not_modified(template, order.page, job.key, job.reading.warnings)
+        try:
+            typeset, outcome = await self._pdf(job, started)
+        except RenderError as exc:
+            exc.warnings = job.reading.warnings
+            raise
+        warnings = (*job.reading.warnings, *typeset.warnings)
+        if order.page is None:
+            return self._answer(template, None, job.key, typeset.pdf, outcome, warnings, typeset)
+        picture = await self._picture(job.key, typeset.pdf, order.page)
+        timings = dataclasses.replace(typeset.timings, total_s=trio.current_time() - started)
+        return self._answer(
+            template, order.page, job.key, picture, outcome, warnings, typeset, timings
         )
 
-    def _body_scope(self, template: Template, strict: bool) -> str:
-        return f"{template.version}|{strict}|{self.engine_id}"
-
-    def known_body(
-        self, template_name: str, body: bytes, *, strict: bool = False
-    ) -> KnownBody[tuple[ReadWarning, ...]] | None:
-        """What an earlier :meth:`prepare` of these very bytes found (its render key and
-        warnings, as ``notes``); None for a body not seen.
+    def check(self, order: RenderOrder) -> Checked:
+        """The dry run: the data read and validated as a render would, no TeX.
 
         Raises:
             TemplateNotFound: no such template.
+            DataTooLarge, UnsupportedCharacter: the data cannot be read at all.
         """
-        template = self.catalogue.get_template(template_name)
-        digest = BodyKeys.digest(self._body_scope(template, strict), body)
-        return self._bodies.get(digest)
+        template = self.catalogue.get_template(order.template)
+        reading, problem = template.check(
+            order.load(), strict=order.strict, unicode=self.unicode_coverage
+        )
+        return Checked(template, reading, problem)
 
-    def cached_pdf(self, key: str) -> bytes | None:
-        """The PDF for ``key`` if it is cached in memory (no I/O); counted as a hit if so."""
-        return self.cache.peek(key)
-
-    def layout_notes(self, key: str) -> tuple[ReadWarning, ...]:
-        """The layout warnings the render of ``key`` had (none if it had none, or is forgotten)."""
-        return self._notes.get(key, ())
-
-    def _remember_notes(self, key: str, notes: tuple[ReadWarning, ...]) -> None:
-        if not notes:
-            return
-        self._notes[key] = notes
-        self._notes.move_to_end(key)
-        while len(self._notes) > MAX_REMEMBERED_NOTES:
-            self._notes.popitem(last=False)
-
-    def served_from_cache(self, template_name: str) -> None:
-        """Count a render answered without reading its data (a 304 or a known body's PDF)."""
-        self.observer.finished(template_name, Outcome.CACHED)
-
-    def prepare(
-        self, template_name: str, data: Any, *, strict: bool = False, body: bytes | None = None
-    ) -> RenderJob:
-        """Read ``data`` for the named template (leniently unless ``strict``) and key it.
-
-        A failure is reported to the observer like any other render outcome.
+    def tex_source(self, order: RenderOrder) -> tuple[str, tuple[ReadWarning, ...]]:
+        """The TeX source a render of ``order`` would typeset, and what reading changed.
 
         Raises:
-            TemplateNotFound: no such template.
-            InvalidData: the data is not plain JSON.
-            UnsupportedCharacter: the data holds characters the template cannot typeset.
+            TemplateNotFound, InvalidData, UnsupportedCharacter, DataTooLarge.
         """
-        template = self.catalogue.get_template(template_name)
+        checked = self.check(order)
+        if checked.problem is not None:
+            raise checked.problem
+        reading = checked.reading
+        return checked.template.to_tex(reading.data, unicode=reading.unicode), reading.warnings
+
+    # --- the steps --------------------------------------------------------------------------
+
+    def _from_memory(
+        self,
+        template: Template,
+        order: RenderOrder,
+        key: str,
+        warnings: tuple[ReadWarning, ...],
+        started: float,
+    ) -> Rendered | None:
+        """A 304 or a cached document for a render key already known; None to go on."""
+        if self._etag(key, order.page) in order.if_none_match:
+            self.observer.finished(template.name, Outcome.CACHED)
+            return self._not_modified(template, order.page, key, warnings)
+        cached = self.cache.peek(self._cache_key(key, order.page))
+        if cached is None:
+            return None
+        self.observer.finished(template.name, Outcome.CACHED)
+        timings = Timings(total_s=trio.current_time() - started)
+        return self._answer(
+            template, order.page, key, cached, Outcome.CACHED, warnings, None, timings
+        )
+
+    def _check_admission(self, template: Template) -> None:
+        try:
+            self.admission.check()
+        except RenderQueueFull as exc:
+            self.observer.finished(template.name, exc.outcome)
+            raise
+
+    def _read(self, template: Template, data: Any, strict: bool) -> _Job:
+        """Read ``data`` for ``template`` (leniently unless ``strict``) and key it; a failure is
+        reported to the observer like any other outcome."""
         try:
             reading = template.read(data, strict=strict, unicode=self.unicode_coverage)
-            key = self.key_for(template, reading.data, unicode=reading.unicode)
-            job = RenderJob(template, reading, key)
+            return _Job(template, reading, self._key(template, reading))
         except RenderError as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
-        if body is not None:
-            digest = BodyKeys.digest(self._body_scope(template, strict), body)
-            self._bodies.put(digest, KnownBody(job.key, reading.warnings))
-        return job
 
-    async def render(self, template_name: str, data: Any, *, strict: bool = False) -> RenderResult:
-        """Prepare and run one render (see :meth:`prepare` and :meth:`run`)."""
-        return await self.run(self.prepare(template_name, data, strict=strict))
-
-    async def run(self, job: RenderJob) -> RenderResult:
-        """Render a prepared job, reporting the outcome to the observer.
+    def _key(self, template: Template, reading: Reading) -> str:
+        """The content address of a render: equal keys give the same document.
 
         Raises:
-            InvalidData: the data fails the template's schema.
-            RenderQueueFull: every slot is busy and the queue is full.
-            QueueTimeout: no slot came free within ``queue_timeout_s``.
-            TexError, TexTimeout, EngineUnavailable: from the engine.
+            InvalidData: the data holds a value JSON cannot represent (NaN, infinity).
         """
-        started = trio.current_time()
-        template, key = job.template, job.key
+        unicode = reading.unicode and self.unicode is not None
+        engine_id = self.unicode.engine_id if unicode and self.unicode else self.engine_id
+        try:
+            return render_key(template.version, reading.data, engine_id)
+        except ValueError as exc:
+            message = f"the data is not plain JSON: {exc}"
+            raise InvalidData(message, [FieldError("", message)]) from exc
+
+    async def _pdf(self, job: _Job, started: float) -> tuple[_Typeset, Outcome]:
+        """The PDF of ``job``: from the cache, shared with a render under way, or typeset."""
         outcome = Outcome.ERROR
         try:
-            pdf = await self.cache.get(key) if self.cache.enabled else None
+            pdf = await self.cache.get(job.key) if self.cache.enabled else None
             if pdf is not None:
                 outcome = Outcome.CACHED
-                elapsed = trio.current_time() - started
-                return RenderResult.from_cache(pdf, key, elapsed, self.layout_notes(key))
-            result, shared = await self._inflight.run(key, lambda: self._render(job, started))
+                timings = Timings(total_s=trio.current_time() - started)
+                return _Typeset(pdf, timings, self._layout_of(job.key), ""), outcome
+            typeset, shared = await self._renders.run(job.key, lambda: self._typeset(job, started))
             if shared:
                 outcome = Outcome.CACHED
-                elapsed = trio.current_time() - started
-                return dataclasses.replace(
-                    result, queue_s=0.0, template_s=0.0, tex_s=0.0, total_s=elapsed, cached=True
-                )
+                timings = Timings(total_s=trio.current_time() - started)
+                return dataclasses.replace(typeset, timings=timings), outcome
             outcome = Outcome.OK
-            return result
+            return typeset, outcome
         except BaseException as exc:
             outcome = outcome_of(exc)
             raise
         finally:
-            self.observer.finished(template.name, outcome)
+            self.observer.finished(job.template.name, outcome)
 
-    @staticmethod
-    def picture_key(key: str, page: PageRequest) -> str:
-        """The cache key of a page picture of the render ``key``."""
-        return f"{key}.{page.suffix()}"
+    async def _typeset(self, job: _Job, started: float) -> _Typeset:
+        template, data = job.template, job.reading.data
+        unicode = job.reading.unicode and self.unicode is not None
+        template.validate(data, job.reading.explanations)  # a 422 comes at once, not queued
+        validated = trio.current_time()
+        admitted: float | None = None
+        try:
+            async with self.admission.slot():
+                admitted = trio.current_time()
+                self.observer.queue_waited(template.name, admitted - validated)
+                # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals
+                # are spread out at the pace of TeX instead of holding the event loop at once.
+                source = template.to_tex(data, unicode=unicode)
+                filled = trio.current_time()
+                if unicode:
+                    assert self.unicode is not None
+                    engine, fmt = self.unicode.engine, None
+                else:
+                    engine = self.engine
+                    fmt = self.formats.format_for(template.name, source) if self.formats else None
+                try:
+                    compiled = await engine.compile(
+                        source, timeout_s=self.limits.render_timeout_s, format_name=fmt
+                    )
+                except TexError as exc:
+                    raise explain_tex_error(exc, template, data, unicode=unicode) from exc
+                finally:
+                    self.observer.typeset(template.name, trio.current_time() - filled)
+                self.admission.timed(compiled.tex_seconds)
+        finally:
+            if admitted is None:  # gave up waiting, or was cancelled in the queue
+                self.observer.queue_waited(template.name, trio.current_time() - validated)
+        warnings = layout_warnings(template, data, compiled.log, unicode=unicode)
+        if warnings:
+            self._layout.put(job.key, warnings)
+        if self.cache.enabled:
+            await self.cache.put(job.key, compiled.pdf)
+        timings = Timings(
+            template_s=(validated - started) + (filled - admitted),
+            queue_s=admitted - validated,
+            tex_s=compiled.tex_seconds,
+            total_s=trio.current_time() - started,
+        )
+        engine_name = self.unicode.name if unicode and self.unicode else ""
+        return _Typeset(compiled.pdf, timings, warnings, engine_name)
 
-    async def page_png(self, key: str, pdf: bytes, page: PageRequest) -> bytes:
-        """One page of the rendered ``pdf`` (render key ``key``) as a PNG: from the cache, from
-        an identical request under way, or rasterized under a render slot and cached.
-
-        Raises:
-            PageNotFound: the document has fewer pages.
-            QueueTimeout: no slot came free within ``queue_timeout_s``.
-            TexTimeout, EngineUnavailable: from the rasterizer.
-        """
-        picture_key = self.picture_key(key, page)
+    async def _picture(self, key: str, pdf: bytes, page: PageRequest) -> bytes:
+        """One page of the PDF of ``key`` as a PNG: from the cache, from an identical request
+        under way, or rasterized under a render slot and cached."""
+        picture_key = self._cache_key(key, page)
         cached = await self.cache.get(picture_key) if self.cache.enabled else None
         if cached is not None:
             return cached
@@ -272,179 +399,69 @@ class Renderer:
         )
         return picture
 
-    async def _wait_for_slot(self) -> None:
-        """Take a render slot (release it with ``self._limiter.release()``).
-
-        Raises:
-            QueueTimeout: none came free within ``queue_timeout_s``.
-        """
-        with trio.move_on_after(self.limits.queue_timeout_s) as waiting:
-            await self._limiter.acquire()
-        if waiting.cancelled_caught:
-            raise QueueTimeout(f"no render slot came free within {self.limits.queue_timeout_s:g} s")
-
     async def _rasterize(self, picture_key: str, pdf: bytes, page: PageRequest) -> bytes:
-        await self._wait_for_slot()
-        try:
+        async with self.admission.slot():
             picture = await self.rasterizer.png(pdf, page, timeout_s=self.limits.render_timeout_s)
-        finally:
-            self._limiter.release()
         if self.cache.enabled:
             await self.cache.put(picture_key, picture)
         return picture
 
-    def sharing(self, key: str) -> int:
-        """How many renders of ``key`` are waiting for an identical one under way."""
-        return self._inflight.waiting(key)
+    # --- the answer -------------------------------------------------------------------------
 
-    @property
-    def unicode_coverage(self) -> UnicodeCoverage | None:
-        """What the Unicode path can set (None: no Unicode path on this machine)."""
-        return self.unicode.coverage if self.unicode is not None else None
+    def _layout_of(self, key: str) -> tuple[ReadWarning, ...]:
+        return self._layout.get(key) or ()
 
-    def key_for(self, template: Template | str, data: Any, *, unicode: bool = False) -> str:
-        """The content address of a render: equal keys give the same document.
+    @staticmethod
+    def _cache_key(key: str, page: PageRequest | None) -> str:
+        return key if page is None else f"{key}.{page.suffix()}"
 
-        Raises:
-            TemplateNotFound: ``template`` names no template.
-            InvalidData: the data holds a value JSON cannot represent (NaN, infinity).
-        """
-        if isinstance(template, str):
-            template = self.catalogue.get_template(template)
-        engine_id = self.unicode.engine_id if unicode and self.unicode else self.engine_id
-        try:
-            return render_key(template.version, data, engine_id)
-        except ValueError as exc:
-            message = f"the data is not plain JSON: {exc}"
-            raise InvalidData(message, [FieldError("", message)]) from exc
+    @staticmethod
+    def _etag(key: str, page: PageRequest | None) -> str:
+        """The opaque part of a weak validator, from the render key: renders of the same input
+        are the same document (byte-identical from the same start; from a format or not, they
+        may differ in bytes, hence weak). A page picture adds its page and resolution."""
+        return key[:32] if page is None else f"{key[:32]}-{page.suffix()}"
 
-    def expected_wait_s(self) -> float:
-        """How long a render arriving now would wait for a slot: whole rounds of the renders
-        ahead of it (waiting ones, plus itself, over the slots) at the recent TeX time; 0 while
-        a slot is free or before any render has been timed."""
-        stats = self.statistics()
-        if stats.busy < stats.slots or self._recent_tex_s is None:
-            return 0.0
-        rounds = stats.waiting // stats.slots + 1
-        return rounds * self._recent_tex_s
+    def _not_modified(
+        self,
+        template: Template,
+        page: PageRequest | None,
+        key: str,
+        warnings: tuple[ReadWarning, ...],
+    ) -> Rendered:
+        """Output is deterministic: the client's copy is this document. No TeX, no cache read."""
+        media, filename = _media(template, page)
+        return Rendered(
+            b"", media, self._etag(key, page), filename, Outcome.CACHED, warnings, not_modified=True
+        )
 
-    def admit(self, template_name: str, key: str | None = None) -> None:
-        """Refuse a render at the door, before its body is even parsed, when it would not be
-        given a slot in time; a render of ``key`` already under way is let in (it will share
-        that render's result and needs no slot). A refusal is reported to the observer.
-
-        Raises:
-            RenderQueueFull: see :meth:`_admit`.
-        """
-        if key is not None and key in self._inflight:
-            return
-        try:
-            self._admit()
-        except RenderQueueFull as exc:
-            self.observer.finished(template_name, exc.outcome)
-            raise
-
-    def _admit(self) -> None:
-        """Refuse a render that cannot be served in time, before any work is done for it.
-
-        Raises:
-            RenderQueueFull: the queue is full, or the expected wait is past the maximum;
-                ``retry_after_s`` is the expected wait, spread up to half as long again and
-                rounded up, so the clients refused in one burst do not all come back at once.
-        """
-        stats = self.statistics()
-        wait = self.expected_wait_s()
-        retry = max(1, math.ceil(wait * self._retry_spread.uniform(1.0, 1.5)))
-        if stats.queue_full:
-            raise RenderQueueFull(
-                f"all {stats.slots} render slots are busy and {stats.queue_max} renders are "
-                "waiting",
-                retry,
-            )
-        if wait > self.limits.queue_max_wait_s:
-            raise RenderQueueFull(
-                f"the expected wait for a render slot ({wait:.1f} s) is longer than "
-                f"{self.limits.queue_max_wait_s:g} s",
-                retry,
-            )
-
-    def _remember_tex_time(self, seconds: float) -> None:
-        previous = self._recent_tex_s
-        self._recent_tex_s = seconds if previous is None else 0.8 * previous + 0.2 * seconds
-
-    async def _render(self, job: RenderJob, started: float) -> RenderResult:
-        template, data, key = job.template, job.reading.data, job.key
-        unicode = job.reading.unicode and self.unicode is not None
-        self._admit()  # before validating and filling: a refusal costs next to nothing
-        template.validate(data, job.reading.explanations)  # a 422 comes at once, not queued
-        validated = trio.current_time()
-
-        try:
-            await self._wait_for_slot()
-        finally:
-            self.observer.queue_waited(template.name, trio.current_time() - validated)
-        try:
-            admitted = trio.current_time()
-            # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals are
-            # spread out at the pace of TeX instead of holding the event loop all at once.
-            source = template.to_tex(data, unicode=unicode)
-            filled = trio.current_time()
-            if unicode:
-                assert self.unicode is not None
-                engine, fmt = self.unicode.engine, None
-            else:
-                engine = self.engine
-                fmt = self.formats.format_for(template.name, source) if self.formats else None
-            try:
-                compiled = await engine.compile(
-                    source, timeout_s=self.limits.render_timeout_s, format_name=fmt
-                )
-            except TexError as exc:
-                raise _explain(exc, template, data, unicode) from exc
-            finally:
-                self.observer.typeset(template.name, trio.current_time() - filled)
-            self._remember_tex_time(compiled.tex_seconds)
-        finally:
-            self._limiter.release()
-        notes = layout_warnings(template, data, layout_report(compiled.log), unicode=unicode)
-        self._remember_notes(key, notes)
-        if self.cache.enabled:
-            await self.cache.put(key, compiled.pdf)
-        finished = trio.current_time()
-        return RenderResult(
-            pdf=compiled.pdf,
-            key=key,
-            queue_s=admitted - validated,
-            template_s=(validated - started) + (filled - admitted),
-            tex_s=compiled.tex_seconds,
-            total_s=finished - started,
-            notes=notes,
-            engine=self.unicode.name if unicode and self.unicode else "",
+    def _answer(
+        self,
+        template: Template,
+        page: PageRequest | None,
+        key: str,
+        body: bytes,
+        outcome: Outcome,
+        warnings: tuple[ReadWarning, ...],
+        typeset: _Typeset | None,
+        timings: Timings | None = None,
+    ) -> Rendered:
+        media, filename = _media(template, page)
+        return Rendered(
+            body,
+            media,
+            self._etag(key, page),
+            filename,
+            outcome,
+            warnings,
+            timings or (typeset.timings if typeset else Timings()),
+            typeset.engine if typeset else "",
         )
 
 
-def _explain(error: TexError, template: Template, data: Any, unicode: bool) -> Exception:
-    """Turn "Unicode character X not set up" into a 422 that names the field holding X; any
-    other error is traced to its template line and data value."""
-    char = unsupported_character(error.tex)
-    if char is None:
-        return locate_error(template, data, error, unicode=unicode)
-    pointers = list(find_character(data, char))
-    message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
-    errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]
-    return UnsupportedCharacter(message, errors)
-
-
-def find_character(data: Any, char: str, path: tuple[object, ...] = ()) -> Iterator[str]:
-    """JSON Pointers of every string (key or value) in ``data`` that contains ``char``."""
-    if isinstance(data, str):
-        if char in data:
-            yield json_pointer(path)
-    elif isinstance(data, Mapping):
-        for key, value in data.items():
-            if isinstance(key, str) and char in key:
-                yield json_pointer((*path, key))
-            yield from find_character(value, char, (*path, key))
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            yield from find_character(item, char, (*path, index))
+def _media(template: Template, page: PageRequest | None) -> tuple[str, str]:
+    """The media type and file name of a document or of one page's picture. Template names are
+    ``[a-z0-9-]`` (checked by the catalogue): the file name is always safe."""
+    if page is None:
+        return PDF, f"{template.name}.pdf"
+    return PNG, f"{template.name}-page-{page.page}.png"

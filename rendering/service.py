@@ -2,11 +2,11 @@
 
 The HTTP app, the offline ``texrender render`` and the tests all call :func:`build_service`,
 so they load templates, probe the engine, choose the format directory and wire the cache and
-the renderer the same way. Only what an observer wants to hear (metrics) and, for tests, the
+the pipeline the same way. Only what an observer wants to hear (metrics) and, for tests, the
 engine itself can be passed in::
 
     service = await build_service(RenderConfig(template_dirs=(path,)))
-    result = await service.renderer.render("resume-classic", data)
+    rendered = await service.pipeline.render(RenderOrder.for_data("resume-classic", data))
 
 :meth:`RenderService.build_formats` compiles the templates' preambles; a long-running host runs
 it in the background (renders compile plainly until it is done), a one-shot one may skip it.
@@ -26,7 +26,7 @@ from .catalogue import Catalogue
 from .config import RenderConfig
 from .outcome import RenderObserver
 from .output import PageRasterizer, PdfCache
-from .pipeline import Renderer, UnicodePath
+from .pipeline import Pipeline, UnicodePath
 from .typesetting import ENGINE as UNICODE_ENGINE
 from .typesetting import (
     EngineInfo,
@@ -43,12 +43,12 @@ log = logging.getLogger("texrender")
 
 @dataclass(frozen=True)
 class RenderService:
-    """The pipeline, built: what was loaded and found, and the renderer that uses it."""
+    """The pipeline, built: what was loaded and found, and the pipeline that uses it."""
 
     config: RenderConfig
     catalogue: Catalogue
     engine: EngineInfo
-    renderer: Renderer
+    pipeline: Pipeline
     formats: FormatStore | None = None
 
     async def build_formats(self) -> None:
@@ -60,7 +60,7 @@ class RenderService:
         """The checks that say whether this service should be sent renders now."""
         return {
             "engine_found": self.engine.found,
-            "queue_not_full": not self.renderer.statistics().queue_full,
+            "queue_not_full": not self.pipeline.statistics().queue_full,
             "formats_settled": self.formats is None or self.formats.settled,
         }
 
@@ -80,7 +80,7 @@ async def build_service(
     observer: RenderObserver | None = None,
     engine: TexEngine | None = None,
 ) -> RenderService:
-    """Load the catalogue, probe the TeX engine, plan the formats, and wire the renderer.
+    """Load the catalogue, probe the TeX engine, plan the formats, and wire the pipeline.
 
     ``engine`` replaces the real sandboxed pdflatex (a fake, for tests of pure logic); formats
     are then off. A missing engine is not fatal: it is reported in ``engine`` and renders fail
@@ -122,7 +122,7 @@ async def build_service(
         info.version or "NOT FOUND",
         config.limits.slots,
     )
-    renderer = Renderer(
+    pipeline = Pipeline(
         catalogue,
         engine,
         config.limits,
@@ -133,7 +133,7 @@ async def build_service(
         rasterizer=PageRasterizer(work_root=config.work_dir, user=config.tex_user),
         unicode=await unicode_path(catalogue, config) if real_engine else None,
     )
-    return RenderService(config, catalogue, info, renderer, formats)
+    return RenderService(config, catalogue, info, pipeline, formats)
 
 
 async def unicode_path(catalogue: Catalogue, config: RenderConfig) -> UnicodePath | None:

@@ -71,7 +71,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         service = await build_service(settings.render_config(), observer=metrics, engine=engine)
         app.extensions[EXTENSION_KEY] = AppState(settings, service, metrics, store)
         metrics.set_build_info(texrender_version(), service.engine.version)
-        metrics.watch_renderer(service.renderer.statistics, service.renderer.cache.statistics)
+        metrics.watch_pipeline(service.pipeline.statistics, service.pipeline.cache_statistics)
 
         async def background_work() -> None:
             # Cancelled by `stop`: the lifespan nursery waits for its children at shutdown.

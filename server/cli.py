@@ -30,7 +30,9 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from rendering import RenderError
+    from collections.abc import Iterable
+
+    from rendering import ReadWarning, RenderError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,7 +214,7 @@ async def render_to_file(
     PDF, the TeX source, or one page as PNG)."""
     import trio
 
-    from rendering import DPI_MAX, DPI_MIN, PageRequest, RenderError, build_service
+    from rendering import DPI_MAX, DPI_MIN, PageRequest, RenderError, RenderOrder, build_service
 
     if page is not None and (page < 1 or not DPI_MIN <= dpi <= DPI_MAX):
         print(f"texrender: --png needs a page from 1 and --dpi from {DPI_MIN} to {DPI_MAX}")
@@ -224,37 +226,33 @@ async def render_to_file(
         print(f"texrender: cannot read {data_path}: {exc}", file=sys.stderr)
         return 1
     service = await build_service(settings.render_config())
+    picture = PageRequest(page, dpi) if page is not None else None
+    order = RenderOrder.for_data(template, data, strict=strict, page=picture)
     try:
-        job = service.renderer.prepare(template, data, strict=strict)
-        for warning in job.warnings:
-            print(
-                f"texrender: warning: {warning.pointer or '/'}: {warning.message}", file=sys.stderr
-            )
         if tex_only:
-            source = job.template.fill(
-                job.reading.data, job.reading.explanations, unicode=job.reading.unicode
-            )
+            source, warnings = service.pipeline.tex_source(order)
+            print_warnings(warnings)
             await trio.Path(output).write_text(source, encoding="utf-8")
             print(f"wrote {output} (TeX source)")
             return 0
-        result = await service.renderer.run(job)
-        for warning in result.notes:
-            print(
-                f"texrender: warning: {warning.pointer or '/'}: {warning.message}", file=sys.stderr
-            )
-        if page is not None:
-            picture = await service.renderer.page_png(
-                result.key, result.pdf, PageRequest(page, dpi)
-            )
-            await trio.Path(output).write_bytes(picture)
-            print(f"wrote {output} (page {page} at {dpi} dpi, {len(picture)} bytes)")
-            return 0
+        rendered = await service.pipeline.render(order)
     except RenderError as exc:
-        print(describe(exc), file=sys.stderr)
+        print_warnings(exc.warnings)
+        print(error_text(exc), file=sys.stderr)
         return 1
-    await trio.Path(output).write_bytes(result.pdf)
-    print(f"wrote {output} ({len(result.pdf)} bytes, TeX {result.tex_s * 1000:.0f} ms)")
+    print_warnings(rendered.warnings)
+    await trio.Path(output).write_bytes(rendered.body)
+    if page is not None:
+        print(f"wrote {output} (page {page} at {dpi} dpi, {len(rendered.body)} bytes)")
+    else:
+        tex_ms = rendered.timings.tex_s * 1000
+        print(f"wrote {output} ({len(rendered.body)} bytes, TeX {tex_ms:.0f} ms)")
     return 0
+
+
+def print_warnings(warnings: Iterable[ReadWarning]) -> None:
+    for warning in warnings:
+        print(f"texrender: warning: {warning.pointer or '/'}: {warning.message}", file=sys.stderr)
 
 
 async def read_data(path: str) -> Any:
@@ -267,7 +265,7 @@ async def read_data(path: str) -> Any:
     return json.loads(text)
 
 
-def describe(error: RenderError) -> str:
+def error_text(error: RenderError) -> str:
     """A readable, multi-line account of a render error for the terminal."""
     from rendering import InvalidData, TexError
 

@@ -135,7 +135,7 @@ class Metrics:
     def set_build_info(self, version: str, tex_engine_version: str) -> None:
         self.build_info.labels(version, tex_engine_version).set(1)
 
-    def watch_renderer(
+    def watch_pipeline(
         self,
         statistics: Callable[[], RenderStatistics],
         cache_statistics: Callable[[], CacheStatistics],

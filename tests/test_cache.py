@@ -13,7 +13,7 @@ from rendering.catalogue import Catalogue
 from rendering.config import RenderLimits
 from rendering.errors import TexDiagnostic, TexError
 from rendering.output import InFlight, PdfCache, render_key
-from rendering.pipeline import Renderer
+from rendering.pipeline import Pipeline, RenderOrder
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from server.app import create_app
 from server.settings import Settings
@@ -183,26 +183,27 @@ async def test_concurrent_identical_renders_run_tex_once(
     work_dir: Path, no_leftovers: None
 ) -> None:
     engine = CountingEngine(PdfLatexEngine(work_root=work_dir))
-    renderer = Renderer(
+    pipeline = Pipeline(
         Catalogue.load([TEST_TEMPLATES_DIR]),
         engine,
         RenderLimits(slots=2),
         cache=PdfCache(max_bytes=10_000_000),
     )
     pdfs: list[bytes] = []
+    order = RenderOrder.for_data("echo", {"text": "only once"})
 
     async def render() -> None:
-        pdfs.append((await renderer.render("echo", {"text": "only once"})).pdf)
+        pdfs.append((await pipeline.render(order)).body)
 
     async with trio.open_nursery() as nursery:
         for _ in range(6):
             nursery.start_soon(render)
     assert engine.runs == 1
     assert len(set(pdfs)) == 1
-    again = await renderer.render("echo", {"text": "only once"})
+    again = await pipeline.render(order)
     assert again.cached
     assert engine.runs == 1
-    assert "only once" in pdf_text(again.pdf)
+    assert "only once" in pdf_text(again.body)
 
 
 @pytest.mark.tex
@@ -234,9 +235,10 @@ async def test_a_disconnected_leader_does_not_strand_its_followers(
 ) -> None:
     app = create_app(settings)
     client = httpx.AsyncClient(base_url=await start_server(nursery, settings, app=app), timeout=30)
-    renderer = app_state_of(app).service.renderer
+    service = app_state_of(app).service
     body = {"text": "shared slow", "count": 2_000_000}
-    key = renderer.key_for("slow", body)
+    # The test template has no lenient reader: the data is keyed as sent.
+    key = render_key(service.catalogue["slow"].version, body, service.pipeline.engine_id)
     async with client:
         async with trio.open_nursery() as nursery:
             leader = trio.CancelScope()
@@ -256,7 +258,9 @@ async def test_a_disconnected_leader_does_not_strand_its_followers(
 
             nursery.start_soon(follow)
             with trio.fail_after(10):
-                while renderer.sharing(key) < 1:  # the follower waits on the leader's render
+                while (
+                    service.pipeline._renders.waiting(key) < 1
+                ):  # the follower waits on the leader
                     await trio.sleep(0.01)
             leader.cancel()
             with trio.fail_after(30):

@@ -16,7 +16,7 @@ import trio
 from rendering.catalogue import DEFAULT_TEMPLATES_DIR, Catalogue, Template
 from rendering.config import RenderLimits
 from rendering.errors import TexDiagnostic, TexError
-from rendering.pipeline import Renderer
+from rendering.pipeline import Pipeline, RenderOrder
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from rendering.typesetting._formats import (
     GZIP_MAGIC,
@@ -223,10 +223,10 @@ async def test_a_failed_build_falls_back_to_plain_compiles(
     # And a real render with that store compiles plainly, and right.
     spy = SpyEngine(PdfLatexEngine(work_root=work_dir, format_dir=format_dir))
     catalogue = Catalogue({resume.name: resume})
-    renderer = Renderer(catalogue, spy, RenderLimits(slots=1), formats=store)
-    result = await renderer.render("resume-classic", resume.sample)
+    pipeline = Pipeline(catalogue, spy, RenderLimits(slots=1), formats=store)
+    result = await pipeline.render(RenderOrder.for_data("resume-classic", resume.sample))
     assert spy.formats == [None]
-    assert resume.sample["basics"]["name"] in pdf_text(result.pdf)
+    assert resume.sample["basics"]["name"] in pdf_text(result.body)
 
 
 class SpyEngine:
@@ -241,7 +241,7 @@ class SpyEngine:
         return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
 
 
-async def test_the_renderer_starts_from_the_format(
+async def test_the_pipeline_starts_from_the_format(
     resume: Template, engine: PdfLatexEngine, format_dir: Path
 ) -> None:
     catalogue = Catalogue.load([DEFAULT_TEMPLATES_DIR])
@@ -249,11 +249,11 @@ async def test_the_renderer_starts_from_the_format(
     store.plan(samples(*catalogue.values()))
     await store.build_missing()
     spy = SpyEngine(engine)
-    renderer = Renderer(catalogue, spy, RenderLimits(slots=1), formats=store)
-    result = await renderer.render("resume-classic", resume.sample)
+    pipeline = Pipeline(catalogue, spy, RenderLimits(slots=1), formats=store)
+    result = await pipeline.render(RenderOrder.for_data("resume-classic", resume.sample))
     assert spy.formats == [store.format_for("resume-classic", resume.to_tex(resume.sample))]
     assert spy.formats[0] is not None
-    assert resume.sample["basics"]["name"] in pdf_text(result.pdf)
+    assert resume.sample["basics"]["name"] in pdf_text(result.body)
 
 
 def test_preamble_split() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from rendering.catalogue import DEFAULT_TEMPLATES_DIR
-from rendering.reading import LenientReader, Reading, ReadWarning, warnings_header
+from rendering.errors import ReadWarning
+from rendering.reading import LenientReader, Reading, warnings_header
 from rendering.reading._jsonresume import JSON_RESUME
 
 SCHEMA = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / "schema.json").read_text())

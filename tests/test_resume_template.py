@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rendering import RenderConfig, RenderService, build_service
+from rendering import RenderConfig, RenderOrder, RenderService, build_service
 from rendering.catalogue import Catalogue, Template
 from tests.conftest import pdf_pages
 
@@ -92,8 +92,8 @@ async def service(work_dir: Path) -> RenderService:
 async def render(service: RenderService, data: dict[str, Any]) -> tuple[str, int]:
     """Validate, fill and typeset ``data`` through the sandboxed pipeline; return the PDF's
     text and its page count."""
-    result = await service.renderer.render("resume-classic", data)
-    return layout_text(result.pdf), pdf_pages(result.pdf)
+    result = await service.pipeline.render(RenderOrder.for_data("resume-classic", data))
+    return layout_text(result.body), pdf_pages(result.body)
 
 
 def layout_text(pdf: bytes) -> str:

@@ -89,6 +89,22 @@ class Template:
         coverage = unicode if self.unicode_engine is not None else None
         return check_characters(reading, strict=strict, unicode=coverage)
 
+    def check(
+        self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
+    ) -> tuple[Reading, InvalidData | None]:
+        """:meth:`read` then :meth:`validate`: the data as it would be rendered, and what is
+        still wrong with it (None: it is valid).
+
+        Raises:
+            DataTooLarge, UnsupportedCharacter: see :meth:`read`.
+        """
+        reading = self.read(data, strict=strict, unicode=unicode)
+        try:
+            self.validate(reading.data, reading.explanations)
+        except InvalidData as problem:
+            return reading, problem
+        return reading, None
+
     def validate(self, data: Any, explanations: Mapping[str, str] | None = None) -> None:
         """Check ``data`` against the schema, reporting every error at once.
 

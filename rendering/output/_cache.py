@@ -1,9 +1,8 @@
-"""A content-addressed cache of rendered PDFs, and sharing of renders already under way.
+"""A content-addressed cache of rendered PDFs (and their page pictures).
 
 Output is deterministic, so the key of a render is a hash of everything that decides it: the
 template's version, the data (as canonical JSON) and the engine with its version. The cache keeps
-PDFs in memory within a byte budget, least recently used out first, and optionally on disk. While
-a render is running, identical requests wait for it instead of starting their own TeX run.
+PDFs in memory within a byte budget, least recently used out first, and optionally on disk.
 """
 
 from __future__ import annotations
@@ -12,17 +11,13 @@ import contextlib
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import trio
 
-from ..errors import RenderError
 from ..typesetting import write_atomically
-
-T = TypeVar("T")
 
 
 def canonical_json(data: Any) -> bytes:
@@ -127,106 +122,3 @@ class PdfCache:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, lambda out: out.write(pdf))
-
-
-@dataclass(frozen=True)
-class KnownBody(Generic[T]):
-    """What reading a request body once found out: its render key and whatever the reader
-    reported (``notes``)."""
-
-    key: str
-    notes: T
-
-
-class BodyKeys(Generic[T]):
-    """Render keys of request bodies already read, by a digest of the bytes as sent.
-
-    Reading a body (JSON parsing, lenient rules, character and size checks) costs far more than
-    hashing it; with this, a repeated body finds its render key, and so its cached PDF or its
-    304, at the cost of a hash. Bounded, least recently used out first.
-    """
-
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._known: OrderedDict[str, KnownBody[T]] = OrderedDict()
-
-    @staticmethod
-    def digest(scope: str, body: bytes) -> str:
-        """``scope`` names everything else that decides the reading (template version, strict
-        or not, engine)."""
-        digest = hashlib.sha256(scope.encode())
-        digest.update(b"\0")
-        digest.update(body)
-        return digest.hexdigest()
-
-    def get(self, digest: str) -> KnownBody[T] | None:
-        known = self._known.get(digest)
-        if known is not None:
-            self._known.move_to_end(digest)
-        return known
-
-    def put(self, digest: str, known: KnownBody[T]) -> None:
-        self._known[digest] = known
-        self._known.move_to_end(digest)
-        while len(self._known) > self.max_entries:
-            self._known.popitem(last=False)
-
-
-@dataclass
-class _Job(Generic[T]):
-    done: trio.Event = field(default_factory=trio.Event)
-    result: T | None = None
-    error: RenderError | None = None
-
-
-class InFlight(Generic[T]):
-    """Runs at most one ``produce()`` per key at a time; callers with the same key share it.
-
-    The first caller produces; later ones wait for its result or its render error. If the first
-    caller is cancelled (its client went away) or fails with a bug, a waiting caller takes over
-    and produces itself, so a waiter never hangs and never inherits someone else's cancellation.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: dict[str, _Job[T]] = {}
-
-    def __len__(self) -> int:
-        return len(self._jobs)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._jobs
-
-    def waiting(self, key: str) -> int:
-        """How many callers are waiting for the work under way for ``key``."""
-        job = self._jobs.get(key)
-        return job.done.statistics().tasks_waiting if job is not None else 0
-
-    async def run(self, key: str, produce: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
-        """``(result, shared)``: ``shared`` is True when another caller's work was reused.
-
-        Raises:
-            RenderError: the (possibly shared) render failed.
-        """
-        while True:
-            job = self._jobs.get(key)
-            if job is None:
-                return await self._lead(key, produce), False
-            await job.done.wait()
-            if job.result is not None:
-                return job.result, True
-            if job.error is not None:
-                raise job.error.clone()
-            # The producer was cancelled or hit a bug: try again, perhaps as the producer.
-
-    async def _lead(self, key: str, produce: Callable[[], Awaitable[T]]) -> T:
-        job: _Job[T] = _Job()
-        self._jobs[key] = job
-        try:
-            job.result = await produce()
-            return job.result
-        except RenderError as exc:
-            job.error = exc
-            raise
-        finally:
-            del self._jobs[key]
-            job.done.set()

@@ -10,14 +10,13 @@ from __future__ import annotations
 from ._characters import check_characters
 from ._jsonresume import DIALECTS
 from ._lenient import LenientReader
-from ._reading import Reading, ReadWarning, warnings_header
+from ._reading import Reading, warnings_header
 from ._sizes import DEFAULT_LIMITS, check_sizes, nests_deeper_than
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DIALECTS",
     "LenientReader",
-    "ReadWarning",
     "Reading",
     "check_characters",
     "check_sizes",

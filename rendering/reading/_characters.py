@@ -20,10 +20,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import FieldError, UnsupportedCharacter, json_pointer
+from ..errors import FieldError, ReadWarning, UnsupportedCharacter, json_pointer
 from ..typesetting import UnicodeCoverage
 from ._charset import character_name, check_text, script_hint, strip_invisible, unsupported
-from ._reading import Reading, ReadWarning
+from ._reading import Reading
 
 MAX_LISTED_CHARACTERS = 40
 PICTOGRAPH_WARNING = "emoji or pictograph the template cannot set: removed"

@@ -46,10 +46,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import json_pointer
+from ..errors import ReadWarning, json_pointer
 from ..filling import markup_budget, markup_to_text
 from ._dates import ACCEPTED_FORMS, is_ongoing, read_date
-from ._reading import Reading, ReadWarning
+from ._reading import Reading
 
 ISO_DATE = re.compile(
     r"^([1-2][0-9]{3}-[0-1][0-9]-[0-3][0-9]|[1-2][0-9]{3}-[0-1][0-9]|[1-2][0-9]{3})$"

@@ -14,14 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ReadWarning
+
 MAX_HEADER_BYTES = 2048
 MAX_HEADER_ITEMS = 5
-
-
-@dataclass(frozen=True)
-class ReadWarning:
-    pointer: str
-    message: str
 
 
 @dataclass(frozen=True)

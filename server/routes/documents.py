@@ -19,15 +19,9 @@ from urllib.parse import urlencode
 
 from quart import Blueprint, Response, request
 
-from rendering import FieldError, InvalidData, ReadWarning
+from rendering import FieldError, InvalidData, ReadWarning, RenderOrder, json_pointer
 
-from ..http.body import (
-    parse_json,
-    read_json_body,
-    refuse_star_match,
-    requested_picture,
-    wants_strict,
-)
+from ..http.body import parse_json, read_json_body, wants_strict
 from ..http.mergepatch import merge_patch
 from ..http.openapi import JSON, Operation, Parameter, describe
 from ..http.problems import (
@@ -37,6 +31,14 @@ from ..http.problems import (
     UnsupportedMediaType,
 )
 from ..http.record import current_record
+from ..http.rendered import (
+    PDF_BODY,
+    PICTURE,
+    STRICT,
+    recording,
+    render_order,
+    rendered_response,
+)
 from ..state import app_state
 from ..store import (
     DocumentInput,
@@ -45,7 +47,6 @@ from ..store import (
     StoredDocument,
     document_json,
 )
-from .render import PDF_BODY, PICTURE, STRICT, render_pdf
 
 blueprint = Blueprint("documents", __name__)
 
@@ -124,7 +125,7 @@ def read_document(body: Any, *, strict: bool) -> tuple[DocumentInput, tuple[Read
     if not isinstance(body, dict):
         raise _invalid("", f"a document is a JSON object with members {', '.join(MEMBERS)}")
     errors = [
-        FieldError(f"/{_escape(name)}", f"not a member of a document ({', '.join(MEMBERS)})")
+        FieldError(json_pointer([name]), f"not a member of a document ({', '.join(MEMBERS)})")
         for name in body
         if name not in MEMBERS
     ]
@@ -141,22 +142,23 @@ def read_document(body: Any, *, strict: bool) -> tuple[DocumentInput, tuple[Read
     if errors:
         raise InvalidData(f"{len(errors)} problem(s) with the document", errors)
     assert isinstance(template_name, str)
-    template = catalogue.get_template(template_name)
     record = current_record()
-    record.template = template.name
+    record.template = template_name
+    order = RenderOrder.for_data(template_name, body["data"], strict=strict)
     try:
-        coverage = app_state().service.renderer.unicode_coverage
-        reading = template.read(body["data"], strict=strict, unicode=coverage)
-        record.warnings = _under_data(reading.warnings)
-        template.validate(reading.data, reading.explanations)
+        checked = app_state().service.pipeline.check(order)
+        record.warnings = _under_data(checked.reading.warnings)
+        if checked.problem is not None:
+            raise checked.problem
     except InvalidData as exc:
         moved = [FieldError(_data_pointer(e.pointer), e.message) for e in exc.errors]
         raise type(exc)(exc.detail, moved) from exc
+    reading = checked.reading
     size = len(document_json(reading.data))
     limit = app_state().settings.document_max_bytes
     if size > limit:
         raise DocumentTooLarge(f"the data takes {size:,} bytes as JSON; at most {limit:,}")
-    return DocumentInput(template.name, reading.data, title), record.warnings
+    return DocumentInput(template_name, reading.data, title), record.warnings
 
 
 def _under_data(warnings: tuple[ReadWarning, ...]) -> tuple[ReadWarning, ...]:
@@ -165,10 +167,6 @@ def _under_data(warnings: tuple[ReadWarning, ...]) -> tuple[ReadWarning, ...]:
 
 def _data_pointer(pointer: str) -> str:
     return f"/data{pointer}"
-
-
-def _escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _invalid(pointer: str, message: str) -> InvalidData:
@@ -401,10 +399,11 @@ async def delete_document(document_id: str) -> Response:
     )
 )
 async def document_pdf(document_id: str) -> Response:
-    refuse_star_match()
-    picture = requested_picture()
     stored = await app_state().store.get(owner(), document_id)
-    # The stored version names the data: a body seen before (same id, revision and time of
+    # The stored version names the data: a version seen before (same id, revision and time of
     # writing) is answered from its render key without reading the data again.
     version = f"document\0{stored.id}\0{stored.revision}\0{stored.updated.isoformat()}"
-    return await render_pdf(stored.template, version.encode(), lambda: stored.data, picture=picture)
+    order = render_order(stored.template, lambda: stored.data, version.encode(), strict=False)
+    with recording(stored.template):
+        rendered = await app_state().service.pipeline.render(order)
+    return rendered_response(rendered)

@@ -43,7 +43,7 @@ async def healthz() -> dict[str, str]:
 async def readyz() -> tuple[dict[str, Any], int]:
     state = app_state()
     service = state.service
-    stats = service.renderer.statistics()
+    stats = service.pipeline.statistics()
     checks = {**service.readiness(), "not_draining": not state.draining}
     ready = all(checks.values())
     body = {

@@ -8,14 +8,14 @@ from typing import Any
 
 from quart import Blueprint, Response
 
-from rendering import InvalidData
+from rendering import RenderOrder
 
 from ..http import problems
 from ..http.body import read_json_body, wants_strict
 from ..http.openapi import JSON, Operation, describe
 from ..http.record import current_record
+from ..http.rendered import STRICT
 from ..state import app_state
-from .render import STRICT
 
 blueprint = Blueprint("validate", __name__)
 
@@ -34,18 +34,15 @@ async def validate(template: str) -> Response | dict[str, Any]:
     data = await read_json_body()
     record = current_record()
     record.template = template
-    entry = app_state().service.catalogue.get_template(template)
-    coverage = app_state().service.renderer.unicode_coverage
-    reading = entry.read(data, strict=wants_strict(), unicode=coverage)
-    record.warnings = reading.warnings
-    try:
-        entry.validate(reading.data, reading.explanations)
-    except InvalidData as exc:
-        return await problems.render_error(exc, data=reading.data)
+    order = RenderOrder.for_data(template, data, strict=wants_strict())
+    checked = app_state().service.pipeline.check(order)
+    record.warnings = checked.reading.warnings
+    if checked.problem is not None:
+        return await problems.render_error(checked.problem, data=checked.reading.data)
     return {
-        "template": entry.name,
+        "template": checked.template.name,
         "valid": True,
-        "data": reading.data,
-        "warnings": [asdict(w) for w in reading.warnings],
+        "data": checked.reading.data,
+        "warnings": [asdict(w) for w in checked.reading.warnings],
         "errors": [],
     }
