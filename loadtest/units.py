@@ -1,6 +1,5 @@
 """Parsing of the small values people type on a command line: durations and template mixes,
-shared by the three command lines (``loadtest``, ``loadtest.bench``'s harness runs and
-``loadtest.soak``).
+shared by the harness's command line (:mod:`loadtest.cli`) and the soak's.
 
 Plain functions, so they can be tested in a table, and the same as argparse types
 (:func:`duration_type`, :func:`mix_type`) whose usage error says what was wrong.

@@ -58,7 +58,7 @@ def render_cpu_ms(report: dict[str, Any], floor_ms: float) -> float | None:
 def refusal_cpu_ms(report: dict[str, Any], per_render_ms: float, floor_ms: float) -> float | None:
     """Server CPU ms per 429 in an overloaded run, estimated: the run's CPU less its health
     probes (at ``floor_ms`` each) and its renders (at ``per_render_ms``, from the baseline run),
-    over its 429s. Measured alone, a refusal is :func:`refusal_cost`."""
+    over its 429s. Measured alone, a refusal is ``refusal_cost`` (``_refusal.py``)."""
     refused = int(report["status_counts"].get("429", 0))
     if not refused or report["server_cpu"]["cpu_s"] is None:
         return None

@@ -11,7 +11,7 @@ here prints or summarises.
 from __future__ import annotations
 
 from ._guard import is_loopback_address, refuse_remote
-from ._http import PROBE_TIMEOUT_S, error_name, load_client, send_one, side_client
+from ._http import PROBE_TIMEOUT_S, load_client, send_one, side_client
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
 from ._prober import probe_in_process
 from ._spawn import (
@@ -49,7 +49,6 @@ __all__ = [
     "WorkloadError",
     "build_workload",
     "closed_loop",
-    "error_name",
     "fetch_sample",
     "is_loopback_address",
     "load_client",

@@ -9,22 +9,19 @@ request.
 from __future__ import annotations
 
 from ._compare import run_compare
-from ._format import LATENCY_KEYS, format_ms, wide_console
+from ._format import format_ms, wide_console
 from ._live import Display, choose_display, show_progress
 from ._plot import matplotlib_missing, plot_timeline
-from ._summary import find_max_table, print_summary, summary_table
+from ._summary import print_summary
 
 __all__ = [
-    "LATENCY_KEYS",
     "Display",
     "choose_display",
-    "find_max_table",
     "format_ms",
     "matplotlib_missing",
     "plot_timeline",
     "print_summary",
     "run_compare",
     "show_progress",
-    "summary_table",
     "wide_console",
 ]

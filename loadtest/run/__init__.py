@@ -8,19 +8,14 @@ figures again, and turns what was recorded (:mod:`loadtest.record`) into one JSO
 
 from __future__ import annotations
 
-from ._config import Mode, RunConfig
-from ._findmax import Search, find_max, no_rate_found, step_summary
+from ._config import RunConfig
+from ._findmax import Search, find_max, no_rate_found
 from ._loadrun import run_load
-from ._result import REPORT_FORMAT, build_result
 
 __all__ = [
-    "REPORT_FORMAT",
-    "Mode",
     "RunConfig",
     "Search",
-    "build_result",
     "find_max",
     "no_rate_found",
     "run_load",
-    "step_summary",
 ]
