@@ -21,14 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .admission import RenderStatistics
-    from .catalogue import (
-        DEFAULT_TEMPLATES_DIR,
-        Catalogue,
-        CatalogueError,
-        Template,
-        find_templates,
-    )
-    from .config import RenderConfig, RenderLimits, usable_cpus
+    from .catalogue import Catalogue, CatalogueError, Template, find_templates
+    from .config import DEFAULT_TEMPLATES_DIR, RenderConfig, RenderLimits, usable_cpus
     from .errors import (
         FieldError,
         InvalidData,
@@ -91,7 +85,7 @@ _HOMES = {
     "CatalogueError": "catalogue",
     "Checked": "pipeline",
     "DEFAULT_LIMITS": "reading",
-    "DEFAULT_TEMPLATES_DIR": "catalogue",
+    "DEFAULT_TEMPLATES_DIR": "config",
     "DPI_DEFAULT": "output",
     "DPI_MAX": "output",
     "DPI_MIN": "output",

@@ -9,7 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import DEFAULT_TEMPLATES_DIR
+# The templates that ship with texrender (beside the packages, in a wheel too).
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def usable_cpus() -> int:

@@ -14,13 +14,13 @@ import pytest
 
 from rendering.catalogue import Catalogue, Template
 from rendering.catalogue._folders import (
-    DEFAULT_TEMPLATES_DIR,
     META_FILE,
     SAMPLE_FILE,
     SCHEMA_FILE,
     TEMPLATE_FILE,
     CatalogueError,
 )
+from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import FieldError, InvalidData, TemplateNotFound, json_pointer
 from rendering.filling._escape import TEX_HELPERS, escape_latex
 from rendering.filling._templating import date_range, format_date, href

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 from rendering.errors import RenderError, RenderQueueFull, TexTimeout, outcome_of
@@ -84,3 +85,13 @@ async def test_outcome_of_a_cancellation() -> None:
     assert outcome_of(cancelled) is Outcome.CANCELLED
     assert outcome_of(BaseExceptionGroup("g", [cancelled])) is Outcome.CANCELLED
     assert outcome_of(BaseExceptionGroup("g", [cancelled, ValueError()])) is Outcome.ERROR
+
+
+def test_every_name_of_the_public_face_is_there() -> None:
+    """``rendering`` loads its names on first use: each must be found where it is said to be."""
+    import rendering
+
+    for name in rendering.__all__:
+        assert getattr(rendering, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = rendering.no_such_name  # type: ignore[attr-defined]

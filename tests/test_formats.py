@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from rendering.catalogue import DEFAULT_TEMPLATES_DIR, Catalogue, Template
-from rendering.config import RenderLimits
+from rendering.catalogue import Catalogue, Template
+from rendering.config import DEFAULT_TEMPLATES_DIR, RenderLimits
 from rendering.errors import TexDiagnostic, TexError
 from rendering.pipeline import Pipeline, RenderOrder
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rendering.catalogue import DEFAULT_TEMPLATES_DIR
+from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import ReadWarning
 from rendering.reading import LenientReader, Reading, warnings_header
 from rendering.reading._jsonresume import JSON_RESUME

@@ -677,7 +677,8 @@ def test_one_document_parses_a_bounded_amount_of_markup() -> None:
 
 
 def test_a_filled_template_spends_one_budget() -> None:
-    from rendering.catalogue import DEFAULT_TEMPLATES_DIR, Catalogue
+    from rendering.catalogue import Catalogue
+    from rendering.config import DEFAULT_TEMPLATES_DIR
 
     template = Catalogue.load([DEFAULT_TEMPLATES_DIR])["resume-classic"]
     highlight = "**bold** " + "y" * 991

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rendering.catalogue import DEFAULT_TEMPLATES_DIR
+from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import DataTooLarge
 from rendering.reading._sizes import DEFAULT_LIMITS, SizeLimits, check_sizes
 from rendering.reading._texcost import DEFAULT_BUDGET_US, string_cost_us

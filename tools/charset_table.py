@@ -15,8 +15,21 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 
-from rendering.catalogue import DEFAULT_TEMPLATES_DIR, Catalogue
-from rendering.reading._charset import Ranges, to_ranges
+from rendering import DEFAULT_TEMPLATES_DIR, Catalogue
+
+Ranges = tuple[tuple[int, int], ...]
+
+
+def to_ranges(code_points: Iterable[int]) -> Ranges:
+    """Sorted, merged inclusive ranges of ``code_points``."""
+    ranges: list[tuple[int, int]] = []
+    for point in sorted(set(code_points)):
+        if ranges and point == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+    return tuple(ranges)
+
 
 PROBE_MARK = "CHARSET-DEFINED"
 DEFAULT_CANDIDATES: Ranges = ((0x00A0, 0x33FF), (0xFB00, 0xFB4F), (0xFE00, 0xFFFF))

@@ -7,10 +7,9 @@ how it is filled into TeX (the filling stage); the :class:`Catalogue` holds them
 from __future__ import annotations
 
 from ._catalogue import Catalogue, Template
-from ._folders import DEFAULT_TEMPLATES_DIR, TEMPLATE_FILE, CatalogueError, find_templates
+from ._folders import TEMPLATE_FILE, CatalogueError, find_templates
 
 __all__ = [
-    "DEFAULT_TEMPLATES_DIR",
     "TEMPLATE_FILE",
     "Catalogue",
     "CatalogueError",

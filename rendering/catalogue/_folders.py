@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_FILE = "template.tex.j2"
 META_FILE = "template.toml"
 SCHEMA_FILE = "schema.json"
