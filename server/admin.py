@@ -168,8 +168,9 @@ def _imported(number: int, line: str, catalogue: Any, coverage: Any) -> Exported
         raise ImportRefused(f"line {number} must have exactly {', '.join(EXPORT_MEMBERS)}")
     try:
         template = catalogue.get_template(item["template"])
-        reading = template.read(item["data"], strict=True, unicode=coverage)
-        template.validate(reading.data)
+        reading, problem = template.check(item["data"], strict=True, unicode=coverage)
+        if problem is not None:
+            raise problem
         document = StoredDocument(
             id=_text(item["id"]),
             template=template.name,
