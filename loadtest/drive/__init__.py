@@ -4,8 +4,8 @@ What to send (a template's bodies, or a weighted mix, unique or the same each ti
 send it (a closed loop of clients that wait for their answers, or open-loop Poisson arrivals
 that do not), the health probe beside it in a process of its own, and the loopback guard that
 runs before any of it; and, for the bench and the soak, a ``texrender serve`` of their own to
-load. Every outcome goes into a :class:`loadtest.record.Recorder`; nothing
-here prints or summarises.
+load. Every outcome goes into a :class:`loadtest.record.Recorder`; nothing here prints or
+summarises.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from ._prober import probe_in_process
 from ._spawn import (
     REPO,
     TEXRENDER,
-    Server,
     SpawnError,
     StopResult,
     TrioServer,
@@ -40,7 +39,6 @@ __all__ = [
     "REPO",
     "TEXRENDER",
     "Send",
-    "Server",
     "SpawnError",
     "StopResult",
     "TemplateBody",
