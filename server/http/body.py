@@ -17,9 +17,7 @@ from rendering import (
     nests_deeper_than,
 )
 
-from .media import JSON, is_json
-from .media import PDF as PDF
-from .media import PNG as PNG
+from .media import JSON, PDF, PNG, is_json
 from .problems import (
     AmbiguousLength,
     InvalidJson,

@@ -26,7 +26,8 @@ from rendering import (
     outcome_of,
 )
 
-from .body import PDF, PNG, refuse_star_match, requested_picture, wants_strict
+from .body import refuse_star_match, requested_picture, wants_strict
+from .media import PDF, PNG
 from .openapi import Parameter
 from .record import current_record
 
