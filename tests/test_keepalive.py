@@ -1,4 +1,4 @@
-"""Idle keep-alive connections are closed (quart-trio's defect, fixed in server/serving/asgi.py)."""
+"""Idle keep-alive connections are closed (quart-trio's defect, fixed in server/http/asgi.py)."""
 
 from __future__ import annotations
 

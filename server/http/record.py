@@ -14,9 +14,8 @@ from quart import Response, current_app, g, request
 
 from rendering import Outcome, ReadWarning, warnings_header
 
-from ..serving.logs import request_id_var
 from ..state import EXTENSION_KEY
-from .request_id import HEADER, choose_request_id
+from .request_id import HEADER, choose_request_id, request_id_var
 
 _KEY = "texrender_record"
 

@@ -1,11 +1,14 @@
-"""Request ids: taken from ``X-Request-ID`` when it is short and safe, otherwise generated."""
+"""Request ids: taken from ``X-Request-ID`` when it is short and safe, otherwise generated;
+and the id of the request being served, which every log line carries."""
 
 from __future__ import annotations
 
+import contextvars
 import re
 import uuid
 
 HEADER = "X-Request-ID"
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 

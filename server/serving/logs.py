@@ -9,7 +9,6 @@ own error message.
 from __future__ import annotations
 
 import atexit
-import contextvars
 import logging
 import logging.handlers
 import queue
@@ -18,7 +17,7 @@ from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+from ..http.request_id import request_id_var
 
 # Fields shown after the message in text mode, in this order, when a record has them.
 TEXT_FIELDS = (

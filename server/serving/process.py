@@ -20,9 +20,9 @@ from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
 from ..app import TexrenderApp, create_app
+from ..http.asgi import requests_counter
 from ..settings import Settings
 from ..state import EXTENSION_KEY, AppState
-from .asgi import requests_counter
 
 log = logging.getLogger("texrender.serve")
 # How long no request must be in flight before a draining server stops.
