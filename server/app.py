@@ -14,12 +14,12 @@ from rendering import RenderError, TexEngine, build_service
 
 from .http import problems
 from .http.access_log import record_request
+from .http.asgi import ResponseSafeHTTPConnection
 from .http.auth import authenticate
 from .http.body import refuse_ambiguous_length
 from .http.record import open_record, stamp_response
 from .metrics import Metrics
 from .routes import catalogue, docs, documents, ops, render, validate
-from .serving.asgi import ResponseSafeHTTPConnection
 from .settings import Settings
 from .state import EXTENSION_KEY, AppState
 from .store import StoreError

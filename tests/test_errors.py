@@ -94,4 +94,4 @@ def test_every_name_of_the_public_face_is_there() -> None:
     for name in rendering.__all__:
         assert getattr(rendering, name) is not None, name
     with pytest.raises(AttributeError):
-        _ = rendering.no_such_name  # type: ignore[attr-defined]
+        _ = rendering.no_such_name

@@ -80,7 +80,7 @@ class Template:
         or the template asks for no reader), its characters checked, every change reported.
 
         Raises:
-            DataTooLarge: the data is larger than a document can be (rendering.sizes).
+            DataTooLarge: the data is larger than a document can be (rendering.reading._sizes).
             UnsupportedCharacter: the data holds characters the template cannot set (all of
                 them are named).
         """

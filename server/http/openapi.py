@@ -23,8 +23,7 @@ from quart import Quart
 
 from rendering import Catalogue, Template
 
-from .media import JSON as JSON
-from .media import MERGE_PATCH, PROBLEM_JSON
+from .media import JSON, MERGE_PATCH, PROBLEM_JSON
 
 OPENAPI_VERSION = "3.1.0"
 _VARIABLE = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")

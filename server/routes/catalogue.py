@@ -8,7 +8,8 @@ from quart import Blueprint
 
 from rendering import Template
 
-from ..http.openapi import JSON, Operation, describe
+from ..http.media import JSON
+from ..http.openapi import Operation, describe
 from ..state import app_state
 
 blueprint = Blueprint("catalogue", __name__)

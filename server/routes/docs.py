@@ -16,7 +16,8 @@ import trio
 from quart import Blueprint, Response, current_app
 from werkzeug.exceptions import NotFound
 
-from ..http.openapi import JSON, Operation, build_document, describe
+from ..http.media import JSON
+from ..http.openapi import Operation, build_document, describe
 from ..state import app_state
 from ..version import texrender_version
 

@@ -2,8 +2,8 @@
 
 A document is ``{template, data, title?}``. Its data is read leniently and validated exactly as
 a render would be before it is stored (what reading changed comes back as warnings), so a
-stored document always renders. Every call is scoped to the caller's owner (:mod:`server.auth`):
-another owner's id answers 404, the same as an id that does not exist.
+stored document always renders. Every call is scoped to the caller's owner
+(:mod:`server.http.auth`): another owner's id answers 404, the same as an id that does not exist.
 
 Revisions count writes; the ``ETag`` of a document is ``"r<revision>"`` and ``If-Match`` with
 it makes a ``PUT``, ``PATCH`` or ``DELETE`` conditional (412 when the document has moved on).
@@ -22,8 +22,9 @@ from quart import Blueprint, Response, request
 from rendering import FieldError, InvalidData, ReadWarning, RenderOrder, json_pointer
 
 from ..http.body import parse_json, read_json_body, wants_strict
+from ..http.media import JSON, MERGE_PATCH
 from ..http.mergepatch import merge_patch
-from ..http.openapi import JSON, Operation, Parameter, describe
+from ..http.openapi import Operation, Parameter, describe
 from ..http.problems import (
     DocumentTooLarge,
     InvalidParameter,
@@ -39,6 +40,7 @@ from ..http.rendered import (
     render_order,
     rendered_response,
 )
+from ..http.revisions import at_revision, revision_etag
 from ..state import app_state
 from ..store import (
     DocumentInput,
@@ -53,7 +55,6 @@ blueprint = Blueprint("documents", __name__)
 PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
 TITLE_CHARS = 200
-MERGE_PATCH = "application/merge-patch+json"
 MEMBERS = ("template", "data", "title")
 PATCH_TRIES = 3  # a PATCH without If-Match is re-applied if another write came in between
 DOCUMENT = {"$ref": "#/components/schemas/Document"}
@@ -68,12 +69,8 @@ IF_NONE_MATCH = Parameter(
 def owner() -> str:
     found = current_record().owner
     if found is None:
-        raise RuntimeError("no owner: server.auth.authenticate did not run")
+        raise RuntimeError("no owner: server.http.auth.authenticate did not run")
     return found
-
-
-def etag(revision: int) -> str:
-    return f"r{revision}"
 
 
 def _time(moment: datetime) -> str:
@@ -105,8 +102,8 @@ def document_response(
     body = representation(document)
     if warnings is not None:
         body["warnings"] = [asdict(w) for w in warnings]
-    response = Response(_json(body), status=status, content_type="application/json")
-    response.set_etag(etag(document.revision))
+    response = Response(_json(body), status=status, content_type=JSON)
+    response.set_etag(revision_etag(document.revision))
     return response
 
 
@@ -195,10 +192,8 @@ async def _revision_to_match(document_id: str) -> int | None:
     current = await app_state().store.get(owner(), document_id)
     if request.if_match.star_tag:
         return None
-    if not request.if_match.contains(etag(current.revision)):
-        raise PreconditionFailed(
-            f'the document is at revision {current.revision} (ETag "{etag(current.revision)}")'
-        )
+    if not request.if_match.contains(revision_etag(current.revision)):
+        raise PreconditionFailed(at_revision(current.revision))
     return current.revision
 
 
@@ -268,7 +263,7 @@ async def list_documents() -> Response:
             query["template"] = template
         next_link = f"/v1/documents?{urlencode(query)}"
     body = {"items": [representation(item) for item in page.items], "next": next_link}
-    response = Response(_json(body), content_type="application/json")
+    response = Response(_json(body), content_type=JSON)
     if next_link is not None:
         response.headers["Link"] = f'<{next_link}>; rel="next"'
     return response
@@ -288,9 +283,9 @@ async def list_documents() -> Response:
 async def get_document(document_id: str) -> Response:
     stored = await app_state().store.get(owner(), document_id)
     current_record().template = stored.template
-    if request.if_none_match.contains_weak(etag(stored.revision)):
+    if request.if_none_match.contains_weak(revision_etag(stored.revision)):
         response = Response(b"", status=304)
-        response.set_etag(etag(stored.revision))
+        response.set_etag(revision_etag(stored.revision))
         return response
     return document_response(stored)
 
@@ -346,10 +341,12 @@ async def patch_document(document_id: str) -> Response:
     for _ in range(PATCH_TRIES):
         current = await state.store.get(owner(), document_id)
         star = request.if_match.star_tag
-        if conditional and not star and not request.if_match.contains(etag(current.revision)):
-            raise PreconditionFailed(
-                f'the document is at revision {current.revision} (ETag "{etag(current.revision)}")'
-            )
+        if (
+            conditional
+            and not star
+            and not request.if_match.contains(revision_etag(current.revision))
+        ):
+            raise PreconditionFailed(at_revision(current.revision))
         view = {"template": current.template, "title": current.title, "data": current.data}
         if current.title is None:
             del view["title"]

@@ -7,7 +7,8 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST
 from quart import Blueprint, Response
 
-from ..http.openapi import JSON, Operation, describe
+from ..http.media import JSON
+from ..http.openapi import Operation, describe
 from ..state import app_state
 
 blueprint = Blueprint("ops", __name__)

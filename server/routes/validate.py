@@ -12,7 +12,8 @@ from rendering import RenderOrder
 
 from ..http import problems
 from ..http.body import read_json_body, wants_strict
-from ..http.openapi import JSON, Operation, describe
+from ..http.media import JSON
+from ..http.openapi import Operation, describe
 from ..http.record import current_record
 from ..http.rendered import STRICT
 from ..state import app_state
