@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -33,15 +34,24 @@ def test_every_setting_is_in_the_readme_with_its_default() -> None:
             assert f"`{flag}`" in meaning, f"{name}: the README does not name {flag}"
 
 
-def test_the_layout_section_names_every_module() -> None:
+def test_the_layout_section_names_every_package_and_module() -> None:
+    """Every package of rendering/, server/, loadtest/ and tools/ is in the README's layout with
+    a docstring of its own, and so is every module of rendering/ and server/."""
     text = README.read_text(encoding="utf-8")
     layout = text[text.index("### Layout") :]
     top = README.parent
-    for package in ("rendering", "server", "server/routes", "server/store", "loadtest"):
-        for module in sorted((top / package).glob("*.py")):
-            if module.name in {"__init__.py", "__main__.py"}:
-                continue
-            assert f"{module.name}`" in layout, f"{package}/{module.name} is not in the layout"
+    for root in ("rendering", "server", "loadtest", "tools"):
+        for init in sorted((top / root).rglob("__init__.py")):
+            package = init.parent
+            name = package.relative_to(top).as_posix()
+            assert ast.get_docstring(ast.parse(init.read_text())), f"{name}: no docstring"
+            if package != top / root:
+                assert f"{package.name}/`" in layout, f"{name}/ is not in the layout"
+            if root in ("rendering", "server"):
+                for module in sorted(package.glob("*.py")):
+                    if module.name == "__init__.py":
+                        continue
+                    assert f"{module.name}`" in layout, f"{name}/{module.name} is not in the layout"
 
 
 def test_every_template_has_a_small_preview_shown_in_the_readme() -> None:
