@@ -15,16 +15,9 @@ import pytest
 
 from rendering import RenderConfig, RenderOrder, RenderService, build_service
 from rendering.catalogue import Catalogue, Template
-from tests.conftest import pdf_pages
+from tests.conftest import SHARED_RESUME, TESTS_DIR, pdf_pages
 
-TEMPLATES = Path(__file__).parent.parent / "templates"
-SHARED_SAMPLE = (
-    Path(__file__).resolve().parent.parent.parent
-    / "shared"
-    / "conformance"
-    / "jsonresume"
-    / "sample.resume.json"
-)
+TEMPLATES = TESTS_DIR.parent / "templates"
 HEADINGS = {
     "basics": "Summary",
     "work": "Experience",
@@ -140,11 +133,11 @@ async def test_our_sample_renders_every_section_on_one_page(service: RenderServi
 
 
 @pytest.mark.skipif(
-    not SHARED_SAMPLE.is_file(),
-    reason=f"../shared not present: no JSON Resume conformance sample at {SHARED_SAMPLE}",
+    not SHARED_RESUME.is_file(),
+    reason=f"../shared not present: no JSON Resume conformance sample at {SHARED_RESUME}",
 )
 async def test_shared_json_resume_sample(service: RenderService) -> None:
-    sample = json.loads(SHARED_SAMPLE.read_text(encoding="utf-8"))
+    sample = json.loads(SHARED_RESUME.read_text(encoding="utf-8"))
     text, pages = await render(service, sample)
     assert sample["basics"]["name"] in text
     for job in sample["work"]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from server.settings import DEFAULT_TEMPLATES_DIR
-from tests.conftest import pdf_pages, pdf_text
+from tests.conftest import TESTS_DIR, pdf_pages, pdf_text
 
 pytestmark = pytest.mark.tex
 
@@ -108,7 +107,7 @@ async def test_a_letter_too_long_for_one_page_says_so(client: httpx.AsyncClient)
     assert any("laid out for at most 1" in m for m in layout_warnings(response))
 
 
-DENSE = Path(__file__).parent / "fixtures" / "resumes" / "german-engineer-long-career.json"
+DENSE = TESTS_DIR / "fixtures" / "resumes" / "german-engineer-long-career.json"
 
 
 @pytest.mark.parametrize("name", ["resume-classic", "resume-modern"])

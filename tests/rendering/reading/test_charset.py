@@ -29,10 +29,10 @@ from rendering.errors import TexError
 from rendering.filling import escape_latex
 from rendering.reading import _charset as charset
 from rendering.typesetting import PdfLatexEngine, unsupported_character
-from tests.conftest import pdf_text
+from tests.conftest import TESTS_DIR, pdf_text
 from tools import charset_table
 
-TEMPLATES = Path(__file__).parent.parent / "templates"
+TEMPLATES = TESTS_DIR.parent / "templates"
 CHARSET_SOURCE = Path(charset.__file__)
 EMOJI_DATA = Path("/usr/share/texlive/texmf-dist/tex/generic/unicode-data/emoji-data.txt")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import json_values, pdf_text, squash
+from tests.conftest import TESTS_DIR, json_values, pdf_text, squash
 
 pytestmark = pytest.mark.tex
 
-FIXTURES = Path(__file__).parent / "fixtures" / "resumes"
+FIXTURES = TESTS_DIR / "fixtures" / "resumes"
 RENDER = "/v1/render/resume-classic"
 VALIDATE = "/v1/validate/resume-classic"
 DASH = "\u2013"  # en dash, as date ranges are printed

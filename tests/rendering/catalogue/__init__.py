@@ -1,0 +1,2 @@
+"""Tests of ``rendering/catalogue/``: template folders loaded, checked and versioned, data
+validated."""

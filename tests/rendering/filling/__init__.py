@@ -1,0 +1,2 @@
+"""Tests of ``rendering/filling/``: the Jinja environment and its filters, escaping, inline
+markup."""

@@ -1,0 +1,2 @@
+"""Tests of ``server/http/``: the HTTP contract end to end, hostile requests, keep-alive,
+OpenAPI."""

@@ -1,0 +1,1 @@
+"""Tests of ``server/routes/``: the documents API end to end."""
