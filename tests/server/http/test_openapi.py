@@ -19,7 +19,7 @@ from server.app import create_app
 from server.http.openapi import Operation, UndescribedRoute, build_document, describe
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 from tests.conftest import app_state_of, server_settings, start_server
-from tests.server.routes.test_documents import add_key
+from tests.server.conftest import add_key
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 # `API_FUZZ=full` (make fuzz) runs every phase with many more examples.

@@ -21,22 +21,14 @@ from server.store import (
     RevisionMismatch,
     StoreUnavailable,
 )
-from server.store.keys import make_key
 from server.store.sqlite import SqliteStore
 from tests.conftest import pdf_text, server_settings, start_server
+from tests.server.conftest import add_key
 
 pytestmark = pytest.mark.tex
 
 MERGE = {"content-type": "application/merge-patch+json"}
 SAMPLE_RESUME = DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json"
-
-
-async def add_key(data_dir: Path, name: str, owner: str) -> str:
-    store = await SqliteStore.open(data_dir)
-    new = make_key(name, owner)
-    await store.add_key(new.record)
-    await store.aclose()
-    return new.token
 
 
 class Owners:

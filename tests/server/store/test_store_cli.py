@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from server.store.sqlite import FILE_NAME
-from tests.server.test_cli import run_cli, running_server
+from tests.server.conftest import run_cli, running_server
 
 pytestmark = pytest.mark.tex
 
