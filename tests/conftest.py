@@ -1,5 +1,6 @@
-"""Shared fixtures: settings pointing at the real and the test-only templates, a live Hypercorn
-server on a loopback port, and helpers to read PDFs and watch TeX processes."""
+"""Shared fixtures: settings pointing at the real and the test-only templates, live Hypercorn
+servers on loopback ports (``start_server``, each with its app and a client), and helpers to
+read PDFs and watch TeX processes."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pkgutil
 import queue
 import subprocess
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -20,7 +22,7 @@ import trio
 import rendering
 import server
 from rendering.errors import RenderError
-from server.app import TexrenderApp
+from server.app import TexrenderApp, create_app
 from server.http.problems import RequestError
 from server.serving.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
@@ -139,34 +141,90 @@ def settings(work_dir: Path) -> Settings:
     return server_settings(work_dir)
 
 
-async def start_server(
-    nursery: trio.Nursery, settings: Settings, app: TexrenderApp | None = None
-) -> str:
-    """Start a real Hypercorn server in ``nursery``; returns its base URL."""
-    stop = trio.Event()
-    binds: list[str] = await nursery.start(
-        lambda task_status: serve(
-            settings, shutdown_trigger=stop.wait, app=app, task_status=task_status
+@dataclass
+class LiveServer:
+    """A real Hypercorn server on a loopback port, running in the test's nursery: its base URL,
+    its app, and a client for it. Every client of it is closed when the test ends."""
+
+    url: str
+    app: TexrenderApp
+    _clients: list[httpx.AsyncClient] = field(repr=False)
+    client: httpx.AsyncClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = self.new_client()
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def state(self) -> AppState:
+        """The started app's state (its render service, metrics, draining flag)."""
+        state: AppState = self.app.extensions[EXTENSION_KEY]
+        return state
+
+    def new_client(
+        self, *, headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> httpx.AsyncClient:
+        """Another client of this server (another key, say), closed when the test ends."""
+        client = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout)
+        self._clients.append(client)
+        return client
+
+
+class StartServer(Protocol):
+    def __call__(
+        self,
+        settings: Settings | None = None,
+        /,
+        *,
+        app: TexrenderApp | None = None,
+        **changes: Any,
+    ) -> Awaitable[LiveServer]: ...
+
+
+@pytest.fixture
+async def start_server(nursery: trio.Nursery, settings: Settings) -> AsyncIterator[StartServer]:
+    """Start a real server in the test's nursery: ``await start_server()`` with the test
+    settings, ``start_server(render_slots=1)`` with some of them changed, ``start_server(other)``
+    with other settings, ``start_server(app=app)`` for an app the test built (from the same
+    settings) and gave routes of its own. Each call starts one more server."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def start(
+        given: Settings | None = None, /, *, app: TexrenderApp | None = None, **changes: Any
+    ) -> LiveServer:
+        chosen = (given or settings).replace(**changes)
+        served = app or create_app(chosen)
+        binds: list[str] = await nursery.start(
+            lambda task_status: serve(
+                chosen, shutdown_trigger=trio.sleep_forever, app=served, task_status=task_status
+            )
         )
-    )
-    return binds[0]
+        return LiveServer(binds[0], served, clients)
 
-
-def app_state_of(app: TexrenderApp) -> AppState:
-    """The state of a started app (its render service, metrics, draining flag)."""
-    state: AppState = app.extensions[EXTENSION_KEY]
-    return state
-
-
-@pytest.fixture
-async def base_url(nursery: trio.Nursery, settings: Settings) -> str:
-    return await start_server(nursery, settings)
+    try:
+        yield start
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 @pytest.fixture
-async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        yield http
+async def served(start_server: StartServer) -> LiveServer:
+    """A server with the test settings (the one ``client`` talks to)."""
+    return await start_server()
+
+
+@pytest.fixture
+def base_url(served: LiveServer) -> str:
+    return served.url
+
+
+@pytest.fixture
+def client(served: LiveServer) -> httpx.AsyncClient:
+    return served.client
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from server.app import create_app
 from server.settings import Settings
-from server.state import EXTENSION_KEY, AppState
-from tests.conftest import start_server
+from tests.conftest import StartServer
 
 pytestmark = pytest.mark.tex
 
@@ -59,24 +58,23 @@ async def wait_busy(client: httpx.AsyncClient, running: int, waiting: int = 0) -
 SPIN = {"text": "spin"}
 
 
-async def test_outcomes_are_counted_exactly(nursery: trio.Nursery, settings: Settings) -> None:
-    base = await start_server(nursery, settings.replace(render_slots=1, queue_max=1))
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        before = await scrape(client)
-        assert value(before, "texrender_render_slots") == 1
-        assert (await client.post("/v1/render/echo", json={"text": "ok"})).status_code == 200
-        assert (await client.post("/v1/render/echo", json={"text": [1]})).status_code == 422
-        assert (await client.post("/v1/render/read-file", json={"text": "x"})).status_code == 422
-        async with trio.open_nursery() as requests:
-            for n in range(2):
-                body = {"text": f"spin {n}"}
-                requests.start_soon(partial(client.post, "/v1/render/endless-loop", json=body))
-            await wait_busy(client, running=1, waiting=1)
-            full = await client.post("/v1/render/echo", json={"text": "x"})
-            assert full.status_code == 429
-            requests.cancel_scope.cancel()
-        await wait_busy(client, running=0, waiting=0)
-        after = await scrape(client)
+async def test_outcomes_are_counted_exactly(start_server: StartServer) -> None:
+    client = (await start_server(render_slots=1, queue_max=1)).client
+    before = await scrape(client)
+    assert value(before, "texrender_render_slots") == 1
+    assert (await client.post("/v1/render/echo", json={"text": "ok"})).status_code == 200
+    assert (await client.post("/v1/render/echo", json={"text": [1]})).status_code == 422
+    assert (await client.post("/v1/render/read-file", json={"text": "x"})).status_code == 422
+    async with trio.open_nursery() as requests:
+        for n in range(2):
+            body = {"text": f"spin {n}"}
+            requests.start_soon(partial(client.post, "/v1/render/endless-loop", json=body))
+        await wait_busy(client, running=1, waiting=1)
+        full = await client.post("/v1/render/echo", json={"text": "x"})
+        assert full.status_code == 429
+        requests.cancel_scope.cancel()
+    await wait_busy(client, running=0, waiting=0)
+    after = await scrape(client)
 
     expected = {
         ("echo", "ok"): 1,
@@ -95,16 +93,15 @@ async def test_outcomes_are_counted_exactly(nursery: trio.Nursery, settings: Set
     assert waits == 4  # ok, tex error, and the two endless loops (one ran, one waited)
 
 
-async def test_timeouts_and_expired_waits(nursery: trio.Nursery, settings: Settings) -> None:
-    changes = {"render_slots": 1, "render_timeout_s": 1.0, "queue_timeout_s": 0.2}
-    base = await start_server(nursery, settings.replace(**changes))
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        async with trio.open_nursery() as requests:
-            requests.start_soon(lambda: client.post("/v1/render/endless-loop", json=SPIN))
-            await wait_busy(client, running=1)
-            expired = await client.post("/v1/render/echo", json={"text": "x"})
-            assert expired.status_code == 503
-        after = await scrape(client)
+async def test_timeouts_and_expired_waits(start_server: StartServer) -> None:
+    server = await start_server(render_slots=1, render_timeout_s=1.0, queue_timeout_s=0.2)
+    client = server.client
+    async with trio.open_nursery() as requests:
+        requests.start_soon(lambda: client.post("/v1/render/endless-loop", json=SPIN))
+        await wait_busy(client, running=1)
+        expired = await client.post("/v1/render/echo", json={"text": "x"})
+        assert expired.status_code == 503
+    after = await scrape(client)
     assert renders(after, "endless-loop", "timeout") == 1
     assert renders(after, "echo", "expired") == 1
 
@@ -153,7 +150,7 @@ async def test_build_and_process_metrics(client: httpx.AsyncClient) -> None:
 
 
 async def test_loop_lag_rises_when_the_loop_is_blocked(
-    nursery: trio.Nursery, settings: Settings
+    start_server: StartServer, settings: Settings
 ) -> None:
     app = create_app(settings)
 
@@ -162,27 +159,26 @@ async def test_loop_lag_rises_when_the_loop_is_blocked(
         time.sleep(0.3)  # deliberately blocks the event loop  # noqa: ASYNC251
         return "blocked"
 
-    base = await start_server(nursery, settings, app=app)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    client = (await start_server(app=app)).client
 
-        async def samples_beyond(
-            count: float,
-        ) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-            """The first scrape with more than ``count`` loop-lag samples."""
-            with trio.fail_after(10):
-                while True:
-                    scraped = await scrape(client)
-                    if value(scraped, "texrender_event_loop_lag_seconds_count") > count:
-                        return scraped
-                    await trio.sleep(0.02)
+    async def samples_beyond(
+        count: float,
+    ) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        """The first scrape with more than ``count`` loop-lag samples."""
+        with trio.fail_after(10):
+            while True:
+                scraped = await scrape(client)
+                if value(scraped, "texrender_event_loop_lag_seconds_count") > count:
+                    return scraped
+                await trio.sleep(0.02)
 
-        before = await samples_beyond(0)
-        slow_before = value(before, "texrender_event_loop_lag_seconds_count") - value(
-            before, "texrender_event_loop_lag_seconds_bucket", le="0.1"
-        )
-        assert (await client.get("/test/block")).status_code == 200
-        # The sampler that was stuck behind the blocked loop has reported once it ran again.
-        after = await samples_beyond(value(before, "texrender_event_loop_lag_seconds_count") + 1)
+    before = await samples_beyond(0)
+    slow_before = value(before, "texrender_event_loop_lag_seconds_count") - value(
+        before, "texrender_event_loop_lag_seconds_bucket", le="0.1"
+    )
+    assert (await client.get("/test/block")).status_code == 200
+    # The sampler that was stuck behind the blocked loop has reported once it ran again.
+    after = await samples_beyond(value(before, "texrender_event_loop_lag_seconds_count") + 1)
     slow_after = value(after, "texrender_event_loop_lag_seconds_count") - value(
         after, "texrender_event_loop_lag_seconds_bucket", le="0.1"
     )
@@ -207,28 +203,26 @@ async def test_server_timing_parses_and_adds_up(client: httpx.AsyncClient) -> No
     assert durations["total"] >= durations["queue"] + durations["tex"]
 
 
-async def test_readyz_explains_itself(nursery: trio.Nursery, settings: Settings) -> None:
-    app = create_app(settings)
-    base = await start_server(nursery, settings, app=app)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        with trio.fail_after(60):  # the resume format may still be building
-            while (ready := await client.get("/readyz")).status_code != 200:
-                assert ready.json()["checks"]["formats_settled"] is False
-                await trio.sleep(0.05)
-        body = ready.json()
-        assert body["checks"] == {
-            "engine_found": True,
-            "not_draining": True,
-            "queue_not_full": True,
-            "formats_settled": True,
-        }
-        assert body["formats"]["resume-classic"] == "ready"
-        assert body["formats"]["echo"] == "none"
-        assert body["format_files"]["resume-classic"] == "uncompressed"
-        assert "pdfTeX" in body["engine_version"]
-        state: AppState = app.extensions[EXTENSION_KEY]
-        state.draining = True
-        draining = await client.get("/readyz")
-        assert draining.status_code == 503
-        assert draining.json()["checks"]["not_draining"] is False
-        assert (await client.get("/healthz")).status_code == 200
+async def test_readyz_explains_itself(start_server: StartServer) -> None:
+    server = await start_server()
+    client = server.client
+    with trio.fail_after(60):  # the resume format may still be building
+        while (ready := await client.get("/readyz")).status_code != 200:
+            assert ready.json()["checks"]["formats_settled"] is False
+            await trio.sleep(0.05)
+    body = ready.json()
+    assert body["checks"] == {
+        "engine_found": True,
+        "not_draining": True,
+        "queue_not_full": True,
+        "formats_settled": True,
+    }
+    assert body["formats"]["resume-classic"] == "ready"
+    assert body["formats"]["echo"] == "none"
+    assert body["format_files"]["resume-classic"] == "uncompressed"
+    assert "pdfTeX" in body["engine_version"]
+    server.state.draining = True
+    draining = await client.get("/readyz")
+    assert draining.status_code == 503
+    assert draining.json()["checks"]["not_draining"] is False
+    assert (await client.get("/healthz")).status_code == 200

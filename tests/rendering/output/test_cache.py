@@ -15,9 +15,7 @@ from rendering.errors import TexDiagnostic, TexError
 from rendering.output import InFlight, PdfCache, render_key
 from rendering.pipeline import Pipeline, RenderOrder
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine
-from server.app import create_app
-from server.settings import Settings
-from tests.conftest import TEST_TEMPLATES_DIR, app_state_of, pdf_text, start_server, tex_processes
+from tests.conftest import TEST_TEMPLATES_DIR, StartServer, pdf_text, tex_processes
 
 # --- PdfCache ------------------------------------------------------------------------------
 
@@ -231,56 +229,52 @@ async def test_cached_responses_and_304(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.tex
 async def test_a_disconnected_leader_does_not_strand_its_followers(
-    nursery: trio.Nursery, settings: Settings
+    start_server: StartServer,
 ) -> None:
-    app = create_app(settings)
-    client = httpx.AsyncClient(base_url=await start_server(nursery, settings, app=app), timeout=30)
-    service = app_state_of(app).service
+    server = await start_server()
+    client = server.client
+    service = server.state.service
     body = {"text": "shared slow", "count": 2_000_000}
     # The test template has no lenient reader: the data is keyed as sent.
     key = render_key(service.catalogue["slow"].version, body, service.pipeline.engine_id)
-    async with client:
-        async with trio.open_nursery() as nursery:
-            leader = trio.CancelScope()
+    async with trio.open_nursery() as nursery:
+        leader = trio.CancelScope()
 
-            async def lead() -> None:
-                with leader:
-                    await client.post("/v1/render/slow", json=body)
+        async def lead() -> None:
+            with leader:
+                await client.post("/v1/render/slow", json=body)
 
-            nursery.start_soon(lead)
-            with trio.fail_after(10):
-                while not tex_processes():
-                    await trio.sleep(0.01)
-            follower: list[httpx.Response] = []
+        nursery.start_soon(lead)
+        with trio.fail_after(10):
+            while not tex_processes():
+                await trio.sleep(0.01)
+        follower: list[httpx.Response] = []
 
-            async def follow() -> None:
-                follower.append(await client.post("/v1/render/slow", json=body))
+        async def follow() -> None:
+            follower.append(await client.post("/v1/render/slow", json=body))
 
-            nursery.start_soon(follow)
-            with trio.fail_after(10):
-                while (
-                    service.pipeline._renders.waiting(key) < 1
-                ):  # the follower waits on the leader
-                    await trio.sleep(0.01)
-            leader.cancel()
-            with trio.fail_after(30):
-                while not follower:
-                    await trio.sleep(0.02)
-        assert follower[0].status_code == 200
-        assert "shared slow" in pdf_text(follower[0].content)
-        metrics = (await client.get("/metrics")).text
-        # The leader's render was cancelled; the follower took over and rendered it itself.
-        assert 'texrender_renders_total{outcome="cancelled",template="slow"} 1.0' in metrics
-        assert 'texrender_renders_total{outcome="ok",template="slow"} 1.0' in metrics
+        nursery.start_soon(follow)
+        with trio.fail_after(10):
+            while service.pipeline._renders.waiting(key) < 1:  # the follower waits on the leader
+                await trio.sleep(0.01)
+        leader.cancel()
+        with trio.fail_after(30):
+            while not follower:
+                await trio.sleep(0.02)
+    assert follower[0].status_code == 200
+    assert "shared slow" in pdf_text(follower[0].content)
+    metrics = (await client.get("/metrics")).text
+    # The leader's render was cancelled; the follower took over and rendered it itself.
+    assert 'texrender_renders_total{outcome="cancelled",template="slow"} 1.0' in metrics
+    assert 'texrender_renders_total{outcome="ok",template="slow"} 1.0' in metrics
 
 
 @pytest.mark.tex
 async def test_a_repeated_body_is_served_without_reading_it_again(
-    nursery: trio.Nursery, settings: Settings
+    start_server: StartServer,
 ) -> None:
-    app = create_app(settings)
-    base = await start_server(nursery, settings, app=app)
-    service = app_state_of(app).service
+    server = await start_server()
+    service = server.state.service
     reads = 0
     template = service.catalogue.get_template("resume-classic")
     original = template.read
@@ -293,14 +287,14 @@ async def test_a_repeated_body_is_served_without_reading_it_again(
     object.__setattr__(template, "read", counting_read)
     body = b'{"basics": {"name": "Once Read"}, "work": [{"name": "A", "endDate": "Present"}]}'
     headers = {"content-type": "application/json"}
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        first = await client.post("/v1/render/resume-classic", content=body, headers=headers)
-        again = await client.post("/v1/render/resume-classic", content=body, headers=headers)
-        etag = {"If-None-Match": first.headers["etag"], **headers}
-        unchanged = await client.post("/v1/render/resume-classic", content=body, headers=etag)
-        strict = await client.post(
-            "/v1/render/resume-classic?strict=true", content=body, headers=headers
-        )
+    client = server.client
+    first = await client.post("/v1/render/resume-classic", content=body, headers=headers)
+    again = await client.post("/v1/render/resume-classic", content=body, headers=headers)
+    etag = {"If-None-Match": first.headers["etag"], **headers}
+    unchanged = await client.post("/v1/render/resume-classic", content=body, headers=etag)
+    strict = await client.post(
+        "/v1/render/resume-classic?strict=true", content=body, headers=headers
+    )
     assert reads == 2  # the first body, and the same bytes read strictly (another reading)
     assert again.status_code == 200
     assert again.content == first.content

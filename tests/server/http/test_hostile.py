@@ -14,19 +14,14 @@ from hypothesis import strategies as st
 
 from rendering.reading import nests_deeper_than
 from server.http.body import MAX_DEPTH
-from server.settings import Settings
-from tests.conftest import json_values, pdf_text, start_server
+from tests.conftest import LiveServer, StartServer, json_values, pdf_text
 
 RENDER = "/v1/render/echo"
 
 
-def port_of(base_url: str) -> int:
-    return int(base_url.rsplit(":", 1)[1])
-
-
-async def exchange(base_url: str, raw: bytes) -> bytes:
+async def exchange(port: int, raw: bytes) -> bytes:
     """Send raw bytes on a fresh connection; everything the server sends until it closes."""
-    stream = await trio.open_tcp_stream("127.0.0.1", port_of(base_url))
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
     received = b""
     async with stream:
         await stream.send_all(raw)
@@ -89,7 +84,9 @@ async def test_if_none_match_star_is_412_before_any_work(client: httpx.AsyncClie
     assert 'texrender_renders_total{outcome="cached",template="echo"}' not in metrics
 
 
-async def test_content_length_with_transfer_encoding_is_refused_and_closed(base_url: str) -> None:
+async def test_content_length_with_transfer_encoding_is_refused_and_closed(
+    served: LiveServer,
+) -> None:
     smuggled = b"GET /v1/templates HTTP/1.1\r\nHost: t\r\n\r\n"
     chunk = b'{"text":"x"}'
     raw = (
@@ -100,7 +97,7 @@ async def test_content_length_with_transfer_encoding_is_refused_and_closed(base_
         + b"\r\n0\r\n\r\n"
         + smuggled
     )
-    received = await exchange(base_url, raw)
+    received = await exchange(served.port, raw)
     assert received.startswith(b"HTTP/1.1 400")
     assert b"ambiguous-length" in received
     assert received.count(b"HTTP/1.1 ") == 1, "the bytes after the body ran as a request"
@@ -137,9 +134,9 @@ def test_any_bytes_are_answered_as_documented(live_server: str, raw: bytes) -> N
     assert response.status_code in DOCUMENTED, response.text
 
 
-async def test_a_trickled_body_is_cut_off(nursery: trio.Nursery, settings: Settings) -> None:
-    base_url = await start_server(nursery, settings.replace(body_timeout_s=0.5))
-    stream = await trio.open_tcp_stream("127.0.0.1", port_of(base_url))
+async def test_a_trickled_body_is_cut_off(start_server: StartServer) -> None:
+    server = await start_server(body_timeout_s=0.5)
+    stream = await trio.open_tcp_stream("127.0.0.1", server.port)
     head = (
         b"POST /v1/render/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
         b"Content-Length: 100000\r\n\r\n"

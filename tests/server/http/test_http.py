@@ -19,22 +19,15 @@ from server.http.auth import Unauthorized
 from server.http.problems import RequestError
 from server.settings import Settings
 from server.store.keys import KeyRefusal
-from tests.conftest import SHARED_RESUME, error_classes, pdf_text, start_server, tex_processes
+from tests.conftest import (
+    SHARED_RESUME,
+    StartServer,
+    error_classes,
+    pdf_text,
+    tex_processes,
+)
 
 pytestmark = pytest.mark.tex
-
-ServerFactory = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
-@pytest.fixture
-async def serve_with(nursery: trio.Nursery, settings: Settings) -> ServerFactory:
-    """Start a server whose settings differ from the default test settings."""
-
-    async def start(**changes: Any) -> httpx.AsyncClient:
-        base_url = await start_server(nursery, settings.replace(**changes))
-        return httpx.AsyncClient(base_url=base_url, timeout=30)
-
-    return start
 
 
 def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
@@ -164,10 +157,10 @@ async def test_405_wrong_method(client: httpx.AsyncClient) -> None:
     assert "POST" in response.headers["allow"]
 
 
-async def test_413_body_too_large(serve_with: ServerFactory) -> None:
-    async with await serve_with(max_body_bytes=1000) as client:
-        response = await client.post("/v1/render/echo", json={"text": "x" * 2000})
-        assert_problem(response, 413, "body-too-large")
+async def test_413_body_too_large(start_server: StartServer) -> None:
+    client = (await start_server(max_body_bytes=1000)).client
+    response = await client.post("/v1/render/echo", json={"text": "x" * 2000})
+    assert_problem(response, 413, "body-too-large")
 
 
 async def test_415_not_json(client: httpx.AsyncClient) -> None:
@@ -215,55 +208,55 @@ async def test_422_tex_error_is_parsed(client: httpx.AsyncClient, work_dir: Path
     assert hostname not in response.text.replace("/etc/hostname", "")
 
 
-async def test_429_when_the_queue_is_full(serve_with: ServerFactory) -> None:
-    async with await serve_with(render_slots=1, queue_max=1) as client:
-        async with trio.open_nursery() as nursery:
-            for n in range(2):
-                nursery.start_soon(partial(client.post, "/v1/render/slow", json=slow(n)))
-            await wait_for(lambda: slots_busy(client, busy=1, waiting=1))
-            response = await client.post("/v1/render/echo", json={"text": "x"})
-            assert_problem(response, 429, "queue-full")
-            assert response.headers["retry-after"] == "1"
-            assert (await client.get("/readyz")).status_code == 503
-            nursery.cancel_scope.cancel()
+async def test_429_when_the_queue_is_full(start_server: StartServer) -> None:
+    client = (await start_server(render_slots=1, queue_max=1)).client
+    async with trio.open_nursery() as nursery:
+        for n in range(2):
+            nursery.start_soon(partial(client.post, "/v1/render/slow", json=slow(n)))
+        await wait_for(lambda: slots_busy(client, busy=1, waiting=1))
+        response = await client.post("/v1/render/echo", json={"text": "x"})
+        assert_problem(response, 429, "queue-full")
+        assert response.headers["retry-after"] == "1"
+        assert (await client.get("/readyz")).status_code == 503
+        nursery.cancel_scope.cancel()
 
 
 async def test_a_full_server_refuses_before_parsing_but_serves_what_it_has(
-    serve_with: ServerFactory,
+    start_server: StartServer,
 ) -> None:
-    async with await serve_with(render_slots=1, queue_max=0) as client:
-        cached = json.dumps({"text": "rendered before"}).encode()
-        assert (await client.post("/v1/render/echo", content=cached, headers=JSON)).is_success
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(partial(client.post, "/v1/render/slow", json=slow(0)))
-            await wait_for(lambda: slots_busy(client, busy=1))
-            # Not even JSON: had it been parsed first, this would be a 400.
-            response = await client.post("/v1/render/echo", content=b"{not json", headers=JSON)
-            assert_problem(response, 429, "queue-full")
-            # These very bytes were rendered before: their PDF needs no slot.
-            response = await client.post("/v1/render/echo", content=cached, headers=JSON)
-            assert response.status_code == 200
-            assert "rendered before" in pdf_text(response.content)
-            nursery.cancel_scope.cancel()
+    client = (await start_server(render_slots=1, queue_max=0)).client
+    cached = json.dumps({"text": "rendered before"}).encode()
+    assert (await client.post("/v1/render/echo", content=cached, headers=JSON)).is_success
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(partial(client.post, "/v1/render/slow", json=slow(0)))
+        await wait_for(lambda: slots_busy(client, busy=1))
+        # Not even JSON: had it been parsed first, this would be a 400.
+        response = await client.post("/v1/render/echo", content=b"{not json", headers=JSON)
+        assert_problem(response, 429, "queue-full")
+        # These very bytes were rendered before: their PDF needs no slot.
+        response = await client.post("/v1/render/echo", content=cached, headers=JSON)
+        assert response.status_code == 200
+        assert "rendered before" in pdf_text(response.content)
+        nursery.cancel_scope.cancel()
 
 
-async def test_503_after_waiting_past_the_queue_deadline(serve_with: ServerFactory) -> None:
-    async with await serve_with(render_slots=1, queue_timeout_s=0.3) as client:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
-            await wait_for(lambda: slots_busy(client, busy=1))
-            response = await client.post("/v1/render/echo", json={"text": "x"})
-            assert_problem(response, 503, "queue-timeout")
-            assert int(response.headers["retry-after"]) > 0
-            nursery.cancel_scope.cancel()
+async def test_503_after_waiting_past_the_queue_deadline(start_server: StartServer) -> None:
+    client = (await start_server(render_slots=1, queue_timeout_s=0.3)).client
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
+        await wait_for(lambda: slots_busy(client, busy=1))
+        response = await client.post("/v1/render/echo", json={"text": "x"})
+        assert_problem(response, 503, "queue-timeout")
+        assert int(response.headers["retry-after"]) > 0
+        nursery.cancel_scope.cancel()
 
 
 async def test_504_runaway_document_is_killed(
-    serve_with: ServerFactory, no_leftovers: None
+    start_server: StartServer, no_leftovers: None
 ) -> None:
-    async with await serve_with(render_timeout_s=1.0) as client:
-        response = await client.post("/v1/render/endless-loop", json={"text": "x"})
-        assert_problem(response, 504, "render-timeout")
+    client = (await start_server(render_timeout_s=1.0)).client
+    response = await client.post("/v1/render/endless-loop", json={"text": "x"})
+    assert_problem(response, 504, "render-timeout")
     assert tex_processes() == []
 
 
@@ -299,29 +292,27 @@ async def test_client_disconnect_kills_the_render(
     assert (await client.get("/readyz")).json()["renders_in_flight"] == 0
 
 
-async def test_500_reveals_nothing(nursery: trio.Nursery, settings: Settings) -> None:
+async def test_500_reveals_nothing(start_server: StartServer, settings: Settings) -> None:
     app = create_app(settings)
 
     @app.get("/test/bug")
     async def bug() -> str:
         raise RuntimeError("secret internals")
 
-    base = await start_server(nursery, settings, app=app)
-    async with httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/test/bug")
+    response = await (await start_server(app=app)).client.get("/test/bug")
     body = assert_problem(response, 500, "internal-error")
     assert "secret" not in response.text
     assert body["detail"] == "an unexpected error occurred"
 
 
-async def test_503_when_the_engine_is_missing(serve_with: ServerFactory) -> None:
-    async with await serve_with(tex_engine="no-such-tex-engine") as client:
-        response = await client.post("/v1/render/echo", json={"text": "x"})
-        assert_problem(response, 503, "engine-unavailable")
-        assert response.headers["retry-after"] == "30"
-        ready = await client.get("/readyz")
-        assert ready.status_code == 503
-        assert ready.json()["checks"]["engine_found"] is False
+async def test_503_when_the_engine_is_missing(start_server: StartServer) -> None:
+    client = (await start_server(tex_engine="no-such-tex-engine")).client
+    response = await client.post("/v1/render/echo", json={"text": "x"})
+    assert_problem(response, 503, "engine-unavailable")
+    assert response.headers["retry-after"] == "30"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["engine_found"] is False
 
 
 def example(cls: type[RenderError | RequestError]) -> RenderError | RequestError:
@@ -335,7 +326,7 @@ def example(cls: type[RenderError | RequestError]) -> RenderError | RequestError
 
 
 async def test_every_error_class_is_answered_as_it_says(
-    nursery: trio.Nursery, settings: Settings
+    start_server: StartServer, settings: Settings
 ) -> None:
     app = create_app(settings)
     errors = {cls.__name__: cls for cls in error_classes()}
@@ -345,15 +336,14 @@ async def test_every_error_class_is_answered_as_it_says(
     async def raise_it(name: str) -> str:
         raise example(errors[name])
 
-    base = await start_server(nursery, settings, app=app)
-    async with httpx.AsyncClient(base_url=base) as client:
-        for name, cls in errors.items():
-            response = await client.get(f"/test/raise/{name}")
-            body = assert_problem(response, cls.status, cls.type)
-            assert body["title"] == cls.title
-            if cls is Unauthorized:
-                assert response.headers["www-authenticate"] == 'Bearer realm="texrender"'
-            if cls.retry_after_s is not None:
-                assert response.headers["retry-after"] == str(cls.retry_after_s)
-            else:
-                assert "retry-after" not in response.headers
+    client = (await start_server(app=app)).client
+    for name, cls in errors.items():
+        response = await client.get(f"/test/raise/{name}")
+        body = assert_problem(response, cls.status, cls.type)
+        assert body["title"] == cls.title
+        if cls is Unauthorized:
+            assert response.headers["www-authenticate"] == 'Bearer realm="texrender"'
+        if cls.retry_after_s is not None:
+            assert response.headers["retry-after"] == str(cls.retry_after_s)
+        else:
+            assert "retry-after" not in response.headers

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import trio
 
-from server.settings import Settings
-from tests.conftest import start_server
+from tests.conftest import StartServer
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: keep-alive\r\n\r\n"
 
 
-async def test_idle_keep_alive_connection_is_closed(
-    nursery: trio.Nursery, settings: Settings
-) -> None:
-    base_url = await start_server(nursery, settings.replace(keep_alive_timeout_s=0.3))
-    port = int(base_url.rsplit(":", 1)[1])
-    stream = await trio.open_tcp_stream("127.0.0.1", port)
+async def test_idle_keep_alive_connection_is_closed(start_server: StartServer) -> None:
+    server = await start_server(keep_alive_timeout_s=0.3)
+    stream = await trio.open_tcp_stream("127.0.0.1", server.port)
     async with stream:
         await stream.send_all(REQUEST)
         received = b""

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import trio
 from openapi_spec_validator import validate
@@ -18,7 +17,7 @@ from openapi_spec_validator import validate
 from server.app import create_app
 from server.http.openapi import Operation, UndescribedRoute, build_document, describe
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
-from tests.conftest import app_state_of, server_settings, start_server
+from tests.conftest import LiveServer, StartServer, server_settings
 from tests.server.conftest import add_key
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
@@ -27,28 +26,25 @@ FULL_FUZZ = os.environ.get("API_FUZZ") == "full"
 
 
 @pytest.fixture
-async def described(nursery: trio.Nursery, settings: Settings) -> tuple[str, dict[str, Any]]:
-    base = await start_server(nursery, settings)
-    async with httpx.AsyncClient(base_url=base) as client:
-        answer = await client.get("/openapi.json")
+async def described(served: LiveServer) -> tuple[LiveServer, dict[str, Any]]:
+    answer = await served.client.get("/openapi.json")
     assert answer.status_code == 200
-    return base, answer.json()
+    return served, answer.json()
 
 
-async def test_the_description_is_valid_openapi_3_1(described: tuple[str, dict[str, Any]]) -> None:
+async def test_the_description_is_valid_openapi_3_1(
+    described: tuple[LiveServer, dict[str, Any]],
+) -> None:
     _, document = described
     assert document["openapi"] == "3.1.0"
     validate(document)  # raises on any violation of the OpenAPI 3.1 schema
 
 
-async def test_every_route_and_every_template_is_described(
-    nursery: trio.Nursery, settings: Settings
-) -> None:
-    app = create_app(settings)
-    base = await start_server(nursery, settings, app=app)
-    async with httpx.AsyncClient(base_url=base) as client:
-        document = (await client.get("/openapi.json")).json()
-    templates = list(app_state_of(app).service.catalogue)
+async def test_every_route_and_every_template_is_described(start_server: StartServer) -> None:
+    server = await start_server()
+    app = server.app
+    document = (await server.client.get("/openapi.json")).json()
+    templates = list(server.state.service.catalogue)
     expected = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
@@ -111,37 +107,37 @@ def _empty_catalogue() -> Any:
 
 
 async def test_the_docs_page_needs_nothing_but_this_server(
-    described: tuple[str, dict[str, Any]],
+    described: tuple[LiveServer, dict[str, Any]],
 ) -> None:
-    base, _ = described
-    async with httpx.AsyncClient(base_url=base) as client:
-        page = await client.get("/docs")
-        assert page.status_code == 200
-        assert page.headers["content-type"].startswith("text/html")
-        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-        assert sources, "the page loads nothing?"
-        assert all(source.startswith("/docs/assets/") for source in sources), sources
-        assert '"/openapi.json"' in page.text
-        for source in sources:
-            asset = await client.get(source)
-            assert asset.status_code == 200, source
-            assert len(asset.content) > 100
-            assert asset.headers["cache-control"] == "public, max-age=86400"
-        bundle = await client.get("/docs/assets/swagger-ui-bundle.js")
-        assert bundle.headers["content-type"].startswith("text/javascript")
-        assert b"SwaggerUIBundle" in bundle.content
-        missing = await client.get("/docs/assets/../../etc/passwd")
-        assert missing.status_code == 404
-        assert (await client.get("/docs/assets/index.html")).status_code == 404
+    server, _ = described
+    client = server.client
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources, "the page loads nothing?"
+    assert all(source.startswith("/docs/assets/") for source in sources), sources
+    assert '"/openapi.json"' in page.text
+    for source in sources:
+        asset = await client.get(source)
+        assert asset.status_code == 200, source
+        assert len(asset.content) > 100
+        assert asset.headers["cache-control"] == "public, max-age=86400"
+    bundle = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    assert b"SwaggerUIBundle" in bundle.content
+    missing = await client.get("/docs/assets/../../etc/passwd")
+    assert missing.status_code == 404
+    assert (await client.get("/docs/assets/index.html")).status_code == 404
 
 
 async def test_schemathesis_finds_no_500_and_no_undocumented_status(
-    nursery: trio.Nursery, work_dir: Path
+    start_server: StartServer, work_dir: Path
 ) -> None:
     settings = server_settings(work_dir, auth="on", template_dirs=(DEFAULT_TEMPLATES_DIR,))
     assert settings.data_dir is not None
     key = await add_key(settings.data_dir, "schemathesis", "fuzzer")
-    base = await start_server(nursery, settings)
+    base = (await start_server(settings)).url
     phases = "examples,coverage,fuzzing" if FULL_FUZZ else "examples,fuzzing"
     examples = "200" if FULL_FUZZ else "15"
     checks = ",".join(

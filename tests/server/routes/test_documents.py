@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from server.store import (
     StoreUnavailable,
 )
 from server.store.sqlite import SqliteStore
-from tests.conftest import pdf_text, server_settings, start_server
+from tests.conftest import LiveServer, StartServer, pdf_text, server_settings
 from tests.server.conftest import add_key
 
 pytestmark = pytest.mark.tex
@@ -34,32 +33,26 @@ SAMPLE_RESUME = DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json"
 class Owners:
     """A running server with auth on and a client for each of two owners, plus one with none."""
 
-    def __init__(self, base: str, alice: str, bob: str) -> None:
-        self.alice = httpx.AsyncClient(base_url=base, headers=_bearer(alice), timeout=30)
-        self.bob = httpx.AsyncClient(base_url=base, headers=_bearer(bob), timeout=30)
-        self.anonymous = httpx.AsyncClient(base_url=base, timeout=30)
-
-    async def aclose(self) -> None:
-        for client in (self.alice, self.bob, self.anonymous):
-            await client.aclose()
+    def __init__(self, server: LiveServer, alice: str, bob: str) -> None:
+        self.alice = server.new_client(headers=_bearer(alice))
+        self.bob = server.new_client(headers=_bearer(bob))
+        self.anonymous = server.client
 
 
 def _bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-async def open_owners(nursery: trio.Nursery, settings: Settings) -> Owners:
+async def open_owners(start_server: StartServer, settings: Settings) -> Owners:
     assert settings.data_dir is not None
     alice = await add_key(settings.data_dir, "alice-laptop", "alice")
     bob = await add_key(settings.data_dir, "bob-ci", "bob")
-    return Owners(await start_server(nursery, settings), alice, bob)
+    return Owners(await start_server(settings), alice, bob)
 
 
 @pytest.fixture
-async def owners(nursery: trio.Nursery, work_dir: Path) -> AsyncIterator[Owners]:
-    found = await open_owners(nursery, server_settings(work_dir, auth="on"))
-    yield found
-    await found.aclose()
+async def owners(start_server: StartServer, work_dir: Path) -> Owners:
+    return await open_owners(start_server, server_settings(work_dir, auth="on"))
 
 
 def echo(text: str, title: str | None = "a note") -> dict[str, Any]:
@@ -259,51 +252,46 @@ async def test_requests_without_a_live_key_are_refused(owners: Owners) -> None:
     assert rendered.status_code == 200
 
 
-async def test_a_revoked_key_stops_working(nursery: trio.Nursery, work_dir: Path) -> None:
+async def test_a_revoked_key_stops_working(start_server: StartServer, work_dir: Path) -> None:
     settings = server_settings(work_dir, auth="on")
     assert settings.data_dir is not None
-    found = await open_owners(nursery, settings)
-    try:
-        assert (await found.bob.get("/v1/documents")).status_code == 200
-        store = await SqliteStore.open(settings.data_dir)
-        await store.revoke_key("bob-ci")
-        await store.aclose()
-        await trio.sleep(5.2)  # what a server remembers of a checked key (server.store.keys)
-        refused = await found.bob.get("/v1/documents")
-        assert refused.status_code == 401
-        assert "revoked" in refused.json()["detail"]
-        assert (await found.alice.get("/v1/documents")).status_code == 200
-    finally:
-        await found.aclose()
+    found = await open_owners(start_server, settings)
+    assert (await found.bob.get("/v1/documents")).status_code == 200
+    store = await SqliteStore.open(settings.data_dir)
+    await store.revoke_key("bob-ci")
+    await store.aclose()
+    await trio.sleep(5.2)  # what a server remembers of a checked key (server.store.keys)
+    refused = await found.bob.get("/v1/documents")
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["detail"]
+    assert (await found.alice.get("/v1/documents")).status_code == 200
 
 
-async def test_quotas_and_sizes_are_clear_problems(nursery: trio.Nursery, work_dir: Path) -> None:
-    settings = server_settings(work_dir, documents_per_owner=2, document_max_bytes=200)
-    async with httpx.AsyncClient(base_url=await start_server(nursery, settings)) as client:
-        for n in range(2):
-            assert (await client.post("/v1/documents", json=echo(f"{n}"))).status_code == 201
-        full = await client.post("/v1/documents", json=echo("third"))
-        assert full.status_code == 409
-        assert full.json()["type"] == "/problems/document-quota-exceeded"
-        first = (await client.get("/v1/documents")).json()["items"][0]
-        large = await client.put(first["links"]["self"], json=echo("x" * 300))
-        assert large.status_code == 413
-        assert large.json()["type"] == "/problems/document-too-large"
-        assert (await client.get(first["links"]["self"])).json()["revision"] == 1
+async def test_quotas_and_sizes_are_clear_problems(start_server: StartServer) -> None:
+    client = (await start_server(documents_per_owner=2, document_max_bytes=200)).client
+    for n in range(2):
+        assert (await client.post("/v1/documents", json=echo(f"{n}"))).status_code == 201
+    full = await client.post("/v1/documents", json=echo("third"))
+    assert full.status_code == 409
+    assert full.json()["type"] == "/problems/document-quota-exceeded"
+    first = (await client.get("/v1/documents")).json()["items"][0]
+    large = await client.put(first["links"]["self"], json=echo("x" * 300))
+    assert large.status_code == 413
+    assert large.json()["type"] == "/problems/document-too-large"
+    assert (await client.get(first["links"]["self"])).json()["revision"] == 1
 
 
 async def test_with_auth_off_everything_belongs_to_the_local_owner(
-    nursery: trio.Nursery, settings: Settings
+    client: httpx.AsyncClient,
 ) -> None:
-    async with httpx.AsyncClient(base_url=await start_server(nursery, settings)) as client:
-        created = await client.post("/v1/documents", json=echo("local"))
-        assert created.status_code == 201
-        listed = (await client.get("/v1/documents")).json()["items"]
-        assert [item["id"] for item in listed] == [created.json()["id"]]
+    created = await client.post("/v1/documents", json=echo("local"))
+    assert created.status_code == 201
+    listed = (await client.get("/v1/documents")).json()["items"]
+    assert [item["id"] for item in listed] == [created.json()["id"]]
 
 
 async def test_store_errors_are_problems_and_a_busy_store_asks_for_a_retry(
-    nursery: trio.Nursery, settings: Settings
+    start_server: StartServer, settings: Settings
 ) -> None:
     app = create_app(settings)
     raised: dict[str, Exception] = {
@@ -319,11 +307,10 @@ async def test_store_errors_are_problems_and_a_busy_store_asks_for_a_retry(
     async def fail(name: str) -> str:
         raise raised[name]
 
-    base = await start_server(nursery, settings, app=app)
+    client = (await start_server(app=app)).client
     expected = {"busy": 503, "missing": 404, "stale": 412, "full": 409, "cursor": 400}
-    async with httpx.AsyncClient(base_url=base) as client:
-        for name, status in expected.items():
-            answer = await client.get(f"/test/store/{name}")
-            assert answer.status_code == status, name
-            assert answer.headers["content-type"] == "application/problem+json"
-            assert ("retry-after" in answer.headers) == (name == "busy")
+    for name, status in expected.items():
+        answer = await client.get(f"/test/store/{name}")
+        assert answer.status_code == status, name
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert ("retry-after" in answer.headers) == (name == "busy")
