@@ -88,14 +88,20 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.reader.join(5)
+        self._close_stderr()
         return self.process.returncode
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self._close_stderr()
+
+    def _close_stderr(self) -> None:
+        """Once the reader has drained it (the server is gone, so it ends), close the pipe."""
         self.reader.join(5)
+        if not self.reader.is_alive() and self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 @contextmanager
