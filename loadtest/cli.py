@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import httpx
 import trio
 from rich.console import Console
 
-from .drive import WorkloadError, build_workload, refuse_remote, side_client
+from .drive import WorkloadError, auth_headers, build_workload, refuse_remote, side_client
 from .report import (
     choose_display,
     matplotlib_missing,
@@ -35,6 +36,7 @@ from .units import duration_type, mix_type
 
 PROG = "texrender loadtest"
 DEFAULT_DURATION_S = 10.0
+KEY_ENV = "TEXRENDER_KEY"  # the API key, when --key is not given
 
 
 class UsageError(Exception):
@@ -115,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--mix", type=mix_type, help="weighted templates: echo=3,resume-classic=1")
     what.add_argument("--data", type=Path, help="JSON body (default: the template's sample)")
     what.add_argument("--unique", action="store_true", help="make every body different")
+    what.add_argument(
+        "--key",
+        help=f"API key, sent as Authorization: Bearer (default: ${KEY_ENV}; prefer the variable, "
+        "a command line is visible to other users)",
+    )
 
     probe = parser.add_argument_group("health probe")
     probe.add_argument("--probe", default="/healthz", help="path to probe (default /healthz)")
@@ -150,6 +157,11 @@ def options_from(args: argparse.Namespace) -> Options:
         raise UsageError("--step-factor must be more than 1")
     if not 0 <= args.max_error_rate <= 1:
         raise UsageError("--max-error-rate is a fraction between 0 and 1")
+    key = args.key if args.key is not None else os.environ.get(KEY_ENV) or None
+    try:
+        auth_headers(key)
+    except ValueError as exc:
+        raise UsageError(f"--key / {KEY_ENV}: {exc}") from None
     duration = args.duration
     if duration is None and args.requests is None and not args.find_max:
         duration = DEFAULT_DURATION_S
@@ -188,6 +200,7 @@ def options_from(args: argparse.Namespace) -> Options:
         max_in_flight=args.max_in_flight,
         seed=args.seed,
         display=choose_display(args.quiet),
+        key=key,
     )
     return Options(config, args.allow_remote, args.json_path, args.plot_path, search)
 
@@ -235,7 +248,7 @@ async def run(options: Options, console: Console | None = None) -> int:
             return 2
     raise_open_files_limit()
     try:
-        async with side_client(config.url) as client:
+        async with side_client(config.url, key=config.key) as client:
             workload = await build_workload(
                 client, config.mix, data=data, unique=config.unique, seed=config.seed
             )

@@ -4,14 +4,24 @@ What to send (a template's bodies, or a weighted mix, unique or the same each ti
 send it (a closed loop of clients that wait for their answers, or open-loop Poisson arrivals
 that do not), the health probe beside it in a process of its own, and the loopback guard that
 runs before any of it; and, for the bench and the soak, a ``texrender serve`` of their own to
-load. Every outcome goes into a :class:`loadtest.record.Recorder`; nothing here prints or
-summarises.
+load. Any client can carry an API key. Every outcome goes into a
+:class:`loadtest.record.Recorder`; nothing here prints or summarises.
 """
 
 from __future__ import annotations
 
 from ._guard import is_loopback_address, refuse_remote
-from ._http import PROBE_TIMEOUT_S, load_client, send_one, side_client
+from ._http import (
+    JSON_HEADERS,
+    PROBE_TIMEOUT_S,
+    auth_headers,
+    key_label,
+    load_client,
+    problem_type,
+    send_one,
+    server_timing_ms,
+    side_client,
+)
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
 from ._prober import probe_in_process
 from ._spawn import (
@@ -35,6 +45,7 @@ from ._workload import (
 )
 
 __all__ = [
+    "JSON_HEADERS",
     "PROBE_TIMEOUT_S",
     "REPO",
     "TEXRENDER",
@@ -45,16 +56,20 @@ __all__ = [
     "TrioServer",
     "Workload",
     "WorkloadError",
+    "auth_headers",
     "build_workload",
     "closed_loop",
     "fetch_sample",
     "is_loopback_address",
+    "key_label",
     "load_client",
     "open_loop",
     "poisson_arrivals",
     "probe_in_process",
+    "problem_type",
     "refuse_remote",
     "send_one",
+    "server_timing_ms",
     "serving",
     "side_client",
     "start_server",

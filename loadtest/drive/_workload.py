@@ -151,6 +151,11 @@ async def fetch_sample(client: httpx.AsyncClient, template: str) -> Any:
         httpx.TransportError: the server cannot be reached.
     """
     response = await client.get(f"/v1/templates/{quote(template, safe='')}")
+    if response.status_code == 401:
+        raise WorkloadError(
+            f"GET /v1/templates/{template} answered 401: the server wants an API key "
+            "(TEXRENDER_KEY=... or --key; `texrender keys create NAME` makes one)"
+        )
     if response.status_code != 200:
         raise WorkloadError(
             f"GET /v1/templates/{template} answered {response.status_code}; "

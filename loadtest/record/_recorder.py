@@ -2,7 +2,9 @@
 timeline that shows *when* it hurt.
 
 The latency histogram holds successful answers only (a fast 429 is not a fast render); errors
-get their own histogram, so slow failures (timeouts) are still visible.
+get their own histogram, so slow failures (timeouts) are still visible. Error answers that say
+their problem type (problem+json) are also counted by it, under their status: a 429 the owner's
+share refused (``owner-queue-full``) is not one the whole queue did (``queue-full``).
 Timeline buckets keep raw samples (small per second) rather than one histogram each, so a long
 run does not hold hundreds of histograms.
 """
@@ -45,6 +47,7 @@ class Recorder:
         self.probe_histogram = new_histogram()
         self.status_counts: Counter[str] = Counter()
         self.probe_status_counts: Counter[str] = Counter()
+        self.problem_counts: dict[str, Counter[str]] = {}  # status -> problem type -> count
         self.seconds: dict[int, Second] = {}
         self.sent = 0
         self.ok = 0
@@ -72,10 +75,15 @@ class Recorder:
         self.max_dispatch_lag_s = max(self.max_dispatch_lag_s, now - scheduled)
         self._second(now).sent += 1
 
-    def on_done(self, now: float, latency_s: float, status: str, nbytes: int = 0) -> None:
-        """A request ended with an HTTP status (``"200"``) or a transport error name."""
+    def on_done(
+        self, now: float, latency_s: float, status: str, nbytes: int = 0, problem: str | None = None
+    ) -> None:
+        """A request ended with an HTTP status (``"200"``) or a transport error name, and, for
+        an error answer that says one, its problem type (``"owner-queue-full"``)."""
         self.in_flight -= 1
         self.status_counts[status] += 1
+        if problem is not None:
+            self.problem_counts.setdefault(status, Counter())[problem] += 1
         self.bytes_received += nbytes
         bucket = self._second(now)
         us = to_us(latency_s)
@@ -103,6 +111,13 @@ class Recorder:
         us = to_us(latency_s)
         self.probe_histogram.record_value(us)
         self._second(now).probe_us.append(us)
+
+    def problem_types(self) -> dict[str, dict[str, int]]:
+        """Error answers by status, then problem type: ``{"429": {"owner-queue-full": 3}}``."""
+        return {
+            status: dict(sorted(counts.items()))
+            for status, counts in sorted(self.problem_counts.items())
+        }
 
     def elapsed(self, now: float) -> float:
         return (self.end if self.end is not None else now) - self.start

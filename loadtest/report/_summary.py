@@ -76,6 +76,13 @@ def summary_table(result: dict[str, Any], title: str = "load test") -> Table:
     )
     statuses = ", ".join(f"{k}: {v}" for k, v in result["status_counts"].items())
     table.add_row("statuses", statuses or "—")
+    problems = [
+        f"{status} {kind}: {count}"
+        for status, kinds in (result.get("problem_types") or {}).items()
+        for kind, count in kinds.items()
+    ]
+    if problems:
+        table.add_row("problem types", ", ".join(problems))
     for status, summary in result.get("latency_by_status_ms", {}).items():
         if status != "200":
             table.add_row(

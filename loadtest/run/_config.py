@@ -1,5 +1,6 @@
 """One run's settings as a plain frozen object: built by the command line, recorded verbatim in
-the JSON report (so a saved report says exactly what was measured)."""
+the JSON report (so a saved report says exactly what was measured), but for the API key, of
+which the report keeps only its public id."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..drive import key_label
 from ..report import Display
 
 Mode = Literal["closed", "open"]
@@ -33,6 +35,7 @@ class RunConfig:
     max_in_flight: int = 10_000
     seed: int | None = None
     display: Display = "none"
+    key: str | None = field(default=None, repr=False)  # API key sent as a Bearer token
 
     def __post_init__(self) -> None:
         if self.duration_s is None and self.requests is None:
@@ -46,6 +49,7 @@ class RunConfig:
     def as_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values.pop("display")
+        values["key"] = key_label(self.key)  # the secret itself is never written down
         if self.mode == "closed":
             values.pop("rate")
             values.pop("max_in_flight")

@@ -32,8 +32,8 @@ async def run_load(config: RunConfig, workload: Workload, *, label: str = "load"
     rng = random.Random(config.seed)  # noqa: S311 (arrival times, not secrets)
     # One connection per request that may be outstanding.
     connections = config.concurrency if config.mode == "closed" else config.max_in_flight
-    client = load_client(config.url, connections, config.timeout_s)
-    async with client, side_client(config.url) as side:
+    client = load_client(config.url, connections, config.timeout_s, key=config.key)
+    async with client, side_client(config.url, key=config.key) as side:
         readyz_before = await read_readyz(side)
         metrics_before = await scrape_metrics(side)
         peaks = ReadyzPeaks()

@@ -42,6 +42,7 @@ def build_result(
             for status, histogram in sorted(recorder.status_histograms.items())
         },
         "status_counts": dict(sorted(recorder.status_counts.items())),
+        "problem_types": recorder.problem_types(),
         "bytes_received": recorder.bytes_received,
         "probe": None
         if config.probe_path is None

@@ -1,5 +1,6 @@
-"""Driving the load: the loopback guard, unique bodies, and the closed loop's Retry-After and
-ramp (the driver alone, on the mock clock)."""
+"""Driving the load: the loopback guard, unique bodies, the closed loop's Retry-After and ramp
+(the driver alone, on the mock clock), and the API key, problem types and Server-Timing read
+from answers."""
 
 from __future__ import annotations
 
@@ -15,10 +16,16 @@ import trio.testing
 from loadtest.drive import (
     Send,
     TemplateBody,
+    auth_headers,
     closed_loop,
     is_loopback_address,
+    key_label,
+    load_client,
     poisson_arrivals,
+    problem_type,
     refuse_remote,
+    server_timing_ms,
+    side_client,
     unique_path,
 )
 from loadtest.record import Recorder
@@ -166,3 +173,84 @@ async def test_poisson_arrivals_end_at_the_request_count(
     assert sent == len(scheduled_at) == 5
     assert scheduled_at == sorted(scheduled_at)
     assert ended == pytest.approx(scheduled_at[-1])
+
+
+# --- API keys, problem types, Server-Timing --------------------------------------------------
+
+KEY = "trk_0123456789abcdef_" + "s" * 43
+
+
+async def test_both_clients_carry_the_key() -> None:
+    """``Authorization: Bearer`` is a default header of the load's client and the side client
+    (the wire itself: ``test_harness``); without a key there is none."""
+    for client in (
+        load_client("http://127.0.0.1", 2, 5.0, key=KEY),
+        side_client("http://x", key=KEY),
+    ):
+        async with client:
+            assert client.headers["authorization"] == f"Bearer {KEY}"
+    for client in (load_client("http://127.0.0.1", 2, 5.0), side_client("http://127.0.0.1")):
+        async with client:
+            assert "authorization" not in client.headers
+
+
+@pytest.mark.parametrize("key", ["", "two words", "tab\there", "new\nline", "nul\x00"])
+def test_a_key_that_is_not_one_printable_word_is_refused(key: str) -> None:
+    with pytest.raises(ValueError, match="one word"):
+        auth_headers(key)
+
+
+def test_a_report_names_a_key_by_its_public_id_only() -> None:
+    assert key_label(KEY) == "trk_0123456789abcdef_…"
+    assert "s" * 10 not in (key_label(KEY) or "")
+    assert key_label("some-other-token") == "(set)"
+    assert key_label(None) is None
+
+
+def problem(
+    status: int, kind: object, media_type: str = "application/problem+json"
+) -> httpx.Response:
+    body = json.dumps({"type": kind, "title": "t", "status": status}).encode()
+    return httpx.Response(status, content=body, headers={"content-type": media_type})
+
+
+def test_problem_types_are_read_from_problem_json() -> None:
+    assert problem_type(problem(429, "/problems/owner-queue-full")) == "owner-queue-full"
+    assert problem_type(problem(429, "/problems/queue-full")) == "queue-full"
+    assert problem_type(problem(429, "https://example.org/p/rate-limited/")) == "rate-limited"
+    assert problem_type(problem(429, "queue-full", "application/problem+json; charset=utf-8"))
+    assert problem_type(problem(429, "/problems/x", "application/json")) is None
+    assert problem_type(problem(429, 7)) is None
+    assert problem_type(problem(200, "/problems/x")) is None
+    broken = httpx.Response(
+        429, content=b"{not json", headers={"content-type": "application/problem+json"}
+    )
+    assert problem_type(broken) is None
+
+
+def test_server_timing_gives_one_metric_in_ms() -> None:
+    response = httpx.Response(
+        200,
+        headers={"server-timing": "template;dur=3.5, queue;dur=120, tex;dur=141.2, total;dur=270"},
+    )
+    assert server_timing_ms(response, "tex") == 141.2
+    assert server_timing_ms(response, "queue") == 120.0
+    assert server_timing_ms(response, "cache") is None
+    assert server_timing_ms(httpx.Response(429), "tex") is None
+    odd = httpx.Response(200, headers={"server-timing": 'engine;desc="xelatex", tex;dur=x'})
+    assert server_timing_ms(odd, "tex") is None
+
+
+async def test_refusals_are_counted_by_problem_type(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    kinds = iter(["/problems/owner-queue-full", "/problems/queue-full"] * 3)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return problem(429, next(kinds))
+
+    transport = httpx.MockTransport(answer)
+    async with httpx.AsyncClient(base_url="http://127.0.0.1", transport=transport) as client:
+        recorder = await closed_run(client, concurrency=1, honor_retry_after=False, requests=6)
+    assert recorder.status_counts == {"429": 6}
+    assert recorder.problem_types() == {"429": {"owner-queue-full": 3, "queue-full": 3}}

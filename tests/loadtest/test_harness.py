@@ -1,6 +1,7 @@
 """The harness end to end, through its command line: against a real texrender, against a tiny
 one-slot server whose answers are known in advance (to prove the open loop measures from the
-scheduled time, and that --find-max stops where it should), and its usage errors.
+scheduled time, that --find-max stops where it should, and that an API key goes with every
+request but never into the report), and its usage errors.
 
 Timing bounds must hold on a loaded 2-core CI machine: a slow machine only makes latencies
 longer, so lower bounds come from what the one-slot server cannot do faster (one 100 ms POST at
@@ -104,9 +105,12 @@ async def test_open_loop_against_texrender(base_url: str, tmp_path: Path) -> Non
 # --- against a one-slot server with a fixed service time ------------------------------------
 
 
-async def one_slot_server(nursery: trio.Nursery, service_s: float = SERVICE_S) -> str:
+async def one_slot_server(
+    nursery: trio.Nursery, service_s: float = SERVICE_S, seen: list[tuple[str, str]] | None = None
+) -> str:
     """A minimal HTTP/1.1 server: every POST waits its turn for one slot and takes
-    ``service_s``; GET /healthz answers at once; anything else is a 404."""
+    ``service_s``; GET /healthz answers at once; anything else is a 404. Each request's target
+    and ``Authorization`` header (``""`` if none) go into ``seen``."""
     slot = trio.Lock()  # fair: first come, first served
 
     async def answer(stream: trio.SocketStream) -> None:
@@ -121,7 +125,8 @@ async def one_slot_server(nursery: trio.Nursery, service_s: float = SERVICE_S) -
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
                 request_line, *header_lines = head.decode("latin-1").split("\r\n")
                 method, target, _ = request_line.split(" ", 2)
-                headers = dict(line.lower().split(":", 1) for line in header_lines)
+                fields = (line.split(":", 1) for line in header_lines)
+                headers = {name.lower(): value for name, value in fields}
                 length = int(headers.get("content-length", "0"))
                 while len(buffer) < length:
                     chunk = await stream.receive_some(65536)
@@ -129,6 +134,8 @@ async def one_slot_server(nursery: trio.Nursery, service_s: float = SERVICE_S) -
                         return
                     buffer += chunk
                 buffer = buffer[length:]
+                if seen is not None:
+                    seen.append((target, headers.get("authorization", "").strip()))
                 if method == "POST":
                     async with slot:
                         await trio.sleep(service_s)
@@ -209,6 +216,52 @@ async def test_request_budget_bounds_both_loops(
     assert closed["sent"] == closed["ok"] == 6
     opened = await run_harness([*common, "--rate", "50"], tmp_path / "o.json")
     assert opened["sent"] == opened["ok"] == 6
+
+
+KEY = "trk_0123456789abcdef_" + "k" * 43
+
+
+@pytest.mark.parametrize("given", ["--key", "TEXRENDER_KEY"])
+async def test_the_key_goes_with_every_request_and_never_into_the_report(
+    given: str,
+    nursery: trio.Nursery,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a key (``--key``, or ``TEXRENDER_KEY``), every request of the load and the sample's
+    fetch carries ``Authorization: Bearer <key>``; the health probe (an open route) does not
+    need it. The report names the key by its public id and holds no secret."""
+    seen: list[tuple[str, str]] = []
+    url = await one_slot_server(nursery, service_s=0.01, seen=seen)
+    argv = [url, "--template", "fake", "--data", str(tmp_path / "d.json"), "-n", "4", "-c", "2"]
+    (tmp_path / "d.json").write_text('{"text": "hello"}')
+    if given == "--key":
+        argv += ["--key", KEY]
+    else:
+        monkeypatch.setenv("TEXRENDER_KEY", KEY)
+    out = tmp_path / "keyed.json"
+    report = await run_harness([*argv, "--no-probe"], out)
+    assert report["ok"] == 4
+    posts = [auth for target, auth in seen if target.startswith("/v1/render/")]
+    assert posts == [f"Bearer {KEY}"] * 4
+    assert report["settings"]["key"] == "trk_0123456789abcdef_…"
+    assert "k" * 43 not in out.read_text()
+
+
+def test_without_a_key_the_report_says_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEXRENDER_KEY", raising=False)
+    config = cli.parse_args(["http://127.0.0.1:8000"]).config
+    assert config.key is None
+    assert config.as_dict()["key"] is None
+    monkeypatch.setenv("TEXRENDER_KEY", "")  # set but empty: no key
+    assert cli.parse_args(["http://127.0.0.1:8000"]).config.key is None
+
+
+def test_a_malformed_key_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["http://127.0.0.1:1", "--key", "two words", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--key" in err
+    assert "two words" not in err  # not even a malformed secret is echoed
 
 
 def find_max_argv(url: str, data_file: Path, rate: float) -> list[str]:
