@@ -11,23 +11,36 @@
    baseline), 8x (queueing), 64 clients (overload: more than slots and queue hold) that wait as
    ``Retry-After`` asks, the same 64 asking again at once (hostile), and 16 clients repeating
    one body (cache-friendly). The 64-client runs start their clients over 2 s.
-3. ``bench/results.json`` (everything), ``bench/results.md`` (the table, and the overload
-   targets as ratios to the baseline run), ``bench/latency.png`` (the first run over time); the
-   table is printed at the end.
+3. Fair sharing between keys: a server of its own with auth on and two keys; one key's
+   renders one after another, alone and then beside the other key's 64 hostile clients, in the
+   same run: its p50 and p99 both ways, against the target of issue 20 (flooded p99 at most
+   twice idle p99 plus one render time; no 429 for it). ``--only fairness`` runs this alone.
+4. ``bench/results.json`` (everything), ``bench/results.md`` (the table, the overload targets
+   as ratios to the baseline run, fair sharing), ``bench/latency.png`` (the first run over
+   time); the table is printed at the end. Alone, the fairness step writes ``fairness.json``
+   and ``fairness.md`` instead.
 """
 
 from __future__ import annotations
 
 from ._cli import build_parser, main
-from ._markdown import markdown
+from ._fairness import FairnessPlan, fairness, fairness_ratio, parse_key, phase_summary
+from ._markdown import fairness_markdown, fairness_section, markdown
 from ._server_cpu import refusal_cpu_ms, render_cpu_ms, tex_counters
 from ._steps import bench
 
 __all__ = [
+    "FairnessPlan",
     "bench",
     "build_parser",
+    "fairness",
+    "fairness_markdown",
+    "fairness_ratio",
+    "fairness_section",
     "main",
     "markdown",
+    "parse_key",
+    "phase_summary",
     "refusal_cpu_ms",
     "render_cpu_ms",
     "tex_counters",

@@ -1,5 +1,6 @@
 """``python -m loadtest.bench`` (``make bench``): the options, and the files written at the end
-(``results.json``, ``results.md``, ``latency.png``)."""
+(``results.json``, ``results.md``, ``latency.png``; with ``--only fairness``, ``fairness.json``
+and ``fairness.md``, so a full run's results stay as they were)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from ..report import matplotlib_missing, plot_timeline
 # The help is the package's own account of the bench, step by step.
 from . import __doc__ as DESCRIPTION
 from ._errors import BenchError
-from ._markdown import markdown
-from ._steps import bench
+from ._markdown import fairness_markdown, markdown
+from ._steps import bench, fairness_only
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,17 +31,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--slots", type=int, help="render slots (default: the server's own)")
     parser.add_argument("--out", type=Path, default=Path("bench"), help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no live progress")
+    fair = parser.add_argument_group("fair sharing between keys")
+    fair.add_argument(
+        "--only",
+        choices=["fairness"],
+        help="run that step alone (writes fairness.json and fairness.md instead)",
+    )
+    fair.add_argument(
+        "--fairness-renders",
+        type=_at_least_one,
+        default=30,
+        help="the probe key's renders, idle and flooded alike (default 30)",
+    )
+    fair.add_argument(
+        "--flood-clients",
+        type=_at_least_one,
+        default=64,
+        help="the flooding key's clients (default 64)",
+    )
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        results = bench(args)
+        results = fairness_only(args) if args.only == "fairness" else bench(args)
     except (BenchError, SpawnError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "fairness":
+        (args.out / "fairness.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        table = fairness_markdown(results)
+        (args.out / "fairness.md").write_text(table, encoding="utf-8")
+        print("\n" + table)
+        print(f"wrote {args.out}/fairness.json, fairness.md")
+        return 0
     (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     table = markdown(results)
     (args.out / "results.md").write_text(table, encoding="utf-8")

@@ -1,5 +1,6 @@
-"""``bench/results.md``: the machine, its limits, one row per run, and the speed and overload
-figures, each against what it is measured by in this same run."""
+"""``bench/results.md``: the machine, its limits, one row per run, the speed and overload
+figures, each against what it is measured by in this same run, and fair sharing between keys
+(also alone: ``fairness.md``)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,85 @@ def overload_targets(results: dict[str, Any]) -> list[str]:
     return lines if len(lines) > 3 else []
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in counts.items()) or "none"
+
+
+def fairness_section(fairness: dict[str, Any]) -> list[str]:
+    """Issue 20's figures: the probe key idle and under another key's flood, from one run."""
+    plan, idle, flooded, flood = (
+        fairness["plan"], fairness["idle"], fairness["flooded"], fairness["flood"]
+    )  # fmt: skip
+    flags = " ".join(fairness["server"].get("serve_flags") or [])
+    lines = [
+        "",
+        "## Fair sharing between keys",
+        "",
+        f"One `texrender serve` with auth on and two keys (two owners), "
+        f"{fairness['server']['render_slots']} render slots"
+        + (f", `{flags}`" if flags else "")
+        + f"; template `{fairness['template']}`. The probe key renders {plan['renders']} unique "
+        "bodies one after another (one client, in a process of its own), first alone (idle), "
+        f"then while the flood key's {plan['flood_clients']} clients loop as fast as they can "
+        "on unique bodies, asking again at once after a 429 (hostile; the probe starts once "
+        f"they have run {plan['settle_s']:g} s). Both rounds are from the same run, against "
+        "the same server.",
+        "",
+        "| probe key | renders | ok | p50 ms | p99 ms | max ms | wait for a slot p50 / max ms "
+        "| statuses |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, phase in (("idle", idle), (f"flooded ({plan['flood_clients']} clients)", flooded)):
+        latency, queue = phase["latency_ms"], phase["queue_ms"]
+        lines.append(
+            f"| {name} | {phase['sent']} | {phase['ok']} | {_ms(latency['p50'])} "
+            f"| {_ms(latency['p99'])} | {_ms(latency['max'])} "
+            f"| {_ms(queue['p50'])} / {_ms(queue['max'])} | {_counts(phase['status_counts'])} |"
+        )
+    render_ms, ratio = fairness["render_ms"], fairness["ratio"]
+    met = "**met**" if fairness["met"] else "**missed**"
+    lines += [
+        "",
+        f"- one render time: {_ms(render_ms)} ms, the median `Server-Timing: tex` of the idle "
+        "renders (the server's TeX wall time; its /metrics mean: "
+        f"{_ms(fairness.get('tex_mean_ms_metrics'))} ms)",
+    ]
+    if ratio is None:
+        lines.append("- flooded p99 ÷ (idle p99 + one render time): — (no figure to divide)")
+    else:
+        lines.append(
+            f"- flooded p99 ÷ (idle p99 + one render time) = {_ms(flooded['latency_ms']['p99'])}"
+            f" ÷ ({_ms(idle['latency_ms']['p99'])} + {_ms(render_ms)}) = **{ratio:.2f}** "
+            f"(target ≤ {fairness['target_ratio']:g})"
+        )
+    lines += [
+        f"- the probe key's 429s under the flood: **{fairness['probe_429']}** (target 0); "
+        f"renders it did not get: {fairness['probe_not_rendered']}; target {met}",
+        f"- the flood: {flood['ok_per_s']:.2f} renders/s over {flood['window_s']:.1f} s "
+        f"({flood['ok']} renders of {flood['sent']} requests); its 429s by problem type: "
+        f"{_counts(flood['refused_by_type'])}; all its statuses: "
+        f"{_counts(flood['status_counts'])} (`unfinished`: cut off when the probe was done)",
+    ]
+    return lines
+
+
+def fairness_markdown(results: dict[str, Any]) -> str:
+    """``fairness.md``: the fairness step alone (``--only fairness``), with its machine."""
+    machine = results["machine"]
+    lines = [
+        "# texrender benchmark: fair sharing",
+        "",
+        f"- date: {machine['date']}",
+        f"- machine: {machine['cpu_model']}, {machine['nproc']} CPUs; {machine['tex_version']}; "
+        f"Python {machine['python_version']}",
+        f"- the step took {results['fairness']['elapsed_s']:.0f} s; the harness runs on the "
+        "same machine",
+        *fairness_section(results["fairness"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -142,6 +222,7 @@ def markdown(results: dict[str, Any]) -> str:
         "Latency is per request from the client's side (closed loop: from send to last byte).",
         "Server CPU per TeX run is the server process's own CPU time (its TeX children excluded)",
         "divided by the TeX runs it made, from its /metrics.",
-        "",
     ]
-    return "\n".join(lines)
+    if results.get("fairness"):
+        lines += fairness_section(results["fairness"])
+    return "\n".join([*lines, ""])

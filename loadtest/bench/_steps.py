@@ -1,6 +1,7 @@
 """The bench from start to end: the machine limit, a real server and its floor, the six loads
-against it, one refusal measured alone, the same load against the yardstick; all in one
-results dict (what ``bench/results.json`` holds)."""
+against it, one refusal measured alone, fair sharing between two keys, the same load against
+the yardstick; all in one results dict (what ``bench/results.json`` holds). The fairness step
+also runs alone (``--only fairness``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from ..drive import REPO, TEXRENDER, serving, wait_ready
 from ._errors import BenchError
+from ._fairness import FairnessPlan, fairness
 from ._machine import machine_info, machine_limit
 from ._refusal import refusal_cost
 from ._runs import Run, run_baseline, run_load, run_row
@@ -31,6 +33,40 @@ def find_sample(template_dirs: list[Path], template: str) -> Path:
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
         return _bench(args, Path(tmp))
+
+
+def fairness_plan(args: argparse.Namespace) -> FairnessPlan:
+    return FairnessPlan(renders=args.fairness_renders, flood_clients=args.flood_clients)
+
+
+def fairness_step(args: argparse.Namespace, data: Path, workdir: Path) -> dict[str, Any]:
+    """Fair sharing between keys: a server of its own with auth on, two keys, one flooding."""
+    plan = fairness_plan(args)
+    print(
+        f"\n== fair sharing: a probe key's {plan.renders} renders, idle and beside another "
+        f"key's {plan.flood_clients} hostile clients",
+        flush=True,
+    )
+    template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
+    slots = ["--slots", str(args.slots)] if args.slots else []
+    found = fairness([*template_flags, *slots], args.template, data, workdir, plan)
+    idle, flooded = found["idle"]["latency_ms"], found["flooded"]["latency_ms"]
+    print(
+        f"probe p50/p99 idle {idle['p50']}/{idle['p99']} ms, flooded "
+        f"{flooded['p50']}/{flooded['p99']} ms; one render {found['render_ms']} ms; ratio "
+        f"{found['ratio']} (target <= {found['target_ratio']:g}); probe 429s "
+        f"{found['probe_429']}; flood refused {found['flood']['refused_by_type']} "
+        f"({found['elapsed_s']:.0f} s)",
+        flush=True,
+    )
+    return found
+
+
+def fairness_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The fairness step alone (``--only fairness``), with the machine it ran on."""
+    data = args.data or find_sample(args.templates, args.template)
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        return {"machine": machine_info(), "fairness": fairness_step(args, data, Path(tmp))}
 
 
 def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -72,6 +108,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     print(f"\n== refusal cost: one slot kept busy, {REFUSALS} unique bodies", flush=True)
     refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
     print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
+    fair = fairness_step(args, data, workdir)
     baseline_run = Run("f", "baseline: Starlette + threads, plain pdflatex", 2 * slots, True)
     baseline = run_baseline(baseline_run, workdir / "doc.tex", args.template, data, args)
     if baseline is not None:
@@ -87,6 +124,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "render_cpu_ms": per_render,
         "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor),
         "refusal": refusal,
+        "fairness": fair,
         "rows": [run_row(r, reports[r.name], limit) for r in runs],
         "runs": reports,
     }

@@ -3,9 +3,11 @@
 What to send (a template's bodies, or a weighted mix, unique or the same each time), how to
 send it (a closed loop of clients that wait for their answers, or open-loop Poisson arrivals
 that do not), the health probe beside it in a process of its own, and the loopback guard that
-runs before any of it; and, for the bench and the soak, a ``texrender serve`` of their own to
-load. Any client can carry an API key. Every outcome goes into a
-:class:`loadtest.record.Recorder`; nothing here prints or summarises.
+runs before any of it; a serial client in a process of its own (the fairness bench's probe key,
+timed apart from the flood beside it); and, for the bench and the soak, a ``texrender serve`` of
+their own to load. Any client can carry an API key. Every outcome of the loops goes into a
+:class:`loadtest.record.Recorder` (the serial client returns its answers); nothing here prints
+or summarises.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ._http import (
 )
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
 from ._prober import probe_in_process
+from ._serial import Answer, SerialClient, SerialClientError, serial_client
 from ._spawn import (
     REPO,
     TEXRENDER,
@@ -49,7 +52,10 @@ __all__ = [
     "PROBE_TIMEOUT_S",
     "REPO",
     "TEXRENDER",
+    "Answer",
     "Send",
+    "SerialClient",
+    "SerialClientError",
     "SpawnError",
     "StopResult",
     "TemplateBody",
@@ -69,6 +75,7 @@ __all__ = [
     "problem_type",
     "refuse_remote",
     "send_one",
+    "serial_client",
     "server_timing_ms",
     "serving",
     "side_client",

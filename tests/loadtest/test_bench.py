@@ -1,13 +1,35 @@
-"""The bench's arithmetic: TeX runs and CPU seconds from /metrics, and what a render and a
-refusal cost the server."""
+"""The bench's arithmetic: TeX runs and CPU seconds from /metrics, what a render and a refusal
+cost the server; and fair sharing between keys: its pieces alone (the key from ``keys
+create``, a probe round's figures, the ratio, the report's section) and one short real run
+against a server with auth on."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from loadtest.bench import refusal_cpu_ms, render_cpu_ms, tex_counters
+from loadtest.bench import (
+    FairnessPlan,
+    fairness,
+    fairness_markdown,
+    fairness_ratio,
+    fairness_section,
+    markdown,
+    parse_key,
+    phase_summary,
+    refusal_cpu_ms,
+    render_cpu_ms,
+    tex_counters,
+)
+from loadtest.bench._errors import BenchError
+from loadtest.drive import Answer
 from loadtest.record import parse_prometheus
 
+from ..conftest import TEST_TEMPLATES_DIR
 from .test_record import exposition
 
 
@@ -27,3 +49,192 @@ def test_the_cost_of_a_refusal_is_what_is_left_after_the_renders_and_probes() ->
     assert refusal_cpu_ms(run, per_render_ms=20.0, floor_ms=3.0) == pytest.approx(2.5)
     assert render_cpu_ms(run, floor_ms=3.0) == pytest.approx(45.0)  # (510 - 60) / 10
     assert refusal_cpu_ms({**run, "status_counts": {"200": 10}}, 20.0, 3.0) is None
+
+
+# --- fair sharing between keys: the pieces ---------------------------------------------------
+
+SECRET = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"
+KEY = f"trk_0123456789abcdef_{SECRET}"
+# Any whole texrender key (not only those made here), to check none is written down.
+ANY_KEY = re.compile(r"trk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
+
+
+@pytest.mark.parametrize(
+    "stdout",
+    [
+        f"{KEY}\n",  # what `texrender keys create` prints today
+        f"\n  {KEY}  \n\n",
+        f"key: {KEY} (shown once)\n",
+        f"created\n{KEY}\n",
+    ],
+)
+def test_the_key_is_found_in_what_keys_create_prints(stdout: str) -> None:
+    assert parse_key(stdout) == KEY
+
+
+def test_a_key_of_another_form_alone_on_its_line_is_taken() -> None:
+    assert parse_key("sk-live-1234\n") == "sk-live-1234"
+
+
+@pytest.mark.parametrize("stdout", ["", "\n", "no key here\n", f"{KEY}\ntrk_1_2\n", "a\nb\n"])
+def test_no_key_or_two_keys_is_an_error_that_shows_no_secret(stdout: str) -> None:
+    with pytest.raises(BenchError, match="cannot find the key") as caught:
+        parse_key(stdout)
+    assert SECRET not in str(caught.value)
+
+
+def test_the_ratio_is_flooded_p99_over_idle_p99_plus_one_render() -> None:
+    assert fairness_ratio(600.0, 200.0, 100.0) == pytest.approx(2.0)
+    assert fairness_ratio(450.0, 200.0, 100.0) == pytest.approx(1.5)
+    assert fairness_ratio(913.4, 202.2, 89.8) == pytest.approx(3.128, abs=0.001)
+    assert fairness_ratio(None, 200.0, 100.0) is None
+    assert fairness_ratio(600.0, None, 100.0) is None
+    assert fairness_ratio(600.0, 200.0, None) is None
+    assert fairness_ratio(600.0, 0.0, 0.0) is None
+
+
+def answers(
+    latencies_ms: list[float], *, tex_ms: float = 100.0, queue_ms: float = 0.0
+) -> list[Answer]:
+    return [Answer(ms / 1000, "200", None, tex_ms, queue_ms) for ms in latencies_ms]
+
+
+def test_a_probe_round_counts_successes_only_in_its_latency() -> None:
+    round_ = [
+        *answers([100.0 + n for n in range(9)], tex_ms=90.0, queue_ms=5.0),
+        Answer(0.004, "429", "queue-full"),
+        Answer(30.0, "timeout"),
+    ]
+    summary = phase_summary(round_)
+    assert (summary["sent"], summary["ok"]) == (11, 9)
+    assert summary["latency_ms"]["count"] == 9
+    assert summary["latency_ms"]["p50"] == pytest.approx(104.0, rel=0.01)
+    assert summary["latency_ms"]["p99"] == pytest.approx(108.0, rel=0.01)
+    assert summary["status_counts"] == {"200": 9, "429": 1, "timeout": 1}
+    assert summary["problem_types"] == {"429": {"queue-full": 1}}
+    assert summary["tex_ms"] == {"count": 9, "p50": 90.0, "max": 90.0}
+    assert summary["queue_ms"]["p50"] == 5.0
+    assert summary["renders"][9] == [4.0, "429", None, None]
+
+
+def fair_results(flooded_p99: float, probe_429: int = 0) -> dict[str, Any]:
+    """A fairness step's results as :func:`fairness` gives them, built from made-up rounds."""
+    from loadtest.bench._fairness import verdict
+
+    idle = phase_summary(answers([100.0] * 19 + [200.0]))
+    flooded = phase_summary(
+        answers([300.0] * 19 + [flooded_p99], queue_ms=90.0)
+        + [Answer(0.002, "429", "owner-queue-full")] * probe_429
+    )
+    return {
+        "template": "echo",
+        "plan": {"renders": 20, "flood_clients": 64, "settle_s": 2.0},
+        "server": {"render_slots": 2, "serve_flags": []},
+        "idle": idle,
+        "flooded": flooded,
+        "render_ms": 100.0,
+        "tex_mean_ms_metrics": 101.0,
+        **verdict(idle, flooded, 100.0, 20),
+        "flood": {
+            "ok_per_s": 9.5, "window_s": 14.2, "ok": 135, "sent": 2100,
+            "refused_by_type": {"owner-queue-full": 1900, "queue-full": 1},
+            "status_counts": {"200": 135, "429": 1901, "unfinished": 64},
+        },
+        "elapsed_s": 25.0,
+    }  # fmt: skip
+
+
+def test_the_verdict_holds_the_ratio_and_the_probes_429s() -> None:
+    met = fair_results(flooded_p99=590.0)
+    assert met["ratio"] == pytest.approx(590 / 300, abs=0.001)
+    assert (met["probe_429"], met["probe_not_rendered"], met["met"]) == (0, 0, True)
+    slow = fair_results(flooded_p99=610.0)
+    assert slow["ratio"] > 2
+    assert slow["met"] is False
+    refused = fair_results(flooded_p99=590.0, probe_429=2)
+    assert refused["probe_429"] == 2
+    assert refused["met"] is False
+
+
+def test_the_report_section_has_every_figure() -> None:
+    text = "\n".join(fairness_section(fair_results(flooded_p99=590.0)))
+    assert "## Fair sharing between keys" in text
+    assert "| idle | 20 | 20 | 100 | 200 | 200 | 0.0 / 0.0 | 200: 20 |" in text
+    assert "| flooded (64 clients) | 20 | 20 | 300 | 590 | 590 | 90.0 / 90.0 | 200: 20 |" in text
+    assert "one render time: 100 ms, the median `Server-Timing: tex`" in text
+    assert "= 590 ÷ (200 + 100) = **1.97** (target ≤ 2)" in text
+    assert "429s under the flood: **0** (target 0)" in text
+    assert "target **met**" in text
+    assert "owner-queue-full: 1900, queue-full: 1" in text
+    assert "9.50 renders/s" in text
+    refused = "\n".join(fairness_section(fair_results(flooded_p99=590.0, probe_429=2)))
+    assert "**2** (target 0)" in refused
+    assert "target **missed**" in refused
+
+
+def test_the_section_goes_into_results_md_and_alone_into_fairness_md() -> None:
+    machine = {
+        "date": "2026-12-05T12:00:00+00:00", "cpu_model": "CPU", "nproc": 2,
+        "tex_version": "pdfTeX", "python_version": "3.11.7",
+    }  # fmt: skip
+    alone = fairness_markdown({"machine": machine, "fairness": fair_results(590.0)})
+    assert alone.startswith("# texrender benchmark: fair sharing\n")
+    assert "## Fair sharing between keys" in alone
+    limit = {"cpu_s": 0.1, "cpu_s_samples": [0.1], "renders_per_s": 20.0}
+    results = {
+        "machine": machine,
+        "machine_limit": {"plain": limit, "format": limit},
+        "template": "echo",
+        "duration_s": 25.0,
+        "server": {"render_slots": 2},
+        "rows": [],
+        "runs": {},
+    }
+    assert "Fair sharing" not in markdown(results)
+    whole = markdown({**results, "fairness": fair_results(590.0)})
+    assert whole.index("Latency is per request") < whole.index("## Fair sharing between keys")
+
+
+# --- fair sharing between keys: one short real run -------------------------------------------
+
+
+@pytest.mark.tex
+def test_a_short_fairness_run_against_a_server_with_auth_on(tmp_path: Path) -> None:
+    """Keys made with ``texrender keys create``, a ``texrender serve`` with auth on (one slot,
+    a queue of four, an owner's share of it two), four probe renders idle and four beside eight
+    hostile clients of the other key, more than the queue holds: every figure is there, the
+    flood was refused (each 429 counted by its problem type), the probe key never was, and no
+    key is written down."""
+    plan = FairnessPlan(
+        renders=4, flood_clients=8, warmup=1, settle_s=0.5, budget_s=15.0, timeout_s=15.0,
+        serve_flags=("--queue-max", "4", "--owner-queue-max", "2"),
+    )  # fmt: skip
+    flags = ["--templates", str(TEST_TEMPLATES_DIR), "--slots", "1"]
+    data = TEST_TEMPLATES_DIR / "echo" / "sample.json"
+    found = fairness(flags, "echo", data, tmp_path, plan)
+    assert found["server"]["auth"] == "on"
+    assert found["server"]["render_slots"] == 1
+    assert set(found["keys"]) == {"probe", "flood"}
+    assert all(label.startswith("trk_") for label in found["keys"].values())
+    for phase in ("idle", "flooded"):
+        assert found[phase]["sent"] == found[phase]["ok"] == 4, found[phase]["status_counts"]
+        assert found[phase]["latency_ms"]["p50"] > 0
+        assert found[phase]["latency_ms"]["p99"] >= found[phase]["latency_ms"]["p50"]
+        assert found[phase]["tex_ms"]["count"] == 4
+    assert found["render_ms"] > 0
+    assert found["ratio"] == pytest.approx(
+        found["flooded"]["latency_ms"]["p99"]
+        / (found["idle"]["latency_ms"]["p99"] + found["render_ms"]),
+        abs=0.001,
+    )
+    assert found["probe_429"] == 0
+    flood = found["flood"]
+    assert flood["ok"] > 0
+    refused = flood["refused_by_type"]
+    assert sum(refused.values()) == flood["status_counts"]["429"] > 0
+    assert set(refused) <= {"owner-queue-full", "queue-full"}
+    assert flood["readyz_peaks"]["samples"] > 0
+    assert found["elapsed_s"] < 30
+    assert not ANY_KEY.search(json.dumps(found))
+    text = "\n".join(fairness_section(found))
+    assert "flooded p99 ÷ (idle p99 + one render time)" in text
