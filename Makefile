@@ -37,7 +37,7 @@ soak: setup
 
 # Schemathesis against a live server, every phase and 200 examples an operation (a few minutes).
 fuzz: setup
-	API_FUZZ=full $(BIN)/pytest tests/test_openapi.py -k schemathesis -o timeout=1800
+	API_FUZZ=full $(BIN)/pytest tests/server/http/test_openapi.py -k schemathesis -o timeout=1800
 
 # The README's picture of each template: page 1 of its sample at 60 dpi.
 previews: setup

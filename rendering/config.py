@@ -29,6 +29,10 @@ class RenderLimits:
     # A render whose expected wait (queue depth x recent TeX time / slots) is longer than this
     # is refused at once rather than queued to time out.
     queue_max_wait_s: float = 30.0
+    # Fair shares: the renders one owner may have waiting, and may ask for in a minute (0: no
+    # limit; bursts of a sixth of it, ten seconds' worth, pass at once).
+    owner_queue_max: int = 8
+    owner_renders_per_minute: int = 0
 
 
 @dataclass(frozen=True)

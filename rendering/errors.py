@@ -13,8 +13,11 @@ subclass lacks any of them)::
     │   └── DataTooLarge              422  invalid_data   more text than a document can hold
     ├── TexError                      422  tex_error      TeX stopped with an error (``tex``)
     ├── RenderQueueFull               429  rejected       every slot busy, the wait queue full
+    │   ├── OwnerQueueFull            429  rejected       this owner's share of the queue full
+    │   └── OwnerRateLimited          429  rejected       this owner's renders a minute used up
     ├── QueueTimeout                  503  expired        waited in the queue past its deadline
     ├── EngineUnavailable             503  error          the TeX engine is missing or broken
+    ├── TexKilled                     503  killed         a signal from outside (OOM killer)
     └── TexTimeout                    504  timeout        typesetting ran past the render timeout
 
 Nothing here knows about HTTP beyond the status number: ``server/`` turns these into
@@ -150,6 +153,20 @@ class RenderQueueFull(RenderError):
             self.retry_after_s = retry_after_s
 
 
+class OwnerQueueFull(RenderQueueFull):
+    status = 429
+    type = "owner-queue-full"
+    title = "Your share of the render queue is full"
+    outcome = Outcome.REJECTED
+
+
+class OwnerRateLimited(RenderQueueFull):
+    status = 429
+    type = "owner-rate-limited"
+    title = "Your render rate limit is reached"
+    outcome = Outcome.REJECTED
+
+
 class QueueTimeout(RenderError):
     status = 503
     type = "queue-timeout"
@@ -164,6 +181,14 @@ class EngineUnavailable(RenderError):
     title = "The TeX engine is not available"
     outcome = Outcome.ERROR
     retry_after_s = 30
+
+
+class TexKilled(RenderError):
+    status = 503
+    type = "tex-killed"
+    title = "TeX was stopped from outside"
+    outcome = Outcome.KILLED
+    retry_after_s = 1
 
 
 class TexTimeout(RenderError):

@@ -22,6 +22,7 @@ class Outcome(enum.StrEnum):
     REJECTED = "rejected"  # queue full
     EXPIRED = "expired"  # waited past the queue deadline
     CANCELLED = "cancelled"  # the caller went away
+    KILLED = "killed"  # TeX stopped by a signal from outside (OOM killer): the server's fault
     ERROR = "error"  # engine unavailable, or a bug
 
 

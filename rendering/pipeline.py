@@ -70,7 +70,9 @@ class RenderOrder:
     ``load`` produces the data when it must be read; ``identity`` names that data without
     reading it (the request body as sent, a stored document's id and revision), so a repeat is
     answered from what the first one found; None: nothing is remembered. ``if_none_match``
-    holds the validators the client already has (opaque parts, weak comparison).
+    holds the validators the client already has (opaque parts, weak comparison). ``owner``
+    names whose render it is: renders wait in their owner's turn, and what one owner rendered
+    is never a cache hit, a shared render or a known ETag for another.
     """
 
     template: str
@@ -79,6 +81,7 @@ class RenderOrder:
     strict: bool = False
     page: PageRequest | None = None
     if_none_match: Collection[str] = ()
+    owner: str = ""  # whose render: its fair share of the queue, its own cache partition
 
     @classmethod
     def for_data(
@@ -139,6 +142,7 @@ class _Job:
     template: Template
     reading: Reading
     key: str
+    owner: str
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ class Pipeline:
         """
         started = trio.current_time()
         template = self.catalogue.get_template(order.template)
-        scope = f"{template.version}|{order.strict}|{self.engine_id}"
+        scope = f"{order.owner}|{template.version}|{order.strict}|{self.engine_id}"
         digest = body_digest(scope, order.identity) if order.identity is not None else None
         known = self._known.get(digest) if digest is not None else None
         if known is not None:
@@ -219,8 +223,8 @@ class Pipeline:
                 return answer
         # A render of a key already under way is let in: it joins that render.
         if known is None or known.key not in self._renders:
-            self._check_admission(template)
-        job = self._read(template, order.load(), order.strict)
+            self._check_admission(template, order.owner)
+        job = self._read(template, order)
         if digest is not None:
             self._known.put(digest, _Known(job.key, job.reading.warnings))
         if self._etag(job.key, order.page) in order.if_none_match:
@@ -234,7 +238,7 @@ class Pipeline:
         warnings = (*job.reading.warnings, *typeset.warnings)
         if order.page is None:
             return self._answer(template, None, job.key, typeset.pdf, outcome, warnings, typeset)
-        picture = await self._picture(job.key, typeset.pdf, order.page)
+        picture = await self._picture(job.key, typeset.pdf, order.page, order.owner)
         timings = dataclasses.replace(typeset.timings, total_s=trio.current_time() - started)
         return self._answer(
             template, order.page, job.key, picture, outcome, warnings, typeset, timings
@@ -288,24 +292,25 @@ class Pipeline:
             template, order.page, key, cached, Outcome.CACHED, warnings, None, timings
         )
 
-    def _check_admission(self, template: Template) -> None:
+    def _check_admission(self, template: Template, owner: str) -> None:
         try:
-            self.admission.check()
+            self.admission.check(owner)
         except RenderQueueFull as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
 
-    def _read(self, template: Template, data: Any, strict: bool) -> _Job:
-        """Read ``data`` for ``template`` (leniently unless ``strict``) and key it; a failure is
-        reported to the observer like any other outcome."""
+    def _read(self, template: Template, order: RenderOrder) -> _Job:
+        """Read the order's data for ``template`` (leniently unless strict) and key it; a
+        failure is reported to the observer like any other outcome."""
         try:
-            reading = template.read(data, strict=strict, unicode=self.unicode_coverage)
-            return _Job(template, reading, self._key(template, reading))
+            data = order.load()
+            reading = template.read(data, strict=order.strict, unicode=self.unicode_coverage)
+            return _Job(template, reading, self._key(template, reading, order.owner), order.owner)
         except RenderError as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
 
-    def _key(self, template: Template, reading: Reading) -> str:
+    def _key(self, template: Template, reading: Reading, owner: str) -> str:
         """The content address of a render: equal keys give the same document.
 
         Raises:
@@ -314,7 +319,7 @@ class Pipeline:
         unicode = reading.unicode and self.unicode is not None
         engine_id = self.unicode.engine_id if unicode and self.unicode else self.engine_id
         try:
-            return render_key(template.version, reading.data, engine_id)
+            return render_key(template.version, reading.data, engine_id, owner)
         except ValueError as exc:
             message = f"the data is not plain JSON: {exc}"
             raise InvalidData(message, [FieldError("", message)]) from exc
@@ -348,7 +353,7 @@ class Pipeline:
         validated = trio.current_time()
         admitted: float | None = None
         try:
-            async with self.admission.slot():
+            async with self.admission.slot(job.owner):
                 admitted = trio.current_time()
                 self.observer.queue_waited(template.name, admitted - validated)
                 # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals
@@ -387,7 +392,7 @@ class Pipeline:
         engine_name = self.unicode.name if unicode and self.unicode else ""
         return _Typeset(compiled.pdf, timings, warnings, engine_name)
 
-    async def _picture(self, key: str, pdf: bytes, page: PageRequest) -> bytes:
+    async def _picture(self, key: str, pdf: bytes, page: PageRequest, owner: str) -> bytes:
         """One page of the PDF of ``key`` as a PNG: from the cache, from an identical request
         under way, or rasterized under a render slot and cached."""
         picture_key = self._cache_key(key, page)
@@ -395,12 +400,14 @@ class Pipeline:
         if cached is not None:
             return cached
         picture, _ = await self._pictures.run(
-            picture_key, lambda: self._rasterize(picture_key, pdf, page)
+            picture_key, lambda: self._rasterize(picture_key, pdf, page, owner)
         )
         return picture
 
-    async def _rasterize(self, picture_key: str, pdf: bytes, page: PageRequest) -> bytes:
-        async with self.admission.slot():
+    async def _rasterize(
+        self, picture_key: str, pdf: bytes, page: PageRequest, owner: str
+    ) -> bytes:
+        async with self.admission.slot(owner):
             picture = await self.rasterizer.png(pdf, page, timeout_s=self.limits.render_timeout_s)
         if self.cache.enabled:
             await self.cache.put(picture_key, picture)

@@ -18,6 +18,7 @@ from .http.asgi import ResponseSafeHTTPConnection
 from .http.auth import authenticate
 from .http.body import refuse_ambiguous_length
 from .http.record import open_record, stamp_response
+from .http.security import security_headers
 from .metrics import Metrics
 from .routes import catalogue, docs, documents, ops, render, validate
 from .settings import Settings
@@ -41,6 +42,10 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     # The whole body, not each read: a client trickling a byte a second is cut off too.
     app.config["BODY_TIMEOUT"] = settings.body_timeout_s
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
+    # No redirects to a cleaned-up path ("//" merged, a slash added): werkzeug builds their
+    # Location from the request's Host header, which any client can set.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     metrics = Metrics()
     background = trio.CancelScope()
 
@@ -59,6 +64,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     app.before_request(authenticate)
     app.after_request(record_request)
     app.after_request(stamp_response)
+    app.after_request(security_headers)
     app.register_error_handler(RenderError, problems.render_error)
     app.register_error_handler(problems.RequestError, problems.request_error)
     app.register_error_handler(StoreError, problems.store_error)

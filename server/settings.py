@@ -131,6 +131,18 @@ class Settings:
         flag="--queue-max-wait",
         scope="serve",
     )
+    owner_queue_max: int = setting(
+        _LIMITS.owner_queue_max,
+        help="renders one owner (API key owner) may have waiting; one more gets 429",
+        flag="--owner-queue-max",
+        scope="serve",
+    )
+    owner_renders_per_minute: int = setting(
+        _LIMITS.owner_renders_per_minute,
+        help="renders one owner may ask for a minute (bursts of a sixth pass); 0: no limit",
+        flag="--owner-rate",
+        scope="serve",
+    )
     render_timeout_s: float = setting(
         _LIMITS.render_timeout_s,
         help="seconds one TeX run may take before 504",
@@ -200,6 +212,8 @@ class Settings:
             "cache_bytes": self.cache_bytes >= 0,
             "queue_timeout_s": self.queue_timeout_s > 0,
             "queue_max_wait_s": self.queue_max_wait_s > 0,
+            "owner_queue_max": self.owner_queue_max >= 1,
+            "owner_renders_per_minute": self.owner_renders_per_minute >= 0,
             "render_timeout_s": self.render_timeout_s > 0,
             "max_body_bytes": self.max_body_bytes > 0,
             "graceful_timeout_s": self.graceful_timeout_s >= 0,
@@ -266,6 +280,8 @@ class Settings:
                 queue_timeout_s=self.queue_timeout_s,
                 render_timeout_s=self.render_timeout_s,
                 queue_max_wait_s=self.queue_max_wait_s,
+                owner_queue_max=self.owner_queue_max,
+                owner_renders_per_minute=self.owner_renders_per_minute,
             ),
         )
 

@@ -12,6 +12,7 @@ from .metrics import Metrics
 from .settings import Settings
 from .store import Store
 from .store.keys import KeyMemory
+from .store.locks import KeyedLocks
 
 EXTENSION_KEY = "texrender"
 
@@ -25,6 +26,7 @@ class AppState:
     metrics: Metrics
     store: Store
     keys: KeyMemory = field(default_factory=KeyMemory)
+    document_writes: KeyedLocks = field(default_factory=KeyedLocks)
     draining: bool = field(default=False)
 
 

@@ -27,9 +27,13 @@ def canonical_json(data: Any) -> bytes:
     ).encode("utf-8", errors="surrogatepass")
 
 
-def render_key(template_version: str, data: Any, engine_id: str) -> str:
+def render_key(template_version: str, data: Any, engine_id: str, owner: str = "") -> str:
+    """The content address of a render: equal keys give the same document. ``owner`` keeps
+    each owner's renders (and so their cache hits, shared renders and ETags) their own: what
+    one owner rendered is no faster, and has another ETag, for anyone else."""
     digest = hashlib.sha256()
-    for part in (template_version.encode(), canonical_json(data), engine_id.encode()):
+    parts = (template_version.encode(), canonical_json(data), engine_id.encode())
+    for part in (*parts, owner.encode(errors="surrogatepass")) if owner else parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

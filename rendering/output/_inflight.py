@@ -38,11 +38,6 @@ class InFlight(Generic[T]):
     def __contains__(self, key: object) -> bool:
         return key in self._jobs
 
-    def waiting(self, key: str) -> int:
-        """How many callers are waiting for the work under way for ``key``."""
-        job = self._jobs.get(key)
-        return job.done.statistics().tasks_waiting if job is not None else 0
-
     async def run(self, key: str, produce: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """``(result, shared)``: ``shared`` is True when another caller's work was reused.
 

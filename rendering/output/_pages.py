@@ -13,9 +13,10 @@ from pathlib import Path
 
 import trio
 
-from ..errors import EngineUnavailable, PageNotFound, TexTimeout
+from ..errors import EngineUnavailable, PageNotFound, TexKilled, TexTimeout
 from ..typesetting import (
     PICTURE_FILE,
+    BoxKilled,
     BoxStartFailed,
     BoxTimeout,
     SandboxLimits,
@@ -100,6 +101,8 @@ class PageRasterizer:
                 raise TexTimeout(f"rasterizing took longer than {timeout_s:g} s") from None
             except BoxStartFailed as exc:
                 raise EngineUnavailable(f"{self.executable!r} cannot start: {exc}") from exc
+            except BoxKilled as exc:
+                raise TexKilled(f"rasterizing was {exc}; try again") from None
             if code == _BAD_PAGE_RANGE:
                 raise PageNotFound(f"the document has no page {request.page}")
             try:

@@ -7,7 +7,7 @@ Knows nothing of templates or data: it is given TeX source.
 
 from __future__ import annotations
 
-from ._boxed import BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
 from ._engine import PICTURE_FILE, EngineInfo, PdfLatexEngine, TexEngine, probe_engine
 from ._files import write_atomically
 from ._fonts import ENGINE, MAIN_FONT, SCRIPTS, UnicodeCoverage, measure_coverage
@@ -20,6 +20,7 @@ __all__ = [
     "MAIN_FONT",
     "PICTURE_FILE",
     "SCRIPTS",
+    "BoxKilled",
     "BoxStartFailed",
     "BoxTimeout",
     "EngineInfo",

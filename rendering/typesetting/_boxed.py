@@ -73,6 +73,11 @@ class BoxStartFailed(Exception):
     """The program could not be started (missing, not executable)."""
 
 
+class BoxKilled(Exception):
+    """A signal from outside the box ended the program (the kernel's OOM killer, an
+    operator): nothing the program's input did, and so not its error to report."""
+
+
 def kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
@@ -95,8 +100,9 @@ async def run_boxed(
     """Run ``argv`` in ``cwd`` in the box; its return code (its output goes to files in ``cwd``).
 
     Raises:
-        BoxTimeout: still running after ``timeout_s``.
+        BoxTimeout: still running after ``timeout_s`` (or past its CPU time).
         BoxStartFailed: the program could not be started.
+        BoxKilled: a signal from outside ended it.
     """
     cpu_seconds = math.ceil(timeout_s) + 1
     prefix = sandbox_prefix(cpu_seconds, limits, identity)
@@ -134,8 +140,20 @@ async def run_boxed(
             raise BoxStartFailed(str(failure)) from group
     if deadline.cancelled_caught:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
-    assert process.returncode is not None
-    return process.returncode
+    code = process.returncode
+    assert code is not None
+    if code < 0:
+        if -code == signal.SIGXCPU:  # its CPU-time rlimit: a timeout of the box's own
+            raise BoxTimeout(f"used more than {cpu_seconds} s of CPU and was stopped")
+        raise BoxKilled(f"stopped by {_signal_name(-code)} from outside")
+    return code
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:

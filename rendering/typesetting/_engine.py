@@ -24,8 +24,15 @@ from typing import Protocol
 
 import trio
 
-from ..errors import EngineUnavailable, TexError, TexTimeout
-from ._boxed import WORKDIR_PREFIX, BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from ..errors import EngineUnavailable, TexError, TexKilled, TexTimeout
+from ._boxed import (
+    WORKDIR_PREFIX,
+    BoxKilled,
+    BoxStartFailed,
+    BoxTimeout,
+    run_boxed,
+    work_directory,
+)
 from ._files import write_atomically
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
@@ -216,6 +223,7 @@ class PdfLatexEngine:
         Raises:
             TexTimeout: still running after ``timeout_s``: the process group was killed.
             EngineUnavailable: the binary could not be started.
+            TexKilled: a signal from outside (the OOM killer, an operator) ended it.
         """
         if not self._found:
             # Checked here because the sandbox's own tools would run and fail in its place.
@@ -236,6 +244,8 @@ class PdfLatexEngine:
         except BoxStartFailed as exc:
             message = f"TeX engine {self.executable!r} cannot start: {exc}"
             raise EngineUnavailable(message) from exc
+        except BoxKilled as exc:
+            raise TexKilled(f"TeX was {exc}; try again") from None
 
     async def _failure(self, workdir: Path, job_name: str) -> TexError:
         diagnostic = parse_tex_log(await self._read_log(workdir / f"{job_name}.log"))

@@ -81,6 +81,7 @@ def render_order(
         strict=wants_strict() if strict is None else strict,
         page=requested_picture(),
         if_none_match=request.if_none_match.as_set(include_weak=True),
+        owner=current_record().owner or "",
     )
 
 

@@ -47,6 +47,7 @@ from ..store import (
     DocumentSummary,
     RevisionMismatch,
     StoredDocument,
+    StoreUnavailable,
     document_json,
 )
 
@@ -56,7 +57,7 @@ PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
 TITLE_CHARS = 200
 MEMBERS = ("template", "data", "title")
-PATCH_TRIES = 3  # a PATCH without If-Match is re-applied if another write came in between
+PATCH_TRIES = 10  # a PATCH without If-Match is applied again if another process wrote between
 DOCUMENT = {"$ref": "#/components/schemas/Document"}
 IF_MATCH = Parameter(
     "If-Match", 'write only if the document is at this version ("r3")', {"type": "string"}, "header"
@@ -321,7 +322,7 @@ async def replace_document(document_id: str) -> Response:
 @describe(
     Operation(
         "Change part of a document with a JSON Merge Patch (RFC 7396)",
-        (200, 404, 412, 422),
+        (200, 404, 412, 422, 503),
         success={JSON: DOCUMENT},
         body="patch",
         parameters=(IF_MATCH, STRICT),
@@ -337,20 +338,27 @@ async def patch_document(document_id: str) -> Response:
     body: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
     patch = parse_json(body)
     state = app_state()
-    conditional = bool(request.if_match)
+    async with state.document_writes.hold((owner(), document_id)):
+        return await _apply_patch(document_id, patch)
+
+
+async def _apply_patch(document_id: str, patch: Any) -> Response:
+    """Apply ``patch`` to the document as it is now. Without ``If-Match`` the patch applies
+    to whatever is current: a write from another process in between makes it apply again (a
+    412 only ever answers a precondition the client sent)."""
+    state = app_state()
+    conditional = bool(request.if_match) and not request.if_match.star_tag
     for _ in range(PATCH_TRIES):
         current = await state.store.get(owner(), document_id)
-        star = request.if_match.star_tag
-        if (
-            conditional
-            and not star
-            and not request.if_match.contains(revision_etag(current.revision))
-        ):
+        if conditional and not request.if_match.contains(revision_etag(current.revision)):
             raise PreconditionFailed(at_revision(current.revision))
-        view = {"template": current.template, "title": current.title, "data": current.data}
-        if current.title is None:
-            del view["title"]
-        document, warnings = read_document(merge_patch(view, patch), strict=wants_strict())
+        view: dict[str, Any] = {"template": current.template, "data": current.data}
+        if current.title is not None:
+            view["title"] = current.title
+        merged = merge_patch(view, patch)
+        document, warnings = read_document(merged, strict=wants_strict())
+        if _same_document(current, document):
+            return document_response(current, 200, warnings)  # nothing to write
         try:
             stored = await state.store.replace(
                 owner(), document_id, document, expected_revision=current.revision
@@ -358,10 +366,10 @@ async def patch_document(document_id: str) -> Response:
         except RevisionMismatch as exc:
             if conditional:
                 raise PreconditionFailed(f"the document changed meanwhile: {exc}") from None
-            continue  # someone wrote in between: apply the patch to what is there now
+            continue  # another process wrote in between: apply the patch to what is there now
         state.metrics.document_writes.labels("patch").inc()
         return document_response(stored, 200, warnings)
-    raise PreconditionFailed("the document kept changing while the patch was applied; try again")
+    raise StoreUnavailable("the document kept changing while the patch was applied")
 
 
 @blueprint.delete("/v1/documents/<document_id>")
@@ -404,3 +412,10 @@ async def document_pdf(document_id: str) -> Response:
     with recording(stored.template):
         rendered = await app_state().service.pipeline.render(order)
     return rendered_response(rendered)
+
+
+def _same_document(current: StoredDocument, document: DocumentInput) -> bool:
+    """A write that would change nothing (an empty merge patch, or one that sets what is
+    there): no new revision."""
+    same_fields = (current.template, current.title) == (document.template, document.title)
+    return same_fields and document_json(current.data) == document_json(document.data)

@@ -14,6 +14,8 @@ import base64
 import binascii
 import contextlib
 import json
+import logging
+import os
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +42,8 @@ from .model import (
     StoreUnavailable,
     document_json,
 )
+
+log = logging.getLogger("texrender.store")
 
 FILE_NAME = "texrender.sqlite3"
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another's lock before giving up
@@ -109,6 +113,7 @@ class SqliteStore:
 
     def _prepare(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _keep_private(self.path)
         connection = self._connect()
         try:
             connection.execute("PRAGMA journal_mode = WAL")
@@ -420,3 +425,22 @@ def _read_cursor(cursor: str) -> int:
     if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
         raise InvalidCursor("the cursor is not one this server made")
     return int(number)
+
+
+def _keep_private(path: Path) -> None:
+    """The database holds every owner's documents and every key's hash: readable by this user
+    only. A new file is made 0600 (SQLite gives its -wal and -shm files the same mode); one
+    left readable by others (an older texrender) is narrowed, with a warning."""
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                mode = file.stat().st_mode
+            except FileNotFoundError:
+                continue
+            if mode & 0o077:
+                log.warning("%s was readable by others; made private (0600)", file)
+                file.chmod(0o600)
+    else:
+        os.close(descriptor)

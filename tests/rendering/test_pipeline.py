@@ -19,6 +19,7 @@ from rendering.errors import (
     UnsupportedCharacter,
 )
 from rendering.explain import find_character
+from rendering.output import PdfCache
 from rendering.pipeline import Pipeline, Rendered, RenderOrder
 from rendering.reading import Reading
 from rendering.service import RenderService, build_service
@@ -198,7 +199,7 @@ async def test_a_render_expected_to_wait_too_long_is_refused_with_that_wait(
 def test_clients_refused_together_are_told_different_waits() -> None:
     admission = Admission(RenderLimits(slots=1, queue_max=0))
     admission.timed(4.0)  # as if TeX had been taking 4 s
-    admission._limiter.acquire_on_behalf_of_nowait("holder")
+    admission._slots.busy = 1  # as if a render held the one slot
     waits = set()
     for _ in range(50):
         with pytest.raises(RenderQueueFull) as caught:
@@ -280,3 +281,22 @@ async def test_never_more_tex_processes_than_slots(settings: Settings, no_leftov
         nursery.cancel_scope.cancel()
     assert peak == 2
     assert sorted(pdf_text(pdf).split()[1] for pdf in results) == [str(i) for i in range(6)]
+
+
+async def test_what_one_owner_rendered_is_no_cache_hit_or_known_etag_for_another(
+    catalogue: Catalogue, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Renders are partitioned by owner: a stranger sending the same data gets a render of
+    its own (another TeX run, another ETag), so it cannot learn that someone rendered it."""
+    engine = SleepingEngine()
+    pipeline = Pipeline(catalogue, engine, RenderLimits(slots=1), cache=PdfCache(10_000_000))
+    data = {"text": "a secret offer letter"}
+    alice = await render(pipeline, "echo", data, owner="alice")
+    again = await render(pipeline, "echo", data, owner="alice")
+    bob = await render(pipeline, "echo", data, owner="bob")
+    assert [alice.cached, again.cached, bob.cached] == [False, True, False]
+    assert again.etag == alice.etag
+    assert bob.etag != alice.etag
+    assert bob.body == alice.body  # the same document, made again
+    refused = await render(pipeline, "echo", data, owner="bob", if_none_match={alice.etag})
+    assert not refused.not_modified

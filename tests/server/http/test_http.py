@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -347,3 +349,27 @@ async def test_every_error_class_is_answered_as_it_says(
             assert response.headers["retry-after"] == str(cls.retry_after_s)
         else:
             assert "retry-after" not in response.headers
+
+
+async def test_tex_killed_from_outside_is_the_servers_fault_not_the_datas(
+    client: httpx.AsyncClient,
+) -> None:
+    """The OOM killer or an operator stopping TeX is no error in the data: 503 with
+    Retry-After (try again), and an outcome of its own in the metrics, never a 422."""
+    answers: list[httpx.Response] = []
+
+    async def render() -> None:
+        answers.append(await client.post("/v1/render/slow", json=slow(1)))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(render)
+        with trio.fail_after(10):
+            while not tex_processes():
+                await trio.sleep(0.01)
+        for pid in tex_processes():
+            os.kill(pid, signal.SIGKILL)
+    body = assert_problem(answers[0], 503, "tex-killed")
+    assert "SIGKILL" in body["detail"]
+    assert answers[0].headers["retry-after"] == "1"
+    metrics = (await client.get("/metrics")).text
+    assert 'texrender_renders_total{outcome="killed",template="slow"} 1.0' in metrics

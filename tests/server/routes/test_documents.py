@@ -314,3 +314,34 @@ async def test_store_errors_are_problems_and_a_busy_store_asks_for_a_retry(
         assert answer.status_code == status, name
         assert answer.headers["content-type"] == "application/problem+json"
         assert ("retry-after" in answer.headers) == (name == "busy")
+
+
+async def test_patches_without_if_match_all_apply_however_many_race(owners: Owners) -> None:
+    """No precondition sent, no 412: each patch applies to whatever is current."""
+    created = (await owners.alice.post("/v1/documents", json=echo("start"))).json()
+    url = f"/v1/documents/{created['id']}"
+    statuses: list[int] = []
+
+    async def patch(n: int) -> None:
+        answer = await owners.alice.patch(url, json={"title": f"title {n}"}, headers=MERGE)
+        statuses.append(answer.status_code)
+
+    async with trio.open_nursery() as nursery:
+        for n in range(30):
+            nursery.start_soon(patch, n)
+    assert statuses == [200] * 30
+    final = (await owners.alice.get(url)).json()
+    assert final["revision"] == 31
+    assert final["title"].startswith("title ")
+
+
+async def test_a_patch_that_changes_nothing_makes_no_revision(owners: Owners) -> None:
+    created = (await owners.alice.post("/v1/documents", json=echo("as is"))).json()
+    url = f"/v1/documents/{created['id']}"
+    for patch in ({}, {"title": created["title"]}, {"data": {"text": "as is"}}):
+        answer = await owners.alice.patch(url, json=patch, headers=MERGE)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["revision"] == 1
+        assert answer.headers["etag"] == '"r1"'
+    changed = await owners.alice.patch(url, json={"data": {"text": "changed"}}, headers=MERGE)
+    assert changed.json()["revision"] == 2

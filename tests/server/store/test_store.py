@@ -251,3 +251,22 @@ async def test_a_database_locked_too_long_is_unavailable_not_a_crash(tmp_path: P
         holder.close()
     replaced = await store.replace("alice", created.id, doc("later"))
     assert replaced.revision == 2
+
+
+async def test_the_database_files_are_readable_by_this_user_only(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "new")
+    await store.create("alice", doc(), quota=10)  # the write-ahead log exists once written
+    files = sorted((tmp_path / "new").iterdir())
+    assert [f.name for f in files][:1] == [FILE_NAME]
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+    await store.aclose()
+
+
+async def test_a_database_left_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / FILE_NAME).touch(mode=0o644)
+    (folder / FILE_NAME).chmod(0o644)
+    store = await SqliteStore.open(folder)
+    assert (folder / FILE_NAME).stat().st_mode & 0o777 == 0o600
+    await store.aclose()
