@@ -55,39 +55,56 @@ class _Waiter:
 
 class FairSlots:
     """``slots`` tokens, handed to waiting owners in turn; first come first served within an
-    owner. Like :class:`trio.CapacityLimiter`, but fair between owners."""
+    owner. Like :class:`trio.CapacityLimiter`, but fair between owners.
+
+    As in fair queueing's new flows, an owner that had nothing waiting goes before the owners
+    taking turns: a light user waits for one slot to come free, not for a turn of every busy
+    owner as well. Once served, if it still has renders waiting, it takes turns like the rest.
+    """
 
     def __init__(self, slots: int) -> None:
         self.total = slots
         self.busy = 0
-        self._queues: OrderedDict[str, deque[_Waiter]] = OrderedDict()  # owners in turn order
+        self._fresh: OrderedDict[str, deque[_Waiter]] = OrderedDict()  # came with none waiting
+        self._turns: OrderedDict[str, deque[_Waiter]] = OrderedDict()  # in turn order
+
+    def _queue(self, owner: str) -> deque[_Waiter] | None:
+        return self._fresh.get(owner) or self._turns.get(owner)
 
     def waiting(self, owner: str | None = None) -> int:
         """Renders waiting, of one owner or of all."""
         if owner is not None:
-            return len(self._queues.get(owner, ()))
-        return sum(len(queue) for queue in self._queues.values())
+            return len(self._queue(owner) or ())
+        return sum(len(queue) for queues in (self._fresh, self._turns) for queue in queues.values())
 
     @property
     def owners_waiting(self) -> int:
-        return len(self._queues)
+        return len(self._fresh) + len(self._turns)
 
     def waiting_ahead(self, owner: str) -> int:
-        """How many waiting renders a new one of ``owner`` would see served first: its own
-        queue, and from each other owner as many as the turns it waits (at most its own
-        queue's length plus one)."""
-        turns = len(self._queues.get(owner, ())) + 1
-        return sum(min(len(queue), turns) for queue in self._queues.values())
+        """How many waiting renders a new one of ``owner`` would see served first: one of each
+        owner ahead of it among those that had nothing waiting; or, for an owner with ``n``
+        waiting, its own ``n`` and from each other owner as many as the ``n + 1`` turns it waits
+        (the fresh ones first)."""
+        mine = self.waiting(owner)
+        if mine == 0:
+            return len(self._fresh)
+        turns = mine + 1
+        ahead = sum(min(len(queue), turns) for queue in self._turns.values())
+        return ahead + sum(min(len(queue), turns) for queue in self._fresh.values())
 
     async def acquire(self, owner: str) -> None:
         """Take a slot, waiting for this owner's turn if none is free."""
         await trio.lowlevel.checkpoint_if_cancelled()
-        if self.busy < self.total and not self._queues:
+        if self.busy < self.total and not self.owners_waiting:
             self.busy += 1
             await trio.lowlevel.cancel_shielded_checkpoint()
             return
         waiter = _Waiter(owner)
-        self._queues.setdefault(owner, deque()).append(waiter)
+        queue = self._queue(owner)
+        if queue is None:
+            queue = self._fresh[owner] = deque()
+        queue.append(waiter)
         try:
             await waiter.granted.wait()
         except BaseException:
@@ -99,23 +116,25 @@ class FairSlots:
 
     def release(self) -> None:
         """Give the slot to the next owner in turn, or free it."""
-        if not self._queues:
+        queues = self._fresh or self._turns
+        if not queues:
             self.busy -= 1
             return
-        owner, queue = next(iter(self._queues.items()))
+        owner, queue = next(iter(queues.items()))
         waiter = queue.popleft()
-        del self._queues[owner]
+        del queues[owner]
         if queue:
-            self._queues[owner] = queue  # to the back of the turn order
+            self._turns[owner] = queue  # to the back of the turn order
         waiter.granted.set()  # the slot passes on: busy stays as it is
 
     def _forget(self, waiter: _Waiter) -> None:
-        queue = self._queues.get(waiter.owner)
-        if queue is None:
-            return
-        queue.remove(waiter)
-        if not queue:
-            del self._queues[waiter.owner]
+        for queues in (self._fresh, self._turns):
+            queue = queues.get(waiter.owner)
+            if queue is not None:
+                queue.remove(waiter)
+                if not queue:
+                    del queues[waiter.owner]
+                return
 
 
 class _Bucket:

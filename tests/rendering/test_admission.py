@@ -49,6 +49,33 @@ async def test_waiting_owners_are_served_in_turn_not_in_arrival_order() -> None:
     assert (slots.busy, slots.waiting()) == (0, 0)
 
 
+async def test_an_owner_with_nothing_waiting_goes_before_the_owners_taking_turns() -> None:
+    slots = FairSlots(1)
+    await slots.acquire("holder")
+    served: list[str] = []
+
+    async def take(owner: str, name: str) -> None:
+        await slots.acquire(owner)
+        served.append(name)
+
+    async with trio.open_nursery() as nursery:
+        for owner in ("a", "b"):
+            for n in range(3):
+                nursery.start_soon(take, owner, f"{owner}{n}")
+                await trio.testing.wait_all_tasks_blocked()
+        for _ in range(2):  # a0, b0: both now take turns
+            slots.release()
+            await trio.testing.wait_all_tasks_blocked()
+        nursery.start_soon(take, "light", "light")
+        await trio.testing.wait_all_tasks_blocked()
+        assert slots.waiting_ahead("light2") == 1
+        for _ in range(5):
+            slots.release()
+            await trio.testing.wait_all_tasks_blocked()
+    assert served == ["a0", "b0", "light", "a1", "b1", "a2", "b2"]
+    slots.release()
+
+
 async def test_a_cancelled_waiter_leaves_the_queue_and_a_granted_one_passes_the_slot_on() -> None:
     slots = FairSlots(1)
     await slots.acquire("holder")
