@@ -25,6 +25,7 @@ from .settings import Settings
 from .state import EXTENSION_KEY, AppState
 from .store import StoreError
 from .store.sqlite import SqliteStore
+from .tarpit import Tarpit
 from .version import texrender_version
 
 
@@ -75,7 +76,9 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     async def start() -> None:
         store = await SqliteStore.open(settings.documents_dir())
         service = await build_service(settings.render_config(), observer=metrics, engine=engine)
-        app.extensions[EXTENSION_KEY] = AppState(settings, service, metrics, store)
+        app.extensions[EXTENSION_KEY] = AppState(
+            settings, service, metrics, store, refusals=Tarpit(settings.refusal_pause_s)
+        )
         metrics.set_build_info(texrender_version(), service.engine.version)
         metrics.watch_pipeline(service.pipeline.statistics, service.pipeline.cache_statistics)
 

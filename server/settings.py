@@ -143,6 +143,13 @@ class Settings:
         flag="--owner-rate",
         scope="serve",
     )
+    refusal_pause_s: float = setting(
+        0.5,
+        help="seconds a 429 is held before it is sent (a client that asks again at once "
+        "costs less); 0: at once",
+        flag="--refusal-pause",
+        scope="serve",
+    )
     render_timeout_s: float = setting(
         _LIMITS.render_timeout_s,
         help="seconds one TeX run may take before 504",
@@ -214,6 +221,7 @@ class Settings:
             "queue_max_wait_s": self.queue_max_wait_s > 0,
             "owner_queue_max": self.owner_queue_max >= 1,
             "owner_renders_per_minute": self.owner_renders_per_minute >= 0,
+            "refusal_pause_s": self.refusal_pause_s >= 0,
             "render_timeout_s": self.render_timeout_s > 0,
             "max_body_bytes": self.max_body_bytes > 0,
             "graceful_timeout_s": self.graceful_timeout_s >= 0,

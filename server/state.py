@@ -13,6 +13,7 @@ from .settings import Settings
 from .store import Store
 from .store.keys import KeyMemory
 from .store.locks import KeyedLocks
+from .tarpit import Tarpit
 
 EXTENSION_KEY = "texrender"
 
@@ -27,6 +28,7 @@ class AppState:
     store: Store
     keys: KeyMemory = field(default_factory=KeyMemory)
     document_writes: KeyedLocks = field(default_factory=KeyedLocks)
+    refusals: Tarpit = field(default_factory=lambda: Tarpit(0.0))
     draining: bool = field(default=False)
 
 

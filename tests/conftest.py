@@ -129,6 +129,7 @@ def server_settings(work_dir: Path, **changes: Any) -> Settings:
         queue_timeout_s=10.0,
         render_timeout_s=10.0,
         graceful_timeout_s=1.0,
+        refusal_pause_s=0.0,  # 429s at once; tests of the pause turn it on
         # Loopback only, so auth may be off; the tests of keys turn it on.
         auth="off",
         data_dir=work_dir.with_name(f"{work_dir.name}-data"),

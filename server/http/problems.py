@@ -17,8 +17,9 @@ from typing import Any, ClassVar
 from quart import Response
 from werkzeug.exceptions import HTTPException
 
-from rendering import InvalidData, RenderError, TexError
+from rendering import InvalidData, RenderError, RenderQueueFull, TexError
 
+from ..state import app_state
 from ..store import (
     DocumentNotFound,
     DocumentQuotaExceeded,
@@ -150,6 +151,8 @@ async def render_error(error: RenderError, **more: Any) -> Response:
             record.tex_error = f"{error.tex.message} (line {error.tex.line})"
     level = logging.ERROR if error.status >= 500 and error.status != 503 else logging.INFO
     log.log(level, "render failed: %s", error.type, extra={"status": error.status})
+    if isinstance(error, RenderQueueFull):
+        await app_state().refusals.pause()
     return problem(
         error.status,
         error.type,
