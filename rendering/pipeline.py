@@ -232,16 +232,16 @@ class Pipeline:
             return self._not_modified(template, order.page, job.key, job.reading.warnings)
         try:
             typeset, outcome = await self._pdf(job, started)
+            body, timings = typeset.pdf, typeset.timings
+            if order.page is not None:
+                body = await self._picture(job.key, typeset.pdf, order.page, order.owner)
+                timings = dataclasses.replace(timings, total_s=trio.current_time() - started)
         except RenderError as exc:
             exc.warnings = job.reading.warnings
             raise
         warnings = (*job.reading.warnings, *typeset.warnings)
-        if order.page is None:
-            return self._answer(template, None, job.key, typeset.pdf, outcome, warnings, typeset)
-        picture = await self._picture(job.key, typeset.pdf, order.page, order.owner)
-        timings = dataclasses.replace(typeset.timings, total_s=trio.current_time() - started)
         return self._answer(
-            template, order.page, job.key, picture, outcome, warnings, typeset, timings
+            template, order.page, job.key, body, outcome, warnings, timings, typeset.engine
         )
 
     def check(self, order: RenderOrder) -> Checked:
@@ -288,9 +288,7 @@ class Pipeline:
             return None
         self.observer.finished(template.name, Outcome.CACHED)
         timings = Timings(total_s=trio.current_time() - started)
-        return self._answer(
-            template, order.page, key, cached, Outcome.CACHED, warnings, None, timings
-        )
+        return self._answer(template, order.page, key, cached, Outcome.CACHED, warnings, timings)
 
     def _check_admission(self, template: Template, owner: str) -> None:
         try:
@@ -450,20 +448,12 @@ class Pipeline:
         body: bytes,
         outcome: Outcome,
         warnings: tuple[ReadWarning, ...],
-        typeset: _Typeset | None,
-        timings: Timings | None = None,
+        timings: Timings,
+        engine: str = "",
     ) -> Rendered:
         media, filename = _media(template, page)
-        return Rendered(
-            body,
-            media,
-            self._etag(key, page),
-            filename,
-            outcome,
-            warnings,
-            timings or (typeset.timings if typeset else Timings()),
-            typeset.engine if typeset else "",
-        )
+        etag = self._etag(key, page)
+        return Rendered(body, media, etag, filename, outcome, warnings, timings, engine)
 
 
 def _media(template: Template, page: PageRequest | None) -> tuple[str, str]:
