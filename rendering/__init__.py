@@ -34,7 +34,15 @@ if TYPE_CHECKING:
         outcome_of,
     )
     from .outcome import Outcome
-    from .output import DPI_DEFAULT, DPI_MAX, DPI_MIN, PAGE_MAX, CacheStatistics, PageRequest
+    from .output import (
+        DPI_DEFAULT,
+        DPI_MAX,
+        DPI_MIN,
+        PAGE_MAX,
+        CacheStatistics,
+        PageRequest,
+        SharedCacheStatistics,
+    )
     from .pipeline import PDF, PNG, Checked, Pipeline, Rendered, RenderOrder, Timings
     from .reading import DEFAULT_LIMITS, nests_deeper_than, warnings_header
     from .service import RenderService, build_service
@@ -67,6 +75,7 @@ __all__ = [
     "RenderService",
     "RenderStatistics",
     "Rendered",
+    "SharedCacheStatistics",
     "Template",
     "TexEngine",
     "TexError",
@@ -108,6 +117,7 @@ _HOMES = {
     "RenderService": "service",
     "RenderStatistics": "admission",
     "Rendered": "pipeline",
+    "SharedCacheStatistics": "output",
     "Template": "catalogue",
     "TexEngine": "typesetting",
     "TexError": "errors",

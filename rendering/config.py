@@ -47,4 +47,11 @@ class RenderConfig:
     format_dir: Path | None = None  # None: a private folder in the temporary directory
     cache_bytes: int = 256 * 1024 * 1024
     cache_dir: Path | None = None
+    # The cache shared by every instance: a Redis URL (None: no shared tier), how long a PDF
+    # is kept there, how long one call may take before a render goes on without it, and the
+    # largest value written (a resume's PDF is 100-200 KiB; a 300 dpi page picture ~1 MiB).
+    cache_url: str | None = None
+    cache_ttl_s: float = 24 * 3600.0
+    cache_timeout_s: float = 0.1
+    cache_value_max_bytes: int = 4 * 1024 * 1024
     limits: RenderLimits = field(default_factory=RenderLimits)

@@ -16,6 +16,7 @@ once. Cancelling :meth:`Pipeline.render` (a client that went away) stops the TeX
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -326,11 +327,12 @@ class Pipeline:
         """The PDF of ``job``: from the cache, shared with a render under way, or typeset."""
         outcome = Outcome.ERROR
         try:
-            pdf = await self.cache.get(job.key) if self.cache.enabled else None
-            if pdf is not None:
+            cached = await self.cache.fetch(job.key) if self.cache.enabled else None
+            if cached is not None:
                 outcome = Outcome.CACHED
                 timings = Timings(total_s=trio.current_time() - started)
-                return _Typeset(pdf, timings, self._layout_of(job.key), ""), outcome
+                warnings = self._layout_of(job.key, cached.notes)
+                return _Typeset(cached.body, timings, warnings, ""), outcome
             typeset, shared = await self._renders.run(job.key, lambda: self._typeset(job, started))
             if shared:
                 outcome = Outcome.CACHED
@@ -380,7 +382,7 @@ class Pipeline:
         if warnings:
             self._layout.put(job.key, warnings)
         if self.cache.enabled:
-            await self.cache.put(job.key, compiled.pdf)
+            await self.cache.put(job.key, compiled.pdf, _notes_of(warnings))
         timings = Timings(
             template_s=(validated - started) + (filled - admitted),
             queue_s=admitted - validated,
@@ -413,8 +415,14 @@ class Pipeline:
 
     # --- the answer -------------------------------------------------------------------------
 
-    def _layout_of(self, key: str) -> tuple[ReadWarning, ...]:
-        return self._layout.get(key) or ()
+    def _layout_of(self, key: str, notes: bytes = b"") -> tuple[ReadWarning, ...]:
+        """The layout warnings of ``key``'s PDF: as this instance saw them, or as the instance
+        that typeset it left them in the shared cache (``notes``)."""
+        known = self._layout.get(key)
+        if known is None and notes:
+            known = _warnings_of(notes)
+            self._layout.put(key, known)
+        return known or ()
 
     @staticmethod
     def _cache_key(key: str, page: PageRequest | None) -> str:
@@ -454,6 +462,23 @@ class Pipeline:
         media, filename = _media(template, page)
         etag = self._etag(key, page)
         return Rendered(body, media, etag, filename, outcome, warnings, timings, engine)
+
+
+def _notes_of(warnings: tuple[ReadWarning, ...]) -> bytes:
+    """Layout warnings as the notes of a cached PDF (empty when there are none)."""
+    if not warnings:
+        return b""
+    return json.dumps([[w.pointer, w.message] for w in warnings]).encode()
+
+
+def _warnings_of(notes: bytes) -> tuple[ReadWarning, ...]:
+    """The layout warnings :func:`_notes_of` wrote; none if the notes cannot be read."""
+    try:
+        return tuple(
+            ReadWarning(str(pointer), str(message)) for pointer, message in json.loads(notes)
+        )
+    except (ValueError, TypeError):
+        return ()
 
 
 def _media(template: Template, page: PageRequest | None) -> tuple[str, str]:

@@ -25,7 +25,7 @@ import trio
 from .catalogue import Catalogue
 from .config import RenderConfig
 from .outcome import RenderObserver
-from .output import PageRasterizer, PdfCache
+from .output import PageRasterizer, PdfCache, RedisCache
 from .pipeline import Pipeline, UnicodePath
 from .typesetting import ENGINE as UNICODE_ENGINE
 from .typesetting import (
@@ -63,6 +63,16 @@ class RenderService:
             "queue_not_full": not self.pipeline.statistics().queue_full,
             "formats_settled": self.formats is None or self.formats.settled,
         }
+
+    def shared_cache_state(self) -> str:
+        """``off`` (no shared cache), or the shared cache's state: ``up``, ``down`` or
+        ``unknown``. Not a readiness check: renders go on without it."""
+        shared = self.pipeline.cache_statistics().shared
+        return shared.state if shared is not None else "off"
+
+    async def aclose(self) -> None:
+        """Let go of what the service holds open (the shared cache's connections)."""
+        await self.pipeline.cache.aclose()
 
     def format_states(self) -> dict[str, str]:
         """Each template's format state (``ready``, ``pending``, ...); empty with formats off."""
@@ -128,12 +138,31 @@ async def build_service(
         config.limits,
         observer=observer,
         formats=formats,
-        cache=PdfCache(config.cache_bytes, config.cache_dir),
+        cache=PdfCache(config.cache_bytes, config.cache_dir, await shared_cache(config)),
         engine_id=engine_id,
         rasterizer=PageRasterizer(work_root=config.work_dir, user=config.tex_user),
         unicode=await unicode_path(catalogue, config) if real_engine else None,
     )
     return RenderService(config, catalogue, info, pipeline, formats)
+
+
+async def shared_cache(config: RenderConfig) -> RedisCache | None:
+    """The Redis tier of the cache when ``cache_url`` is set, its state logged; one that does
+    not answer yet is used all the same (renders go on without it until it does).
+
+    Raises:
+        ValueError: ``cache_url`` is not a Redis URL.
+    """
+    if config.cache_url is None:
+        return None
+    shared = RedisCache(
+        config.cache_url,
+        ttl_s=config.cache_ttl_s,
+        timeout_s=config.cache_timeout_s,
+        max_value_bytes=config.cache_value_max_bytes,
+    )
+    log.info("%s", await shared.describe())
+    return shared
 
 
 async def unicode_path(catalogue: Catalogue, config: RenderConfig) -> UnicodePath | None:

@@ -96,6 +96,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         background.cancel()
         state = app.extensions.get(EXTENSION_KEY)
         if state is not None:
+            await state.service.aclose()
             await state.store.aclose()
 
     return app

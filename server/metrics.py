@@ -17,10 +17,15 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
-from rendering import CacheStatistics, Outcome, RenderStatistics
+from rendering import CacheStatistics, Outcome, RenderStatistics, SharedCacheStatistics
 
 # 10 ms .. 60 s, roughly doubling: renders, queue waits and request durations.
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -53,6 +58,8 @@ class _LoadCollector(Collector):
         )
         yield CounterMetricFamily("texrender_cache_hits", "Cache hits.", value=cache.hits)
         yield CounterMetricFamily("texrender_cache_misses", "Cache misses.", value=cache.misses)
+        if cache.shared is not None:
+            yield from _shared_cache_metrics(cache.shared)
         stats = self._statistics()
         yield GaugeMetricFamily(
             "texrender_render_slots", "TeX processes allowed at once.", value=stats.slots
@@ -66,6 +73,38 @@ class _LoadCollector(Collector):
         yield GaugeMetricFamily(
             "texrender_queue_max", "Renders that may wait before 429.", value=stats.queue_max
         )
+
+
+def _shared_cache_metrics(shared: SharedCacheStatistics) -> Iterator[Metric]:
+    """The shared (Redis) cache tier: its calls by result, whether it answers, how fast."""
+    counters = {
+        "hits": ("Shared-cache lookups that found a PDF.", shared.hits),
+        "misses": ("Shared-cache lookups that found nothing.", shared.misses),
+        "errors": ("Shared-cache calls that failed or timed out.", shared.errors),
+        "skipped": ("Shared-cache calls not made while it was failing.", shared.skipped),
+        "writes": ("PDFs written to the shared cache.", shared.writes),
+        "too_large": ("PDFs not written to the shared cache: over the size cap.", shared.too_large),
+    }
+    for name, (documentation, value) in counters.items():
+        yield CounterMetricFamily(f"texrender_cache_shared_{name}", documentation, value=value)
+    yield GaugeMetricFamily(
+        "texrender_cache_shared_up",
+        "1 when the shared cache answered its last call, else 0.",
+        value=1 if shared.state == "up" else 0,
+    )
+    latency = HistogramMetricFamily(
+        "texrender_cache_shared_seconds",
+        "Duration of shared-cache calls (lookups and writes), answered or not.",
+        labels=["operation"],
+    )
+    for operation, seconds in (("get", shared.get_seconds), ("put", shared.put_seconds)):
+        buckets = [(_bound(le), count) for le, count in seconds.buckets()]
+        latency.add_metric([operation], buckets, sum_value=seconds.sum_s)
+    yield latency
+
+
+def _bound(le: float) -> str:
+    return "+Inf" if le == float("inf") else repr(le)
 
 
 class Metrics:

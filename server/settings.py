@@ -17,6 +17,7 @@ import ipaddress
 import os
 import types
 import typing
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -27,6 +28,9 @@ from rendering import DEFAULT_TEMPLATES_DIR, RenderConfig, RenderLimits, usable_
 ENV_PREFIX = "TEXRENDER_"
 _RENDER = RenderConfig()
 _LIMITS = _RENDER.limits
+
+# Told instead of a cache URL that is wrong: the URL itself may hold a password.
+_CACHE_URL_FORMS = "not a Redis URL (redis://host:port/db, rediss://..., unix:///path)"
 
 # Where a flag belongs: before the subcommand (every command), or after `serve`.
 Scope = Literal["global", "serve"]
@@ -106,6 +110,24 @@ class Settings:
     )
     cache_dir: Path | None = setting(
         _RENDER.cache_dir, help="also keep cached PDFs on disk here", shown_default="none"
+    )
+    cache_url: str | None = setting(
+        _RENDER.cache_url,
+        help="a Redis URL (redis://host:port/db) for a PDF cache shared by every instance",
+        flag="--cache-url",
+        shown_default="none",
+        metavar="URL",
+    )
+    cache_ttl_s: float = setting(
+        _RENDER.cache_ttl_s, help="seconds a PDF is kept in the shared cache"
+    )
+    cache_timeout_s: float = setting(
+        _RENDER.cache_timeout_s,
+        help="seconds one shared-cache call may take before the render goes on without it",
+    )
+    cache_value_max_bytes: int = setting(
+        _RENDER.cache_value_max_bytes,
+        help="largest PDF or page picture written to the shared cache",
     )
     render_slots: int = setting(
         help="TeX processes at once",
@@ -217,6 +239,10 @@ class Settings:
             "workers": self.workers >= 1,
             "queue_max": self.queue_max >= 0,
             "cache_bytes": self.cache_bytes >= 0,
+            "cache_url": self.cache_url is None or is_redis_url(self.cache_url),
+            "cache_ttl_s": self.cache_ttl_s >= 1,
+            "cache_timeout_s": self.cache_timeout_s > 0,
+            "cache_value_max_bytes": self.cache_value_max_bytes >= 1,
             "queue_timeout_s": self.queue_timeout_s > 0,
             "queue_max_wait_s": self.queue_max_wait_s > 0,
             "owner_queue_max": self.owner_queue_max >= 1,
@@ -237,7 +263,8 @@ class Settings:
         }
         for name, ok in checks.items():
             if not ok:
-                raise SettingsError(f"{name} has an invalid value: {getattr(self, name)!r}")
+                shown = repr(getattr(self, name)) if name != "cache_url" else _CACHE_URL_FORMS
+                raise SettingsError(f"{name} has an invalid value: {shown}")
         if self.auth == "off":
             exposed = [bind for bind in self.bind if not is_loopback_bind(bind)]
             if exposed:
@@ -282,6 +309,10 @@ class Settings:
             format_dir=self.format_dir,
             cache_bytes=self.cache_bytes,
             cache_dir=self.cache_dir,
+            cache_url=self.cache_url,
+            cache_ttl_s=self.cache_ttl_s,
+            cache_timeout_s=self.cache_timeout_s,
+            cache_value_max_bytes=self.cache_value_max_bytes,
             limits=RenderLimits(
                 slots=self.render_slots,
                 queue_max=self.queue_max,
@@ -312,6 +343,24 @@ def is_loopback_bind(bind: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_redis_url(url: str) -> bool:
+    """Whether ``url`` names a Redis server: ``redis://host:port/db``, ``rediss://`` (TLS) or
+    ``unix:///path``; a database is a number."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError:
+        return False
+    if parts.scheme == "unix":
+        return parts.path != ""
+    database = parts.path.removeprefix("/")
+    return (
+        parts.scheme in {"redis", "rediss"}
+        and parts.netloc != ""
+        and (database == "" or database.isdigit())
+    )
 
 
 def env_name(field_name: str) -> str:

@@ -27,6 +27,7 @@ from server.http.problems import RequestError
 from server.serving.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 from server.state import EXTENSION_KEY, AppState
+from tests.redis_server import MISSING, REDIS_SERVER, RedisServer, running_redis
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_TEMPLATES_DIR = TESTS_DIR / "templates"
@@ -226,6 +227,15 @@ def base_url(served: LiveServer) -> str:
 @pytest.fixture
 def client(served: LiveServer) -> httpx.AsyncClient:
     return served.client
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server of the test's own on a loopback port (``.url``), stopped after."""
+    if REDIS_SERVER is None:
+        pytest.skip(MISSING)
+    with running_redis() as started:
+        yield started
 
 
 @pytest.fixture

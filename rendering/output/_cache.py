@@ -2,7 +2,8 @@
 
 Output is deterministic, so the key of a render is a hash of everything that decides it: the
 template's version, the data (as canonical JSON) and the engine with its version. The cache keeps
-PDFs in memory within a byte budget, least recently used out first, and optionally on disk.
+PDFs in memory within a byte budget, least recently used out first, optionally on disk, and
+optionally in a tier shared by every instance (Redis: :mod:`._redis`), asked after a memory miss.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import trio
 
 from ..typesetting import write_atomically
+from ._shared import BadEntry, SharedCache, SharedCacheStatistics, pack, unpack
 
 
 def canonical_json(data: Any) -> bytes:
@@ -44,8 +46,9 @@ class CacheStatistics:
     entries: int
     bytes: int
     max_bytes: int
-    hits: int
-    misses: int
+    hits: int  # from any tier
+    misses: int  # in every tier
+    shared: SharedCacheStatistics | None = None  # the shared tier's own, if there is one
 
     @property
     def hit_ratio(self) -> float:
@@ -53,16 +56,30 @@ class CacheStatistics:
         return self.hits / lookups if lookups else 0.0
 
 
+@dataclass(frozen=True)
+class Cached:
+    """A cached body, with the notes its writer attached when it came from the shared tier
+    (from memory or disk there are none: whoever wrote it there remembers them itself)."""
+
+    body: bytes
+    notes: bytes = b""
+
+
 class PdfCache:
-    """PDFs by render key: memory within ``max_bytes`` (LRU), then ``directory`` if given.
+    """PDFs by render key: memory within ``max_bytes`` (LRU), then ``directory`` if given, then
+    the ``shared`` tier if given; every put is written through to each of them.
 
     ``max_bytes=0`` turns the memory tier off. A PDF larger than the whole budget is not kept
-    in memory. Disk entries are written to a temporary name and renamed into place.
+    in memory. Disk entries are written to a temporary name and renamed into place. A hit in
+    the shared tier is kept in memory too.
     """
 
-    def __init__(self, max_bytes: int, directory: Path | None = None) -> None:
+    def __init__(
+        self, max_bytes: int, directory: Path | None = None, shared: SharedCache | None = None
+    ) -> None:
         self.max_bytes = max_bytes
         self.directory = directory
+        self.shared = shared
         self._entries: OrderedDict[str, bytes] = OrderedDict()
         self._bytes = 0
         self._hits = 0
@@ -70,15 +87,22 @@ class PdfCache:
 
     @property
     def enabled(self) -> bool:
-        return self.max_bytes > 0 or self.directory is not None
+        return self.max_bytes > 0 or self.directory is not None or self.shared is not None
 
     def statistics(self) -> CacheStatistics:
+        shared = self.shared.statistics() if self.shared is not None else None
         return CacheStatistics(
-            len(self._entries), self._bytes, self.max_bytes, self._hits, self._misses
+            len(self._entries), self._bytes, self.max_bytes, self._hits, self._misses, shared
         )
 
     async def get(self, key: str) -> bytes | None:
-        """The PDF for ``key``, from memory or disk, or None (counted as a miss)."""
+        """The PDF for ``key``, from memory, disk or the shared tier, or None (a miss)."""
+        found = await self.fetch(key)
+        return found.body if found is not None else None
+
+    async def fetch(self, key: str) -> Cached | None:
+        """What is cached for ``key`` (with the shared tier's notes), or None (a miss)."""
+        found: Cached | None = None
         pdf = self._entries.get(key)
         if pdf is not None:
             self._entries.move_to_end(key)
@@ -86,11 +110,15 @@ class PdfCache:
             with contextlib.suppress(FileNotFoundError):
                 pdf = await trio.Path(self._path(key)).read_bytes()
                 self._remember(key, pdf)
-        if pdf is None:
+        if pdf is not None:
+            found = Cached(pdf)
+        elif self.shared is not None:
+            found = await self._from_shared(self.shared, key)
+        if found is None:
             self._misses += 1
         else:
             self._hits += 1
-        return pdf
+        return found
 
     def peek(self, key: str) -> bytes | None:
         """The PDF for ``key`` if it is in memory (a hit), else None (not counted: the caller
@@ -101,10 +129,30 @@ class PdfCache:
             self._hits += 1
         return pdf
 
-    async def put(self, key: str, pdf: bytes) -> None:
+    async def put(self, key: str, pdf: bytes, notes: bytes = b"") -> None:
+        """Keep ``pdf`` in every tier; ``notes`` go to the shared tier with it, so that another
+        instance gets them back from :meth:`fetch`."""
         self._remember(key, pdf)
         if self.directory is not None:
             await trio.to_thread.run_sync(self._write, key, pdf)
+        if self.shared is not None:
+            await self.shared.put(key, pack(pdf, notes))
+
+    async def aclose(self) -> None:
+        """Let go of the shared tier's connections."""
+        if self.shared is not None:
+            await self.shared.aclose()
+
+    async def _from_shared(self, shared: SharedCache, key: str) -> Cached | None:
+        value = await shared.get(key)
+        if value is None:
+            return None
+        try:
+            pdf, notes = unpack(value)
+        except BadEntry:
+            return None  # not ours to read: typeset again, and the put replaces it
+        self._remember(key, pdf)
+        return Cached(pdf, notes)
 
     def _remember(self, key: str, pdf: bytes) -> None:
         if len(pdf) > self.max_bytes:

@@ -57,6 +57,8 @@ async def readyz() -> tuple[dict[str, Any], int]:
         "queue_max": stats.queue_max,
         "formats": service.format_states(),
         "format_files": service.format_files(),
+        # Shown, never a check: a render goes on without the shared cache.
+        "shared_cache": service.shared_cache_state(),
     }
     return body, 200 if ready else 503
 
