@@ -116,6 +116,12 @@ def test_a_trial_given_up_lets_the_next_call_try(clock: Clock) -> None:
 # --- on a real Redis -------------------------------------------------------------------------
 
 
+def calls_made(shared: RedisCache) -> int:
+    """Calls to Redis so far, answered or not (each one is timed)."""
+    stats = shared.statistics()
+    return stats.get_seconds.count + stats.put_seconds.count
+
+
 async def test_a_value_comes_back_with_its_ttl_and_counts(
     shared: RedisCache, redis_server: RedisServer
 ) -> None:
@@ -160,7 +166,7 @@ async def test_a_hanging_redis_costs_a_lookup_its_timeout_and_is_counted(
         waited = time.perf_counter() - started
     finally:
         redis_server.resume()
-    assert TIMEOUT_S * 0.9 <= waited < TIMEOUT_S + 0.1
+    assert TIMEOUT_S * 0.9 <= waited < TIMEOUT_S + 0.4  # the timeout, not the socket's default
     stats = shared.statistics()
     assert (stats.errors, stats.hits, stats.state) == (1, 0, "down")
     # Answered again: the next lookup finds the value (the abandoned thread has let go).
@@ -178,11 +184,11 @@ async def test_a_dead_redis_is_skipped_after_a_few_failures_then_tried_again(
     for _ in range(BREAKER_FAILURES):
         assert await shared.get("k") is None
     assert shared.statistics().errors == BREAKER_FAILURES
-    started = time.perf_counter()
+    calls = calls_made(shared)
     for _ in range(100):  # while the breaker is open: no call is made at all
         assert await shared.get("k") is None
         await shared.put("k", b"%PDF")
-    assert time.perf_counter() - started < 0.05
+    assert calls_made(shared) == calls
     stats = shared.statistics()
     assert (stats.errors, stats.skipped, stats.state) == (BREAKER_FAILURES, 200, "down")
     redis_server.start()  # back, empty (no persistence)
