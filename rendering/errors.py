@@ -10,7 +10,8 @@ subclass lacks any of them)::
     ├── PageNotFound                  404  error          a page past the last (a PNG page)
     ├── InvalidData                   422  invalid_data   data fails the template's JSON Schema
     │   ├── UnsupportedCharacter      422  invalid_data   characters the fonts cannot set
-    │   └── DataTooLarge              422  invalid_data   more text than a document can hold
+    │   ├── DataTooLarge              422  invalid_data   more text than a document can hold
+    │   └── EmptyDocument             422  invalid_data   nothing the template prints (blank page)
     ├── TexError                      422  tex_error      TeX stopped with an error (``tex``)
     ├── RenderQueueFull               429  rejected       every slot busy, the wait queue full
     │   ├── OwnerQueueFull            429  rejected       this owner's share of the queue full
@@ -126,6 +127,13 @@ class DataTooLarge(InvalidData):
     status = 422
     type = "data-too-large"
     title = "The data is larger than a document can be"
+    outcome = Outcome.INVALID_DATA
+
+
+class EmptyDocument(InvalidData):
+    status = 422
+    type = "empty-document"
+    title = "The data holds nothing the template prints"
     outcome = Outcome.INVALID_DATA
 
 

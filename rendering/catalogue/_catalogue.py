@@ -28,7 +28,14 @@ import jsonschema
 import jsonschema.exceptions
 import jsonschema.protocols
 
-from ..errors import FieldError, InvalidData, TemplateNotFound, clip, json_pointer
+from ..errors import (
+    EmptyDocument,
+    FieldError,
+    InvalidData,
+    TemplateNotFound,
+    clip,
+    json_pointer,
+)
 from ..filling import (
     RESERVED_NAMES,
     UNICODE_NAMES,
@@ -38,7 +45,16 @@ from ..filling import (
     markup_budget,
     unicode_fill,
 )
-from ..reading import DIALECTS, LenientReader, Reading, check_characters, check_sizes
+from ..reading import (
+    DIALECTS,
+    LenientReader,
+    Reading,
+    Shown,
+    check_characters,
+    check_sizes,
+    prints_something,
+    undescribed,
+)
 from ..typesetting import UnicodeCoverage
 from ._folders import (
     META_FILE,
@@ -49,6 +65,7 @@ from ._folders import (
     TemplateInfo,
     find_templates,
 )
+from ._messages import field_message, not_an_object, nothing_printed, unknown_template
 
 _MAX_MESSAGE_CHARS = 300
 
@@ -72,6 +89,7 @@ class Template:
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     pages: int | None = None  # the most pages the layout is meant for
     unicode_engine: str | None = None  # the engine of its Unicode path, if it has one
+    shown: Shown = field(default_factory=Shown)  # what its schema describes and it never prints
 
     def read(
         self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
@@ -113,29 +131,39 @@ class Template:
 
         Raises:
             InvalidData: with one :class:`FieldError` per schema violation, or the data is
-                not a JSON object (templates read named fields).
+                not a JSON object (templates read named fields), or it holds nothing the
+                template prints (the document would be a blank page).
         """
+        _require_object(data)
+        doubt = self.fast_check is None
         if self.fast_check is not None:
             try:
                 self.fast_check(data)
-                _require_object(data)
-                return
-            except InvalidData:
-                raise
-            except Exception:  # noqa: S110 - any doubt goes to the reference validator
-                pass
+            except Exception:  # any doubt goes to the reference validator
+                doubt = True
+        if doubt:
+            self._schema_errors(data, explanations or {})
+        if not prints_something(data, self.schema, self.shown):
+            detail, message = nothing_printed(self.name)
+            raise EmptyDocument(detail, [FieldError("", message)])
+
+    def _schema_errors(self, data: Any, explained: Mapping[str, str]) -> None:
+        """Every schema error at once, from jsonschema (the reference: the compiled check
+        may doubt what it accepts).
+
+        Raises:
+            InvalidData: with one :class:`FieldError` per schema violation.
+        """
         errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
         if errors:
-            explained = explanations or {}
             fields = []
             for error in errors:
                 pointer = json_pointer(error.absolute_path)
-                message = explained.get(pointer) or clip(error.message, _MAX_MESSAGE_CHARS)
-                fields.append(FieldError(pointer, message))
+                message = explained.get(pointer) or field_message(error)
+                fields.append(FieldError(pointer, clip(message, _MAX_MESSAGE_CHARS)))
             raise InvalidData(
                 f"{len(errors)} field(s) do not match the schema of {self.name!r}", fields
             )
-        _require_object(data)
 
     def fill(
         self, data: Any, explanations: Mapping[str, str] | None = None, *, unicode: bool = False
@@ -180,10 +208,8 @@ class Template:
 
 def _require_object(data: Any) -> None:
     if not isinstance(data, Mapping):
-        raise InvalidData(
-            "the data must be a JSON object",
-            [FieldError("", f"expected an object, got {type(data).__name__}")],
-        )
+        detail, message = not_an_object(data)
+        raise InvalidData(detail, [FieldError("", message)])
 
 
 class Catalogue(Mapping[str, Template]):
@@ -210,7 +236,7 @@ class Catalogue(Mapping[str, Template]):
         try:
             return self._templates[name]
         except KeyError:
-            raise TemplateNotFound(f"no template named {name!r}") from None
+            raise TemplateNotFound(unknown_template(name, list(self._templates))) from None
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> Catalogue:
@@ -240,20 +266,36 @@ def _template_sources(environment: jinja2.Environment) -> dict[str, tuple[str, .
     return sources
 
 
-def _reader_for(info: TemplateInfo, schema: Mapping[str, Any]) -> LenientReader | None:
+def _reader_for(
+    info: TemplateInfo, schema: Mapping[str, Any], shown: Shown
+) -> LenientReader | None:
     """The lenient reader a template asked for: ``none``, ``schema`` (the default: the rules
     guided by its schema alone) or a dialect's name."""
     if info.reader == "none":
         return None
     if info.reader == "schema":
-        return LenientReader(schema)
+        return LenientReader(schema, shown=shown)
     dialect = DIALECTS.get(info.reader)
     if dialect is None:
         raise CatalogueError(
             f"{info.folder}/{META_FILE}: reader {info.reader!r} is not one of "
             f"{['none', 'schema', *sorted(DIALECTS)]}"
         )
-    return LenientReader(schema, dialect)
+    return LenientReader(schema, dialect, shown)
+
+
+def _shown(info: TemplateInfo, schema: Mapping[str, Any]) -> Shown:
+    """What the template says it does not print; every place must be one its schema describes.
+
+    Raises:
+        CatalogueError: a place the schema does not describe (a slip in ``template.toml``).
+    """
+    wrong = undescribed(schema, (*info.not_printed, *info.metadata))
+    if wrong:
+        raise CatalogueError(
+            f"{info.folder}/{META_FILE}: not places its schema describes: {', '.join(wrong)}"
+        )
+    return Shown(frozenset(info.not_printed), frozenset(info.metadata))
 
 
 def _load_one(info: TemplateInfo) -> Template:
@@ -272,7 +314,8 @@ def _load_one(info: TemplateInfo) -> Template:
     except jsonschema.exceptions.SchemaError as exc:
         raise CatalogueError(f"{folder}/{SCHEMA_FILE}: {exc.message}") from exc
     validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
-    reader = _reader_for(info, schema)
+    shown = _shown(info, schema)
+    reader = _reader_for(info, schema, shown)
     try:
         environment = make_environment(folder)
         jinja = environment.get_template(TEMPLATE_FILE)
@@ -308,6 +351,7 @@ def _load_one(info: TemplateInfo) -> Template:
         sources=sources,
         pages=info.pages,
         unicode_engine=info.unicode_engine,
+        shown=shown,
     )
     try:
         template.validate(sample)

@@ -39,6 +39,9 @@ class TemplateInfo:
     reader: str = "schema"
     pages: int | None = None  # the most pages the layout is meant for (more is a warning)
     unicode_engine: str | None = None  # the engine for text the fast one cannot set
+    # Places its schema describes that it does not print (see rendering.reading._shown).
+    not_printed: tuple[str, ...] = ()
+    metadata: tuple[str, ...] = ()
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -88,7 +91,19 @@ def read_info(folder: Path) -> TemplateInfo:
         reader=str(meta.get("reader", "schema")),
         pages=_pages(folder, meta.get("pages")),
         unicode_engine=_unicode_engine(folder, meta.get("unicode_engine")),
+        not_printed=_places(folder, "not_printed", meta.get("not_printed")),
+        metadata=_places(folder, "metadata", meta.get("metadata")),
     )
+
+
+def _places(folder: Path, key: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise CatalogueError(
+            f"{folder}/{META_FILE}: {key} must be a list of places such as 'basics.image'"
+        )
+    return tuple(value)
 
 
 UNICODE_ENGINES = frozenset({"xelatex"})

@@ -24,6 +24,9 @@ a line break, ``<br>``                         a line break (``\\newline``)
 a blank line, ``<p>``                          a new paragraph (``\\par``)
 ``- x``, ``* x``, ``+ x``, ``<ul><li>``        a bullet list (``itemize``)
 ``1. x``, ``1) x``, ``<ol><li>``               a numbered list (``enumerate``), numbered from 1
+`` `x` ``, ``<code>``                          its text: the backticks mark a code span, they are
+                                               not part of the text (a lone one, or one next to a
+                                               letter or digit as in ``it`s``, prints as typed)
 =============================================  ====================================================
 
 Details, chosen so that ordinary text stays as typed:
@@ -36,8 +39,10 @@ Details, chosen so that ordinary text stays as typed:
   items of deeper lists become paragraphs of the enclosing item.
 * ``*`` and ``_`` emphasise only where Markdown says they do, so ``2 * 3 = 6``,
   ``snake_case_names`` and ``C# and C++`` are unchanged. There are no headings (a line starting
-  with ``#`` is text), no block quotes, rules, tables, code spans or code blocks, and no images:
-  an image (``![alt](src)`` or ``<img alt=...>``) shows its alt text.
+  with ``#`` is text), no block quotes, rules, tables or code blocks, and no images: an image
+  (``![alt](src)`` or ``<img alt=...>``) shows its alt text. A code span's text is set in the
+  running font (a monospaced one would lack the glyphs of the Unicode path's scripts); inside
+  it, ``*`` and ``<b>`` are text, as in Markdown.
 * A backslash before ASCII punctuation makes it literal, as in Markdown: ``\\*`` prints ``*``
   and ``\\\\`` prints one backslash. Other backslashes (``C:\\Users``) print as typed.
 * HTML entities decode (``&amp;`` is ``&``, ``&eacute;`` is ``é``); a lone ``&`` is just ``&``.
@@ -87,6 +92,8 @@ from typing import Protocol
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline import backtick as markdown_code_span
 from markdown_it.token import Token
 
 from ._escape import escape_latex, escape_url
@@ -108,10 +115,11 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 # Characters that make the parse differ from plain escaping: emphasis, links and images, HTML and
-# autolinks, entities, backslash escapes and line ends (line breaks, paragraphs, lists). A single
-# line without them is plain text even if it starts like a list item: a one-item list is kept as
-# typed. (tests/test_markup.py checks this claim against the full parse.)
-_MARKUP_CHARS = re.compile(r"[*_\[<&\\\n\r\u2028\u2029]")
+# autolinks, entities, backslash escapes, line ends (line breaks, paragraphs, lists) and two
+# backticks (a code span needs a pair). A single line without them is plain text even if it
+# starts like a list item: a one-item list is kept as typed. (tests/test_markup.py checks this
+# claim against the full parse.)
+_MARKUP_CHARS = re.compile(r"[*_\[<&\\\n\r\u2028\u2029]|`[^`]*`")
 _LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029]")
 
 # In text: white space becomes a space (HTML rules; Markdown's line breaks are <br> by then), and
@@ -188,9 +196,33 @@ def _make_parser() -> MarkdownIt:
             "entity",
         ]
     )
+    md.inline.ruler.before("emphasis", "texrender_code_spans", _code_span_between_words)
     md.core.ruler.after("block", "texrender_short_lists", _keep_short_lists_as_text)
     md.core.ruler.after("inline", "texrender_html_elements", _keep_non_html_tags_as_text)
     return md
+
+
+def _code_span_between_words(state: StateInline, silent: bool) -> bool:
+    """markdown-it's code span, but only between words: a backtick run right after a letter or
+    digit, or a closing one right before one, is text. A backtick typed for an apostrophe
+    (``the company`s team`s``) would otherwise pair up and swallow the text between."""
+    start = state.pos
+    if state.src[start] != "`":
+        return False
+    end = start
+    while end < state.posMax and state.src[end] == "`":
+        end += 1
+    tokens = len(state.tokens)
+    if not (start > 0 and state.src[start - 1].isalnum()):
+        markdown_code_span(state, silent)
+        closed_at = state.pos
+        if closed_at == end or closed_at >= len(state.src) or not state.src[closed_at].isalnum():
+            return True  # a code span between words, or an unmatched run kept as text
+        del state.tokens[tokens:]  # only ever the code span: pending text was pushed first
+    state.pos = end
+    if not silent:
+        state.pending += state.src[start:end]
+    return True
 
 
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")

@@ -11,6 +11,7 @@ from ._characters import check_characters
 from ._jsonresume import DIALECTS
 from ._lenient import LenientReader
 from ._reading import Reading, warnings_header
+from ._shown import Shown, prints_something, undescribed
 from ._sizes import DEFAULT_LIMITS, check_sizes, nests_deeper_than
 
 __all__ = [
@@ -18,8 +19,11 @@ __all__ = [
     "DIALECTS",
     "LenientReader",
     "Reading",
+    "Shown",
     "check_characters",
     "check_sizes",
     "nests_deeper_than",
+    "prints_something",
+    "undescribed",
     "warnings_header",
 ]

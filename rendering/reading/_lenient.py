@@ -33,6 +33,18 @@ expected, and applies a fixed, documented list of rules, each reported as a warn
     A web address without a scheme (``example.com``) gets ``https://``; ``mailto:`` is taken off
     an email address.
 
+Three more warnings change nothing, but say what will not be seen or looks wrong:
+
+``unknown-key``
+    A member the schema does not describe where it names the members of an object (a slip,
+    ``wrok``, or a section the template has not, ``community``) is kept but never printed; the
+    warning suggests the known key one slip away (:mod:`rendering.reading._suggest`).
+``not-printed``
+    A member the schema describes that the template does not print (``basics.image``; see
+    :mod:`rendering.reading._shown`).
+``date-order``
+    An end date before the start date of the same entry (at the end date's pointer).
+
 What a format knows beyond its schema (older key names, main fields, which lists are keyword
 lists) is a :class:`Dialect` (see :mod:`rendering.reading._jsonresume`). Local ``$ref`` s are
 followed. The walk only descends where the schema describes the data, so its cost is linear in
@@ -50,6 +62,9 @@ from ..errors import ReadWarning, json_pointer
 from ..filling import markup_budget, markup_to_text
 from ._dates import ACCEPTED_FORMS, is_ongoing, read_date
 from ._reading import Reading
+from ._schema import lists_members, member_schema, refuses_others, resolve
+from ._shown import Shown
+from ._suggest import one_slip_away
 
 ISO_DATE = re.compile(
     r"^([1-2][0-9]{3}-[0-1][0-9]-[0-3][0-9]|[1-2][0-9]{3}-[0-1][0-9]|[1-2][0-9]{3})$"
@@ -69,6 +84,7 @@ class Dialect:
     main_keys: Mapping[str, str] = field(default_factory=dict)  # place of an entry: its field
     keyword_lists: frozenset[str] = frozenset()  # lists whose text form is comma-separated
     end_dates: frozenset[str] = frozenset({"endDate"})
+    date_ranges: tuple[tuple[str, str], ...] = (("startDate", "endDate"),)  # (start, end) keys
     # Places printed with markup (see rendering.filling._markup); HTML anywhere else is reduced
     # to text. None: the format does not say, and text is left alone.
     rich_text: frozenset[str] | None = None
@@ -84,12 +100,15 @@ ABSENT = _Absent()
 class LenientReader:
     """Reads data for one schema; :meth:`read` never modifies its argument."""
 
-    def __init__(self, schema: Mapping[str, Any], dialect: Dialect | None = None) -> None:
+    def __init__(
+        self, schema: Mapping[str, Any], dialect: Dialect | None = None, shown: Shown | None = None
+    ) -> None:
         self.schema = schema
         self.dialect = dialect or Dialect()
+        self.shown = shown or Shown()
 
     def read(self, data: Any) -> Reading:
-        walk = _Walk(self.schema, self.dialect)
+        walk = _Walk(self.schema, self.dialect, self.shown)
         with markup_budget():  # HTML reduced in plain fields: bounded per document too
             result = walk.value(data, self.schema, "", ())
         return Reading(
@@ -98,9 +117,10 @@ class LenientReader:
 
 
 class _Walk:
-    def __init__(self, root: Mapping[str, Any], dialect: Dialect) -> None:
+    def __init__(self, root: Mapping[str, Any], dialect: Dialect, shown: Shown) -> None:
         self.root = root
         self.dialect = dialect
+        self.shown = shown
         self.warnings: list[ReadWarning] = []
         self.explanations: dict[str, str] = {}
 
@@ -109,17 +129,7 @@ class _Walk:
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
         """The schema with local ``$ref`` s followed (a few hops at most)."""
-        for _ in range(8):
-            if not isinstance(schema, Mapping):
-                return {}
-            ref = schema.get("$ref")
-            if not isinstance(ref, str) or "#/" not in ref:
-                return schema
-            target: Any = self.root
-            for part in ref.partition("#/")[2].split("/"):
-                target = target.get(part, {}) if isinstance(target, Mapping) else {}
-            schema = target
-        return {}
+        return resolve(self.root, schema)
 
     def value(self, value: Any, schema: Any, place: str, path: tuple[object, ...]) -> Any:
         if path and _is_empty(value):
@@ -256,9 +266,37 @@ class _Walk:
                 read = self.value(member, properties[key], sub_place, (*path, key))
                 if read is not ABSENT:
                     result[key] = read
+                    if sub_place in self.shown.not_printed:
+                        self.warn((*path, key), "known key, but this template does not print it")
             else:
                 result[key] = member  # not described by the schema: left as it is
+                self.unknown(key, member, schema, place, (*path, key))
+        self.date_order(result, path)
         return result
+
+    def unknown(
+        self,
+        key: str,
+        member: Any,
+        schema: Mapping[str, Any],
+        place: str,
+        path: tuple[object, ...],
+    ) -> None:
+        """Warn about a member the schema does not describe (kept, never printed), where the
+        schema names the members and would accept it; an older key name has had its say."""
+        if not lists_members(schema) or refuses_others(schema) or _holds_nothing(member):
+            return
+        if member_schema(schema, key) is not None or key in self.dialect.renames.get(place, {}):
+            return
+        message = "unknown key: not in the template's schema, so not printed"
+        nearest = one_slip_away(key, schema.get("properties", {}))
+        self.warn(path, message if nearest is None else f"{message}; did you mean {nearest!r}?")
+
+    def date_order(self, entry: Mapping[str, Any], path: tuple[object, ...]) -> None:
+        for start_key, end_key in self.dialect.date_ranges:
+            start, end = entry.get(start_key), entry.get(end_key)
+            if isinstance(start, str) and isinstance(end, str) and _ends_before(end, start):
+                self.warn((*path, end_key), "end date before the start date: printed as given")
 
     def renamed(
         self, value: Mapping[str, Any], place: str, path: tuple[object, ...]
@@ -280,3 +318,16 @@ class _Walk:
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _holds_nothing(value: Any) -> bool:
+    return _is_empty(value) or value == [] or value == {}
+
+
+def _ends_before(end: str, start: str) -> bool:
+    """Whether ISO date ``end`` is before ``start``, compared to the precision both have
+    (``2021`` does not end before ``2021-03``: the year holds the month)."""
+    if not (ISO_DATE.match(end) and ISO_DATE.match(start)):
+        return False
+    common = min(len(end), len(start))
+    return end[:common] < start[:common]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from quart import request
+from quart import has_request_context, request
 
 from rendering import (
     DEFAULT_LIMITS,
@@ -62,9 +62,13 @@ def parse_json(body: bytes) -> Any:
     """``body`` as JSON.
 
     Raises:
-        InvalidJson: it does not parse (NaN and Infinity included: not JSON).
+        InvalidJson: it is empty, or does not parse (NaN and Infinity included: not JSON).
         NestedTooDeep: arrays and objects nest deeper than :data:`MAX_DEPTH`.
     """
+    if not body.strip():
+        # json's "Expecting value: line 1 column 1 (char 0)" says nothing to someone who
+        # forgot --data: say what is missing.
+        raise InvalidJson(f"the body is empty: send {_wanted()}")
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except ValueError as exc:
@@ -74,6 +78,13 @@ def parse_json(body: bytes) -> Any:
     if nests_deeper_than(data, MAX_DEPTH):
         raise NestedTooDeep(f"the body nests deeper than {MAX_DEPTH} levels")
     return data
+
+
+def _wanted() -> str:
+    """What the body should hold: a route named after a template takes that template's data."""
+    if has_request_context() and "template" in (request.view_args or {}):
+        return "the template's data as a JSON object"
+    return "a JSON object"
 
 
 async def refuse_ambiguous_length() -> None:

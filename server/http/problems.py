@@ -14,11 +14,12 @@ import logging
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from quart import Response
+from quart import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from rendering import InvalidData, RenderError, RenderQueueFull, TexError
 
+from ..settings import env_name
 from ..state import app_state
 from ..store import (
     DocumentNotFound,
@@ -176,7 +177,8 @@ async def request_error(error: RequestError) -> Response:
 async def http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     type_ = _HTTP_TYPES.get(status, f"http-{status}")
-    response = problem(status, type_, error.name, error.description or error.name)
+    detail = _too_large() if status == 413 else error.description or error.name
+    response = problem(status, type_, error.name, detail)
     for name, value in error.get_headers():
         if name.lower() == "allow":
             response.headers["Allow"] = value
@@ -184,6 +186,17 @@ async def http_exception(error: HTTPException) -> Response:
         # The rest of the body is still on its way: the connection cannot carry another request.
         response.headers["Connection"] = "close"
     return response
+
+
+def _too_large() -> str:
+    """A 413's detail: the limit and the setting that raises it (werkzeug names neither)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    sent = request.content_length
+    size = f"the body ({sent} bytes) is larger" if sent else "the body is larger"
+    return (
+        f"{size} than this server takes: {limit} bytes at most "
+        f"(the setting {env_name('max_body_bytes')}, or texrender serve --max-body-bytes)"
+    )
 
 
 def _as_request_error(kind: type[RequestError]) -> tuple[int, str, str]:

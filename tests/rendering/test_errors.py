@@ -17,6 +17,7 @@ EXPECTED = {
     "InvalidData",
     "UnsupportedCharacter",
     "DataTooLarge",
+    "EmptyDocument",
     "TexError",
     "RenderQueueFull",
     "OwnerQueueFull",

@@ -15,6 +15,7 @@ import pytest
 
 from rendering import RenderConfig, RenderOrder, RenderService, build_service
 from rendering.catalogue import Catalogue, Template
+from rendering.errors import EmptyDocument
 from tests.conftest import SHARED_RESUME, TESTS_DIR, pdf_pages
 
 TEMPLATES = TESTS_DIR.parent / "templates"
@@ -146,9 +147,9 @@ async def test_shared_json_resume_sample(service: RenderService) -> None:
 
 
 async def test_empty_document(service: RenderService) -> None:
-    text, pages = await render(service, {})
-    assert pages == 1
-    assert headings_in(text) == set()
+    """Nothing to print is no document (it would be a blank page)."""
+    with pytest.raises(EmptyDocument):
+        await render(service, {})
 
 
 async def test_extra_top_level_keys_are_ignored(template: Template, service: RenderService) -> None:
@@ -197,10 +198,12 @@ async def test_empty_sections_disappear(service: RenderService, shape: str) -> N
             "profiles": [{"network": "", "username": "", "url": ""}],
         }
     data["unknownSection"] = [{"name": "ignored"}]
+    data["basics"]["email"] = "kept@example.org"  # one thing to print, or it is no document
     text, pages = await render(service, data)
     assert pages == 1
     assert headings_in(text) == set()
     assert "ignored" not in text
+    assert "kept@example.org" in text
 
 
 async def test_each_field_alone(service: RenderService) -> None:

@@ -1,5 +1,6 @@
 """Every template end to end: from its own sample, from dense data, through the Unicode path;
-each PDF checked by the text in it, its pages and its layout warnings."""
+each PDF checked by the text in it, its pages and its layout warnings. And what each one prints:
+every place its schema describes, except the ones its template.toml says it does not."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rendering.catalogue import Catalogue, Template
 from server.settings import DEFAULT_TEMPLATES_DIR
 from tests.conftest import TESTS_DIR, pdf_pages, pdf_text
 
@@ -47,7 +49,88 @@ async def test_every_template_renders_its_sample_cleanly(
     response = await client.post(f"/v1/render/{name}", json=sample(name))
     assert response.status_code == 200, response.text
     assert pdf_pages(response.content) == 1
-    assert layout_warnings(response) == []  # no line sticks out, nothing spills over
+    # Not a word to say: nothing read another way, nothing left out, no line sticks out.
+    assert "x-render-warnings" not in response.headers, response.headers["x-render-warnings"]
+    dry = await client.post(f"/v1/validate/{name}", json=sample(name))
+    assert dry.json()["warnings"] == []
+    # Markdown's backticks mark a code span; they are not part of the text.
+    assert "`" not in pdf_text(response.content)
+
+
+async def test_a_code_span_in_the_sample_prints_its_text(client: httpx.AsyncClient) -> None:
+    data = sample("resume-classic")
+    assert "the `raw_events` topic" in data["work"][0]["highlights"][2]
+    response = await client.post("/v1/render/resume-classic", json=data)
+    assert "the raw_events topic" in squashed(response.content)
+
+
+# ---------------------------------------------------------------------------------------------
+# What each template prints
+
+CATALOGUE = Catalogue.load([DEFAULT_TEMPLATES_DIR])
+MARK = "Zqxvw"
+ISO_DATE_PATTERN = "^([1-2][0-9]{3}"
+
+
+def leaf_places(schema: Any, root: dict[str, Any], place: str = "") -> dict[str, Any]:
+    """Every place of a value that is not an object or a list, with its schema."""
+    if isinstance(schema, dict) and "$ref" in schema:
+        target: Any = root
+        for part in schema["$ref"].partition("#/")[2].split("/"):
+            target = target[part]
+        schema = target
+    if "properties" in schema:
+        places: dict[str, Any] = {}
+        for key, sub in schema["properties"].items():
+            places |= leaf_places(sub, root, f"{place}.{key}" if place else key)
+        return places
+    if schema.get("type") == "array":
+        return leaf_places(schema.get("items", {}), root, f"{place}[]")
+    return {place: schema}
+
+
+def marked(schema: dict[str, Any]) -> tuple[Any, str]:
+    """A value for a place of this schema, and what of it shows in the source when printed."""
+    if schema.get("format") == "email":
+        return f"{MARK.lower()}@example.org", MARK.lower()
+    if schema.get("format") == "uri":
+        return f"https://{MARK.lower()}.example.org/", MARK.lower()
+    if str(schema.get("pattern", "")).startswith(ISO_DATE_PATTERN):
+        return "1911-11", "1911"
+    return MARK, MARK
+
+
+def holding(place: str, value: Any) -> dict[str, Any]:
+    """A document with ``value`` at ``place`` (``work[].highlights[]``) and nothing else."""
+    built: Any = value
+    for part in reversed(place.split(".")):
+        for _ in range(part.count("[]")):
+            built = [built]
+        built = {part.replace("[]", ""): built}
+    result: dict[str, Any] = built
+    return result
+
+
+def body_of(template: Template, data: dict[str, Any]) -> str:
+    required = {key: template.sample[key] for key in template.schema.get("required", [])}
+    source = template.to_tex({**required, **data})
+    return source.split("\\begin{document}", 1)[1]
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_a_template_prints_every_place_its_schema_describes_but_the_ones_it_names(
+    name: str,
+) -> None:
+    template = CATALOGUE[name]
+    hidden = template.shown.not_printed | template.shown.metadata
+    unprinted, listed = [], []
+    for place, schema in leaf_places(template.schema, dict(template.schema)).items():
+        value, shows = marked(schema)
+        if shows not in body_of(template, holding(place, value)):
+            unprinted.append(place)
+        if any(place == h or place.startswith((f"{h}.", f"{h}[]")) for h in hidden):
+            listed.append(place)  # a listed place covers everything under it
+    assert unprinted == listed
 
 
 async def test_the_cover_letter_prints_every_part(client: httpx.AsyncClient) -> None:
@@ -139,14 +222,22 @@ async def test_the_modern_resume_has_tags_and_a_unicode_path(client: httpx.Async
     assert "Дмитрий Иванов" in squashed(unicode.content)
 
 
-async def test_an_empty_letter_is_an_empty_page(client: httpx.AsyncClient) -> None:
+async def test_an_empty_letter_is_refused_and_empty_parts_are_skipped(
+    client: httpx.AsyncClient,
+) -> None:
     letter = {"paragraphs": [""], "sender": {"name": ""}, "subject": ""}
-    # Read strictly, the empty strings stay: nothing to print, and one empty page.
+    # Read strictly, the empty strings stay: nothing to print, which is no document.
+    strict = await client.post("/v1/render/cover-letter?strict=true", json=letter)
+    assert strict.status_code == 422
+    assert strict.json()["type"] == "/problems/empty-document"
+    # One word to print, and every empty part around it is skipped without a TeX error.
+    letter["closing"] = "Regards,"
     for query in ("?strict=true", "?strict=true&format=png&dpi=24"):
         response = await client.post(f"/v1/render/cover-letter{query}", json=letter)
         assert response.status_code == 200, response.text
     strict = await client.post("/v1/render/cover-letter?strict=true", json=letter)
     assert pdf_pages(strict.content) == 1
+    assert squashed(strict.content) == "Regards,"
     # Read leniently, empty values are absent: a letter needs a paragraph.
     lenient = await client.post("/v1/render/cover-letter", json=letter)
     assert lenient.status_code == 422

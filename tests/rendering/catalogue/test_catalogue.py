@@ -20,7 +20,13 @@ from rendering.catalogue._folders import (
     CatalogueError,
 )
 from rendering.config import DEFAULT_TEMPLATES_DIR
-from rendering.errors import FieldError, InvalidData, TemplateNotFound, json_pointer
+from rendering.errors import (
+    EmptyDocument,
+    FieldError,
+    InvalidData,
+    TemplateNotFound,
+    json_pointer,
+)
 from tests.conftest import TEST_TEMPLATES_DIR
 from tests.rendering.conftest import META, SCHEMA, load_one, write_template
 
@@ -265,7 +271,7 @@ def test_not_an_object(strict_template: Template) -> None:
 
 def test_long_messages_are_clipped(strict_template: Template) -> None:
     with pytest.raises(InvalidData) as caught:
-        strict_template.validate({"text": "x" * 5000})
+        strict_template.validate({"text": ["x" * 5000]})  # jsonschema's message shows the value
     [error] = caught.value.errors
     assert error.pointer == "/text"
     assert len(error.message) <= 300
@@ -315,3 +321,155 @@ def test_the_schema_is_kept_as_written() -> None:
     written = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / SCHEMA_FILE).read_text())
     template = Catalogue.load([DEFAULT_TEMPLATES_DIR])["resume-classic"]
     assert template.schema == written
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages a person reads
+
+
+def test_an_unknown_template_lists_the_templates_and_suggests_the_nearest(tmp_path: Path) -> None:
+    for name in ("resume-classic", "resume-modern", "cover-letter"):
+        write_template(tmp_path, name)
+    catalogue = Catalogue.load([tmp_path])
+    with pytest.raises(TemplateNotFound) as near:
+        catalogue.get_template("resume-clasic")
+    assert near.value.detail == (
+        "no template named 'resume-clasic': did you mean 'resume-classic'? "
+        "The templates are: cover-letter, resume-classic, resume-modern"
+    )
+    with pytest.raises(TemplateNotFound) as far:
+        catalogue.get_template("invoice")
+    assert far.value.detail == (
+        "no template named 'invoice'. The templates are: cover-letter, resume-classic, "
+        "resume-modern"
+    )
+    with pytest.raises(TemplateNotFound) as long:
+        catalogue.get_template("x" * 10_000)
+    assert len(long.value.detail) < 300
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [(None, "null"), (["text"], "a list"), ("text", "text"), (3, "a number"), (True, "true")],
+)
+def test_data_that_is_not_an_object_is_named_for_what_it_is(
+    strict_template: Template, data: Any, kind: str
+) -> None:
+    with pytest.raises(InvalidData) as caught:
+        strict_template.validate(data)
+    assert caught.value.detail == f"the data is {kind}: send the template's data as a JSON object"
+    assert caught.value.errors == [FieldError("", f"expected a JSON object, got {kind}")]
+
+
+MESSAGES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string"},
+        "email": {"type": "string", "format": "email"},
+        "day": {"type": "string", "format": "date"},
+        "when": {"type": "string", "format": "date-time"},
+        "host": {"type": "string", "format": "ipv4"},
+        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
+        "three": {"type": "array", "minItems": 3},
+        "code": {"type": "string", "minLength": 1, "maxLength": 3},
+        "count": {"type": "integer"},
+    },
+}
+
+
+def test_schema_errors_people_meet_most_are_in_words(tmp_path: Path) -> None:
+    template = load_one(tmp_path, schema=MESSAGES_SCHEMA, sample={"text": "ok"})
+    data = {
+        "text": "ok",
+        "email": "42",
+        "day": "31/05/2024",
+        "when": "yesterday",
+        "host": "x",
+        "tags": [],
+        "three": [1],
+        "code": "",
+        "count": "7",
+    }
+    with pytest.raises(InvalidData) as caught:
+        template.validate(data)
+    assert {e.pointer: e.message for e in caught.value.errors} == {
+        "/email": "not an email address (name@example.com)",
+        "/day": "not a date in the form 2024-05-31",
+        "/when": "not a date and time in the form 2024-05-31T09:30:00Z",
+        "/host": "not an IPv4 address",
+        "/tags": "must not be empty",
+        "/three": "needs at least 3 items",
+        "/code": "must not be empty",
+        "/count": "'7' is not of type 'integer'",  # jsonschema's own words: clear enough
+    }
+    with pytest.raises(InvalidData) as long:
+        template.validate({"text": "ok", "tags": ["a", "b", "c"], "code": "abcd"})
+    assert {e.pointer: e.message for e in long.value.errors} == {
+        "/tags": "has more than 2 items",
+        "/code": "is longer than 3 characters",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# What a template does not print
+
+
+def test_data_with_nothing_to_print_is_an_empty_document(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"text": {"type": "string"}, "n": {"type": "integer"}},
+    }
+    template = load_one(tmp_path, schema=schema, sample={"text": "hello"})
+    for data in ({}, {"text": "  \n "}, {"other": "not in the schema"}):
+        with pytest.raises(EmptyDocument) as caught:
+            template.validate(data)
+        error = caught.value
+        assert (error.status, error.type) == (422, "empty-document")
+        assert error.detail.startswith("the document is empty: 'demo' prints nothing")
+        assert [e.pointer for e in error.errors] == [""]
+    template.validate({"n": 0})  # a number is printed
+    with pytest.raises(InvalidData) as invalid:
+        template.validate({"n": "x"})  # the schema's errors come first
+    assert not isinstance(invalid.value, EmptyDocument)
+
+
+def test_places_not_printed_come_from_template_toml(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"text": {"type": "string"}, "photo": {"type": "string"}, "meta": {}},
+    }
+    meta = META + 'not_printed = ["photo"]\nmetadata = ["meta"]\n'
+    template = load_one(tmp_path, schema=schema, meta=meta)
+    assert template.shown.not_printed == {"photo"}
+    assert template.shown.metadata == {"meta"}
+    with pytest.raises(EmptyDocument):
+        template.validate({"photo": "me.jpg", "meta": "v1"})
+    reading = template.read({"text": "hi", "photo": "me.jpg", "meta": "v1", "txet": "x"})
+    assert {w.pointer: w.message for w in reading.warnings} == {
+        "/photo": "known key, but this template does not print it",
+        "/txet": "unknown key: not in the template's schema, so not printed; did you mean 'text'?",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ('not_printed = ["photo"]', "not places its schema describes: photo"),
+        ('metadata = ["text.inner", "text"]', "not places its schema describes: text.inner"),
+        ('not_printed = "text"', "must be a list of places"),
+        ("not_printed = [1]", "must be a list of places"),
+    ],
+)
+def test_a_place_the_schema_does_not_describe_is_a_load_error(
+    tmp_path: Path, line: str, match: str
+) -> None:
+    write_template(tmp_path, meta=META + line + "\n")
+    with pytest.raises(CatalogueError, match=match):
+        Catalogue.load([tmp_path])
+
+
+def test_the_resume_templates_do_not_print_the_image() -> None:
+    catalogue = Catalogue.load([DEFAULT_TEMPLATES_DIR])
+    for name in ("resume-classic", "resume-modern"):
+        assert catalogue[name].shown.not_printed == {"basics.image"}
+        assert catalogue[name].shown.metadata == {"$schema", "meta"}

@@ -337,6 +337,21 @@ MARKDOWN: list[tuple[str, str]] = [
     ("<ul>\n<li>a</li>\n\n<li>b</li>\n</ul>", r"\begin{itemize}\item a\item b\end{itemize}"),
     ("<p>one\ntwo</p>\n\n<p>three</p>", r"one\newline{}two\par three"),
     ("<script>\nalert(1)\n</script>\nafter", "after"),
+    # Code spans: the backticks are Markdown's, the text inside is printed as it is.
+    ("the `raw_events` topic", r"the raw\_events topic"),
+    ("`code` stays code", "code stays code"),
+    ("'single' \"double\" `back`", r"""\textquotesingle{}single\textquotesingle{} "double" back"""),
+    ("``a`b``", r"a\textasciigrave{}b"),  # a backtick inside a code span is text
+    ("`*not em*` and `<b>not bold</b>`", "*not em* and <b>not bold</b>"),
+    ("`a` and `b", r"a and \textasciigrave{}b"),  # the third backtick is unmatched: text
+    ("**`x`**", r"\textbf{x}"),
+    ("[a `b` c](https://x.org)", r"\href{https://x.org}{a b c}"),
+    # Next to a letter or digit a backtick is text: typed for an apostrophe, it pairs with none.
+    ("the company`s team`s work", r"the company\textasciigrave{}s team\textasciigrave{}s work"),
+    ("x`a` `b`", r"x\textasciigrave{}a\textasciigrave{} b"),
+    ("`a`b", r"\textasciigrave{}a\textasciigrave{}b"),
+    ("```\nfence\n```", "fence"),  # no code blocks: a span across lines, its text
+    ("<code>x</code>", "x"),
 ]
 
 
@@ -374,8 +389,8 @@ ORDINARY = [
     "---",
     "***",
     "Title\n=====",
-    "`code` stays",
-    "```\nfence\n```",
+    "a lone ` backtick",
+    "it`s",
     "~~not struck~~",
     "| a | b |\n|---|---|",
     "    indented, not code",
@@ -396,8 +411,8 @@ ORDINARY = [
     "Press <Enter>, write to <John Smith>",
     "first line\nsecond line",
     "é ü ł ñ ø ß ő č – — „quoted“",  # noqa: RUF001
-    "-- --- << >> ,, !` ?`",
-    "'single' \"double\" `back`",
+    "-- --- << >> ,, !`",
+    "?` alone",
     "a\x00b\x01c\x7fd",
     "soft\u00adhyphen",
     "lorem ipsum dolor " * 300,
@@ -434,6 +449,7 @@ PLAIN: list[tuple[str, str]] = [
     ("&amp; &lt;", "& <"),
     ("<b></b>", ""),
     ("\\*x\\*", "*x*"),
+    ("Kafka `raw_events`", "Kafka raw_events"),
 ]
 
 

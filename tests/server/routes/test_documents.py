@@ -176,7 +176,8 @@ async def test_pages_follow_next_links_without_repeats_while_documents_arrive(
     ids = []
     for n in range(7):
         ids.append((await client.post("/v1/documents", json=echo(f"doc {n}"))).json()["id"])
-    await client.post("/v1/documents", json={"template": "resume-classic", "data": {}})
+    resume = {"template": "resume-classic", "data": {"basics": {"name": "Ada"}}}
+    assert (await client.post("/v1/documents", json=resume)).status_code == 201
     seen: list[str] = []
     url: str | None = "/v1/documents?limit=3&template=echo"
     while url is not None:
