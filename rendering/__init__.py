@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         SharedCacheStatistics,
     )
     from .pipeline import PDF, PNG, Checked, Pipeline, Rendered, RenderOrder, Timings
-    from .reading import DEFAULT_LIMITS, nests_deeper_than, warnings_header
+    from .reading import DEFAULT_LIMITS, nests_deeper_than, surrogate_errors, warnings_header
     from .service import RenderService, build_service
     from .typesetting import TexEngine, measure_coverage
 
@@ -86,6 +86,7 @@ __all__ = [
     "measure_coverage",
     "nests_deeper_than",
     "outcome_of",
+    "surrogate_errors",
     "usable_cpus",
     "warnings_header",
 ]
@@ -128,6 +129,7 @@ _HOMES = {
     "measure_coverage": "typesetting",
     "nests_deeper_than": "reading",
     "outcome_of": "errors",
+    "surrogate_errors": "reading",
     "usable_cpus": "config",
     "warnings_header": "reading",
 }

@@ -50,8 +50,16 @@ def error_classes() -> list[type[RenderError | RequestError]]:
     return found
 
 
-def json_values(max_text: int = 40, max_members: int = 5, max_leaves: int = 20) -> Any:
-    """A hypothesis strategy for any JSON value (no NaN or infinities: those are not JSON)."""
+def json_values(
+    max_text: int = 40,
+    max_members: int = 5,
+    max_leaves: int = 20,
+    *,
+    text: Any = None,
+    keys: Any = None,
+) -> Any:
+    """A hypothesis strategy for any JSON value (no NaN or infinities: those are not JSON);
+    ``text`` and ``keys`` replace the strategies for strings and member names."""
     from hypothesis import strategies as st
 
     return st.recursive(
@@ -59,10 +67,12 @@ def json_values(max_text: int = 40, max_members: int = 5, max_leaves: int = 20) 
         | st.booleans()
         | st.integers()
         | st.floats(allow_nan=False, allow_infinity=False)
-        | st.text(max_size=max_text),
+        | (text if text is not None else st.text(max_size=max_text)),
         lambda inner: (
             st.lists(inner, max_size=max_members)
-            | st.dictionaries(st.text(max_size=10), inner, max_size=max_members)
+            | st.dictionaries(
+                keys if keys is not None else st.text(max_size=10), inner, max_size=max_members
+            )
         ),
         max_leaves=max_leaves,
     )

@@ -1,5 +1,6 @@
 """JSON in, the template's data shape out: lenient reading of real-world files (JSON Resume
-dialects, dates, markup in text), size and TeX-cost bounds, and the characters the fonts can set.
+dialects, dates, markup in text), size and TeX-cost bounds, and the characters the fonts can set
+(text that is no text at all, a lone surrogate, is refused first).
 
 Nothing here runs TeX or fills a template: a :class:`Reading` is the data as it will be
 validated and rendered, with a warning for every change.
@@ -13,6 +14,7 @@ from ._lenient import LenientReader
 from ._reading import Reading, warnings_header
 from ._shown import Shown, prints_something, undescribed
 from ._sizes import DEFAULT_LIMITS, check_sizes, nests_deeper_than
+from ._surrogates import surrogate_errors
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -24,6 +26,7 @@ __all__ = [
     "check_sizes",
     "nests_deeper_than",
     "prints_something",
+    "surrogate_errors",
     "undescribed",
     "warnings_header",
 ]

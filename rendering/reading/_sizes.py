@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DataTooLarge, FieldError, json_pointer
+from ._surrogates import refuse_surrogates
 from ._texcost import DEFAULT_BUDGET_US, TexCost
 
 _WORD = re.compile(r"\S+")
@@ -42,11 +43,14 @@ DEFAULT_LIMITS = SizeLimits()
 
 def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
     """Raise :class:`DataTooLarge` naming every value over a limit (the document's own limits
-    at the root pointer ``""``). Walks without recursion.
+    at the root pointer ``""``). Walks without recursion. Text that is not text at all (a lone
+    surrogate) is refused first: this is the first look any reading takes at the data.
 
     Raises:
+        InvalidData: a string or member name holds a lone surrogate (every one is named).
         DataTooLarge: a limit is exceeded.
     """
+    refuse_surrogates(data)
     errors: list[FieldError] = []
     total_chars = 0
     total_values = 0

@@ -19,7 +19,14 @@ from urllib.parse import urlencode
 
 from quart import Blueprint, Response, request
 
-from rendering import FieldError, InvalidData, ReadWarning, RenderOrder, json_pointer
+from rendering import (
+    FieldError,
+    InvalidData,
+    ReadWarning,
+    RenderOrder,
+    json_pointer,
+    surrogate_errors,
+)
 
 from ..http.body import parse_json, read_json_body, wants_strict
 from ..http.media import JSON, MERGE_PATCH
@@ -50,12 +57,12 @@ from ..store import (
     StoreUnavailable,
     document_json,
 )
+from ..store.rules import title_problem
 
 blueprint = Blueprint("documents", __name__)
 
 PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
-TITLE_CHARS = 200
 MEMBERS = ("template", "data", "title")
 PATCH_TRIES = 10  # a PATCH without If-Match is applied again if another process wrote between
 DOCUMENT = {"$ref": "#/components/schemas/Document"}
@@ -133,10 +140,11 @@ def read_document(body: Any, *, strict: bool) -> tuple[DocumentInput, tuple[Read
         errors.append(FieldError("/template", "the name of a template is required"))
     elif template_name not in catalogue:
         errors.append(FieldError("/template", f"no template is named {template_name!r}"))
-    if title is not None and not (isinstance(title, str) and len(title) <= TITLE_CHARS):
-        errors.append(FieldError("/title", f"a title is a string of at most {TITLE_CHARS}"))
+    if (problem := title_problem(title)) is not None:
+        errors.append(FieldError("/title", problem))
     if "data" not in body:
         errors.append(FieldError("/data", "the data to render is required"))
+    errors.extend(surrogate_errors(body))  # the title, the data, member names: none storable
     if errors:
         raise InvalidData(f"{len(errors)} problem(s) with the document", errors)
     assert isinstance(template_name, str)

@@ -45,7 +45,7 @@ class NewKey:
 
 
 def check_name(name: str, what: str = "key name") -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # not match: "$" would let a final "\n" through
         raise InvalidKeyName(
             f"{what} {name!r} must be 1 to 64 letters, digits, '.', '_', '@' or '-', "
             "starting with a letter or digit"

@@ -346,3 +346,75 @@ async def test_a_patch_that_changes_nothing_makes_no_revision(owners: Owners) ->
         assert answer.headers["etag"] == '"r1"'
     changed = await owners.alice.patch(url, json={"data": {"text": "changed"}}, headers=MERGE)
     assert changed.json()["revision"] == 2
+
+
+# Text that cannot be stored (issue 20): a lone surrogate is refused wherever data comes in,
+# with a pointer at every field holding one; other characters, line separators included, are
+# stored as sent.
+
+SURROGATE = "\ud800"
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _ascii_json(body: Any) -> bytes:
+    """``body`` as JSON with ``\\u`` escapes: the only way to send a lone surrogate."""
+    return json.dumps(body).encode("ascii")
+
+
+def _pointers(answer: httpx.Response) -> list[str]:
+    return sorted(error["pointer"] for error in answer.json()["errors"])
+
+
+async def test_a_lone_surrogate_is_refused_with_a_pointer_at_every_field_holding_one(
+    owners: Owners,
+) -> None:
+    client = owners.alice
+    body = {
+        "template": "echo",
+        "title": f"CV {SURROGATE}",
+        "data": {"text": f"x{SURROGATE}y", "meta": {f"key{SURROGATE}": "fine"}},
+    }
+    expected = ["/data/meta/key\ud800", "/data/text", "/title"]
+    created = await client.post("/v1/documents", content=_ascii_json(body), headers=JSON_HEADERS)
+    assert created.status_code == 422, created.text
+    assert created.json()["type"] == "/problems/invalid-data"
+    assert _pointers(created) == expected
+    assert all("surrogate" in e["message"] for e in created.json()["errors"])
+
+    url = (await client.post("/v1/documents", json=echo("kept"))).json()["links"]["self"]
+    replaced = await client.put(url, content=_ascii_json(body), headers=JSON_HEADERS)
+    assert replaced.status_code == 422, replaced.text
+    assert _pointers(replaced) == expected
+    for patch, pointers in [
+        ({"title": SURROGATE}, ["/title"]),
+        ({"data": {"text": SURROGATE}}, ["/data/text"]),
+        ({"data": {"meta": {SURROGATE: 1}}}, ["/data/meta/\ud800"]),
+    ]:
+        patched = await client.patch(url, content=_ascii_json(patch), headers=MERGE)
+        assert patched.status_code == 422, patched.text
+        assert _pointers(patched) == pointers
+    kept = (await client.get(url)).json()
+    assert (kept["revision"], kept["data"], kept["title"]) == (1, {"text": "kept"}, "a note")
+
+
+async def test_render_and_validate_refuse_a_lone_surrogate_as_documents_do(
+    client: httpx.AsyncClient,
+) -> None:
+    data = {"text": f"a {SURROGATE}", f"other{SURROGATE}": "b"}
+    for route in ("/v1/render/echo", "/v1/validate/echo"):
+        answer = await client.post(route, content=_ascii_json(data), headers=JSON_HEADERS)
+        assert answer.status_code == 422, (route, answer.text)
+        assert answer.json()["type"] == "/problems/invalid-data"
+        assert _pointers(answer) == ["/other\ud800", "/text"]
+
+
+async def test_line_separators_are_stored_and_read_back_exactly(owners: Owners) -> None:
+    text = "one\u2028two\u2029three\x85four"
+    body = {"template": "echo", "title": "a\u2028b", "data": {"text": text, "k\u2029": "\x85"}}
+    created = await owners.alice.post(
+        "/v1/documents", content=_ascii_json(body), headers=JSON_HEADERS
+    )
+    assert created.status_code == 201, created.text
+    got = (await owners.alice.get(created.json()["links"]["self"])).json()
+    assert got["data"] == {"text": text, "k\u2029": "\x85"}
+    assert got["title"] == "a\u2028b"
