@@ -6,31 +6,44 @@ at start-up, the same way the offline CLI and the tests build it.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 import trio
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from rendering import RenderError, TexEngine, build_service
+from rendering import RenderError, TexEngine
 
 from .http import problems
 from .http.access_log import record_request
 from .http.asgi import ResponseSafeHTTPConnection
-from .http.auth import authenticate
+from .http.auth import announce_auth, authenticate
 from .http.body import refuse_ambiguous_length
 from .http.record import open_record, stamp_response
 from .http.security import security_headers
 from .metrics import Metrics
 from .routes import catalogue, docs, documents, ops, render, validate
 from .settings import Settings
+from .startup import Opened, open_parts
 from .state import EXTENSION_KEY, AppState
 from .store import StoreError
-from .store.sqlite import SqliteStore
 from .tarpit import Tarpit
 from .version import texrender_version
 
 
 class TexrenderApp(QuartTrio):
     asgi_http_class = ResponseSafeHTTPConnection
+    opener: Callable[[], Awaitable[Opened]]
+    _opened: Opened | None = None
+
+    async def open_parts(self) -> Opened:
+        """The store and the render service, opened once. ``texrender serve`` opens them before
+        Hypercorn starts, so that a failure the user can fix (:class:`StartupFailed`) comes out
+        as itself, not as text inside the ASGI lifespan; the start-up hook takes them."""
+        if self._opened is None:
+            self._opened = await self.opener()
+        return self._opened
 
 
 def create_app(settings: Settings, *, engine: TexEngine | None = None) -> TexrenderApp:
@@ -48,6 +61,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     metrics = Metrics()
+    app.opener = functools.partial(open_parts, settings, observer=metrics, engine=engine)
     background = trio.CancelScope()
 
     blueprints = (
@@ -74,8 +88,8 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
 
     @app.before_serving
     async def start() -> None:
-        store = await SqliteStore.open(settings.documents_dir())
-        service = await build_service(settings.render_config(), observer=metrics, engine=engine)
+        store, service = await app.open_parts()
+        announce_auth(settings)
         app.extensions[EXTENSION_KEY] = AppState(
             settings, service, metrics, store, refusals=Tarpit(settings.refusal_pause_s)
         )

@@ -36,22 +36,37 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line. Settings' flags are accepted before the subcommand and after it
+    (at every level: ``texrender keys --data-dir X create NAME`` too); see :func:`setting_options`
+    for which wins when a flag comes twice."""
     parser = argparse.ArgumentParser(
         prog="texrender",
+        allow_abbrev=False,  # `keys create --owner` must not be read as a prefix of another
         description="Render JSON data into PDFs with LaTeX templates.",
         epilog="Every setting can also be given as a TEXRENDER_<NAME> environment variable "
-        "(see the README's settings table); a flag wins over the variable.",
+        "(see the README's settings table); a flag wins over the variable. Flags may come "
+        "before or after the subcommand; given twice, the later wins (repeatable ones add up).",
     )
-    add_setting_flags(parser, "global")
+    add_setting_flags(parser, ("global", "serve"), 0)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the HTTP server")
-    add_setting_flags(serve, "serve")
+    def command(parent: Any, name: str, level: int, **kwargs: Any) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, allow_abbrev=False, **kwargs)
+        add_setting_flags(sub, ("global", "serve") if name == "serve" else ("global",), level)
+        return sub
 
-    render = commands.add_parser("render", help="render one document to a file, no server")
+    command(commands, "serve", 1, help="run the HTTP server")
+
+    render = command(commands, "render", 1, help="render one document to a file, no server")
     render.add_argument("template", help="template name (see `texrender templates`)")
     render.add_argument("data", help="JSON data file, or - for standard input")
-    render.add_argument("-o", "--output", type=Path, required=True, help="PDF file to write")
+    render.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="file to write (PDF, or PNG when it ends in .png), or - for standard output",
+    )
     render.add_argument("--tex", action="store_true", help="write the filled TeX source instead")
     render.add_argument(
         "--png",
@@ -66,24 +81,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the data exactly as the schema says (no lenient reading, no warnings)",
     )
 
-    commands.add_parser("templates", help="list the templates")
+    command(commands, "templates", 1, help="list the templates")
 
-    keys = commands.add_parser("keys", help="API keys: create, list, revoke").add_subparsers(
-        dest="keys_command", required=True
+    keys = command(commands, "keys", 1, help="API keys: create, list, revoke, delete")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = command(
+        key_commands, "create", 2, help="make a key and print it (shown only this once)"
     )
-    create = keys.add_parser("create", help="make a key and print it (shown only this once)")
     create.add_argument("name", help="the key's name (1-64 letters, digits, . _ @ -)")
     create.add_argument("--owner", help="whose documents it reaches (default: the key's name)")
-    keys.add_parser("list", help="every key: name, owner, id, created, last used, state")
-    revoke = keys.add_parser("revoke", help="stop a key from working (within seconds)")
+    command(key_commands, "list", 2, help="every key: name, owner, id, created, last used, state")
+    revoke = command(key_commands, "revoke", 2, help="stop a key from working (within seconds)")
     revoke.add_argument("name", help="the key's name")
+    delete = command(
+        key_commands,
+        "delete",
+        2,
+        help="forget every key of that name, revoked or not (it stops working within seconds)",
+    )
+    delete.add_argument("name", help="the key's name")
 
-    documents = commands.add_parser(
-        "documents", help="stored documents: export and import (JSON Lines)"
-    ).add_subparsers(dest="documents_command", required=True)
-    export = documents.add_parser("export", help="write every owner's documents, a line each")
+    documents = command(
+        commands, "documents", 1, help="stored documents: export, import (JSON Lines), move"
+    )
+    document_commands = documents.add_subparsers(dest="documents_command", required=True)
+    export = command(
+        document_commands, "export", 2, help="write every owner's documents, a line each"
+    )
     export.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
-    load = documents.add_parser("import", help="store the documents of an export")
+    move = command(
+        document_commands,
+        "move",
+        2,
+        help="give every document of one owner to another (local's, once auth is on)",
+    )
+    move.add_argument("owner", help="whose documents they are now (local: stored with auth off)")
+    move.add_argument("new_owner", help="whose they become (a key's owner: see `keys list`)")
+    load = command(document_commands, "import", 2, help="store the documents of an export")
     load.add_argument("file", help="a file written by `documents export`, or - for stdin")
     load.add_argument(
         "--replace", action="store_true", help="overwrite documents whose id is already stored"
@@ -94,25 +128,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_setting_flags(parser: argparse.ArgumentParser, scope: str) -> None:
-    """One option per setting of ``scope`` that has a flag, with the setting's help, default
-    and environment variable in its help text."""
+def add_setting_flags(parser: argparse.ArgumentParser, scopes: tuple[str, ...], level: int) -> None:
+    """One option per setting of ``scopes`` that has a flag, with the setting's help, default
+    and environment variable in its help text.
+
+    Each level of subcommand keeps its own copy (``dest`` ``name@level``): argparse would
+    otherwise let a subcommand's unset option wipe out the same option given before it.
+    """
     types_ = field_types()
     for f in dataclasses.fields(Settings):
         meta = f.metadata
-        if meta.get("flag") is None or meta.get("scope") != scope:
+        if meta.get("flag") is None or meta.get("scope") not in scopes:
             continue
         kind, many = value_type(types_[f.name])
         shown = shown_default(f.name)
         parser.add_argument(
             meta["flag"],
-            dest=f.name,
+            dest=f"{f.name}@{level}",
             type=kind,
             action="append" if many else "store",
             choices=meta.get("choices"),
             metavar=None if meta.get("choices") else meta.get("metavar") or _METAVARS[kind],
             help=f"{meta['help']} (default: {shown}; {env_name(f.name)})".replace("%", "%%"),
         )
+
+
+def setting_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the command line gave, by field name.
+
+    A flag may come before the subcommand and after it; the later wins, and a repeatable one
+    (``--templates``, ``--bind``) adds its values to the earlier ones.
+
+    Raises:
+        SettingsError: a flag of ``serve`` alone came before another subcommand.
+    """
+    options: dict[str, Any] = {}
+    for key, value in sorted(vars(args).items(), key=lambda item: item[0].partition("@")[2]):
+        name, at, _ = key.partition("@")
+        if not at or value is None:
+            continue
+        if isinstance(value, list):
+            options[name] = (*options.get(name, ()), *value)
+        else:
+            options[name] = value
+    for name in options:
+        meta = Settings.__dataclass_fields__[name].metadata
+        if meta.get("scope") == "serve" and args.command != "serve":
+            raise SettingsError(f"{meta['flag']} is an option of `texrender serve` only")
+    return options
 
 
 _METAVARS: dict[type, str] = {int: "N", float: "SECONDS", Path: "DIR", str: "NAME"}
@@ -126,10 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return loadtest_main(argv[1:])
     args = build_parser().parse_args(argv)
-    setting_names = {f.name for f in dataclasses.fields(Settings)}
-    options = {k: v for k, v in vars(args).items() if k in setting_names}
-    options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
     try:
+        options = setting_options(args)
         settings = Settings.from_env(os.environ, **options)
     except SettingsError as exc:
         print(f"texrender: {exc}", file=sys.stderr)
@@ -137,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     level = settings.log_level
     if (
         args.command != "serve"
-        and args.log_level is None
+        and "log_level" not in options
         and env_name("log_level") not in os.environ
     ):
         level = "warning"  # one-shot commands print their result, not the server's chatter
@@ -182,7 +243,11 @@ async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
                 return await admin.create_key(settings, args.name, args.owner)
             if args.keys_command == "list":
                 return await admin.list_keys(settings)
+            if args.keys_command == "delete":
+                return await admin.delete_key(settings, args.name)
             return await admin.revoke_key(settings, args.name)
+        if args.documents_command == "move":
+            return await admin.move_documents(settings, args.owner, args.new_owner)
         if args.documents_command == "export":
             return await admin.export_documents(settings, args.output)
         return await admin.import_documents(settings, args.file, replace=args.replace)
@@ -212,12 +277,14 @@ async def render_to_file(
 ) -> int:
     """Render one document through the same pipeline the server builds, into ``output`` (the
     PDF, the TeX source, or one page as PNG)."""
-    import trio
 
     from rendering import DPI_MAX, DPI_MIN, PageRequest, RenderError, RenderOrder, build_service
 
     if page is not None and (page < 1 or not DPI_MIN <= dpi <= DPI_MAX):
-        print(f"texrender: --png needs a page from 1 and --dpi from {DPI_MIN} to {DPI_MAX}")
+        print(
+            f"texrender: --png needs a page from 1 and --dpi from {DPI_MIN} to {DPI_MAX}",
+            file=sys.stderr,
+        )
         return 2
 
     try:
@@ -232,8 +299,8 @@ async def render_to_file(
         if tex_only:
             source, warnings = service.pipeline.tex_source(order)
             print_warnings(warnings)
-            await trio.Path(output).write_text(source, encoding="utf-8")
-            print(f"wrote {output} (TeX source)")
+            await write_output(output, source.encode("utf-8"))
+            print(f"texrender: wrote {_shown(output)} (TeX source)", file=sys.stderr)
             return 0
         rendered = await service.pipeline.render(order)
     except RenderError as exc:
@@ -241,13 +308,38 @@ async def render_to_file(
         print(error_text(exc), file=sys.stderr)
         return 1
     print_warnings(rendered.warnings)
-    await trio.Path(output).write_bytes(rendered.body)
+    await write_output(output, rendered.body)
+    size = len(rendered.body)
     if page is not None:
-        print(f"wrote {output} (page {page} at {dpi} dpi, {len(rendered.body)} bytes)")
+        done = f"page {page} at {dpi} dpi, {size} bytes"
     else:
-        tex_ms = rendered.timings.tex_s * 1000
-        print(f"wrote {output} ({len(rendered.body)} bytes, TeX {tex_ms:.0f} ms)")
+        done = f"{size} bytes, TeX {rendered.timings.tex_s * 1000:.0f} ms"
+    print(f"texrender: wrote {_shown(output)} ({done})", file=sys.stderr)
     return 0
+
+
+async def write_output(output: Path, content: bytes) -> None:
+    """Write ``content`` to the file ``output``, or, for ``-``, to standard output as bytes
+    (so a PDF piped on arrives whole; every message goes to stderr)."""
+    import trio
+
+    if str(output) != "-":
+        await trio.Path(output).write_bytes(content)
+        return
+
+    def to_stdout() -> None:
+        try:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader stopped (`| head`): not worth a traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    await trio.to_thread.run_sync(to_stdout)
+
+
+def _shown(output: Path) -> str:
+    return "standard output" if str(output) == "-" else str(output)
 
 
 def print_warnings(warnings: Iterable[ReadWarning]) -> None:

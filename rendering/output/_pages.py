@@ -7,7 +7,9 @@ directory is removed on every way out. The caller holds a render slot while it r
 
 from __future__ import annotations
 
+import re
 import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,9 @@ DPI_MAX = 300
 PAGE_MAX = 999
 # pdftoppm's exit status for "Wrong page range given".
 _BAD_PAGE_RANGE = 99
+# A page object, and an object whose stream follows (TeX puts pages in object streams).
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+_STREAM_OBJECT = re.compile(rb"\bobj\s*<<((?:(?!>>).){0,400}?)>>\s*stream\r?\n", re.S)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,9 @@ class PageRasterizer:
             except BoxKilled as exc:
                 raise TexKilled(f"rasterizing was {exc}; try again") from None
             if code == _BAD_PAGE_RANGE:
-                raise PageNotFound(f"the document has no page {request.page}")
+                pages = await trio.to_thread.run_sync(page_count, pdf)
+                has = f"has {pages} page{'s' if pages != 1 else ''};" if pages else "has"
+                raise PageNotFound(f"the document {has} no page {request.page}")
             try:
                 picture = await trio.Path(workdir, PICTURE_FILE).read_bytes()
             except FileNotFoundError:
@@ -112,3 +119,18 @@ class PageRasterizer:
             if code != 0 or not picture:
                 raise EngineUnavailable(f"pdftoppm failed (exit status {code})")
             return picture
+
+
+def page_count(pdf: bytes) -> int | None:
+    """How many pages a PDF made by TeX has (its page objects, in object streams too), for the
+    message of a page asked for past the last; None when they cannot be counted."""
+    count = len(_PAGE_OBJECT.findall(pdf))
+    for match in _STREAM_OBJECT.finditer(pdf):
+        if b"/ObjStm" not in match.group(1) or b"/FlateDecode" not in match.group(1):
+            continue
+        try:
+            objects = zlib.decompressobj().decompress(pdf[match.end() :], 16 * 1024 * 1024)
+        except zlib.error:
+            return None
+        count += len(_PAGE_OBJECT.findall(objects))
+    return count or None

@@ -2,8 +2,12 @@
 every view except the open ones (health, readiness, metrics, the API description).
 
 With auth off (allowed on loopback only, see :mod:`server.settings`) every request belongs to
-one local owner. A key that checked out is remembered for a few seconds by the digest of the
-whole key (:class:`server.store.keys.KeyMemory`), so a client sending one key per request costs one
+one local owner, whatever key it sends: start-up says so, and so does a ``Texrender-Warning``
+header on the answer to a request that sent one, since a client that thinks its key is checked
+would otherwise learn it only when the documents it stored vanish under auth on.
+
+A key that checked out is remembered for a few seconds by the digest of the whole key
+(:class:`server.store.keys.KeyMemory`), so a client sending one key per request costs one
 database read every few seconds; a revoked key therefore stops working within that time. Keys
 are never logged: only the owner is, on the access line.
 """
@@ -14,9 +18,11 @@ import logging
 from datetime import datetime
 from typing import cast
 
-from quart import current_app, request
+from quart import Response, after_this_request, current_app, request
 from quart_trio import QuartTrio
+from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ..settings import Settings
 from ..state import app_state
 from ..store import KeyStore
 from ..store.keys import KeyRefusal, KeyRefused
@@ -24,7 +30,13 @@ from ..store.sqlite import now
 from .problems import RequestError
 from .record import current_record
 
+AnyResponse = Response | WerkzeugResponse
 LOCAL_OWNER = "local"
+WARNING_HEADER = "Texrender-Warning"
+IGNORED_KEY = (
+    "auth is off; the Authorization header was ignored and this request acted as owner "
+    f'"{LOCAL_OWNER}"'
+)
 REALM = "texrender"
 # Blueprint endpoints anyone may reach: probes, scrapers and the API description.
 OPEN_ENDPOINTS = frozenset(
@@ -83,6 +95,8 @@ async def authenticate() -> None:
     record = current_record()
     if state.settings.auth == "off":
         record.owner = LOCAL_OWNER
+        if "Authorization" in request.headers:
+            after_this_request(_warn_key_ignored)
         return
     try:
         token = bearer_token(request.headers.get("Authorization"))
@@ -94,6 +108,25 @@ async def authenticate() -> None:
     moment = now()
     if state.keys.due_for_touch(key, moment):
         cast(QuartTrio, current_app).nursery.start_soon(_touch, state.store, key.key_id, moment)
+
+
+async def _warn_key_ignored(response: AnyResponse) -> AnyResponse:
+    response.headers[WARNING_HEADER] = IGNORED_KEY
+    return response
+
+
+def announce_auth(settings: Settings) -> None:
+    """At start-up, with auth off: say what that means for keys and for stored documents."""
+    if settings.auth == "off":
+        log.warning(
+            "auth is off: every request acts as owner %r and an Authorization header is "
+            "ignored (answered with a %s header); documents stored now belong to %r, and "
+            "with auth on they are reached only after they are moved to a key's owner (see "
+            "the README: 'Moving documents to an owner')",
+            LOCAL_OWNER,
+            WARNING_HEADER,
+            LOCAL_OWNER,
+        )
 
 
 async def _touch(keys: KeyStore, key_id: str, moment: datetime) -> None:

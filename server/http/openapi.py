@@ -5,7 +5,9 @@ statuses it answers with and what it takes. :func:`build_document` walks the app
 a route without a description is an error, never a silent gap, and adds what every operation
 shares (problem bodies, the request id, the Bearer scheme). A route with a ``<template>``
 variable becomes one path per template, each with that template's own JSON Schema as its
-request body, so a client (or a generated test) sees exactly what each template takes.
+request body and its sample as the example, so a client (or a generated test) sees exactly what
+each template takes, and "Try it out" in ``/docs`` sends a document that renders (not a schema's
+placeholder strings).
 
 Why not a library: quart-schema describes bodies with pydantic or attrs models, while texrender's
 bodies are the templates' own JSON Schemas, known only once the catalogue is loaded.
@@ -108,6 +110,7 @@ def build_document(app: Quart, catalogue: Catalogue, version: str) -> dict[str, 
     schemas["DocumentInput"] = {
         "oneOf": [{"$ref": f"#/components/schemas/{_name(t)}.document"} for t in catalogue.values()]
     }
+    samples = {t.name: t.sample for t in catalogue.values()}
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
@@ -121,7 +124,7 @@ def build_document(app: Quart, catalogue: Catalogue, version: str) -> dict[str, 
         for name in names:
             path = _openapi_path(rule.rule, name)
             for method in methods:
-                entry = _operation(operation, rule.endpoint, method, variables, name)
+                entry = _operation(operation, rule.endpoint, method, variables, name, samples)
                 paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": OPENAPI_VERSION,
@@ -158,7 +161,12 @@ def _openapi_path(rule: str, template: str | None) -> str:
 
 
 def _operation(
-    operation: Operation, endpoint: str, method: str, variables: list[str], template: str | None
+    operation: Operation,
+    endpoint: str,
+    method: str,
+    variables: list[str],
+    template: str | None,
+    samples: Mapping[str, Any],
 ) -> dict[str, Any]:
     suffix = f"_{template.replace('-', '_')}" if template else ""
     entry: dict[str, Any] = {
@@ -177,7 +185,7 @@ def _operation(
     if parameters:
         entry["parameters"] = parameters
     if operation.body is not None:
-        entry["requestBody"] = _request_body(operation.body, template)
+        entry["requestBody"] = _request_body(operation.body, template, samples)
     if operation.open:
         entry["security"] = []
     statuses = set(operation.statuses) | {400}
@@ -190,24 +198,45 @@ def _operation(
 
 
 def _parameter(parameter: Parameter) -> dict[str, Any]:
-    return {
+    described = {
         "name": parameter.name,
         "in": parameter.where,
         "description": parameter.description,
         "required": parameter.required,
         "schema": dict(parameter.schema),
     }
+    if parameter.name in PARAMETER_EXAMPLES:
+        described["examples"] = copy.deepcopy(PARAMETER_EXAMPLES[parameter.name])
+    return described
 
 
-def _request_body(kind: str, template: str | None) -> dict[str, Any]:
+# What "Try it out" fills in (the first of each). A PNG is shown on the page itself; a PDF
+# comes as a "Download file" link (the page's script marks it as an attachment for Swagger UI).
+PARAMETER_EXAMPLES: dict[str, dict[str, Any]] = {
+    "format": {
+        "png": {"summary": "page 1 as a picture, shown on this page", "value": "png"},
+        "pdf": {"summary": "the PDF, as a download link", "value": "pdf"},
+    },
+}
+
+
+def _request_body(kind: str, template: str | None, samples: Mapping[str, Any]) -> dict[str, Any]:
     schema: dict[str, Any]
     if kind == "data":
         assert template is not None
         schema = {"$ref": f"#/components/schemas/{_name_of(template)}"}
-        return {"required": True, "content": {JSON: {"schema": schema}}}
+        examples = {"sample": {"summary": f"the sample of {template}", "value": samples[template]}}
+        return {"required": True, "content": {JSON: {"schema": schema, "examples": examples}}}
     if kind == "document":
         schema = {"$ref": "#/components/schemas/DocumentInput"}
-        return {"required": True, "content": {JSON: {"schema": schema}}}
+        examples = {
+            name: {
+                "summary": f"a document of {name}, its data the sample",
+                "value": {"template": name, "title": f"{name}, the sample", "data": sample},
+            }
+            for name, sample in samples.items()
+        }
+        return {"required": True, "content": {JSON: {"schema": schema, "examples": examples}}}
     if kind == "patch":
         schema = {
             "type": "object",
@@ -219,7 +248,14 @@ def _request_body(kind: str, template: str | None) -> dict[str, Any]:
             },
             "additionalProperties": False,
         }
-        return {"required": True, "content": {MERGE_PATCH: {"schema": schema}}}
+        examples = {
+            "title": {"summary": "a new title", "value": {"title": "A new title"}},
+            "untitled": {"summary": "the title removed", "value": {"title": None}},
+        }
+        return {
+            "required": True,
+            "content": {MERGE_PATCH: {"schema": schema, "examples": examples}},
+        }
     raise ValueError(f"unknown request body kind {kind!r}")
 
 

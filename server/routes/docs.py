@@ -39,7 +39,16 @@ START_SCRIPT = b"""window.addEventListener("load", function () {
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: "StandaloneLayout",
-    validatorUrl: null
+    validatorUrl: null,
+    // Swagger UI offers "Download file" only for an attachment; a PDF is sent inline.
+    responseInterceptor: function (response) {
+      var headers = response.headers || {};
+      if ((headers["content-type"] || "").indexOf("application/pdf") === 0) {
+        var disposition = headers["content-disposition"] || "inline";
+        headers["content-disposition"] = disposition.replace(/^inline/i, "attachment");
+      }
+      return response;
+    }
   });
 });
 """

@@ -23,6 +23,7 @@ from ..app import TexrenderApp, create_app
 from ..http.asgi import requests_counter
 from ..settings import Settings
 from ..state import EXTENSION_KEY, AppState
+from .sockets import bind_sockets, close_sockets
 
 log = logging.getLogger("texrender.serve")
 # How long no request must be in flight before a draining server stops.
@@ -63,11 +64,19 @@ async def serve(
 
     ``task_status.started`` receives the bound addresses (``http://127.0.0.1:PORT``), which is
     how tests bind port 0 and find the port. ``app`` serves a prebuilt app (tests add routes).
-    ``sockets`` are listening sockets to serve (a worker's); by default they are bound here.
+    ``sockets`` are listening sockets to serve (a worker's); by default they are bound here,
+    before the app starts.
+
+    Raises:
+        StartupFailed: an address cannot be listened on, or the app cannot start for a reason
+            the user can fix (see :mod:`server.startup`).
     """
     app = app or create_app(settings)
     config = hypercorn_config(settings)
     served = trio.CancelScope()
+    own_sockets = sockets is None
+    if sockets is None:
+        sockets = bind_sockets(config, listen=True)
 
     async def drain_then_stop() -> None:
         await (shutdown_trigger or stop_on_signal)()
@@ -77,16 +86,21 @@ async def serve(
         await give_notice(app)
         watcher.start_soon(end_when_idle, app, served, settings.graceful_timeout_s)
 
-    async with trio.open_nursery() as watcher:
-        with served:
-            await worker_serve(
-                wrap_app(app, config.wsgi_max_body_size, "asgi"),
-                config,
-                sockets=sockets,
-                shutdown_trigger=drain_then_stop,
-                task_status=task_status,
-            )
-        watcher.cancel_scope.cancel()
+    try:
+        await app.open_parts()  # before Hypercorn: a failure comes out whole, not as text
+        async with trio.open_nursery() as watcher:
+            with served:
+                await worker_serve(
+                    wrap_app(app, config.wsgi_max_body_size, "asgi"),
+                    config,
+                    sockets=sockets,
+                    shutdown_trigger=drain_then_stop,
+                    task_status=task_status,
+                )
+            watcher.cancel_scope.cancel()
+    finally:
+        if own_sockets:
+            close_sockets(sockets)
 
 
 async def give_notice(app: TexrenderApp) -> None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import sys
 from functools import partial
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
+from multiprocessing.queues import SimpleQueue
 from multiprocessing.synchronize import Event
 from types import FrameType
 
@@ -25,8 +27,10 @@ import trio
 from hypercorn.config import Sockets
 
 from ..settings import Settings
+from ..startup import StartupFailed
 from .logs import configure_logging
 from .process import hypercorn_config, serve, stop_on_signal
+from .sockets import bind_sockets, close_sockets
 
 log = logging.getLogger("texrender.workers")
 
@@ -34,9 +38,10 @@ log = logging.getLogger("texrender.workers")
 def serve_with_workers(settings: Settings) -> int:
     """Run ``settings.workers`` processes until they have all stopped; their worst exit code."""
     config = hypercorn_config(settings)
-    sockets = config.create_sockets()
+    sockets = bind_sockets(config, listen=False)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
     stop = context.Event()
+    failures: SimpleQueue[str] = context.SimpleQueue()  # start-up failures, told once here
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if not stop.is_set():
@@ -50,7 +55,7 @@ def serve_with_workers(settings: Settings) -> int:
         for index in range(settings.workers):
             process = context.Process(
                 target=run_worker,
-                args=(settings, sockets, stop),
+                args=(settings, sockets, stop, failures),
                 name=f"texrender-worker-{index}",
             )
             process.start()
@@ -58,14 +63,17 @@ def serve_with_workers(settings: Settings) -> int:
         # Each worker holds its own copy of the sockets now. This one would keep accepting
         # connections into the backlog after every worker has stopped listening, connections
         # no one answers: a draining server must refuse them instead.
-        _close(sockets)
+        close_sockets(sockets)
         while alive:
             wait([process.sentinel for process in alive])
             for ended in [p for p in alive if p.exitcode is not None]:
                 alive.remove(ended)
                 code = ended.exitcode or 0
                 worst = worst or code
-                if not stop.is_set():
+                if not stop.is_set() and not failures.empty():
+                    worst = worst or 1
+                    stop.set()
+                elif not stop.is_set():
                     log.error(
                         "worker %s exited (code %s) while serving: stopping the others",
                         ended.pid,
@@ -79,19 +87,19 @@ def serve_with_workers(settings: Settings) -> int:
             left.join(settings.graceful_timeout_s)
             if left.exitcode is None:
                 left.terminate()
-        _close(sockets)
+        close_sockets(sockets)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not failures.empty():
+        raise StartupFailed(failures.get())
     return worst
 
 
-def _close(sockets: Sockets) -> None:
-    for sock in [*sockets.insecure_sockets, *sockets.secure_sockets]:
-        sock.close()
-
-
-def run_worker(settings: Settings, sockets: Sockets, stop: Event) -> None:
-    """One worker process: the single-process serve, on the shared sockets, until told."""
+def run_worker(
+    settings: Settings, sockets: Sockets, stop: Event, failures: SimpleQueue[str]
+) -> None:
+    """One worker process: the single-process serve, on the shared sockets, until told; a
+    start-up failure is handed to the supervisor, which tells it once."""
     configure_logging(settings.log_level, settings.log_format)
     backlog = hypercorn_config(settings).backlog
     for sock in [*sockets.insecure_sockets, *sockets.secure_sockets]:
@@ -113,4 +121,8 @@ def run_worker(settings: Settings, sockets: Sockets, stop: Event) -> None:
             nursery.start_soon(watch_event)
             nursery.start_soon(watch_signals)
 
-    trio.run(partial(serve, settings, shutdown_trigger=told_to_stop, sockets=sockets))
+    try:
+        trio.run(partial(serve, settings, shutdown_trigger=told_to_stop, sockets=sockets))
+    except StartupFailed as failure:
+        failures.put(str(failure))
+        sys.exit(1)

@@ -58,6 +58,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE api_keys ADD COLUMN last_used TEXT",
         ),
     ),
+    Migration(
+        3,
+        "a revoked key's name can be given to a new key: names are unique among live keys only",
+        (
+            """
+            CREATE TABLE api_keys_3 (
+                key_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                secret_hash BLOB NOT NULL,
+                created TEXT NOT NULL,
+                revoked TEXT,
+                last_used TEXT
+            )
+            """,
+            "INSERT INTO api_keys_3 (key_id, name, owner, secret_hash, created, revoked, last_used)"
+            " SELECT key_id, name, owner, secret_hash, created, revoked, last_used FROM api_keys",
+            "DROP TABLE api_keys",
+            "ALTER TABLE api_keys_3 RENAME TO api_keys",
+            "CREATE UNIQUE INDEX api_keys_live_name ON api_keys (name) WHERE revoked IS NULL",
+            "CREATE INDEX api_keys_by_name ON api_keys (name, created)",
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

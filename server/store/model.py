@@ -43,15 +43,6 @@ class DocumentQuotaExceeded(StoreError):
         self.limit = limit
 
 
-class DocumentOwnerConflict(StoreError):
-    """An imported document's id is held by another owner: an import never moves a document
-    from one owner to another."""
-
-    def __init__(self, document_id: str) -> None:
-        super().__init__(f"document {document_id} belongs to another owner here")
-        self.document_id = document_id
-
-
 class InvalidCursor(StoreError):
     """A pagination cursor this store did not make."""
 
@@ -65,7 +56,7 @@ class KeyNotFound(StoreError):
 
 
 class NameTaken(StoreError):
-    """An API key with that name exists already."""
+    """A live (not revoked) API key with that name exists already."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +168,12 @@ class DocumentStore(Protocol):
         """Raises: DocumentNotFound, RevisionMismatch."""
         ...
 
+    async def move_documents(self, owner: str, new_owner: str) -> int:
+        """Give every document of ``owner`` to ``new_owner``, ids, revisions and dates kept (as
+        ``texrender documents move`` hands what was stored with auth off, as ``local``, to a
+        key's owner): how many moved. The new owner's quota is not checked."""
+        ...
+
     async def export(self, after: int = 0, limit: int = 100) -> tuple[list[ExportedDocument], int]:
         """Every owner's documents, oldest first, ``limit`` at a time: the page and the position
         to continue from (a page shorter than ``limit`` is the last)."""
@@ -185,21 +182,17 @@ class DocumentStore(Protocol):
     async def import_documents(
         self, documents: Iterable[ExportedDocument], *, replace: bool = False
     ) -> tuple[int, int]:
-        """Store exported documents under their own ids and owners, all in one transaction:
-        every one is written, or (on any error) none is. How many were written and skipped: an
-        id the same owner holds is skipped, or overwritten with ``replace``.
-
-        Raises:
-            DocumentOwnerConflict: another owner holds one of the ids (nothing is written).
-        """
+        """Store exported documents under their own ids: how many were written and skipped (an
+        id that exists is skipped, or overwritten with ``replace``)."""
         ...
 
 
 class KeyStore(Protocol):
-    """API keys: added, found by their public id, listed, revoked."""
+    """API keys: added, found by their public id, listed, revoked, deleted. A name belongs to
+    one live key at a time; revoked keys keep theirs, and a new key may take it."""
 
     async def add_key(self, key: ApiKey) -> None:
-        """Raises: NameTaken."""
+        """Raises: NameTaken (a live key has that name)."""
         ...
 
     async def find_key(self, key_id: str) -> ApiKey | None: ...
@@ -207,7 +200,15 @@ class KeyStore(Protocol):
     async def list_keys(self) -> list[ApiKey]: ...
 
     async def revoke_key(self, name: str) -> ApiKey:
-        """Raises: KeyNotFound."""
+        """Revoke the live key of that name (or answer the latest revoked one, if none is live).
+
+        Raises: KeyNotFound."""
+        ...
+
+    async def delete_key(self, name: str) -> int:
+        """Forget every key of that name, live or revoked: how many there were.
+
+        Raises: KeyNotFound."""
         ...
 
     async def touch_key(self, key_id: str, when: datetime) -> None:

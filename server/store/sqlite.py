@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -29,7 +30,6 @@ from .model import (
     ApiKey,
     DocumentInput,
     DocumentNotFound,
-    DocumentOwnerConflict,
     DocumentPage,
     DocumentQuotaExceeded,
     DocumentSummary,
@@ -42,7 +42,6 @@ from .model import (
     StoreUnavailable,
     document_json,
 )
-from .rules import new_document_id
 
 log = logging.getLogger("texrender.store")
 
@@ -67,6 +66,11 @@ _GET = (
     " WHERE owner = ? AND id = ?"
 )
 T = TypeVar("T")
+
+
+def new_document_id() -> str:
+    """128 random bits, URL-safe (22 characters): not guessable, not in order."""
+    return secrets.token_urlsafe(16)
 
 
 def now() -> datetime:
@@ -244,6 +248,16 @@ class SqliteStore:
 
         await self._call(work)
 
+    async def move_documents(self, owner: str, new_owner: str) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            with _writing(db):
+                moved = db.execute(
+                    "UPDATE documents SET owner = ? WHERE owner = ?", (new_owner, owner)
+                ).rowcount
+            return int(moved)
+
+        return await self._call(work)
+
     async def export(self, after: int = 0, limit: int = 100) -> tuple[list[ExportedDocument], int]:
         def work(db: sqlite3.Connection) -> tuple[list[ExportedDocument], int]:
             rows = db.execute(_EXPORT, (after, limit)).fetchall()
@@ -259,10 +273,11 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> tuple[int, int]:
             written = skipped = 0
-            with _writing(db):  # one transaction: any error below rolls every line back
+            with _writing(db):
                 for item in batch:
                     doc = item.document
                     values = (
+                        item.owner,
                         doc.template,
                         doc.title,
                         document_json(doc.data),
@@ -270,23 +285,20 @@ class SqliteStore:
                         _stamp(doc.created),
                         _stamp(doc.updated),
                         doc.id,
-                        item.owner,
                     )
-                    held = db.execute(
-                        "SELECT owner FROM documents WHERE id = ?", (doc.id,)
+                    exists = db.execute(
+                        "SELECT 1 FROM documents WHERE id = ?", (doc.id,)
                     ).fetchone()
-                    if held is None:
+                    if exists is None:
                         db.execute(
-                            "INSERT INTO documents (template, title, data, revision, created,"
-                            " updated, id, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO documents (owner, template, title, data, revision,"
+                            " created, updated, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             values,
                         )
-                    elif held["owner"] != item.owner:
-                        raise DocumentOwnerConflict(doc.id)
                     elif replace:
                         db.execute(
-                            "UPDATE documents SET template = ?, title = ?, data = ?,"
-                            " revision = ?, created = ?, updated = ? WHERE id = ? AND owner = ?",
+                            "UPDATE documents SET owner = ?, template = ?, title = ?, data = ?,"
+                            " revision = ?, created = ?, updated = ? WHERE id = ?",
                             values,
                         )
                     else:
@@ -309,7 +321,9 @@ class SqliteStore:
                         (key.key_id, key.name, key.owner, key.secret_hash, _stamp(key.created)),
                     )
             except sqlite3.IntegrityError as exc:
-                raise NameTaken(f"an API key named {key.name!r} exists already") from exc
+                raise NameTaken(
+                    f"an API key named {key.name!r} exists already (revoke or delete it first)"
+                ) from exc
 
         await self._call(work)
 
@@ -334,10 +348,22 @@ class SqliteStore:
                     "UPDATE api_keys SET revoked = ? WHERE name = ? AND revoked IS NULL",
                     (_stamp(now()), name),
                 )
-                row = db.execute("SELECT * FROM api_keys WHERE name = ?", (name,)).fetchone()
+                row = db.execute(
+                    "SELECT * FROM api_keys WHERE name = ? ORDER BY revoked DESC LIMIT 1", (name,)
+                ).fetchone()
             if row is None:
                 raise KeyNotFound(f"no API key is named {name!r}")
             return _key(row)
+
+        return await self._call(work)
+
+    async def delete_key(self, name: str) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            with _writing(db):
+                deleted = db.execute("DELETE FROM api_keys WHERE name = ?", (name,)).rowcount
+            if deleted == 0:
+                raise KeyNotFound(f"no API key is named {name!r}")
+            return int(deleted)
 
         return await self._call(work)
 

@@ -7,10 +7,12 @@ import re
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
+from server.settings import DEFAULT_TEMPLATES_DIR
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
-from tests.server.conftest import TEXRENDER, run_cli
+from tests.server.conftest import TEXRENDER, run_cli, running_server
 
 pytestmark = pytest.mark.tex
 
@@ -41,7 +43,7 @@ def test_render_writes_a_page_as_png(tmp_path: Path) -> None:
     assert int.from_bytes(picture[16:20], "big") == 255  # US letter, 8.5 in at 30 dpi
     missing = run_cli("render", "echo", str(data), "-o", str(out), "--png", "2")
     assert missing.returncode == 1
-    assert "no page 2" in missing.stderr
+    assert "the document has 1 page; no page 2" in missing.stderr
 
 
 def test_render_reads_standard_input(tmp_path: Path) -> None:
@@ -105,3 +107,78 @@ def test_bad_setting_is_named() -> None:
     result = run_cli("templates", env={"TEXRENDER_RENDER_SLOTS": "many"})
     assert result.returncode == 2
     assert "TEXRENDER_RENDER_SLOTS" in result.stderr
+
+
+def test_settings_flags_go_before_or_after_the_subcommand(tmp_path: Path) -> None:
+    """``texrender serve --auth off`` was "unrecognized arguments": now a setting's flag is
+    taken on either side, at every level of subcommand, and the later one wins."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    for argv in (
+        ["--data-dir", str(before), "keys", "list"],
+        ["keys", "--data-dir", str(after), "list"],
+        ["keys", "list", "--data-dir", str(after), "--log-level", "error"],
+    ):
+        result = run_cli(*argv)
+        assert result.returncode == 0, (argv, result.stderr)
+    assert (before / "texrender.sqlite3").exists()
+    assert (after / "texrender.sqlite3").exists()
+    later = tmp_path / "later"
+    result = run_cli("--data-dir", str(before), "keys", "create", "ci", "--data-dir", str(later))
+    assert result.returncode == 0, result.stderr
+    assert "ci " in run_cli("--data-dir", str(later), "keys", "list").stdout
+    assert "ci " not in run_cli("--data-dir", str(before), "keys", "list").stdout
+    # Repeatable flags add up across the subcommand: the test templates and the real ones.
+    listed = run_cli("templates", "--templates", str(DEFAULT_TEMPLATES_DIR)).stdout
+    assert "echo " in listed
+    assert "resume-classic " in listed
+    # `keys create --owner` is its own option, not a prefix of --owner-queue-max or --owner-rate.
+    owned = run_cli("--data-dir", str(later), "keys", "create", "laptop", "--owner", "alice")
+    assert owned.returncode == 0, owned.stderr
+    assert "for owner 'alice'" in owned.stderr
+
+
+def test_a_serve_flag_before_another_command_is_refused_by_name() -> None:
+    result = run_cli("--bind", "127.0.0.1:9", "templates")
+    assert result.returncode == 2
+    assert "--bind is an option of `texrender serve` only" in result.stderr
+
+
+def test_serve_takes_every_setting_after_the_subcommand(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    # running_server gives its own --data-dir before `serve`; the one after it wins.
+    with running_server(
+        "serve", "--auth", "off", "--data-dir", str(data), "--log-format", "text"
+    ) as server:
+        answer = httpx.get(f"{server.url}/healthz")
+        assert answer.status_code == 200
+    assert (data / "texrender.sqlite3").exists()
+
+
+def test_render_writes_to_standard_output_whole(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"text": "to stdout"}))
+    pdf = run_bytes("render", "echo", str(data), "-o", "-")
+    assert pdf.returncode == 0, pdf.stderr
+    assert pdf.stdout.startswith(b"%PDF-")
+    assert pdf.stdout.rstrip().endswith(b"%%EOF")
+    assert "to stdout" in pdf_text(pdf.stdout)
+    assert b"wrote standard output" in pdf.stderr
+    written = tmp_path / "out.pdf"
+    assert run_cli("render", "echo", str(data), "-o", str(written)).returncode == 0
+    assert written.read_bytes() == pdf.stdout  # byte for byte: a PDF is deterministic
+    png = run_bytes("render", "echo", str(data), "-o", "-", "--png", "1", "--dpi", "30")
+    assert png.returncode == 0, png.stderr
+    assert png.stdout.startswith(b"\x89PNG\r\n\x1a\n")
+    tex = run_bytes("render", "echo", str(data), "-o", "-", "--tex")
+    assert tex.returncode == 0, tex.stderr
+    assert b"BEGIN to stdout END" in tex.stdout
+    assert b"texrender:" not in pdf.stdout + png.stdout + tex.stdout
+
+
+def run_bytes(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), *args],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
