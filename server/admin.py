@@ -6,26 +6,24 @@ makes that safe) and print plain lines; a failure is one line on stderr and exit
 
 from __future__ import annotations
 
-import json
+import os
 import sys
+import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 
 import trio
 
-from rendering import InvalidData
+from rendering import surrogate_errors
 
 from .settings import Settings
-from .store import ExportedDocument, KeyNotFound, NameTaken, StoredDocument
+from .store import DocumentOwnerConflict, ExportedDocument, KeyNotFound, NameTaken, StoreError
+from .store.backup import BadLine, DataCheck, backup_line, backup_lines, read_backup_line
 from .store.keys import InvalidKeyName, check_name, make_key
 from .store.sqlite import SqliteStore
 
 EXPORT_BATCH = 200
-EXPORT_MEMBERS = ("id", "owner", "template", "title", "revision", "created", "updated", "data")
-
-
-class ImportRefused(Exception):
-    """A line of an import file that cannot be taken; the message names the line."""
 
 
 async def create_key(settings: Settings, name: str, owner: str | None) -> int:
@@ -107,63 +105,129 @@ async def move_documents(settings: Settings, owner: str, new_owner: str) -> int:
 
 
 async def export_documents(settings: Settings, output: str) -> int:
-    """Every document of every owner, oldest first, one JSON object a line (``-``: stdout)."""
+    """Every document of every owner, oldest first, one JSON object a line (``-``: stdout).
+
+    A file is written under a temporary name beside ``output`` and renamed to it once whole,
+    so a failed export leaves no partial or empty backup (and an older one in place); like the
+    database it is readable by this user only. A document no import would take back (a lone
+    surrogate stored before they were refused) is exported as it is, with a warning.
+    """
     store = await SqliteStore.open(settings.documents_dir())
-    count = 0
     try:
-        out = await trio.open_file(
-            output if output != "-" else sys.stdout.fileno(),
-            "w",
-            encoding="utf-8",
-            closefd=output != "-",
-        )
-        async with out:
-            position = 0
-            while True:
-                batch, position = await store.export(position, EXPORT_BATCH)
-                lines = [json.dumps(_exported_json(item), ensure_ascii=False) for item in batch]
-                if lines:
-                    await out.write("\n".join(lines) + "\n")
-                count += len(batch)
-                if len(batch) < EXPORT_BATCH:
-                    break
-    except OSError as exc:
-        return _fail(f"cannot write {output}: {exc}")
+        if output == "-":
+            async with await trio.open_file(sys.stdout.fileno(), "wb", closefd=False) as out:
+                count = await _export(store, out.write)
+        else:
+            count = await _write_atomically(Path(output), lambda out: _export(store, out))
+    except (OSError, StoreError) as exc:
+        return _fail(f"cannot export to {output}: {exc}")
     finally:
         await store.aclose()
     print(f"texrender: exported {count} document(s)", file=sys.stderr)
     return 0
 
 
-async def import_documents(settings: Settings, source: str, *, replace: bool) -> int:
-    """Documents from an export: every line checked first (its template known, its data
-    valid), then written in batches; an id already stored is kept unless ``replace``."""
+async def _export(store: SqliteStore, write: Callable[[bytes], Awaitable[object]]) -> int:
+    count = position = 0
+    while True:
+        batch, position = await store.export(position, EXPORT_BATCH)
+        if batch:
+            await write("".join(backup_line(item) + "\n" for item in batch).encode("utf-8"))
+        for number, item in enumerate(batch, count + 1):
+            _warn_unimportable(number, item)
+        count += len(batch)
+        if len(batch) < EXPORT_BATCH:
+            return count
+
+
+def _warn_unimportable(number: int, item: ExportedDocument) -> None:
+    broken = surrogate_errors(item.document.data)
+    if broken:
+        where = ", ".join(repr("/data" + e.pointer) for e in broken[:3])
+        print(
+            f"texrender: warning: line {number} (document {item.document.id} of "
+            f"{item.owner}) holds a lone surrogate at {where}, which is not text: an import "
+            "refuses that line until it is fixed",
+            file=sys.stderr,
+        )
+
+
+async def _write_atomically(
+    path: Path, fill: Callable[[Callable[[bytes], Awaitable[object]]], Awaitable[int]]
+) -> int:
+    """``fill(write)`` into a new private file that becomes ``path`` only once it is whole
+    (and on disk: a backup must survive the crash it is for)."""
+    descriptor, temporary = await trio.to_thread.run_sync(
+        lambda: tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    )
+    try:
+        async with await trio.open_file(descriptor, "wb") as out:
+            count = await fill(out.write)
+            await out.flush()
+            await trio.to_thread.run_sync(os.fsync, descriptor)
+        await trio.Path(temporary).replace(path)
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await trio.Path(temporary).unlink(missing_ok=True)
+        raise
+    await trio.to_thread.run_sync(_sync_directory, path.parent)
+    return count
+
+
+def _sync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+async def data_check(settings: Settings) -> DataCheck:
+    """The API's checks of templates and data, with this installation's templates and fonts."""
     from rendering import Catalogue, measure_coverage
 
     catalogue = await trio.to_thread.run_sync(Catalogue.load, settings.template_dirs)
-    coverage = await measure_coverage()
+    return DataCheck(catalogue, await measure_coverage(), settings.document_max_bytes)
+
+
+async def import_documents(
+    settings: Settings, source: str, *, replace: bool, check: DataCheck | None = None
+) -> int:
+    """Documents from an export, all of them or none. Every line is checked first, as the API
+    checks a document (id, owner, title, template, data), then all are written in one
+    transaction. An id its owner holds already is kept unless ``replace``; an id another owner
+    holds is refused (an import never moves a document between owners). A failure is one line
+    naming the line of the file."""
     try:
         if source == "-":
-            text = await trio.to_thread.run_sync(sys.stdin.read)
+            content = await trio.to_thread.run_sync(sys.stdin.buffer.read)
         else:
-            text = await trio.Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+            content = await trio.Path(source).read_bytes()
+    except OSError as exc:
         return _fail(f"cannot read {source}: {exc}")
-    try:
-        documents = [
-            _imported(number, line, catalogue, coverage)
-            for number, line in enumerate(text.splitlines(), 1)
-            if line.strip()
-        ]
-    except ImportRefused as exc:
-        return _fail(f"{source}: {exc}; nothing was imported")
+    check = check or await data_check(settings)
+    documents: list[ExportedDocument] = []
+    line_of: dict[str, int] = {}
+    for number, line in backup_lines(content):
+        try:
+            item = read_backup_line(line, check)
+            first = line_of.setdefault(item.document.id, number)
+            if first != number:
+                raise BadLine(f"document {item.document.id} is on line {first} already")
+        except BadLine as exc:
+            return _fail(f"{source}: line {number}: {exc}; nothing was imported")
+        documents.append(item)
     store = await SqliteStore.open(settings.documents_dir())
-    written = skipped = 0
     try:
-        for start in range(0, len(documents), EXPORT_BATCH):
-            batch = documents[start : start + EXPORT_BATCH]
-            done, kept = await store.import_documents(batch, replace=replace)
-            written, skipped = written + done, skipped + kept
+        written, skipped = await store.import_documents(documents, replace=replace)
+    except DocumentOwnerConflict as exc:
+        return _fail(
+            f"{source}: line {line_of[exc.document_id]}: document {exc.document_id} has "
+            "another owner here, and an import never moves a document between owners; "
+            "nothing was imported"
+        )
+    except StoreError as exc:
+        return _fail(f"{source}: {exc}; nothing was imported")
     finally:
         await store.aclose()
     print(
@@ -174,65 +238,10 @@ async def import_documents(settings: Settings, source: str, *, replace: bool) ->
     return 0
 
 
-def _exported_json(item: ExportedDocument) -> dict[str, Any]:
-    doc = item.document
-    return {
-        "id": doc.id,
-        "owner": item.owner,
-        "template": doc.template,
-        "title": doc.title,
-        "revision": doc.revision,
-        "created": doc.created.isoformat(),
-        "updated": doc.updated.isoformat(),
-        "data": doc.data,
-    }
-
-
-def _imported(number: int, line: str, catalogue: Any, coverage: Any) -> ExportedDocument:
-    try:
-        item = json.loads(line)
-    except ValueError as exc:
-        raise ImportRefused(f"line {number} is not JSON: {exc}") from None
-    if not isinstance(item, dict) or sorted(item) != sorted(EXPORT_MEMBERS):
-        raise ImportRefused(f"line {number} must have exactly {', '.join(EXPORT_MEMBERS)}")
-    try:
-        template = catalogue.get_template(item["template"])
-        reading, problem = template.check(item["data"], strict=True, unicode=coverage)
-        if problem is not None:
-            raise problem
-        document = StoredDocument(
-            id=_text(item["id"]),
-            template=template.name,
-            title=item["title"] if item["title"] is None else _text(item["title"]),
-            revision=_whole(item["revision"]),
-            created=datetime.fromisoformat(_text(item["created"])),
-            updated=datetime.fromisoformat(_text(item["updated"])),
-            data=reading.data,
-        )
-        return ExportedDocument(_text(item["owner"]), document)
-    except InvalidData as exc:
-        where = "; ".join(f"{e.pointer or '/'}: {e.message}" for e in exc.errors[:3])
-        raise ImportRefused(f"line {number}: the data does not validate ({where})") from None
-    except (ValueError, TypeError, LookupError) as exc:
-        raise ImportRefused(f"line {number}: {exc}") from None
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"expected a non-empty string, got {value!r}")
-    return value
-
-
-def _whole(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"expected a revision (a whole number from 1), got {value!r}")
-    return value
-
-
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else "-"
 
 
 def _fail(message: str) -> int:
-    print(f"texrender: {message}", file=sys.stderr)
+    print(f"texrender: {' '.join(message.splitlines())}", file=sys.stderr)
     return 1

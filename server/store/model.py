@@ -43,6 +43,15 @@ class DocumentQuotaExceeded(StoreError):
         self.limit = limit
 
 
+class DocumentOwnerConflict(StoreError):
+    """An imported document's id is held by another owner: an import never moves a document
+    from one owner to another."""
+
+    def __init__(self, document_id: str) -> None:
+        super().__init__(f"document {document_id} belongs to another owner here")
+        self.document_id = document_id
+
+
 class InvalidCursor(StoreError):
     """A pagination cursor this store did not make."""
 
@@ -182,8 +191,13 @@ class DocumentStore(Protocol):
     async def import_documents(
         self, documents: Iterable[ExportedDocument], *, replace: bool = False
     ) -> tuple[int, int]:
-        """Store exported documents under their own ids: how many were written and skipped (an
-        id that exists is skipped, or overwritten with ``replace``)."""
+        """Store exported documents under their own ids and owners, all in one transaction:
+        every one is written, or (on any error) none is. How many were written and skipped: an
+        id the same owner holds is skipped, or overwritten with ``replace``.
+
+        Raises:
+            DocumentOwnerConflict: another owner holds one of the ids (nothing is written).
+        """
         ...
 
 

@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from .model import (
     ApiKey,
     DocumentInput,
     DocumentNotFound,
+    DocumentOwnerConflict,
     DocumentPage,
     DocumentQuotaExceeded,
     DocumentSummary,
@@ -42,6 +42,7 @@ from .model import (
     StoreUnavailable,
     document_json,
 )
+from .rules import new_document_id
 
 log = logging.getLogger("texrender.store")
 
@@ -66,11 +67,6 @@ _GET = (
     " WHERE owner = ? AND id = ?"
 )
 T = TypeVar("T")
-
-
-def new_document_id() -> str:
-    """128 random bits, URL-safe (22 characters): not guessable, not in order."""
-    return secrets.token_urlsafe(16)
 
 
 def now() -> datetime:
@@ -273,11 +269,10 @@ class SqliteStore:
 
         def work(db: sqlite3.Connection) -> tuple[int, int]:
             written = skipped = 0
-            with _writing(db):
+            with _writing(db):  # one transaction: any error below rolls every line back
                 for item in batch:
                     doc = item.document
                     values = (
-                        item.owner,
                         doc.template,
                         doc.title,
                         document_json(doc.data),
@@ -285,20 +280,23 @@ class SqliteStore:
                         _stamp(doc.created),
                         _stamp(doc.updated),
                         doc.id,
+                        item.owner,
                     )
-                    exists = db.execute(
-                        "SELECT 1 FROM documents WHERE id = ?", (doc.id,)
+                    held = db.execute(
+                        "SELECT owner FROM documents WHERE id = ?", (doc.id,)
                     ).fetchone()
-                    if exists is None:
+                    if held is None:
                         db.execute(
-                            "INSERT INTO documents (owner, template, title, data, revision,"
-                            " created, updated, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            "INSERT INTO documents (template, title, data, revision, created,"
+                            " updated, id, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             values,
                         )
+                    elif held["owner"] != item.owner:
+                        raise DocumentOwnerConflict(doc.id)
                     elif replace:
                         db.execute(
-                            "UPDATE documents SET owner = ?, template = ?, title = ?, data = ?,"
-                            " revision = ?, created = ?, updated = ? WHERE id = ?",
+                            "UPDATE documents SET template = ?, title = ?, data = ?,"
+                            " revision = ?, created = ?, updated = ? WHERE id = ? AND owner = ?",
                             values,
                         )
                     else:
