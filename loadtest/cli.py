@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     what = parser.add_argument_group("what to send")
     which = what.add_mutually_exclusive_group()
     which.add_argument("--template", "-t", help="template to render (default resume-classic)")
-    which.add_argument("--mix", type=mix_type, help="weighted templates: echo=3,resume-classic=1")
+    which.add_argument(
+        "--mix", type=mix_type, help="weighted templates: resume-classic=3,cover-letter=1"
+    )
     what.add_argument("--data", type=Path, help="JSON body (default: the template's sample)")
     what.add_argument("--unique", action="store_true", help="make every body different")
     what.add_argument(

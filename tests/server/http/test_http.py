@@ -361,6 +361,10 @@ async def test_tex_killed_from_outside_is_the_servers_fault_not_the_datas(
     async def render() -> None:
         answers.append(await client.post("/v1/render/slow", json=slow(1)))
 
+    # Formats are built at start-up by TeX processes too: only the render's may be killed.
+    with trio.fail_after(60):
+        while (await client.get("/readyz")).status_code != 200:
+            await trio.sleep(0.05)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(render)
         with trio.fail_after(10):
