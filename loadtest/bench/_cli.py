@@ -11,9 +11,7 @@ from pathlib import Path
 
 from ..drive import SpawnError
 from ..report import matplotlib_missing, plot_timeline
-
-# The help is the package's own account of the bench, step by step.
-from . import __doc__ as DESCRIPTION
+from ._about import DESCRIPTION
 from ._errors import BenchError
 from ._markdown import fairness_markdown, markdown
 from ._steps import bench, fairness_only

@@ -1,0 +1,24 @@
+"""The bench's account of itself, step by step: its ``--help``."""
+
+DESCRIPTION = """``make bench``: what this machine can do, and how close texrender gets to it.
+
+1. The machine limit: the benchmark document's TeX, compiled by bare ``pdflatex`` a few times,
+   plainly and from a format of its preamble; the median CPU seconds of one compile (the
+   child's own rusage) gives ``nproc / cpu_s`` renders per second, what the cores could do with
+   nothing else running.
+2. A real ``texrender serve`` in a subprocess (this package imports nothing from the server, so
+   the bench measures what any client would see). First the cost of the cheapest request there
+   is (``/healthz``, one client, in server CPU ms): the floor any refusal is compared with. Then
+   five loads, each with the health probe: 2x the render slots with unique bodies (the
+   baseline), 8x (queueing), 64 clients (overload: more than slots and queue hold) that wait as
+   ``Retry-After`` asks, the same 64 asking again at once (hostile), and 16 clients repeating
+   one body (cache-friendly). The 64-client runs start their clients over 2 s.
+3. Fair sharing between keys: a server of its own with auth on and two keys; one key's
+   renders one after another, alone and then beside the other key's 64 hostile clients, in the
+   same run: its p50 and p99 both ways, against the target of issue 20 (flooded p99 at most
+   twice idle p99 plus one render time; no 429 for it). ``--only fairness`` runs this alone.
+4. ``bench/results.json`` (everything), ``bench/results.md`` (the table, the overload targets
+   as ratios to the baseline run, fair sharing), ``bench/latency.png`` (the first run over
+   time); the table is printed at the end. Alone, the fairness step writes ``fairness.json``
+   and ``fairness.md`` instead.
+"""
