@@ -4,6 +4,7 @@ read PDFs and watch TeX processes."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -265,6 +266,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = server_settings(
         work, queue_max=8, queue_timeout_s=Settings().queue_timeout_s, render_timeout_s=20.0
     )
+    with server_in_thread(settings) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def server_in_thread(settings: Settings) -> Iterator[str]:
+    """A real server with ``settings`` in a thread of its own, for a ``with`` block: its URL."""
     started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event]] = queue.Queue()
 
     async def run() -> None:

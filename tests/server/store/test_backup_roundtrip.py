@@ -11,9 +11,7 @@ export and import are the CLI's own functions, run in-process so an example cost
 from __future__ import annotations
 
 import json
-import queue
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -28,10 +26,9 @@ from hypothesis import strategies as st
 
 from rendering import json_pointer
 from server import admin
-from server.serving.serve import serve
 from server.settings import Settings
 from server.store.backup import DataCheck
-from tests.conftest import TEST_TEMPLATES_DIR, json_values, server_settings
+from tests.conftest import TEST_TEMPLATES_DIR, json_values, server_in_thread, server_settings
 
 JSON = {"content-type": "application/json"}
 LINE_ENDS = "\u2028\u2029\x85\r\n\x0b\x0c\x1c\x1d\x1e"
@@ -70,26 +67,8 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
     work = tmp_path_factory.mktemp("work")
     work.chmod(0o755)
     chosen = server_settings(work, template_dirs=(TEST_TEMPLATES_DIR,), formats_enabled=False)
-    started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event]] = queue.Queue()
-
-    async def run() -> None:
-        stop = trio.Event()
-        async with trio.open_nursery() as nursery:
-            binds = await nursery.start(
-                lambda task_status: serve(
-                    chosen, shutdown_trigger=stop.wait, task_status=task_status
-                )
-            )
-            started.put((binds[0], trio.lowlevel.current_trio_token(), stop))
-
-    thread = threading.Thread(target=trio.run, args=(run,), daemon=True)
-    thread.start()
-    url, token, stop = started.get(timeout=60)
-    try:
+    with server_in_thread(chosen) as url:
         yield Door(url, chosen, trio.run(admin.data_check, chosen))
-    finally:
-        trio.from_thread.run_sync(stop.set, trio_token=token)
-        thread.join(timeout=30)
 
 
 def surrogate_pointers(value: Any, path: tuple[object, ...] = ()) -> list[str]:
