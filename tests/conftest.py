@@ -9,6 +9,7 @@ import importlib
 import os
 import pkgutil
 import queue
+import re
 import subprocess
 import threading
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -293,3 +294,45 @@ def server_in_thread(settings: Settings) -> Iterator[str]:
     finally:
         trio.from_thread.run_sync(stop.set, trio_token=token)
         thread.join(timeout=30)
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    url: str
+    lines: list[str]  # stderr up to "Running on", then everything read after
+
+
+@contextlib.contextmanager
+def server_process(
+    argv: list[str], *, env: dict[str, str], cwd: Path | None = None, graceful: bool = False
+) -> Iterator[RunningServer]:
+    """``argv`` (a ``texrender ... serve --bind 127.0.0.1:0``) as a real process, for a
+    ``with`` block: its URL once it says where it runs, its stderr read on (so it never blocks
+    on a full pipe), and at the end killed if still running (``graceful``: SIGTERM first)."""
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines: list[str] = []
+    url = ""
+    for line in process.stderr:
+        lines.append(line)
+        match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            url = match.group(1)
+            break
+    drain = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
+    drain.start()
+    try:
+        assert url, "the server did not start: " + "".join(lines)
+        yield RunningServer(process, url, lines)
+    finally:
+        if process.poll() is None:
+            if graceful:
+                process.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=15)
+            if process.poll() is None:
+                process.kill()
+        process.wait()
+        drain.join(timeout=5)
+        process.stderr.close()

@@ -25,7 +25,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TESTS_DIR
+from tests.conftest import TESTS_DIR, server_process
 
 pytestmark = pytest.mark.tex
 
@@ -181,40 +180,13 @@ class Session:
 def live_server(folder: Path, env: dict[str, str]) -> Iterator[str]:
     """``texrender serve`` on a free loopback port, as ``make run`` starts it, until the end;
     its address once it is ready (formats settled: ``/readyz`` answers 200)."""
-    process = subprocess.Popen(
-        [str(TEXRENDER), "serve", "--bind", "127.0.0.1:0"],
-        cwd=folder,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    lines: list[str] = []
-    address = ""
-    for line in process.stderr:
-        lines.append(line)
-        match = re.search(r"Running on http://(127\.0\.0\.1:\d+)", line)
-        if match:
-            address = match.group(1)
-            break
-    drain = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
-    drain.start()
-    try:
-        assert address, "the server did not start: " + "".join(lines)
+    argv = [str(TEXRENDER), "serve", "--bind", "127.0.0.1:0"]
+    with server_process(argv, env=env, cwd=folder, graceful=True) as server:
         deadline = time.monotonic() + 60
-        while httpx.get(f"http://{address}/readyz").status_code != 200:
+        while httpx.get(f"{server.url}/readyz").status_code != 200:
             assert time.monotonic() < deadline, "the server never became ready"
             time.sleep(0.1)
-        yield address
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        drain.join(timeout=5)
-        process.stderr.close()
+        yield server.url.removeprefix("http://")
 
 
 def test_the_readme_reads_its_blocks_and_their_directives() -> None:

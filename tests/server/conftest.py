@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from server.store.keys import make_key
 from server.store.sqlite import SqliteStore
-from tests.conftest import TEST_TEMPLATES_DIR
+from tests.conftest import TEST_TEMPLATES_DIR, RunningServer, server_process
 
 TEXRENDER = str(Path(sys.executable).parent / "texrender")
 
@@ -32,13 +29,6 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-@dataclass
-class RunningServer:
-    process: subprocess.Popen[str]
-    url: str
-    lines: list[str]  # stderr up to "Running on", then everything read after
-
-
 @contextlib.contextmanager
 def running_server(*options: str, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
     """``texrender [options...] serve --bind 127.0.0.1:0`` as a real process; its stderr is
@@ -51,29 +41,10 @@ def running_server(*options: str, env: dict[str, str] | None = None) -> Iterator
     data = tempfile.mkdtemp(prefix="texrender-test-data-")
     argv = [TEXRENDER, "--templates", str(TEST_TEMPLATES_DIR), "--data-dir", data, "--auth", "off"]
     argv += [*before, "serve", "--bind", "127.0.0.1:0", *after]
-    process = subprocess.Popen(
-        argv, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
-    )
-    assert process.stderr is not None
-    lines: list[str] = []
-    url = ""
-    for line in process.stderr:
-        lines.append(line)
-        match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            url = match.group(1)
-            break
-    assert url, "server did not start: " + "".join(lines)
-    drain = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
-    drain.start()
     try:
-        yield RunningServer(process, url, lines)
+        with server_process(argv, env={**os.environ, **(env or {})}) as server:
+            yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        drain.join(timeout=5)
-        process.stderr.close()
         shutil.rmtree(data, ignore_errors=True)
 
 
