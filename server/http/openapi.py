@@ -414,4 +414,8 @@ _HEADERS: dict[str, Any] = {
         "schema": {"type": "string"},
     },
     "Server-Timing": {"description": "where a render's time went", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "true: the first response to this Idempotency-Key, answered again",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }

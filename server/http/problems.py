@@ -24,6 +24,7 @@ from ..state import app_state
 from ..store import (
     DocumentNotFound,
     DocumentQuotaExceeded,
+    IdempotencyKeyReused,
     InvalidCursor,
     RevisionMismatch,
     StoreError,
@@ -210,6 +211,11 @@ _STORE_PROBLEMS: dict[type[StoreError], tuple[int, str, str]] = {
     DocumentQuotaExceeded: (409, "document-quota-exceeded", "No room for another document"),
     InvalidCursor: _as_request_error(InvalidParameter),
     StoreUnavailable: (503, "store-unavailable", "The document store cannot answer now"),
+    IdempotencyKeyReused: (
+        422,
+        "idempotency-key-reused",
+        "The Idempotency-Key was used before for another request",
+    ),
 }
 STORE_RETRY_AFTER_S = 1
 

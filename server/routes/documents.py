@@ -29,6 +29,8 @@ from rendering import (
 )
 
 from ..http.body import parse_json, read_json_body, wants_strict
+from ..http.idempotency import HEADER as IDEMPOTENCY_HEADER
+from ..http.idempotency import KEEP, REPLAYED_HEADER, idempotency, requested_key
 from ..http.media import JSON, MERGE_PATCH
 from ..http.mergepatch import merge_patch
 from ..http.openapi import Operation, Parameter, describe
@@ -68,6 +70,13 @@ PATCH_TRIES = 10  # a PATCH without If-Match is applied again if another process
 DOCUMENT = {"$ref": "#/components/schemas/Document"}
 IF_MATCH = Parameter(
     "If-Match", 'write only if the document is at this version ("r3")', {"type": "string"}, "header"
+)
+IDEMPOTENCY_KEY = Parameter(
+    IDEMPOTENCY_HEADER,
+    "a key of the client's making (a UUID, say): a create sent again with it within 24 hours"
+    " answers the first response again instead of storing a second document",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+    "header",
 )
 IF_NONE_MATCH = Parameter(
     "If-None-Match", "answer 304 if this is still the current version", {"type": "string"}, "header"
@@ -210,23 +219,37 @@ async def _revision_to_match(document_id: str) -> int | None:
 @describe(
     Operation(
         "Store a document: a template, its data, a title",
-        (201, 409, 422),
+        (201, 400, 409, 422),
         success={JSON: DOCUMENT},
         body="document",
-        parameters=(STRICT,),
-        success_headers=("Location", "ETag", "X-Render-Warnings"),
+        parameters=(STRICT, IDEMPOTENCY_KEY),
+        success_headers=("Location", "ETag", "X-Render-Warnings", REPLAYED_HEADER),
         tag="documents",
         description="The data is read and validated as a render would read it; what reading "
-        "changed comes back in `warnings`, pointers into the body sent.",
+        "changed comes back in `warnings`, pointers into the body sent. With an "
+        "`Idempotency-Key`, the same key and the same document again within 24 hours answer "
+        "the first response again (`Idempotent-Replayed: true`); the same key with another "
+        "document is refused (422).",
     )
 )
 async def create_document() -> Response:
+    key = requested_key()
     document, warnings = read_document(await read_json_body(), strict=wants_strict())
     state = app_state()
-    stored = await state.store.create(owner(), document, quota=state.settings.documents_per_owner)
-    state.metrics.document_writes.labels("create").inc()
+    quota = state.settings.documents_per_owner
+    replayed = False
+    if key is None:
+        stored = await state.store.create(owner(), document, quota=quota)
+    else:
+        stored, replayed = await state.store.create_once(
+            owner(), document, quota=quota, once=idempotency(key, document), keep=KEEP
+        )
+    if not replayed:
+        state.metrics.document_writes.labels("create").inc()
     response = document_response(stored, 201, warnings)
     response.headers["Location"] = f"/v1/documents/{stored.id}"
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
     return response
 
 

@@ -81,6 +81,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX api_keys_by_name ON api_keys (name, created)",
         ),
     ),
+    Migration(
+        4,
+        "idempotency keys: a retried create answers the first response again",
+        (
+            """
+            CREATE TABLE idempotency_keys (
+                owner TEXT NOT NULL,
+                key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                document_id TEXT NOT NULL,
+                created TEXT NOT NULL,
+                expires TEXT NOT NULL,
+                PRIMARY KEY (owner, key)
+            )
+            """,
+            "CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires)",
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

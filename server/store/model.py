@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 
@@ -60,6 +60,11 @@ class StoreUnavailable(StoreError):
     """The database cannot answer now (locked past the busy timeout, disk full, I/O error)."""
 
 
+class IdempotencyKeyReused(StoreError):
+    """An idempotency key this owner gave before came with another request: the key names
+    one request only, so it is refused instead of replaying a response that does not fit."""
+
+
 class KeyNotFound(StoreError):
     """No API key has that name."""
 
@@ -75,6 +80,15 @@ class DocumentInput:
     template: str
     data: dict[str, Any]
     title: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's ``Idempotency-Key`` (scoped by owner) and the fingerprint of the request
+    that came with it: what makes a retried create return the first answer again."""
+
+    key: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,30 @@ class DocumentStore(Protocol):
 
         Raises:
             DocumentQuotaExceeded: the owner holds ``quota`` documents already.
+        """
+        ...
+
+    async def create_once(
+        self,
+        owner: str,
+        document: DocumentInput,
+        *,
+        quota: int,
+        once: IdempotencyKey,
+        keep: timedelta,
+    ) -> tuple[StoredDocument, bool]:
+        """Store a new document, unless the owner gave ``once.key`` in the last ``keep``: then
+        answer the document as that first request created it, and True (replayed).
+
+        The replay is rebuilt from what was kept (id and time of creation) and ``document``
+        (the same fingerprint means the same input), at revision 1: it is the first answer,
+        not the document now, which may have changed or gone since. Two requests with the
+        same key at once make one document; the other replays it. Records past ``keep`` are
+        dropped as new ones come.
+
+        Raises:
+            DocumentQuotaExceeded: as :meth:`create` (nothing is kept of the key then).
+            IdempotencyKeyReused: the key came before with another fingerprint.
         """
         ...
 

@@ -4,13 +4,16 @@ The API makes ids itself and takes titles from clients; ``texrender documents im
 both from a file, and holds them to the same rules, so that an import can store nothing the API
 could not have (an id such as ``../../etc/passwd`` would end up in URLs, logs and file names).
 Owners are API key owners: their rule is :func:`server.store.keys.check_name`. Nothing here
-knows a database, so every backend makes ids the same way.
+knows a database, so every backend makes ids (and replays a first answer) the same way.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
+
+from .model import DocumentInput, StoredDocument
 
 TITLE_CHARS = 200
 DOCUMENT_ID_CHARS = 22
@@ -34,3 +37,22 @@ def title_problem(value: object) -> str | None:
     if value is None or (isinstance(value, str) and len(value) <= TITLE_CHARS):
         return None
     return f"a title is a string of at most {TITLE_CHARS} characters"
+
+
+REUSED_KEY = (
+    "this Idempotency-Key came before with another request; use a new key for a new request"
+)
+
+
+def first_answer(document_id: str, created: datetime, document: DocumentInput) -> StoredDocument:
+    """The document a create made, as it answered then: what an idempotent retry replays
+    (the retry carries the same input, so only the id and the time need keeping)."""
+    return StoredDocument(
+        id=document_id,
+        template=document.template,
+        title=document.title,
+        revision=1,
+        created=created,
+        updated=created,
+        data=document.data,
+    )

@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,6 +34,8 @@ from .model import (
     DocumentQuotaExceeded,
     DocumentSummary,
     ExportedDocument,
+    IdempotencyKey,
+    IdempotencyKeyReused,
     InvalidCursor,
     KeyNotFound,
     NameTaken,
@@ -42,7 +44,8 @@ from .model import (
     StoreUnavailable,
     document_json,
 )
-from .rules import new_document_id
+from .rules import REUSED_KEY as _REUSED
+from .rules import first_answer, new_document_id
 
 log = logging.getLogger("texrender.store")
 
@@ -161,28 +164,48 @@ class SqliteStore:
 
     async def create(self, owner: str, document: DocumentInput, *, quota: int) -> StoredDocument:
         def work(db: sqlite3.Connection) -> StoredDocument:
-            stamp = _stamp(now())
             with _writing(db):
-                (count,) = db.execute(
-                    "SELECT count(*) FROM documents WHERE owner = ?", (owner,)
+                return _insert(db, owner, document, quota, now())
+
+        return await self._call(work)
+
+    async def create_once(
+        self,
+        owner: str,
+        document: DocumentInput,
+        *,
+        quota: int,
+        once: IdempotencyKey,
+        keep: timedelta,
+    ) -> tuple[StoredDocument, bool]:
+        def work(db: sqlite3.Connection) -> tuple[StoredDocument, bool]:
+            moment = now()
+            with _writing(db):
+                db.execute("DELETE FROM idempotency_keys WHERE expires <= ?", (_stamp(moment),))
+                row = db.execute(
+                    "SELECT fingerprint, document_id, created FROM idempotency_keys"
+                    " WHERE owner = ? AND key = ?",
+                    (owner, once.key),
                 ).fetchone()
-                if count >= quota:
-                    raise DocumentQuotaExceeded(quota)
-                document_id = new_document_id()
+                if row is not None:
+                    if row["fingerprint"] != once.fingerprint:
+                        raise IdempotencyKeyReused(_REUSED)
+                    created = datetime.fromisoformat(row["created"])
+                    return first_answer(row["document_id"], created, document), True
+                stored = _insert(db, owner, document, quota, moment)
                 db.execute(
-                    "INSERT INTO documents (id, owner, template, title, data, revision, created,"
-                    " updated) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                    "INSERT INTO idempotency_keys (owner, key, fingerprint, document_id,"
+                    " created, expires) VALUES (?, ?, ?, ?, ?, ?)",
                     (
-                        document_id,
                         owner,
-                        document.template,
-                        document.title,
-                        document_json(document.data),
-                        stamp,
-                        stamp,
+                        once.key,
+                        once.fingerprint,
+                        stored.id,
+                        _stamp(stored.created),
+                        _stamp(moment + keep),
                     ),
                 )
-                return _get(db, owner, document_id)
+                return stored, False
 
         return await self._call(work)
 
@@ -385,6 +408,31 @@ def _writing(db: sqlite3.Connection) -> Iterator[None]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _insert(
+    db: sqlite3.Connection, owner: str, document: DocumentInput, quota: int, moment: datetime
+) -> StoredDocument:
+    """A new document under a fresh id, inside the caller's write transaction."""
+    (count,) = db.execute("SELECT count(*) FROM documents WHERE owner = ?", (owner,)).fetchone()
+    if count >= quota:
+        raise DocumentQuotaExceeded(quota)
+    document_id = new_document_id()
+    stamp = _stamp(moment)
+    db.execute(
+        "INSERT INTO documents (id, owner, template, title, data, revision, created, updated)"
+        " VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+        (
+            document_id,
+            owner,
+            document.template,
+            document.title,
+            document_json(document.data),
+            stamp,
+            stamp,
+        ),
+    )
+    return _get(db, owner, document_id)
 
 
 def _get(db: sqlite3.Connection, owner: str, document_id: str) -> StoredDocument:
