@@ -12,7 +12,8 @@ setup:
 run: setup
 	TEXRENDER_AUTH=$${TEXRENDER_AUTH:-off} $(BIN)/texrender serve --bind $(HOST):$(PORT)
 
-test: setup
+test:
+	@./.ci/install-deps --tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
