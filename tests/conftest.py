@@ -1,6 +1,6 @@
 """Shared fixtures: settings pointing at the real and the test-only templates, live Hypercorn
-servers on loopback ports (``start_server``, each with its app and a client), and helpers to
-read PDFs and watch TeX processes."""
+servers on loopback ports (``start_server``, each with its app and a client), real Redis and
+PostgreSQL servers, and helpers to read PDFs and watch TeX processes."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ from server.http.problems import RequestError
 from server.serving.serve import serve
 from server.settings import DEFAULT_TEMPLATES_DIR, Settings
 from server.state import EXTENSION_KEY, AppState
+from tests.postgres_server import MISSING as POSTGRES_MISSING
+from tests.postgres_server import PG_BIN, PostgresServer, running_postgres
 from tests.redis_server import MISSING, REDIS_SERVER, RedisServer, running_redis
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -248,6 +250,25 @@ def redis_server() -> Iterator[RedisServer]:
         pytest.skip(MISSING)
     with running_redis() as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL for the whole session, started once; a test takes a database of its
+    own (``postgres_url``), so tests never see each other's rows."""
+    if PG_BIN is None:
+        pytest.skip(POSTGRES_MISSING)
+    with running_postgres() as started:
+        yield started
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database of the test's own on the session's PostgreSQL: its URL
+    (``database_url``), with the password; dropped after the test."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
 
 
 @pytest.fixture

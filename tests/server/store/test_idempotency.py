@@ -1,10 +1,10 @@
 """A create with an idempotency key, in the store: once per key and owner, the first answer
-replayed, another request under the same key refused, records dropped after their time."""
+replayed, another request under the same key refused, records dropped after their time. On
+both backends (the ``store`` fixture of this folder's conftest)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import trio
@@ -16,7 +16,6 @@ from server.store import (
     IdempotencyKeyReused,
     Store,
 )
-from server.store.sqlite import SqliteStore
 
 DAY = timedelta(hours=24)
 
@@ -27,11 +26,6 @@ def doc(name: str = "Ada") -> DocumentInput:
 
 def once(key: str = "k-1", fingerprint: str = "f" * 64) -> IdempotencyKey:
     return IdempotencyKey(key, fingerprint)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    return await SqliteStore.open(tmp_path / "data")
 
 
 async def test_the_same_key_and_request_answer_the_first_document_again(store: Store) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from server.store import DocumentInput, DocumentOwnerConflict, ExportedDocument, StoredDocument
+from server.store import (
+    DocumentInput,
+    DocumentOwnerConflict,
+    ExportedDocument,
+    Store,
+    StoredDocument,
+)
 from server.store.backup import backup_line, backup_lines
 from server.store.keys import InvalidKeyName, check_name, make_key
 from server.store.rules import document_id_problem, new_document_id, title_problem
-from server.store.sqlite import SqliteStore
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
@@ -31,8 +35,7 @@ def exported(owner: str, text: str, document_id: str | None = None) -> ExportedD
     return ExportedDocument(owner, document)
 
 
-async def test_an_id_held_by_another_owner_stops_the_whole_import(tmp_path: Path) -> None:
-    store = await SqliteStore.open(tmp_path)
+async def test_an_id_held_by_another_owner_stops_the_whole_import(store: Store) -> None:
     alices = await store.create("alice", DocumentInput("echo", {"text": "mine"}), quota=10)
     batch = [exported("bob", f"new {n}") for n in range(300)]
     batch.append(exported("bob", "taken", alices.id))
@@ -44,8 +47,7 @@ async def test_an_id_held_by_another_owner_stops_the_whole_import(tmp_path: Path
     assert (await store.get("alice", alices.id)).data == {"text": "mine"}
 
 
-async def test_replace_overwrites_only_its_owners_document(tmp_path: Path) -> None:
-    store = await SqliteStore.open(tmp_path)
+async def test_replace_overwrites_only_its_owners_document(store: Store) -> None:
     first = exported("alice", "first")
     assert await store.import_documents([first]) == (1, 0)
     again = exported("alice", "second", first.document.id)

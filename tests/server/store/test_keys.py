@@ -1,6 +1,7 @@
 """API keys after their first life: a revoked key's name taken by a new key, keys deleted, and
-documents handed from one owner to another (what auth off stored, to a key's owner). On real
-database files, and through ``texrender keys`` and ``texrender documents`` as a user runs them."""
+documents handed from one owner to another (what auth off stored, to a key's owner). On both
+backends (a real SQLite file, a real PostgreSQL database), and through ``texrender keys`` and
+``texrender documents`` as a user runs them."""
 
 from __future__ import annotations
 
@@ -10,19 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from server.store import DocumentInput, DocumentNotFound, KeyNotFound, NameTaken
+from server.store import DocumentInput, DocumentNotFound, KeyNotFound, NameTaken, Store
 from server.store.keys import KeyRefusal, KeyRefused, make_key, verify_key
 from server.store.migrations import LATEST, MIGRATIONS, migrate
 from server.store.sqlite import FILE_NAME, SqliteStore
 from tests.server.conftest import run_cli
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> SqliteStore:
-    return await SqliteStore.open(tmp_path / "data")
-
-
-async def test_a_revoked_keys_name_is_taken_by_a_new_key(store: SqliteStore) -> None:
+async def test_a_revoked_keys_name_is_taken_by_a_new_key(store: Store) -> None:
     old = make_key("laptop", owner="alice")
     await store.add_key(old.record)
     with pytest.raises(NameTaken, match="revoke or delete it first"):
@@ -46,7 +42,7 @@ async def test_a_revoked_keys_name_is_taken_by_a_new_key(store: SqliteStore) -> 
     assert again.key_id == new.record.key_id
 
 
-async def test_deleting_a_name_forgets_every_key_of_it(store: SqliteStore) -> None:
+async def test_deleting_a_name_forgets_every_key_of_it(store: Store) -> None:
     first, second = make_key("ci"), make_key("ci")
     await store.add_key(first.record)
     await store.revoke_key("ci")
@@ -85,7 +81,7 @@ async def test_the_migration_keeps_revoked_keys_and_frees_their_names(tmp_path: 
     assert (await verify_key(store, new.token)).owner == "alice"
 
 
-async def test_documents_move_from_one_owner_to_another_whole(store: SqliteStore) -> None:
+async def test_documents_move_from_one_owner_to_another_whole(store: Store) -> None:
     mine = await store.create("local", DocumentInput("echo", {"text": "a"}, "one"), quota=10)
     await store.replace("local", mine.id, DocumentInput("echo", {"text": "b"}, "one"))
     await store.create("bob", DocumentInput("echo", {"text": "bob's"}), quota=10)

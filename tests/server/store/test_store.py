@@ -1,9 +1,10 @@
-"""The SQLite document and key store, on real database files."""
+"""The document and key store, each test on both backends (a real SQLite file, a real
+PostgreSQL database) unless it is about SQLite's file itself."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,13 @@ from server.store import (
     KeyNotFound,
     NameTaken,
     RevisionMismatch,
+    Store,
     StoreUnavailable,
 )
 from server.store.keys import KeyRefusal, KeyRefused, make_key, parse_key, verify_key
 from server.store.migrations import LATEST, MIGRATIONS, SchemaTooNew, migrate, schema_version
 from server.store.sqlite import FILE_NAME, SqliteStore
+from tests.server.store.conftest import NewStore, database_text
 
 RESUME = {"basics": {"name": "Ada Lovelace"}}
 
@@ -30,12 +33,7 @@ def doc(name: str = "Ada", template: str = "resume-classic") -> DocumentInput:
     return DocumentInput(template, {"basics": {"name": name}}, title=f"{name}'s CV")
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> SqliteStore:
-    return await SqliteStore.open(tmp_path / "data")
-
-
-async def test_a_document_round_trips_and_each_write_is_a_revision(store: SqliteStore) -> None:
+async def test_a_document_round_trips_and_each_write_is_a_revision(store: Store) -> None:
     created = await store.create("alice", doc(), quota=10)
     assert created.revision == 1
     assert created.created == created.updated
@@ -57,7 +55,7 @@ async def test_a_document_round_trips_and_each_write_is_a_revision(store: Sqlite
         await store.get("alice", created.id)
 
 
-async def test_a_stale_revision_changes_nothing(store: SqliteStore) -> None:
+async def test_a_stale_revision_changes_nothing(store: Store) -> None:
     created = await store.create("alice", doc(), quota=10)
     await store.replace("alice", created.id, doc("Second"))
     with pytest.raises(RevisionMismatch) as caught:
@@ -68,7 +66,7 @@ async def test_a_stale_revision_changes_nothing(store: SqliteStore) -> None:
     assert (await store.get("alice", created.id)).data == {"basics": {"name": "Second"}}
 
 
-async def test_another_owner_sees_nothing(store: SqliteStore) -> None:
+async def test_another_owner_sees_nothing(store: Store) -> None:
     created = await store.create("alice", doc(), quota=10)
     with pytest.raises(DocumentNotFound):
         await store.get("bob", created.id)
@@ -80,7 +78,7 @@ async def test_another_owner_sees_nothing(store: SqliteStore) -> None:
     assert (await store.get("alice", created.id)).data == {"basics": {"name": "Ada"}}
 
 
-async def test_the_quota_counts_the_owners_documents_only(store: SqliteStore) -> None:
+async def test_the_quota_counts_the_owners_documents_only(store: Store) -> None:
     for n in range(3):
         await store.create("alice", doc(f"A{n}"), quota=3)
     with pytest.raises(DocumentQuotaExceeded) as caught:
@@ -93,7 +91,7 @@ async def test_the_quota_counts_the_owners_documents_only(store: SqliteStore) ->
 
 
 async def test_pages_neither_repeat_nor_skip_while_documents_are_added(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     originals = [(await store.create("alice", doc(f"D{n}"), quota=100)).id for n in range(7)]
     seen: list[str] = []
@@ -112,7 +110,7 @@ async def test_pages_neither_repeat_nor_skip_while_documents_are_added(
     assert pages == 3
 
 
-async def test_concurrent_writers_lose_nothing(store: SqliteStore) -> None:
+async def test_concurrent_writers_lose_nothing(store: Store) -> None:
     async def add(n: int) -> None:
         await store.create("alice", doc(f"C{n}"), quota=1000)
 
@@ -126,7 +124,7 @@ async def test_concurrent_writers_lose_nothing(store: SqliteStore) -> None:
 
 
 async def test_listing_filters_by_template_and_refuses_strange_cursors(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.create("alice", doc("A", "resume-classic"), quota=10)
     letter = await store.create("alice", doc("B", "cover-letter"), quota=10)
@@ -137,8 +135,8 @@ async def test_listing_filters_by_template_and_refuses_strange_cursors(
             await store.list_documents("alice", limit=10, cursor=cursor)
 
 
-async def test_export_then_import_moves_every_document(tmp_path: Path) -> None:
-    source = await SqliteStore.open(tmp_path / "a")
+async def test_export_then_import_moves_every_document(new_store: NewStore) -> None:
+    source = await new_store()
     made = [await source.create(owner, doc(owner), quota=10) for owner in ("alice", "bob")]
     await source.replace("bob", made[1].id, doc("Bob v2"))
     exported, position = await source.export(limit=1)
@@ -151,7 +149,7 @@ async def test_export_then_import_moves_every_document(tmp_path: Path) -> None:
         ("bob", made[1].id),
     ]
 
-    target = await SqliteStore.open(tmp_path / "b")
+    target = await new_store()
     assert await target.import_documents(everything) == (2, 0)
     assert await target.import_documents(everything) == (0, 2)
     moved = await target.get("bob", made[1].id)
@@ -200,16 +198,14 @@ async def test_a_schema_from_a_newer_texrender_is_left_alone(tmp_path: Path) -> 
         await SqliteStore.open(tmp_path)
 
 
-async def test_keys_are_kept_hashed_and_checked(store: SqliteStore) -> None:
+async def test_keys_are_kept_hashed_and_checked(store: Store) -> None:
     new = make_key("laptop", owner="alice")
     await store.add_key(new.record)
     assert new.token.startswith("trk_")
     assert parse_key(new.token) is not None
     secret = new.token.rsplit("_", 1)[1]
     assert secret.encode() not in new.record.secret_hash
-    with sqlite3.connect(store.path) as db:
-        dumped = "\n".join(db.iterdump())
-    assert secret not in dumped
+    assert secret not in database_text(store)
 
     found = await verify_key(store, new.token)
     assert found is not None
@@ -270,3 +266,55 @@ async def test_a_database_left_readable_by_others_is_made_private(tmp_path: Path
     store = await SqliteStore.open(folder)
     assert (folder / FILE_NAME).stat().st_mode & 0o777 == 0o600
     await store.aclose()
+
+
+async def test_any_string_json_can_hold_is_kept_as_it_came(store: Store) -> None:
+    """A lone surrogate and U+0000 are valid in JSON strings and member names: the store keeps
+    them (PostgreSQL's jsonb and text refuse both; the data is stored as escaped JSON text)."""
+    strange = 'nul\x00 lone\ud800 low\udfff pair\U0001f600 seps\u2028\u2029\x85 quote"\\'
+    data = {"text": strange, "nul\x00key": [strange, {"\ud800": None}], "n": 1.5e300}
+    title = "title\x00with nul"
+    created = await store.create("alice", DocumentInput("echo", data, title), quota=10)
+    for stored in (created, await store.get("alice", created.id)):
+        assert (stored.data, stored.title) == (data, title)
+    (listed,) = (await store.list_documents("alice", limit=10)).items
+    assert listed.title == title
+    replaced = await store.replace("alice", created.id, DocumentInput("echo", {"x": strange}))
+    assert replaced.data == {"x": strange}
+    assert replaced.title is None
+    ((exported,), _) = await store.export()
+    assert exported.document == await store.get("alice", created.id)
+
+
+async def test_ids_and_names_no_database_can_hold_name_nothing(store: Store) -> None:
+    """U+0000 in an id or a name from outside (a URL, the command line) finds nothing, as an
+    unknown id does; it is no error of the database's."""
+    await store.create("alice", doc(), quota=10)
+    with pytest.raises(DocumentNotFound):
+        await store.get("alice", "a\x00b")
+    with pytest.raises(DocumentNotFound):
+        await store.replace("alice", "a\x00b", doc())
+    with pytest.raises(DocumentNotFound):
+        await store.delete("alice", "a\x00b")
+    assert (await store.list_documents("alice", limit=10, template="echo\x00")).items == []
+    assert await store.find_key("\x00") is None
+    with pytest.raises(KeyNotFound):
+        await store.revoke_key("a\x00")
+    with pytest.raises(KeyNotFound):
+        await store.delete_key("a\x00")
+    assert await store.move_documents("alice\x00", "bob") == 0
+
+
+async def test_dates_come_back_in_utc_to_the_microsecond(store: Store) -> None:
+    created = await store.create("alice", doc(), quota=10)
+    assert created.created.utcoffset() == timedelta(0)
+    assert created.created.isoformat().endswith("+00:00")
+    key = make_key("ci")
+    await store.add_key(key.record)
+    moment = datetime(2026, 2, 1, 12, 30, 45, 123456, tzinfo=timezone(timedelta(hours=2)))
+    await store.touch_key(key.record.key_id, moment)
+    (listed,) = await store.list_keys()
+    assert listed.last_used == moment
+    assert listed.last_used is not None
+    assert listed.last_used.isoformat() == "2026-02-01T10:30:45.123456+00:00"
+    assert listed.created == key.record.created
