@@ -123,7 +123,10 @@ def ensure_private_dir(path: Path) -> Path:
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
         raise PermissionError(f"{path} is not a directory owned by this user")
-    os.chmod(path, 0o755)  # noqa: S103 - TeX runs as another user and must read formats
+    # Only when it differs: a folder of formats built into a container image is on a read-only
+    # file system, where even a chmod to the same mode fails.
+    if stat.S_IMODE(info.st_mode) != 0o755:
+        os.chmod(path, 0o755)  # noqa: S103 - TeX runs as another user and must read formats
     return path
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,3 +277,41 @@ def test_format_dir_must_be_ours(tmp_path: Path) -> None:
         with pytest.raises(PermissionError):
             ensure_private_dir(foreign)
     assert ensure_private_dir(tmp_path / "new" / "dir").is_dir()
+
+
+READ_ONLY_CHECK = """
+import errno, sys
+from pathlib import Path
+from rendering.typesetting._formats import ensure_private_dir
+folder = Path(sys.argv[1])
+try:
+    (folder / "probe").touch()
+except OSError as exc:
+    assert exc.errno == errno.EROFS, exc
+else:
+    raise SystemExit("the folder is writable: the test proves nothing")
+print(ensure_private_dir(folder))
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="a read-only bind mount needs root and unshare",
+)
+def test_format_dir_on_a_read_only_file_system(tmp_path: Path) -> None:
+    # A container image's formats folder: built in, then mounted read-only with the rest of
+    # the image, where a chmod fails even to the mode the folder has.
+    folder = ensure_private_dir(tmp_path / "formats")
+    mount = (
+        f'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && '
+        f'exec {shlex.quote(sys.executable)} -c "$2" "$1"'
+    )
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    result = subprocess.run(
+        [*unshare, "sh", "-c", mount, "sh", str(folder), READ_ONLY_CHECK],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(folder)
