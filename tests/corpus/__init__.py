@@ -1,0 +1,1 @@
+"""The exact-text corpus: résumé files in many scripts, through every template."""

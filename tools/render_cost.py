@@ -1,0 +1,91 @@
+"""CPU per render of each template's paths, measured as the TeX child's resource usage.
+
+    .venv/bin/python -m tools.render_cost [-n 5] [--json FILE]
+
+For each template, N renders of each case, all in the same run (so they share the machine's
+load): its sample on the fast path (pdfLaTeX from the format), a corpus file with accents that
+T1 builds from two glyphs (``maori-macrons.json``) on the fast path and forced through the
+Unicode path (XeLaTeX), and a Cyrillic file (``russian.json``) on the Unicode path. The figure
+is the user + system CPU seconds of the finished TeX children (``RUSAGE_CHILDREN``), the median
+of N, so a busy machine's waiting does not count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from rendering import DEFAULT_TEMPLATES_DIR, RenderConfig, RenderService, build_service
+
+from .exact_text import CORPUS_DIR, Document, corpus, for_template
+
+TEMPLATES = ("resume-classic", "resume-modern", "cover-letter")
+CASES = (  # (label, corpus file or None for the sample, path)
+    ("sample, fast", None, "fast"),
+    ("composed accents, fast", "maori-macrons.json", "fast"),
+    ("composed accents, unicode", "maori-macrons.json", "unicode"),
+    ("cyrillic, unicode", "russian.json", "unicode"),
+)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _one(service: RenderService, template: str, data: Any, path: str) -> float:
+    """The TeX CPU seconds of one render of ``data`` on ``path``."""
+    pipeline = service.pipeline
+    chosen = service.catalogue.get_template(template)
+    unicode = path == "unicode"
+    source = chosen.to_tex(data, unicode=unicode)
+    if unicode:
+        assert pipeline.unicode is not None, "no Unicode path on this machine"
+        engine, fmt = pipeline.unicode.engine, None
+    else:
+        engine = pipeline.engine
+        fmt = service.formats.format_for(template, source) if service.formats else None
+        assert fmt is not None, f"no format for {template}"
+    before = _children_cpu()
+    await engine.compile(source, timeout_s=60, format_name=fmt)
+    return _children_cpu() - before
+
+
+async def measure(renders: int) -> dict[str, dict[str, float]]:
+    service = await build_service(RenderConfig(template_dirs=(DEFAULT_TEMPLATES_DIR,)))
+    await service.build_formats()
+    files: dict[str, Document] = {d.name: d for d in corpus(CORPUS_DIR)}
+    results: dict[str, dict[str, float]] = {}
+    for template in TEMPLATES:
+        sample = dict(service.catalogue.get_template(template).sample)
+        for label, name, path in CASES:
+            data = sample if name is None else for_template(files[name], template)
+            times = [await _one(service, template, data, path) for _ in range(renders)]
+            results.setdefault(template, {})[label] = statistics.median(times)
+    await service.aclose()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.render_cost", description=__doc__)
+    parser.add_argument("-n", type=int, default=5, help="renders of each case (default 5)")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    args = parser.parse_args(argv)
+    results = trio.run(measure, args.n)
+    print(f"{'CPU-s per render (median)':28}" + "".join(f"{t:>16}" for t in TEMPLATES))
+    for label, _, _ in CASES:
+        print(f"{label:28}" + "".join(f"{results[t][label]:>16.3f}" for t in TEMPLATES))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
