@@ -1,7 +1,9 @@
 """``texrender keys ...`` and ``texrender documents ...``: the store, looked after from a shell.
 
-They open the same SQLite file the server uses (a server may be running: SQLite's locking
-makes that safe) and print plain lines; a failure is one line on stderr and exit status 1.
+They open the store the server uses, through the same :func:`~server.startup.open_store`: the
+SQLite file (a server may be running: SQLite's locking makes that safe) or the PostgreSQL
+database of ``--database-url``; they print plain lines, and a failure is one line on stderr
+and exit status 1.
 """
 
 from __future__ import annotations
@@ -18,10 +20,17 @@ import trio
 from rendering import surrogate_errors
 
 from .settings import Settings
-from .store import DocumentOwnerConflict, ExportedDocument, KeyNotFound, NameTaken, StoreError
+from .startup import open_store
+from .store import (
+    DocumentOwnerConflict,
+    ExportedDocument,
+    KeyNotFound,
+    NameTaken,
+    Store,
+    StoreError,
+)
 from .store.backup import BadLine, DataCheck, backup_line, backup_lines, read_backup_line
 from .store.keys import InvalidKeyName, check_name, make_key
-from .store.sqlite import SqliteStore
 
 EXPORT_BATCH = 200
 
@@ -31,7 +40,7 @@ async def create_key(settings: Settings, name: str, owner: str | None) -> int:
         new = make_key(name, owner)
     except InvalidKeyName as exc:
         return _fail(str(exc))
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         await store.add_key(new.record)
     except NameTaken as exc:
@@ -48,7 +57,7 @@ async def create_key(settings: Settings, name: str, owner: str | None) -> int:
 
 
 async def list_keys(settings: Settings) -> int:
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         keys = await store.list_keys()
     finally:
@@ -64,7 +73,7 @@ async def list_keys(settings: Settings) -> int:
 
 
 async def revoke_key(settings: Settings, name: str) -> int:
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         key = await store.revoke_key(name)
     except KeyNotFound as exc:
@@ -78,7 +87,7 @@ async def revoke_key(settings: Settings, name: str) -> int:
 async def delete_key(settings: Settings, name: str) -> int:
     """Forget every key of that name, live or revoked (a revoked one is kept until then, so
     ``keys list`` shows it and a request with it is told "revoked")."""
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         deleted = await store.delete_key(name)
     except KeyNotFound as exc:
@@ -95,7 +104,7 @@ async def move_documents(settings: Settings, owner: str, new_owner: str) -> int:
         check_name(new_owner, "owner")
     except InvalidKeyName as exc:
         return _fail(str(exc))
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         moved = await store.move_documents(owner, new_owner)
     finally:
@@ -112,7 +121,7 @@ async def export_documents(settings: Settings, output: str) -> int:
     database it is readable by this user only. A document no import would take back (a lone
     surrogate stored before they were refused) is exported as it is, with a warning.
     """
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         if output == "-":
             async with await trio.open_file(sys.stdout.fileno(), "wb", closefd=False) as out:
@@ -127,7 +136,7 @@ async def export_documents(settings: Settings, output: str) -> int:
     return 0
 
 
-async def _export(store: SqliteStore, write: Callable[[bytes], Awaitable[object]]) -> int:
+async def _export(store: Store, write: Callable[[bytes], Awaitable[object]]) -> int:
     count = position = 0
     while True:
         batch, position = await store.export(position, EXPORT_BATCH)
@@ -217,7 +226,7 @@ async def import_documents(
         except BadLine as exc:
             return _fail(f"{source}: line {number}: {exc}; nothing was imported")
         documents.append(item)
-    store = await SqliteStore.open(settings.documents_dir())
+    store = await open_store(settings)
     try:
         written, skipped = await store.import_documents(documents, replace=replace)
     except DocumentOwnerConflict as exc:

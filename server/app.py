@@ -28,6 +28,7 @@ from .settings import Settings
 from .startup import Opened, open_parts
 from .state import EXTENSION_KEY, AppState
 from .store import StoreError
+from .store.health import DatabaseCheck
 from .tarpit import Tarpit
 from .version import texrender_version
 
@@ -91,7 +92,12 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         store, service = await app.open_parts()
         announce_auth(settings)
         app.extensions[EXTENSION_KEY] = AppState(
-            settings, service, metrics, store, refusals=Tarpit(settings.refusal_pause_s)
+            settings,
+            service,
+            metrics,
+            store,
+            refusals=Tarpit(settings.refusal_pause_s),
+            database=DatabaseCheck(store),
         )
         metrics.set_build_info(texrender_version(), service.engine.version)
         metrics.watch_pipeline(service.pipeline.statistics, service.pipeline.cache_statistics)

@@ -235,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
 async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     """``keys ...`` and ``documents ...`` (see :mod:`server.admin`)."""
     from . import admin
+    from .startup import StartupFailed
     from .store import StoreError
+    from .store.dburl import masked
 
     try:
         if args.command == "keys":
@@ -251,8 +253,13 @@ async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
         if args.documents_command == "export":
             return await admin.export_documents(settings, args.output)
         return await admin.import_documents(settings, args.file, replace=args.replace)
+    except StartupFailed as exc:
+        print(f"texrender: {exc}", file=sys.stderr)
+        return 1
     except (StoreError, OSError) as exc:
-        print(f"texrender: the store in {settings.documents_dir()}: {exc}", file=sys.stderr)
+        url = settings.database_url
+        where = f"the database {masked(url)}" if url else f"the store in {settings.documents_dir()}"
+        print(f"texrender: {where}: {exc}", file=sys.stderr)
         return 1
 
 

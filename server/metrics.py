@@ -27,11 +27,16 @@ from prometheus_client.registry import Collector
 
 from rendering import CacheStatistics, Outcome, RenderStatistics, SharedCacheStatistics
 
+from .store.observer import PoolStatistics
+
 # 10 ms .. 60 s, roughly doubling: renders, queue waits and request durations.
 DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 # The loop should be late by microseconds; anything past a few ms is a stall worth seeing.
 LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 LAG_INTERVAL_S = 0.05
+# A store call: a fraction of a millisecond on loopback; seconds only when the database is
+# in trouble (a lock held, a restart).
+STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class _LoadCollector(Collector):
@@ -103,6 +108,34 @@ def _shared_cache_metrics(shared: SharedCacheStatistics) -> Iterator[Metric]:
     yield latency
 
 
+class _PoolCollector(Collector):
+    """The shared database's connection pool, read at each scrape."""
+
+    def __init__(self, statistics: Callable[[], PoolStatistics]) -> None:
+        self._statistics = statistics
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self._statistics()
+        yield GaugeMetricFamily(
+            "texrender_store_pool_size", "Connections to the database allowed.", value=pool.size
+        )
+        yield GaugeMetricFamily(
+            "texrender_store_connections_open",
+            "Connections to the database open (in use or idle).",
+            value=pool.open,
+        )
+        yield GaugeMetricFamily(
+            "texrender_store_connections_in_use",
+            "Connections to the database lent to a call now.",
+            value=pool.in_use,
+        )
+        yield GaugeMetricFamily(
+            "texrender_store_calls_waiting",
+            "Store calls waiting for a connection to the database.",
+            value=pool.waiting,
+        )
+
+
 def _bound(le: float) -> str:
     return "+Inf" if le == float("inf") else repr(le)
 
@@ -163,6 +196,19 @@ class Metrics:
             ["operation"],
             registry=r,
         )
+        self.store_query = Histogram(
+            "texrender_store_query_seconds",
+            "Duration of calls to the shared database, with a connection, by operation.",
+            ["operation"],
+            buckets=STORE_BUCKETS,
+            registry=r,
+        )
+        self.store_errors = Counter(
+            "texrender_store_errors",
+            "Calls to the shared database that failed (unreachable, timed out), by operation.",
+            ["operation"],
+            registry=r,
+        )
         self.build_info = Gauge(  # an info-style series: constant 1, the facts in its labels
             "texrender_build_info",
             "texrender version and TeX engine version.",
@@ -180,6 +226,15 @@ class Metrics:
         cache_statistics: Callable[[], CacheStatistics],
     ) -> None:
         self.registry.register(_LoadCollector(statistics, cache_statistics))
+
+    # StoreObserver
+    def store_called(self, operation: str, seconds: float, *, failed: bool) -> None:
+        self.store_query.labels(operation).observe(seconds)
+        if failed:
+            self.store_errors.labels(operation).inc()
+
+    def watch_pool(self, statistics: Callable[[], PoolStatistics]) -> None:
+        self.registry.register(_PoolCollector(statistics))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

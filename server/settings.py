@@ -25,12 +25,19 @@ from typing import Any, Literal
 
 from rendering import DEFAULT_TEMPLATES_DIR, RenderConfig, RenderLimits, usable_cpus
 
+from .store.dburl import FORM as DATABASE_URL_FORM
+from .store.dburl import is_postgres_url
+
 ENV_PREFIX = "TEXRENDER_"
 _RENDER = RenderConfig()
 _LIMITS = _RENDER.limits
 
-# Told instead of a cache URL that is wrong: the URL itself may hold a password.
+# Told instead of a cache or database URL that is wrong: the URL itself may hold a password.
 _CACHE_URL_FORMS = "not a Redis URL (redis://host:port/db, rediss://..., unix:///path)"
+_HIDDEN_VALUES = {
+    "cache_url": _CACHE_URL_FORMS,
+    "database_url": f"not a PostgreSQL URL ({DATABASE_URL_FORM})",
+}
 
 # Where a flag belongs: before the subcommand (every command), or after `serve`.
 Scope = Literal["global", "serve"]
@@ -212,6 +219,19 @@ class Settings:
         shown_default="$XDG_DATA_HOME/texrender, else ~/.local/share/texrender",
         metavar="DIR",
     )
+    database_url: str | None = setting(
+        None,
+        help="a PostgreSQL URL (postgresql://user:password@host:port/database) for documents and"
+        " API keys, shared by every instance; unset: the SQLite file in the data folder",
+        flag="--database-url",
+        shown_default="none",
+        metavar="URL",
+    )
+    database_pool_size: int = setting(
+        4,
+        help="connections to PostgreSQL one server process opens at most; more calls at once "
+        "wait for one",
+    )
     documents_per_owner: int = setting(
         1000, help="documents one owner may store; one more gets 409", scope="serve"
     )
@@ -257,13 +277,15 @@ class Settings:
             "template_dirs": len(self.template_dirs) > 0,
             "log_format": self.log_format in {"auto", "json", "text"},
             "auth": self.auth in {"on", "off"},
+            "database_url": self.database_url is None or is_postgres_url(self.database_url),
+            "database_pool_size": self.database_pool_size >= 1,
             "documents_per_owner": self.documents_per_owner >= 1,
             "document_max_bytes": self.document_max_bytes >= 1,
             "log_level": self.log_level.lower() in {"debug", "info", "warning", "error"},
         }
         for name, ok in checks.items():
             if not ok:
-                shown = repr(getattr(self, name)) if name != "cache_url" else _CACHE_URL_FORMS
+                shown = _HIDDEN_VALUES.get(name) or repr(getattr(self, name))
                 raise SettingsError(f"{name} has an invalid value: {shown}")
         if self.auth == "off":
             exposed = [bind for bind in self.bind if not is_loopback_bind(bind)]

@@ -1,11 +1,12 @@
 """Start-up failures a user can cause, told in one line instead of a traceback.
 
-A data folder that cannot be made, a database from a newer texrender, a template folder that
-is not there, a work folder that cannot be written: each becomes :class:`StartupFailed`, whose
-message names the path, the reason and the setting to change. ``texrender serve`` opens these
-parts before Hypercorn starts (the ASGI lifespan would pass on only the text, after a
-traceback in the log), prints the failure as one line and exits non-zero. Anything else is a
-bug and keeps its traceback.
+A data folder that cannot be made, a database from a newer texrender, a PostgreSQL server that
+cannot be reached or refuses the credentials, a template folder that is not there, a work
+folder that cannot be written: each becomes :class:`StartupFailed`, whose message names the
+path or the database (never its password), the reason and the setting to change. ``texrender
+serve`` opens these parts before Hypercorn starts (the ASGI lifespan would pass on only the
+text, after a traceback in the log), prints the failure as one line and exits non-zero.
+Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from rendering import CatalogueError, RenderService, build_service
 
 from .settings import Settings, env_name
 from .store import Store
+from .store.dburl import masked, scrubbed
 from .store.migrations import SchemaTooNew
+from .store.observer import StoreObserver
 from .store.sqlite import FILE_NAME, SqliteStore
 
 if TYPE_CHECKING:
@@ -69,7 +72,7 @@ async def open_parts(
     Raises:
         StartupFailed: see :func:`open_store` and :func:`load_service`.
     """
-    store = await open_store(settings)
+    store = await open_store(settings, observer=observer)
     try:
         service = await load_service(settings, observer=observer, engine=engine)
     except BaseException:
@@ -79,13 +82,16 @@ async def open_parts(
     return Opened(store, service)
 
 
-async def open_store(settings: Settings) -> SqliteStore:
-    """The document store in the data folder.
+async def open_store(settings: Settings, *, observer: StoreObserver | None = None) -> Store:
+    """The document store: PostgreSQL when ``database_url`` is set, else the SQLite file in
+    the data folder. The server and the ``keys`` and ``documents`` commands all open it here.
 
     Raises:
-        StartupFailed: the folder cannot be made or written, or the database cannot be read or
-            was written by a newer texrender.
+        StartupFailed: the database cannot be reached or used, or was written by a newer
+            texrender; the data folder cannot be made or written.
     """
+    if settings.database_url is not None:
+        return await _open_postgres(settings, settings.database_url, observer)
     folder = settings.documents_dir()
     hint = setting_hint("data_dir")
     try:
@@ -102,6 +108,27 @@ async def open_store(settings: Settings) -> SqliteStore:
     except OSError as exc:
         problem = await trio.to_thread.run_sync(_folder_problem, folder, exc)
         raise StartupFailed(f"{problem} ({hint})") from None
+
+
+async def _open_postgres(settings: Settings, url: str, observer: StoreObserver | None) -> Store:
+    # Imported here: the driver is loaded only by those who use it.
+    import psycopg
+
+    from .store.postgres import PostgresStore
+
+    shown, hint = masked(url), setting_hint("database_url")
+    try:
+        return await PostgresStore.open(
+            url, pool_size=settings.database_pool_size, observer=observer
+        )
+    except SchemaTooNew as exc:
+        raise StartupFailed(
+            f"the database {shown} was migrated by a newer texrender: {exc} (or {hint} to use "
+            "another)"
+        ) from None
+    except psycopg.Error as exc:
+        words = scrubbed(" ".join(str(exc).split()), url).removeprefix("connection failed: ")
+        raise StartupFailed(f"cannot use the database {shown}: {words} ({hint})") from None
 
 
 def _folder_problem(folder: Path, exc: OSError) -> str:

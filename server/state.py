@@ -11,6 +11,7 @@ from rendering import RenderService
 from .metrics import Metrics
 from .settings import Settings
 from .store import Store
+from .store.health import DatabaseCheck
 from .store.keys import KeyMemory
 from .store.locks import KeyedLocks
 from .tarpit import Tarpit
@@ -29,6 +30,7 @@ class AppState:
     keys: KeyMemory = field(default_factory=KeyMemory)
     document_writes: KeyedLocks = field(default_factory=KeyedLocks)
     refusals: Tarpit = field(default_factory=lambda: Tarpit(0.0))
+    database: DatabaseCheck = field(default_factory=lambda: DatabaseCheck(None))
     draining: bool = field(default=False)
 
 

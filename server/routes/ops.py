@@ -32,7 +32,7 @@ async def healthz() -> dict[str, str]:
 @blueprint.get("/readyz")
 @describe(
     Operation(
-        "Readiness: engine found, formats settled, queue not full, not draining",
+        "Readiness: engine found, formats settled, queue not full, not draining, database up",
         (200, 503),
         success={JSON: READINESS},
         other_bodies={503: {JSON: READINESS}},
@@ -45,7 +45,12 @@ async def readyz() -> tuple[dict[str, Any], int]:
     state = app_state()
     service = state.service
     stats = service.pipeline.statistics()
-    checks = {**service.readiness(), "not_draining": not state.draining}
+    checks = {
+        **service.readiness(),
+        "not_draining": not state.draining,
+        # PostgreSQL answers (asked at most once a second); always true of an SQLite file.
+        "database": await state.database.reachable(),
+    }
     ready = all(checks.values())
     body = {
         "ready": ready,

@@ -38,6 +38,10 @@ CONNECT_TIMEOUT_S = 5  # to open one connection (libpq's connect_timeout: whole 
 # database is down or restarting, when a short wait rides out a restart and a longer one would
 # only hold the request.
 CONNECTION_WAIT_S = 2.0
+# psycopg_pool retries a failed connect with a doubling delay until this, then gives up, and
+# the next call starts again from one second: so a database back after a long outage is used
+# again within seconds, not after a delay that grew with the outage.
+RECONNECT_GIVE_UP_S = 5.0
 # Server-side bounds of one statement, and of a wait for a lock (a quota's, a row's), like
 # SQLite's busy timeout: past them the call is StoreUnavailable, and may be retried.
 STATEMENT_TIMEOUT_MS = 30_000
@@ -73,6 +77,7 @@ class PgConnections:
             configure=_configure,
             check=ConnectionPool.check_connection,
             timeout=CONNECTION_WAIT_S,
+            reconnect_timeout=RECONNECT_GIVE_UP_S,
             name=f"texrender-{name}",
         )
 

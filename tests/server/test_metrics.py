@@ -216,6 +216,7 @@ async def test_readyz_explains_itself(start_server: StartServer) -> None:
         "not_draining": True,
         "queue_not_full": True,
         "formats_settled": True,
+        "database": True,  # an SQLite file: always
     }
     assert body["formats"]["resume-classic"] == "ready"
     assert body["formats"]["echo"] == "none"
