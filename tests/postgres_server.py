@@ -68,6 +68,7 @@ class PostgresServer:
     folder: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    durable: bool = False  # fsync and synchronous commits on, as in production (benchmarks)
 
     @property
     def data(self) -> Path:
@@ -106,8 +107,9 @@ class PostgresServer:
         assert PG_BIN is not None, MISSING
         argv = [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port)]
         argv += ["-k", str(self.folder), "-c", "listen_addresses=127.0.0.1"]
-        for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
-            argv += ["-c", setting]
+        if not self.durable:
+            for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
+                argv += ["-c", setting]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 argv,
@@ -199,10 +201,10 @@ def _give_away(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[PostgresServer]:
+def running_postgres(*, durable: bool = False) -> Iterator[PostgresServer]:
     """A started PostgreSQL in a fresh folder, stopped and removed at the end."""
     folder = Path(tempfile.mkdtemp(prefix="texrender-postgres-"))
-    server = PostgresServer(folder)
+    server = PostgresServer(folder, durable=durable)
     try:
         server.init()
         for attempt in range(3):  # the free port may be taken between the probe and the start
