@@ -202,6 +202,14 @@ class Settings:
         flag="--graceful-timeout",
         scope="serve",
     )
+    drain_delay_s: float = setting(
+        0.0,
+        help="seconds a stopping server goes on serving (with /readyz 503) before it closes its "
+        "listener, so a load balancer's health check sees it leave first: the check interval "
+        "x fall count + a margin; 0 for a server alone",
+        flag="--drain-delay",
+        scope="serve",
+    )
     keep_alive_timeout_s: float = setting(
         5.0, help="idle keep-alive connections are closed after this many seconds"
     )
@@ -271,6 +279,7 @@ class Settings:
             "render_timeout_s": self.render_timeout_s > 0,
             "max_body_bytes": self.max_body_bytes > 0,
             "graceful_timeout_s": self.graceful_timeout_s >= 0,
+            "drain_delay_s": self.drain_delay_s >= 0,
             "body_timeout_s": self.body_timeout_s > 0,
             "keep_alive_timeout_s": self.keep_alive_timeout_s > 0,
             "bind": len(self.bind) > 0,

@@ -49,7 +49,7 @@ class ResponseSafeHTTPConnection(TrioASGIHTTPConnection):
         self, nursery: trio.Nursery, request: Request, send: ASGISendCallable
     ) -> None:
         # Counted from the start of the view to the last byte sent: a draining server waits
-        # for this to be zero (see server.serving.process.end_when_idle).
+        # for this to be zero (see server.serving.drain.end_when_idle).
         counter = requests_counter(self.app)
         counter.value += 1
         try:

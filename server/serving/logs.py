@@ -30,6 +30,7 @@ TEXT_FIELDS = (
     "engine",
     "outcome",
     "tex_error",
+    "in_flight",
 )
 
 

@@ -1,13 +1,14 @@
 """``--workers N``: N server processes on one set of listening sockets, each draining as one.
 
 Hypercorn's own supervisor runs its stock worker, which knows nothing of texrender's drain
-(readiness 503, ``Connection: close``, exit as soon as no request is in flight), so a SIGTERM
-there waited out the whole grace period. Here the sockets are bound once, in this process, and
-each worker runs :func:`server.serving.process.serve`, the very serve a single process runs.
-SIGTERM or SIGINT here sets an event every worker watches; a worker signalled directly (a
-service manager signals the whole group) drains the same way. A worker that dies on its own
-takes the others down with a non-zero exit: the service manager restarts the whole, as it would
-one process.
+(readiness 503, the drain delay, ``Connection: close``, exit as soon as no request is in
+flight), so a SIGTERM there waited out the whole grace period. Here the sockets are bound once,
+in this process, and each worker runs :func:`server.serving.process.serve`, the very serve a
+single process runs. The first SIGTERM or SIGINT here sets an event every worker watches
+(drain), the second another (end the drain delay), the third kills them; a worker signalled
+directly (a service manager signals the whole group) counts its own signals the same way. A
+worker that dies on its own takes the others down with a non-zero exit: the service manager
+restarts the whole, as it would one process.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from hypercorn.config import Sockets
 from ..settings import Settings
 from ..startup import StartupFailed
 from .logs import configure_logging
-from .process import hypercorn_config, serve, stop_on_signal
+from .process import hypercorn_config, serve
 from .sockets import bind_sockets, close_sockets
+from .stops import StopRequests
 
 log = logging.getLogger("texrender.workers")
 
@@ -40,13 +42,25 @@ def serve_with_workers(settings: Settings) -> int:
     config = hypercorn_config(settings)
     sockets = bind_sockets(config, listen=False)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
-    stop = context.Event()
+    stop = context.Event()  # drain
+    hurry = context.Event()  # end the drain delay now
     failures: SimpleQueue[str] = context.SimpleQueue()  # start-up failures, told once here
+    heard = 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        if not stop.is_set():
-            log.info("received %s: draining %d workers", signal.Signals(signum).name, len(alive))
-        stop.set()
+        nonlocal heard
+        heard += 1
+        name = signal.Signals(signum).name
+        if heard == 1:
+            log.info("received %s: draining %d workers", name, len(alive))
+            stop.set()
+        elif heard == 2:
+            log.info("received %s again: ending the workers' drain delay now", name)
+            hurry.set()
+        else:
+            log.warning("received %s a third time: stopping the workers at once", name)
+            for process in alive:
+                process.kill()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     alive: list[BaseProcess] = []
@@ -55,7 +69,7 @@ def serve_with_workers(settings: Settings) -> int:
         for index in range(settings.workers):
             process = context.Process(
                 target=run_worker,
-                args=(settings, sockets, stop, failures),
+                args=(settings, sockets, stop, hurry, failures),
                 name=f"texrender-worker-{index}",
             )
             process.start()
@@ -96,7 +110,7 @@ def serve_with_workers(settings: Settings) -> int:
 
 
 def run_worker(
-    settings: Settings, sockets: Sockets, stop: Event, failures: SimpleQueue[str]
+    settings: Settings, sockets: Sockets, stop: Event, hurry: Event, failures: SimpleQueue[str]
 ) -> None:
     """One worker process: the single-process serve, on the shared sockets, until told; a
     start-up failure is handed to the supervisor, which tells it once."""
@@ -105,24 +119,9 @@ def run_worker(
     for sock in [*sockets.insecure_sockets, *sockets.secure_sockets]:
         sock.listen(backlog)
 
-    async def told_to_stop() -> None:
-        async with trio.open_nursery() as nursery:
-
-            async def watch_event() -> None:
-                # A thread blocks on the other process's event; it is left behind (and ends
-                # with the process) if a signal comes first.
-                await trio.to_thread.run_sync(stop.wait, abandon_on_cancel=True)
-                nursery.cancel_scope.cancel()
-
-            async def watch_signals() -> None:
-                await stop_on_signal()
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch_event)
-            nursery.start_soon(watch_signals)
-
+    stops = StopRequests(supervisor=(stop, hurry))
     try:
-        trio.run(partial(serve, settings, shutdown_trigger=told_to_stop, sockets=sockets))
+        trio.run(partial(serve, settings, stops=stops, sockets=sockets))
     except StartupFailed as failure:
         failures.put(str(failure))
         sys.exit(1)
