@@ -397,6 +397,7 @@ _SHARED_SCHEMAS: dict[str, Any] = {
             "description": {"type": "string"},
             "engine": {"type": "string"},
             "version": {"type": "string"},
+            "preview": {"type": ["string", "null"], "description": "its picture's path, if any"},
             "schema": {"type": "object"},
             "sample": {"type": "object"},
         },

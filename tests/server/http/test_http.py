@@ -104,7 +104,7 @@ async def test_catalogue(client: httpx.AsyncClient) -> None:
     names = [t["name"] for t in listing]
     assert "resume-classic" in names
     assert "echo" in names
-    assert set(listing[0]) == {"name", "title", "description", "engine", "version"}
+    assert set(listing[0]) == {"name", "title", "description", "engine", "version", "preview"}
     one = (await client.get("/v1/templates/echo")).json()
     assert one["schema"]["required"] == ["text"]
     assert one["sample"] == {"text": "Hello, world"}
