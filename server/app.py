@@ -23,7 +23,7 @@ from .http.body import refuse_ambiguous_length
 from .http.record import open_record, stamp_response
 from .http.security import security_headers
 from .metrics import Metrics
-from .routes import catalogue, docs, documents, ops, render, validate
+from .routes import catalogue, docs, documents, ops, playground, render, validate
 from .settings import Settings
 from .startup import Opened, open_parts
 from .state import EXTENSION_KEY, AppState
@@ -72,6 +72,7 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         documents.blueprint,
         ops.blueprint,
         docs.blueprint,
+        playground.blueprint,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -38,9 +38,19 @@ IGNORED_KEY = (
     f'"{LOCAL_OWNER}"'
 )
 REALM = "texrender"
-# Blueprint endpoints anyone may reach: probes, scrapers and the API description.
+# Blueprint endpoints anyone may reach: probes, scrapers, the API description and the
+# playground's page (whose own requests are authorized like any other client's).
 OPEN_ENDPOINTS = frozenset(
-    {"ops.healthz", "ops.readyz", "ops.metrics", "docs.openapi", "docs.page", "docs.asset"}
+    {
+        "ops.healthz",
+        "ops.readyz",
+        "ops.metrics",
+        "docs.openapi",
+        "docs.page",
+        "docs.asset",
+        "playground.page",
+        "playground.asset",
+    }
 )
 log = logging.getLogger("texrender.auth")
 
