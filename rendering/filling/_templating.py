@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from ..errors import clip
+from ._actualtext import actual_text_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
 from ._markup import markup_to_tex
 from ._unicode import setup_tex
@@ -189,6 +190,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
 # a data key with the same name can never replace them.
 RESERVED_NAMES: dict[str, Any] = {
     "texrender_helpers": Tex(TEX_HELPERS),
+    "texrender_exact_text": Tex(actual_text_tex()),
     "texrender_unicode": False,
     "texrender_unicode_setup": Tex(""),
     "filled": filled,
@@ -202,6 +204,7 @@ RESERVED_NAMES: dict[str, Any] = {
 UNICODE_NAMES: dict[str, Any] = {
     "texrender_unicode": True,
     "texrender_unicode_setup": Tex(setup_tex()),
+    "texrender_exact_text": Tex(""),
 }
 
 
