@@ -12,6 +12,7 @@ Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
 import tempfile
@@ -28,6 +29,8 @@ from .store.dburl import masked, scrubbed
 from .store.migrations import SchemaTooNew
 from .store.observer import StoreObserver
 from .store.sqlite import FILE_NAME, SqliteStore
+
+log = logging.getLogger("texrender")
 
 if TYPE_CHECKING:
     from rendering import TexEngine
@@ -168,10 +171,16 @@ def check_folders(settings: Settings) -> None:
     if settings.work_dir is not None:
         _check_writable(settings.work_dir, "work folder", "work_dir", create=False)
     if settings.formats_enabled and settings.format_dir is not None:
-        _check_writable(settings.format_dir, "format folder", "format_dir", create=True)
+        # A read-only one is a container image's, its formats built in: they are used as they
+        # are, and a template without one compiles plainly.
+        _check_writable(
+            settings.format_dir, "format folder", "format_dir", create=True, read_only_ok=True
+        )
 
 
-def _check_writable(folder: Path, what: str, setting: str, *, create: bool) -> None:
+def _check_writable(
+    folder: Path, what: str, setting: str, *, create: bool, read_only_ok: bool = False
+) -> None:
     hint = setting_hint(setting)
     try:
         if create:
@@ -181,4 +190,7 @@ def _check_writable(folder: Path, what: str, setting: str, *, create: bool) -> N
             raise StartupFailed(f"cannot use the {what} {folder}: {problem} ({hint})")
         os.rmdir(tempfile.mkdtemp(prefix=".texrender-check-", dir=folder))
     except OSError as exc:
+        if read_only_ok and exc.errno == errno.EROFS and folder.is_dir():
+            log.info("the %s %s is read-only: what it holds is used as it is", what, folder)
+            return
         raise StartupFailed(f"cannot use the {what} {folder}: {reason(exc)} ({hint})") from None

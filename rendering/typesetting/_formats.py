@@ -176,13 +176,15 @@ class FormatStore:
                 if not entry.on_disk:
                     await self.builder.build_format(entry.name, sample, timeout_s=BUILD_TIMEOUT_S)
                 entry.file = await self._settle_file(entry.name, sample)
-            except RenderError as exc:
+            except (RenderError, OSError) as exc:
+                # OSError: the format could not be stored (a read-only folder: a container
+                # image's, whose formats were built in, and this template's was not).
                 entry.state = FormatState.FAILED
-                entry.detail = exc.detail
+                entry.detail = exc.detail if isinstance(exc, RenderError) else str(exc)
                 log.warning(
                     "format for %s is not usable, compiling plainly: %s",
                     template,
-                    exc.detail,
+                    entry.detail,
                 )
                 continue
             entry.state = FormatState.READY

@@ -26,6 +26,7 @@ from rendering.typesetting._formats import (
     FormatState,
     FormatStore,
     ensure_private_dir,
+    format_name,
     split_preamble,
     uncompress_format,
 )
@@ -315,3 +316,20 @@ def test_format_dir_on_a_read_only_file_system(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(folder)
+
+
+async def test_a_format_that_cannot_be_stored_fails_and_renders_compile_plainly(
+    resume: Template, engine: PdfLatexEngine, format_dir: Path, no_leftovers: None
+) -> None:
+    # As in a container image's read-only formats folder, for a template added at run time:
+    # here a folder in the way of the file makes the same OSError, even for root.
+    source = resume.to_tex(resume.sample)
+    preamble = split_preamble(source)
+    assert preamble is not None
+    (format_dir / f"{format_name('resume-classic', preamble, 'test')}.fmt").mkdir()
+    store = FormatStore(engine, format_dir, "test")
+    store.plan(samples(resume))
+    await store.build_missing()
+    assert store.statuses() == {"resume-classic": "failed"}
+    assert store.settled
+    assert store.format_for("resume-classic", source) is None

@@ -4,9 +4,12 @@ address, the reason, the setting to change; exit status 1, no traceback. Real pr
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,3 +136,45 @@ def test_an_address_in_use_is_one_line(tmp_path: Path) -> None:
         f"texrender: cannot listen on {address}: Address already in use "
         "(set TEXRENDER_BIND or --bind)\n"
     )
+
+
+READ_ONLY_FORMATS = """
+import sys
+from pathlib import Path
+from server.settings import Settings
+from server.startup import StartupFailed, check_folders
+folder = Path(sys.argv[1])
+check_folders(Settings(format_dir=folder))  # read-only: accepted, its formats used as they are
+try:
+    check_folders(Settings(format_dir=folder / "missing"))
+except StartupFailed as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="a read-only bind mount needs root and unshare",
+)
+def test_a_read_only_format_folder_is_used_as_it_is(tmp_path: Path) -> None:
+    # A container image's formats, built in and mounted read-only with the rest of the image;
+    # a folder that does not exist on a read-only file system is still a start-up failure.
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    mount = (
+        f'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && '
+        f'exec {shlex.quote(sys.executable)} -c "$2" "$1"'
+    )
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    result = subprocess.run(
+        [*unshare, "sh", "-c", mount, "sh", str(folder), READ_ONLY_FORMATS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[3],
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        f"cannot use the format folder {folder / 'missing'}: Read-only file system"
+    ), result.stdout
