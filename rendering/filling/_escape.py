@@ -33,9 +33,11 @@ _TEXT_ESCAPES: dict[str, str] = {
     # Not special, but harmful: `[` after `\\` or `\item` is read as an optional argument.
     "[": "{[}",
     "]": "{]}",
-    # T1 fonts print ' and ` as curly quotes; these keep the character the user typed.
+    # T1 fonts print ' and ` as curly quotes, and the Unicode path's fonts (TeX ligatures)
+    # ' ` and " too; these keep the character the user typed, on either path.
     "'": r"\textquotesingle{}",
     "`": r"\textasciigrave{}",
+    '"': r"\textquotedbl{}",
     "\t": " ",
     "\u00ad": "",  # soft hyphen: invisible, and pdflatex's utf8 setup rejects it
     "\u2028": "\n",

@@ -18,8 +18,8 @@ do, the usual case); collect its findings over the whole document to report them
 
 The table is a measurement, not a guess: see :data:`MEASURED_RANGES` for how it was made and how
 to make it again. It holds for the ``resume-classic`` preamble (``fontenc`` T1, ``inputenc``
-utf8, ``lmodern``, and its own ``\\DeclareUnicodeCharacter{200B}``); a template with another
-preamble needs its own measurement.
+utf8, ``lmodern``, and its own ``\\DeclareUnicodeCharacter`` for U+200B and U+2212); a
+template with another preamble needs its own measurement.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ Ranges = tuple[tuple[int, int], ...]
 # lmodern 2.005-1, hyperref 2022-11-13 v7.00u. Two probes, both over the preamble up to
 # "\endofdump":
 #   1. definitions: `\ifcsname u8:<the character's bytes>\endcsname` for every code point
-#      U+00A0..U+10FFFF except surrogates (see probe_source); 350 are defined, none above
+#      U+00A0..U+10FFFF except surrogates (see probe_source); 351 are defined, none above
 #      U+FEFF (so probe_source by default only probes DEFAULT_CANDIDATES);
 #   2. typesetting: each defined character in an \sbox in upright, bold, italic, bold italic,
 #      small caps, \footnotesize and \trUrl, in a paragraph and in \pdfstringdef, with
@@ -66,8 +66,8 @@ MEASURED_RANGES: Ranges = (
     (0x2052, 0x2052), (0x20A1, 0x20A1), (0x20A4, 0x20A4), (0x20A6, 0x20A6), (0x20A9, 0x20A9),
     (0x20AB, 0x20AC), (0x20B1, 0x20B1), (0x2103, 0x2103), (0x2116, 0x2117), (0x211E, 0x211E),
     (0x2120, 0x2120), (0x2122, 0x2122), (0x2126, 0x2127), (0x212E, 0x212E), (0x2190, 0x2193),
-    (0x2329, 0x232A), (0x2422, 0x2423), (0x25E6, 0x25E6), (0x25EF, 0x25EF), (0x266A, 0x266A),
-    (0x27E8, 0x27E9), (0x3008, 0x3009), (0xFB00, 0xFB06), (0xFEFF, 0xFEFF),
+    (0x2212, 0x2212), (0x2329, 0x232A), (0x2422, 0x2423), (0x25E6, 0x25E6), (0x25EF, 0x25EF),
+    (0x266A, 0x266A), (0x27E8, 0x27E9), (0x3008, 0x3009), (0xFB00, 0xFB06), (0xFEFF, 0xFEFF),
 )  # fmt: skip
 
 # Printable ASCII, tab and newline need no table: escape_latex makes every one of them typeset.

@@ -53,6 +53,8 @@ SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
         ),
     ),
     ("Hebrew", "Noto Serif Hebrew", "Script=Hebrew", ((0x0590, 0x05FF), (0xFB1D, 0xFB4F))),
+    # Noto Serif and Noto Sans have no mathematical operators, not even U+2212 MINUS SIGN.
+    ("Math", "Noto Sans Math", "", ((0x2200, 0x22FF),)),
 )
 MAIN_FONT = "Noto Serif"
 

@@ -31,13 +31,11 @@ RTL = "right-to-left text: no bidi per paragraph, full stops at the wrong end (i
 ARABIC = RTL + "; Arabic extracts as presentation forms"
 PROFILES = "profile URLs are links only, never text"
 SHAPES = "community, top-level courses and work[].highlight/details are not printed"
-MINUS = "U+2212 MINUS SIGN is refused (422)"
 HYPHEN = "a line broken at an explicit hyphen loses it in extraction"
 KNOWN: dict[tuple[str, str], str] = {
     **{("arabic.json", t): ARABIC for t in TEMPLATES},
     **{("hebrew.json", t): RTL for t in TEMPLATES},
     **{("maori-macrons.json", t): PROFILES for t in RESUMES},
-    **{("typography-markup.json", t): MINUS for t in TEMPLATES},
     **{("real-shapes.json", t): f"{SHAPES}; {PROFILES}" for t in RESUMES},
     **{("russian.json", t): PROFILES for t in RESUMES},
     ("long-career.json", "resume-classic"): f"{PROFILES}; {HYPHEN}",

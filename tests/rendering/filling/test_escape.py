@@ -46,14 +46,14 @@ def test_each_tex_special_is_escaped(char: str, escaped: str) -> None:
         ("[", "{[}"),
         ("]", "{]}"),
         ("[3cm]", "{[}3cm{]}"),
-        # T1 fonts curl ' and `; the user typed straight ones.
+        # T1 fonts curl ' and `, the Unicode path's fonts " too; the user typed straight ones.
         ("'", r"\textquotesingle{}"),
         ("`", r"\textasciigrave{}"),
         ("''", r"\textquotesingle{}\textquotesingle{}"),
         ("``", r"\textasciigrave{}\textasciigrave{}"),
         ("!`", r"!\textasciigrave{}"),  # T1 ligature for an inverted exclamation mark
         ("?`", r"?\textasciigrave{}"),
-        ('"', '"'),
+        ('"', r"\textquotedbl{}"),
     ],
 )
 def test_brackets_and_quotes(text: str, escaped: str) -> None:
