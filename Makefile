@@ -47,3 +47,21 @@ previews: setup
 		name=$$(basename $$folder); \
 		$(BIN)/texrender render $$name $$folder/sample.json -o $$folder/preview.png --dpi 60 || exit 1; \
 	done
+
+# The container image (README, Container image), built with buildah; the base is Debian's slim
+# image, or one made here with debootstrap where no registry answers (deploy/image/base.py).
+.PHONY: image image-report image-test lint-image
+image:
+	$(BIN)/python -m deploy.image build
+
+image-report:
+	$(BIN)/python -m deploy.image report
+
+# The image built (its build time and size printed), then run read-only: ready, a render, a
+# drain on SIGTERM (tests/deploy/test_image.py; its own build is then the cached one, seconds).
+# Minutes from cold; .ci/run runs it after make test.
+image-test: image
+	TEXRENDER_IMAGE_TEST=1 $(BIN)/pytest -p no:cacheprovider tests/deploy/test_image.py
+
+lint-image:
+	$(BIN)/hadolint Containerfile

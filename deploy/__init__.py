@@ -1,0 +1,1 @@
+"""Deployment: the Debian package list, the container image tooling and Kubernetes manifests."""

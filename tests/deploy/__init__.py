@@ -1,0 +1,1 @@
+"""The container image (built and run with buildah) and the Kubernetes manifests."""
