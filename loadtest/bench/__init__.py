@@ -4,15 +4,26 @@
 from __future__ import annotations
 
 from ._cli import build_parser, main
+from ._cluster import ClusterPlan, cluster
 from ._fairness import FairnessPlan, fairness, fairness_ratio, parse_key, phase_summary
-from ._markdown import fairness_markdown, fairness_section, markdown
+from ._markdown import (
+    cluster_markdown,
+    cluster_section,
+    fairness_markdown,
+    fairness_section,
+    markdown,
+)
 from ._server_cpu import refusal_cpu_ms, render_cpu_ms, tex_counters
 from ._steps import bench
 
 __all__ = [
+    "ClusterPlan",
     "FairnessPlan",
     "bench",
     "build_parser",
+    "cluster",
+    "cluster_markdown",
+    "cluster_section",
     "fairness",
     "fairness_markdown",
     "fairness_ratio",

@@ -17,8 +17,14 @@ DESCRIPTION = """``make bench``: what this machine can do, and how close texrend
    renders one after another, alone and then beside the other key's 64 hostile clients, in the
    same run: its p50 and p99 both ways, against the target of issue 20 (flooded p99 at most
    twice idle p99 plus one render time; no 429 for it). ``--only fairness`` runs this alone.
-4. ``bench/results.json`` (everything), ``bench/results.md`` (the table, the overload targets
-   as ratios to the baseline run, fair sharing), ``bench/latency.png`` (the first run over
-   time); the table is printed at the end. Alone, the fairness step writes ``fairness.json``
-   and ``fairness.md`` instead.
+4. Many instances behind HAProxy (when haproxy and redis-server are installed): one Redis, one
+   instance alone and three more, HAProxy from ``deploy/haproxy/haproxy.cfg`` in front; unique
+   bodies through the lone instance directly, through HAProxy, and through the three (renders/s,
+   p50, p99), then a few documents sent again and again through the three (balanced on the body
+   and round robin) and the lone one: how many answers came from a cache, how many from Redis
+   (typeset by another instance), how many TeX runs. ``--only cluster`` runs this alone.
+5. ``bench/results.json`` (everything), ``bench/results.md`` (the table, the overload targets
+   as ratios to the baseline run, fair sharing, many instances), ``bench/latency.png`` (the
+   first run over time); the table is printed at the end. Alone, a step writes ``STEP.json``
+   and ``STEP.md`` instead.
 """

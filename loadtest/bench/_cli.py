@@ -1,6 +1,7 @@
 """``python -m loadtest.bench`` (``make bench``): the options, and the files written at the end
-(``results.json``, ``results.md``, ``latency.png``; with ``--only fairness``, ``fairness.json``
-and ``fairness.md``, so a full run's results stay as they were)."""
+(``results.json``, ``results.md``, ``latency.png``; with ``--only fairness`` or ``--only
+cluster``, ``fairness.json`` and ``fairness.md`` or ``cluster.json`` and ``cluster.md``, so a
+full run's results stay as they were)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from ..drive import SpawnError
 from ..report import matplotlib_missing, plot_timeline
 from ._about import DESCRIPTION
 from ._errors import BenchError
-from ._markdown import fairness_markdown, markdown
-from ._steps import bench, fairness_only
+from ._markdown import cluster_markdown, fairness_markdown, markdown
+from ._steps import bench, cluster_only, fairness_only
+
+# --only STEP: the step alone, its results under its own name, and how they are written.
+ALONE = {
+    "fairness": (fairness_only, fairness_markdown),
+    "cluster": (cluster_only, cluster_markdown),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,12 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--slots", type=int, help="render slots (default: the server's own)")
     parser.add_argument("--out", type=Path, default=Path("bench"), help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no live progress")
-    fair = parser.add_argument_group("fair sharing between keys")
-    fair.add_argument(
+    parser.add_argument(
         "--only",
-        choices=["fairness"],
-        help="run that step alone (writes fairness.json and fairness.md instead)",
+        choices=sorted(ALONE),
+        help="run that step alone (writes STEP.json and STEP.md instead)",
     )
+    fair = parser.add_argument_group("fair sharing between keys")
     fair.add_argument(
         "--fairness-renders",
         type=_at_least_one,
@@ -46,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=_at_least_one,
         default=64,
         help="the flooding key's clients (default 64)",
+    )
+    many = parser.add_argument_group("many instances behind HAProxy (needs haproxy, redis-server)")
+    many.add_argument(
+        "--cluster-duration",
+        type=float,
+        default=15.0,
+        help="seconds per run of the cluster step (default 15; six runs)",
+    )
+    many.add_argument(
+        "--cluster-clients",
+        type=_at_least_one,
+        default=6,
+        help="closed-loop clients of each cluster run (default 6)",
     )
     return parser
 
@@ -60,17 +80,18 @@ def _at_least_one(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        results = fairness_only(args) if args.only == "fairness" else bench(args)
+        results = ALONE[args.only][0](args) if args.only else bench(args)
     except (BenchError, SpawnError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.only == "fairness":
-        (args.out / "fairness.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-        table = fairness_markdown(results)
-        (args.out / "fairness.md").write_text(table, encoding="utf-8")
+    if args.only:
+        name, write_markdown = args.only, ALONE[args.only][1]
+        (args.out / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        table = write_markdown(results)
+        (args.out / f"{name}.md").write_text(table, encoding="utf-8")
         print("\n" + table)
-        print(f"wrote {args.out}/fairness.json, fairness.md")
+        print(f"wrote {args.out}/{name}.json, {name}.md")
         return 0
     (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     table = markdown(results)

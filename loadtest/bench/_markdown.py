@@ -161,6 +161,52 @@ def fairness_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cluster_section(cluster: dict[str, Any]) -> list[str]:
+    """Many instances behind HAProxy: the table of runs, and what it says."""
+    plan = cluster["plan"]
+    lines = [
+        "",
+        "## Many instances behind HAProxy",
+        "",
+        f"One Redis; one instance alone ({cluster['lone_instance_slots']} render slots) and three "
+        f"more ({plan['instance_slots']} slot each), all on this machine; HAProxy from "
+        f"`{cluster['haproxy_config']}`. {plan['clients']} closed-loop clients, "
+        f"{plan['duration_s']:g} s a run; template `{cluster['template']}`.",
+        "",
+        "| run | renders/s | p50 ms | p99 ms | errors | answered from a cache | from Redis "
+        "(another instance) | TeX runs |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for row in cluster["rows"]:
+        errors = {k: v for k, v in row["status_counts"].items() if k != "200"}
+        shown = ", ".join(f"{k}: {v}" for k, v in errors.items()) or "none"
+        ratio = row["cache_hit_ratio"] or 0.0
+        cross = row["cross_instance_hit_ratio"] or 0.0
+        lines.append(
+            f"| {row['run']} | {row['renders_per_s']:.2f} | {_ms(row['latency_ms']['p50'])} "
+            f"| {_ms(row['latency_ms']['p99'])} | {shown} | {ratio:.0%} | {cross:.0%} "
+            f"| {row['tex_runs']} |"
+        )
+    return lines
+
+
+def cluster_markdown(results: dict[str, Any]) -> str:
+    """``cluster.md``: the cluster step alone (``--only cluster``)."""
+    machine = results["machine"]
+    lines = [
+        "# texrender benchmark: many instances behind HAProxy",
+        "",
+        f"- date: {machine['date']}",
+        f"- machine: {machine['cpu_model']}, {machine['nproc']} CPUs; {machine['tex_version']}; "
+        f"Python {machine['python_version']}",
+        f"- the step took {results['cluster']['elapsed_s']:.0f} s; the harness runs on the "
+        "same machine",
+        *cluster_section(results["cluster"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -225,4 +271,6 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if results.get("fairness"):
         lines += fairness_section(results["fairness"])
+    if results.get("cluster"):
+        lines += cluster_section(results["cluster"])
     return "\n".join([*lines, ""])

@@ -1,16 +1,18 @@
 """The bench from start to end: the machine limit, a real server and its floor, the six loads
-against it, one refusal measured alone, fair sharing between two keys, the same load against
-the yardstick; all in one results dict (what ``bench/results.json`` holds). The fairness step
-also runs alone (``--only fairness``)."""
+against it, one refusal measured alone, fair sharing between two keys, many instances behind
+HAProxy, the same load against the yardstick; all in one results dict (what
+``bench/results.json`` holds). The fairness and cluster steps also run alone (``--only``)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..drive import REPO, TEXRENDER, serving, wait_ready
+from ._cluster import ClusterPlan, cluster, missing_tools
 from ._errors import BenchError
 from ._fairness import FairnessPlan, fairness
 from ._machine import machine_info, machine_limit
@@ -69,6 +71,27 @@ def fairness_only(args: argparse.Namespace) -> dict[str, Any]:
         return {"machine": machine_info(), "fairness": fairness_step(args, data, Path(tmp))}
 
 
+def cluster_step(args: argparse.Namespace, data: Path, workdir: Path) -> dict[str, Any]:
+    """Many instances behind HAProxy: one instance directly, through HAProxy, three through it."""
+    plan = ClusterPlan(clients=args.cluster_clients, duration_s=args.cluster_duration)
+    print(
+        f"\n== many instances: 1 and 3 instances on one Redis, directly and through HAProxy, "
+        f"{plan.clients} clients, {plan.duration_s:g} s a run",
+        flush=True,
+    )
+    template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
+    found = cluster(template_flags, args.template, data, workdir, plan)
+    print(f"({found['elapsed_s']:.0f} s)", flush=True)
+    return found
+
+
+def cluster_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The cluster step alone (``--only cluster``), with the machine it ran on."""
+    data = args.data or find_sample(args.templates, args.template)
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        return {"machine": machine_info(), "cluster": cluster_step(args, data, Path(tmp))}
+
+
 def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
     data = args.data or find_sample(args.templates, args.template)
@@ -109,6 +132,12 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
     print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
     fair = fairness_step(args, data, workdir)
+    missing = missing_tools()
+    if missing is None:
+        many = cluster_step(args, data, workdir)
+    else:
+        print(f"bench: no cluster step: {missing}", file=sys.stderr)
+        many = None
     baseline_run = Run("f", "baseline: Starlette + threads, plain pdflatex", 2 * slots, True)
     baseline = run_baseline(baseline_run, workdir / "doc.tex", args.template, data, args)
     if baseline is not None:
@@ -125,6 +154,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor),
         "refusal": refusal,
         "fairness": fair,
+        "cluster": many,
         "rows": [run_row(r, reports[r.name], limit) for r in runs],
         "runs": reports,
     }

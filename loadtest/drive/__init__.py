@@ -13,6 +13,7 @@ or summarises.
 from __future__ import annotations
 
 from ._guard import is_loopback_address, refuse_remote
+from ._haproxy import HAPROXY, ConfigChanged, HAProxy, free_port, moved_config, renders_balanced_by
 from ._http import (
     JSON_HEADERS,
     PROBE_TIMEOUT_S,
@@ -26,6 +27,7 @@ from ._http import (
 )
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
 from ._prober import probe_in_process
+from ._redis import REDIS_SERVER, redis_server
 from ._serial import Answer, SerialClient, SerialClientError, serial_client
 from ._spawn import (
     REPO,
@@ -48,11 +50,15 @@ from ._workload import (
 )
 
 __all__ = [
+    "HAPROXY",
     "JSON_HEADERS",
     "PROBE_TIMEOUT_S",
+    "REDIS_SERVER",
     "REPO",
     "TEXRENDER",
     "Answer",
+    "ConfigChanged",
+    "HAProxy",
     "Send",
     "SerialClient",
     "SerialClientError",
@@ -66,14 +72,18 @@ __all__ = [
     "build_workload",
     "closed_loop",
     "fetch_sample",
+    "free_port",
     "is_loopback_address",
     "key_label",
     "load_client",
+    "moved_config",
     "open_loop",
     "poisson_arrivals",
     "probe_in_process",
     "problem_type",
+    "redis_server",
     "refuse_remote",
+    "renders_balanced_by",
     "send_one",
     "serial_client",
     "server_timing_ms",

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import TEST_TEMPLATES_DIR, RunningServer, server_process
-from tests.haproxy_server import HAProxyServer
+from tests.haproxy_server import HAProxy
 from tests.redis_server import free_port
 from tests.server.conftest import TEXRENDER
 
@@ -104,7 +104,7 @@ class Instance:
 @dataclass
 class Cluster:
     instances: list[Instance]
-    proxy: HAProxyServer
+    proxy: HAProxy
     database_url: str
     keys: dict[str, str]  # name (= owner) -> key
 
