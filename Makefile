@@ -1,6 +1,6 @@
 # texrender: `make run` serves on 127.0.0.1:8000, `make test` runs the whole suite.
 # Both first install whatever is missing (TeX Live from Debian packages, the locked Python env).
-.PHONY: setup run test lint format bench soak fuzz previews
+.PHONY: setup run test lint format bench soak fuzz previews screenshot
 BIN := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -47,6 +47,12 @@ previews: setup
 		name=$$(basename $$folder); \
 		$(BIN)/texrender render $$name $$folder/sample.json -o $$folder/preview.png --dpi 60 || exit 1; \
 	done
+
+# The README's picture of the playground: Debian's chromium (a test package), driven by
+# Playwright, against a server of its own with the real templates.
+screenshot:
+	@./.ci/install-deps --tests
+	$(BIN)/python -m tests.browser.screenshot docs/playground.png
 
 # The container image (README, Container image), built with buildah; the base is Debian's slim
 # image, or one made here with debootstrap where no registry answers (deploy/image/base.py).
