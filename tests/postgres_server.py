@@ -138,7 +138,7 @@ class PostgresServer:
         if it does not end in time."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGCONT)  # a paused one too
+        self.resume()  # a paused one too
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=STOP_TIMEOUT_S)
@@ -147,13 +147,18 @@ class PostgresServer:
             self.process.wait(timeout=STOP_TIMEOUT_S)
 
     def pause(self) -> None:
-        """SIGSTOP to the postmaster and every backend: connections stay open, nothing answers."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGSTOP)
+        """SIGSTOP to the postmaster and every backend: connections stay open, nothing answers
+        (a frozen machine). Backends are sessions of their own, so each is signalled."""
+        self._signal_all(signal.SIGSTOP)
 
     def resume(self) -> None:
+        self._signal_all(signal.SIGCONT)
+
+    def _signal_all(self, number: int) -> None:
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGCONT)
+        for pid in (self.process.pid, *_children(self.process.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, number)
 
     def execute(self, statement: str, database: str = "postgres") -> None:
         """One statement outside a transaction (CREATE DATABASE cannot run inside one)."""
@@ -185,6 +190,21 @@ def _run_as() -> _RunAs:
     if user is None:
         return {}
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+
+def _children(parent: int) -> list[int]:
+    """The living children of ``parent`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == parent:  # pid (comm) state ppid
+            found.append(int(entry.name))
+    return found
 
 
 def _environment() -> dict[str, str]:

@@ -73,6 +73,12 @@ class PgConnections:
                 "autocommit": True,  # a write is an explicit transaction (conn.transaction())
                 "connect_timeout": CONNECT_TIMEOUT_S,
                 "application_name": "texrender",
+                # A database machine that vanishes (no FIN, no RST) is noticed in about half a
+                # minute, not after the kernel's two hours of silence.
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+                "tcp_user_timeout": 30_000,
             },
             configure=_configure,
             check=ConnectionPool.check_connection,

@@ -178,7 +178,8 @@ async def test_a_cursor_from_another_kind_of_store_is_refused(
 
 async def test_a_stopped_database_is_unavailable_then_used_again() -> None:
     """Stopped mid-test: every call is StoreUnavailable (503 to clients), soon, with no
-    password in the words; started again, the same store answers without being reopened."""
+    password in the words; started again, the same store answers without being reopened.
+    Hung, it fails the readiness check within the check's timeout."""
     with running_postgres() as server:
         url = await trio.to_thread.run_sync(server.new_database)
         store = await PostgresStore.open(url)
@@ -206,6 +207,18 @@ async def test_a_stopped_database_is_unavailable_then_used_again() -> None:
                         await trio.sleep(0.1)
             await store.create("alice", doc(3), quota=10)
             assert await store.ping(1.0)
+
+            # Hung (SIGSTOP: connections open, nothing answers): the check still answers in time.
+            server.pause()
+            try:
+                started = time.monotonic()
+                assert not await store.ping(0.5)
+                assert time.monotonic() - started < 1.5
+            finally:
+                server.resume()
+            with trio.fail_after(RECOVERY_S):
+                while not await store.ping(1.0):
+                    await trio.sleep(0.1)
         finally:
             await store.aclose()
 
