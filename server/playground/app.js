@@ -26,7 +26,7 @@ const preview = new Preview(api, {
 });
 const picker = new TemplatePicker(api, $("templates"), (name) => choose(name));
 const documents = new Documents(api, {
-  current: () => ({ template: picker.value, data: editor.result.value }),
+  current: () => ({ template: picker.value, data: editor.read().value }),
   opened: (document_) => {
     picker.value = document_.template;
     setText(JSON.stringify(document_.data, null, 2), { keepDocument: true });
@@ -78,14 +78,16 @@ function showTimings(timing, tookMs) {
     if (entry.ms !== null) rows.push([entry.name, entry.ms]);
     else if (entry.desc) rows.push([entry.name, entry.desc]);
   }
-  const cells = rows.flatMap(([name, value]) => {
+  const pairs = rows.map(([name, value]) => {
+    const pair = document.createElement("div");
     const term = document.createElement("dt");
     term.textContent = name;
     const detail = document.createElement("dd");
     detail.textContent = typeof value === "number" ? `${Math.round(value)} ms` : value;
-    return [term, detail];
+    pair.append(term, detail);
+    return pair;
   });
-  $("timings").replaceChildren(...cells);
+  $("timings").replaceChildren(...pairs);
 }
 
 function showAuth() {
@@ -135,7 +137,7 @@ function failed(error, mine) {
 async function render() {
   clearTimeout(timer);
   const template = picker.value;
-  const { error, value } = editor.result;
+  const { error, value } = editor.read();
   if (!template) return;
   if (error) {
     showSyntax(error);
@@ -160,18 +162,23 @@ async function render() {
   }
 }
 
-function edited(event) {
+/** At each input event: what was under way is out of date. */
+function changing(event) {
   editedAt = event.timeStamp;
   version += 1;
   preview.cancel();
   clearTimeout(timer);
-  const { error } = editor.result;
+  status("Waiting for a pause in typing…", "waiting");
+}
+
+/** Once the changed text is read: its syntax error, or a render after the pause. */
+function edited({ error }) {
+  clearTimeout(timer);
   if (error) {
     showSyntax(error);
     return;
   }
   updateCurl();
-  status("Waiting for a pause in typing…", "waiting");
   timer = setTimeout(render, PAUSE_MS);
 }
 
@@ -257,6 +264,7 @@ async function copyCurl() {
   }
 }
 
+editor.onInput(changing);
 editor.onEdit(edited);
 $("load-sample").addEventListener("click", useSample);
 $("open-file").addEventListener("click", () => $("file").click());

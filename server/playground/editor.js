@@ -1,6 +1,8 @@
 // The JSON editor: a plain <textarea> (native editing, undo, input methods, screen readers,
 // Tab leaves it) with a coloured copy of its text drawn underneath, line numbers, the bracket
 // pair at the cursor and the line of a syntax error marked. Text is only ever set as text.
+// The text is read again once a frame, however many input events came (a paste of many lines
+// can bring hundreds at once); listeners of onInput hear each event at once, cheaply.
 
 import { placeOf, scan } from "./jsonmap.js";
 
@@ -14,13 +16,15 @@ export class JsonEditor {
     this.gutter = root.querySelector(".gutter");
     this.result = scan("");
     this.lines = 0;
+    this.inputListeners = [];
     this.listeners = [];
+    this.frame = null;
     this.area.addEventListener("input", (event) => {
-      this.refresh();
-      for (const listener of this.listeners) listener(event);
+      for (const listener of this.inputListeners) listener(event);
+      this.frame ??= requestAnimationFrame(() => this.flush());
     });
     this.area.addEventListener("scroll", () => this.follow());
-    for (const name of ["keyup", "click", "select", "focus"]) {
+    for (const name of ["keyup", "click", "select", "focus", "blur"]) {
       this.area.addEventListener(name, () => this.paint());
     }
     document.addEventListener("selectionchange", () => {
@@ -34,14 +38,37 @@ export class JsonEditor {
 
   /** Replace the whole text (a sample, a file, a stored document). */
   set text(value) {
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.frame = null;
     this.area.value = value;
     this.area.setSelectionRange(0, 0);
     this.area.scrollTop = 0;
     this.refresh();
   }
 
+  /** `listener(event)` at each input event, before the text is read again. */
+  onInput(listener) {
+    this.inputListeners.push(listener);
+  }
+
+  /** `listener(result)` once the changed text has been read again. */
   onEdit(listener) {
     this.listeners.push(listener);
+  }
+
+  /** The text as read now (read again first if a change is still waiting for its frame). */
+  read() {
+    if (this.frame !== null) {
+      cancelAnimationFrame(this.frame);
+      this.flush();
+    }
+    return this.result;
+  }
+
+  flush() {
+    this.frame = null;
+    const result = this.refresh();
+    for (const listener of this.listeners) listener(result);
   }
 
   /** Read the text again: colours, brackets, the error mark and the line numbers. */
@@ -81,7 +108,7 @@ export class JsonEditor {
   matchedBrackets() {
     const text = this.area.value;
     const caret = this.area.selectionStart;
-    if (caret !== this.area.selectionEnd) return [];
+    if (document.activeElement !== this.area || caret !== this.area.selectionEnd) return [];
     for (const at of [caret - 1, caret]) {
       if (at >= 0 && BRACKETS.includes(text[at] ?? "") && this.result.pairs.has(at)) {
         return [at, this.result.pairs.get(at)];
