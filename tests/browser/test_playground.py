@@ -9,6 +9,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,7 @@ from tests.server.conftest import add_key
 pytestmark = pytest.mark.tex
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "resumes"
 SAMPLE_NAME = json.loads((TEMPLATES / "resume-classic" / "sample.json").read_text())["basics"][
     "name"
 ]
@@ -183,6 +185,58 @@ def test_a_schema_error_names_its_field_and_a_click_puts_the_cursor_there(
     focused, selected = selection(page)
     assert focused == "data"
     assert selected == '"not an email"'
+
+
+def resolve(data: Any, pointer: str) -> Any:
+    """The value a JSON Pointer names in ``data`` (KeyError or IndexError if none)."""
+    for part in pointer.split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        data = data[int(key)] if isinstance(data, list) else data[key]
+    return data
+
+
+def test_a_file_opened_or_dropped_is_read_with_every_warning_listed(watched: Watch) -> None:
+    page = open_playground(watched)
+    legacy = FIXTURES / "legacy-keys.json"
+    page.set_input_files("#file", legacy)
+    wait_ready(page)
+    assert_state(page, "ready")
+    text = legacy.read_text(encoding="utf-8")
+    assert page.input_value("#data") == text
+    # All of them, not only the few X-Render-Warnings carries.
+    answer = httpx.post(
+        f"{watched.server}/v1/validate/resume-classic", content=text.encode(), headers=JSON_BODY
+    ).json()
+    assert len(answer["warnings"]) > 5
+    listed = page.locator("#messages li.warning")
+    assert listed.count() == len(answer["warnings"])
+    data = json.loads(text)
+    for warning in answer["warnings"]:
+        try:
+            value = resolve(data, warning["pointer"])
+        except (KeyError, IndexError):
+            continue  # a warning about a place the reading made
+        page.locator("#messages button", has_text=warning["pointer"]).first.click()
+        focused, selected = selection(page)
+        assert focused == "data"
+        assert json.loads(selected) == value
+        break
+    else:
+        raise AssertionError("no warning points at a place of the file")
+
+    dropped = FIXTURES / "japanese-resume.json"
+    transfer = page.evaluate_handle(
+        """text => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], "resume.json", {type: "application/json"}));
+            return transfer;
+        }""",
+        dropped.read_text(encoding="utf-8"),
+    )
+    page.dispatch_event("#editor", "drop", {"dataTransfer": transfer})
+    wait_ready(page)
+    assert_state(page, "ready")
+    assert page.input_value("#data") == dropped.read_text(encoding="utf-8")
 
 
 def test_a_tex_error_shows_the_template_line_the_server_reports(watched: Watch) -> None:
