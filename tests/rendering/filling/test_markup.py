@@ -27,6 +27,7 @@ ESCAPE_WORDS = {
     "textasciitilde",
     "textquotesingle",
     "textasciigrave",
+    "textquotedbl",
     "newline",
 }
 # ... its control symbols ...
@@ -247,7 +248,7 @@ HTML: list[tuple[str, str]] = [
     ("a<?php echo 1; ?>b", "ab"),
     ("<!DOCTYPE html>a", "a"),
     # Entities decode, then are escaped like any text.
-    ("&amp; &lt;b&gt; &quot; &#35; &#x25; &eacute;", r'\& <b> " \# \% é'),
+    ("&amp; &lt;b&gt; &quot; &#35; &#x25; &eacute;", r"\& <b> \textquotedbl{} \# \% é"),
     ("&lt;script&gt;x&lt;/script&gt;", "<script>x</script>"),
     ("&#0;x", "x"),
     # Text in different tags still breaks TeX's ligatures.
@@ -340,7 +341,10 @@ MARKDOWN: list[tuple[str, str]] = [
     # Code spans: the backticks are Markdown's, the text inside is printed as it is.
     ("the `raw_events` topic", r"the raw\_events topic"),
     ("`code` stays code", "code stays code"),
-    ("'single' \"double\" `back`", r"""\textquotesingle{}single\textquotesingle{} "double" back"""),
+    (
+        "'single' \"double\" `back`",
+        r"\textquotesingle{}single\textquotesingle{} \textquotedbl{}double\textquotedbl{} back",
+    ),
     ("``a`b``", r"a\textasciigrave{}b"),  # a backtick inside a code span is text
     ("`*not em*` and `<b>not bold</b>`", "*not em* and <b>not bold</b>"),
     ("`a` and `b", r"a and \textasciigrave{}b"),  # the third backtick is unmatched: text
