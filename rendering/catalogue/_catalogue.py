@@ -52,6 +52,7 @@ from ..reading import (
     Shown,
     check_characters,
     check_sizes,
+    other_sections,
     prints_something,
     undescribed,
 )
@@ -190,9 +191,13 @@ class Template:
             return self.jinja.render(self._variables(data, unicode))
 
     def _variables(self, data: Mapping[str, Any], unicode: bool) -> dict[str, Any]:
-        if not unicode:
-            return {**data, **RESERVED_NAMES}
-        return {**data, **RESERVED_NAMES, **UNICODE_NAMES}
+        names = {**data, **RESERVED_NAMES, "texrender_other_sections": self._other_sections(data)}
+        return names if not unicode else {**names, **UNICODE_NAMES}
+
+    def _other_sections(self, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """The data's top-level members its schema does not describe, for a template that
+        prints them as sections of their own (``other_sections``); none otherwise."""
+        return other_sections(data, self.schema, self.shown) if self.shown.other_sections else []
 
     def traced_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> FilledSource:
         """:meth:`to_tex`, with the template line behind each line of the source (slower:
@@ -295,7 +300,7 @@ def _shown(info: TemplateInfo, schema: Mapping[str, Any]) -> Shown:
         raise CatalogueError(
             f"{info.folder}/{META_FILE}: not places its schema describes: {', '.join(wrong)}"
         )
-    return Shown(frozenset(info.not_printed), frozenset(info.metadata))
+    return Shown(frozenset(info.not_printed), frozenset(info.metadata), info.other_sections)
 
 
 def _load_one(info: TemplateInfo) -> Template:

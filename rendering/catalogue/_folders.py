@@ -42,6 +42,8 @@ class TemplateInfo:
     # Places its schema describes that it does not print (see rendering.reading._shown).
     not_printed: tuple[str, ...] = ()
     metadata: tuple[str, ...] = ()
+    # Top-level members its schema does not describe are printed, each as a section of its own.
+    other_sections: bool = False
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -93,7 +95,16 @@ def read_info(folder: Path) -> TemplateInfo:
         unicode_engine=_unicode_engine(folder, meta.get("unicode_engine")),
         not_printed=_places(folder, "not_printed", meta.get("not_printed")),
         metadata=_places(folder, "metadata", meta.get("metadata")),
+        other_sections=_switch(folder, "other_sections", meta.get("other_sections")),
     )
+
+
+def _switch(folder: Path, key: str, value: object) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise CatalogueError(f"{folder}/{META_FILE}: {key} must be true or false")
+    return value
 
 
 def _places(folder: Path, key: str, value: object) -> tuple[str, ...]:

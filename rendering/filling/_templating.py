@@ -164,6 +164,80 @@ def metadata(value: object) -> str:
     return clip(text, METADATA_CHARS)
 
 
+_WORD_BREAK = re.compile(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def heading(key: object) -> str:
+    """A section heading from a data key: ``community`` as ``Community``, ``sideProjects`` and
+    ``side_projects`` as ``Side projects``."""
+    words = " ".join(_WORD_BREAK.split(str(key).strip())).strip()
+    return words[:1].upper() + words[1:].lower() if words else ""
+
+
+# How an entry of a section the template does not know is read: the first filled key of each.
+_TITLE_KEYS = ("name", "title", "organization", "institution", "company")
+_SUBTITLE_KEYS = (
+    "position", "role", "studyType", "area", "institution", "organization", "issuer",
+    "publisher", "awarder",
+)  # fmt: skip
+_PLACE_KEYS = ("location", "city")
+_URL_KEYS = ("url", "website")
+_START_KEYS = ("startDate", "start")
+_END_KEYS = ("endDate", "end")
+_DATE_KEYS = ("date", "releaseDate")
+_SUMMARY_KEYS = ("summary", "description")
+_LIST_KEYS = ("highlights",)
+
+
+def _text(value: object) -> str | None:
+    """``value`` as one line of text: text, a number, or a list of those joined by commas."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str | int | float):
+        return str(value) if str(value).strip() else None
+    if isinstance(value, list):
+        parts = [t for t in map(_text, value) if t]
+        return ", ".join(parts) if parts else None
+    return None
+
+
+def as_entry(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry of a section the template does not know (``community``), in the parts an entry
+    has: title, subtitle, place, url, start, end, date (one day or month, not a span), summary,
+    highlights; every other member with text in it is in ``rest``, as (heading, text), so that
+    nothing written is left out."""
+    used: set[str] = set()
+
+    def first(keys: Iterable[str]) -> str | None:
+        for key in keys:
+            if key not in used and isinstance(item.get(key), str | int | float):
+                text = _text(item[key])
+                if text:
+                    used.add(key)
+                    return text
+        return None
+
+    entry: dict[str, Any] = {
+        "title": first(_TITLE_KEYS),
+        "subtitle": first(_SUBTITLE_KEYS),
+        "place": first(_PLACE_KEYS),
+        "url": first(_URL_KEYS),
+        "start": first(_START_KEYS),
+        "end": first(_END_KEYS),
+        "date": first(_DATE_KEYS),
+        "summary": first(_SUMMARY_KEYS),
+    }
+    highlights = next((item[k] for k in _LIST_KEYS if isinstance(item.get(k), list)), None)
+    entry["highlights"] = [h for h in highlights or [] if isinstance(h, str) and h.strip()]
+    used.update(k for k in _LIST_KEYS if highlights is not None and k in item)
+    entry["rest"] = [
+        (heading(key), text)
+        for key, value in item.items()
+        if key not in used and (text := _text(value))
+    ]
+    return entry
+
+
 def markup(value: object) -> Tex:
     """Text in which a small subset of HTML and Markdown becomes typesetting (bold, emphasis,
     links, line breaks, paragraphs, lists); everything else is escaped text. See
@@ -183,6 +257,8 @@ def _filters() -> dict[str, Callable[..., Any]]:
         "long_date": long_date,
         "date_range": date_range,
         "join_nonempty": join_nonempty,
+        "heading": heading,
+        "as_entry": as_entry,
     }
 
 

@@ -12,7 +12,7 @@ from ._characters import check_characters
 from ._jsonresume import DIALECTS
 from ._lenient import LenientReader
 from ._reading import Reading, warnings_header
-from ._shown import Shown, prints_something, undescribed
+from ._shown import Shown, other_sections, prints_something, undescribed
 from ._sizes import DEFAULT_LIMITS, check_sizes, nests_deeper_than
 from ._surrogates import surrogate_errors
 
@@ -25,6 +25,7 @@ __all__ = [
     "check_characters",
     "check_sizes",
     "nests_deeper_than",
+    "other_sections",
     "prints_something",
     "surrogate_errors",
     "undescribed",

@@ -1,7 +1,8 @@
 """What the lenient reader knows of JSON Resume beyond its schema (v1.0.0).
 
 Older key names come from the schema's earlier drafts (``company``, ``website``, ``gpa``,
-``picture``) and from exporters that wrote their own (``name``/``level`` for languages).
+``picture``) and from exporters that wrote their own (``name``/``level`` for languages);
+``highlight`` and ``details`` are other names for an entry's ``highlights``.
 Main fields say which field a bare string is (``"interests": ["chess"]``); keyword lists are
 the lists people write as one comma-separated string.
 """
@@ -23,6 +24,10 @@ JSON_RESUME = Dialect(
         "projects[]": {"website": "url"},
         "awards[]": {"name": "title"},
         "languages[]": {"name": "language", "level": "fluency"},
+    },
+    aliases={
+        place: {"highlight": "highlights", "details": "highlights"}
+        for place in ("work[]", "volunteer[]", "projects[]")
     },
     main_keys={
         "basics.location": "address",

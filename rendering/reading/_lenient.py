@@ -21,6 +21,9 @@ expected, and applies a fixed, documented list of rules, each reported as a warn
 ``legacy-key``
     An older key name is read as the current one (``company`` as ``name``); when both are given,
     the current one wins and the older one is reported as ignored.
+``alias``
+    Another name for a list, as exporters and hand-written files have it (``work[].highlight``,
+    ``details``): its items join the list's (text as one item), after the list's own.
 ``ongoing``
     A word meaning "until now" in an end date (``Present``, ``heute``, ``至今``) removes it.
 ``date``
@@ -37,8 +40,10 @@ Three more warnings change nothing, but say what will not be seen or looks wrong
 
 ``unknown-key``
     A member the schema does not describe where it names the members of an object (a slip,
-    ``wrok``, or a section the template has not, ``community``) is kept but never printed; the
-    warning suggests the known key one slip away (:mod:`rendering.reading._suggest`).
+    ``wrok``, or a section the template has not, ``community``) is kept but never printed, or,
+    at the top of a template that prints other sections, printed as a section of its own; the
+    warning suggests the known key one slip away (:mod:`rendering.reading._suggest`). Inside
+    metadata (``meta``) nothing is said.
 ``not-printed``
     A member the schema describes that the template does not print (``basics.image``; see
     :mod:`rendering.reading._shown`).
@@ -81,6 +86,8 @@ class Dialect:
     paths of property names with ``[]`` for list items: ``work[]``, ``basics.profiles[]``."""
 
     renames: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # place: old -> new
+    # place: other name -> list key; the items are added to the list's (see ``alias``).
+    aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     main_keys: Mapping[str, str] = field(default_factory=dict)  # place of an entry: its field
     keyword_lists: frozenset[str] = frozenset()  # lists whose text form is comma-separated
     end_dates: frozenset[str] = frozenset({"endDate"})
@@ -286,9 +293,15 @@ class _Walk:
         schema names the members and would accept it; an older key name has had its say."""
         if not lists_members(schema) or refuses_others(schema) or _holds_nothing(member):
             return
+        if self.shown.is_metadata(place):
+            return
         if member_schema(schema, key) is not None or key in self.dialect.renames.get(place, {}):
             return
+        if key in self.dialect.aliases.get(place, {}):
+            return
         message = "unknown key: not in the template's schema, so not printed"
+        if not place and self.shown.other_sections:
+            message = "unknown key: not in the template's schema: printed as a section of its own"
         nearest = one_slip_away(key, schema.get("properties", {}))
         self.warn(path, message if nearest is None else f"{message}; did you mean {nearest!r}?")
 
@@ -301,6 +314,7 @@ class _Walk:
     def renamed(
         self, value: Mapping[str, Any], place: str, path: tuple[object, ...]
     ) -> Mapping[str, Any]:
+        value = self.aliased(value, place, path)
         renames = self.dialect.renames.get(place)
         if not renames or not any(old in value for old in renames):
             return value
@@ -313,6 +327,24 @@ class _Walk:
                 self.warn((*path, old), f"older key name: read as {new!r}")
             else:
                 self.warn((*path, old), f"older key name ignored: {new!r} is given too")
+        return result
+
+    def aliased(
+        self, value: Mapping[str, Any], place: str, path: tuple[object, ...]
+    ) -> Mapping[str, Any]:
+        """``value`` with the items under another name of a list added to the list's."""
+        aliases = self.dialect.aliases.get(place)
+        if not aliases or not any(other in value for other in aliases):
+            return value
+        result = dict(value)
+        for other, target in aliases.items():
+            if other not in result or _holds_nothing(result[other]):
+                continue
+            items = result.pop(other)
+            own = result.get(target)
+            merged = [] if _holds_nothing(own) else (own if isinstance(own, list) else [own])
+            result[target] = [*merged, *(items if isinstance(items, list) else [items])]
+            self.warn((*path, other), f"another name for {target!r}: read as part of it")
         return result
 
 

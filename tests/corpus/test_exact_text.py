@@ -23,24 +23,15 @@ from tools.exact_text._check import check_document
 pytestmark = pytest.mark.tex
 
 TEMPLATES = ("resume-classic", "resume-modern", "cover-letter")
-RESUMES = ("resume-classic", "resume-modern")
 DOCUMENTS = corpus()
 
 # Why a file does not come out exactly yet, by (file, template).
 RTL = "right-to-left text: no bidi per paragraph, full stops at the wrong end (issue 24, part 3)"
 ARABIC = RTL + "; Arabic extracts as presentation forms"
-PROFILES = "profile URLs are links only, never text"
-SHAPES = "community, top-level courses and work[].highlight/details are not printed"
-HYPHEN = "a line broken at an explicit hyphen loses it in extraction"
 KNOWN: dict[tuple[str, str], str] = {
     **{("arabic.json", t): ARABIC for t in TEMPLATES},
     **{("hebrew.json", t): RTL for t in TEMPLATES},
-    **{("maori-macrons.json", t): PROFILES for t in RESUMES},
-    **{("real-shapes.json", t): f"{SHAPES}; {PROFILES}" for t in RESUMES},
-    **{("russian.json", t): PROFILES for t in RESUMES},
-    ("long-career.json", "resume-classic"): f"{PROFILES}; {HYPHEN}",
-    ("long-career.json", "resume-modern"): PROFILES,
-}  # fmt: skip
+}
 
 
 def cases() -> list[Any]:

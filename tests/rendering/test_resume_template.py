@@ -105,6 +105,10 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def lines_in(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines()}
+
+
 def headings_in(text: str) -> set[str]:
     lines = {line.strip() for line in text.splitlines()}
     return {heading for heading in HEADINGS.values() if heading in lines}
@@ -152,16 +156,54 @@ async def test_empty_document(service: RenderService) -> None:
         await render(service, {})
 
 
-async def test_extra_top_level_keys_are_ignored(template: Template, service: RenderService) -> None:
-    """JSON Resume allows any extra property; ones named like Jinja globals or the template's own
-    variables must not change the output."""
+async def test_extra_top_level_keys_are_sections_of_their_own(
+    template: Template, service: RenderService
+) -> None:
+    """JSON Resume allows any extra property: each is printed under its own name, in the data's
+    order, and ones named like Jinja globals or the template's own variables change nothing
+    else."""
     clashing = ["namespace", "dict", "range", "fields", "given", "b", "entry", "filled", "link"]
-    data: dict[str, Any] = {name: [{"name": "clash"}] for name in clashing}
+    data: dict[str, Any] = {name: [{"name": f"clash {name}"}] for name in clashing}
     data["basics"] = {"name": "Kept"}
+    data["work"] = [{"name": "Acme", "position": "Lead"}]
     text, pages = await render(service, data)
     assert "Kept" in text
-    assert "clash" not in text
+    assert "Acme" in text
+    assert [line for line in text.splitlines() if line.startswith("clash")] == [
+        f"clash {name}" for name in clashing
+    ]
+    assert {"Experience", "Namespace", "Dict", "Range", "Link"} <= lines_in(text)
     assert pages == 1
+
+
+async def test_an_unknown_section_prints_everything_written(service: RenderService) -> None:
+    data: dict[str, Any] = {
+        "basics": {"name": "Ada"},
+        "community": [
+            {
+                "name": "Accra JavaScript Meetup",
+                "role": "Co-organiser",
+                "startDate": "2019-05",
+                "summary": "Monthly talks",
+                "highlights": ["Ran 40 meetups"],
+                "url": "https://meetup.example.org/accra-js",
+                "members": 120,
+                "topics": ["Node", "Deno"],
+            },
+            "Mentor at a girls' coding club",
+        ],
+        "sideProjects": {"title": "Tide tables", "date": "2021"},
+        "hobby": "Letterpress printing",
+    }
+    text, _ = await render(service, data)
+    flat = squeeze(text)
+    assert {"Community", "Side projects", "Hobby"} <= lines_in(text)
+    for shown in (
+        "Accra JavaScript Meetup", "Co-organiser", f"May 2019 {PRESENT}", "Monthly talks",
+        "Ran 40 meetups", "meetup.example.org/accra-js", "Members: 120", "Topics: Node, Deno",
+        "Mentor at a girls' coding club", "Tide tables", "2021", "Letterpress printing",
+    ):  # fmt: skip
+        assert squeeze(shown) in flat, shown
 
 
 @pytest.mark.parametrize(
@@ -197,12 +239,11 @@ async def test_empty_sections_disappear(service: RenderService, shape: str) -> N
             "location": {"address": "", "city": ""},
             "profiles": [{"network": "", "username": "", "url": ""}],
         }
-    data["unknownSection"] = [{"name": "ignored"}]
+    data["unknownSection"] = [{"name": " "}, {}, ""]
     data["basics"]["email"] = "kept@example.org"  # one thing to print, or it is no document
     text, pages = await render(service, data)
     assert pages == 1
     assert headings_in(text) == set()
-    assert "ignored" not in text
     assert "kept@example.org" in text
 
 

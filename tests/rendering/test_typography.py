@@ -39,3 +39,31 @@ async def test_typed_characters_come_back_as_typed(
     assert rendered.engine == engine
     text = " ".join(unicodedata.normalize("NFC", pdf_text(rendered.body)).split())
     assert text.count(TYPED) == 2, text
+
+
+COMPOUNDS = "customer-centric Kubernetes infrastructure, well-monitored Redis; "
+
+
+@pytest.mark.parametrize("template", ["resume-classic", "resume-modern", "cover-letter"])
+async def test_no_word_and_no_typed_hyphen_is_broken_at_a_line_end(
+    template: str, work_dir: Path
+) -> None:
+    """Sixty lines' worth of words that hyphenate and compounds with a typed hyphen: each comes
+    back whole (pdftotext drops a hyphen that ends a line, so a break there would show)."""
+    text = COMPOUNDS * 60
+    data: dict[str, object] = (
+        {"paragraphs": [text]}
+        if template == "cover-letter"
+        else {"basics": {"name": "Ada", "summary": text}}
+    )
+    config = RenderConfig(
+        template_dirs=(DEFAULT_TEMPLATES_DIR,), work_dir=work_dir, formats_enabled=False
+    )
+    service = await build_service(config)
+    rendered = await service.pipeline.render(RenderOrder.for_data(template, data))
+    extracted = pdf_text(rendered.body)
+    assert extracted.count("customer-centric") == 60
+    assert extracted.count("well-monitored") == 60
+    if template != "cover-letter":  # the letter's prose may hyphenate; pdftotext rejoins it
+        assert "Kuber-" not in extracted
+        assert extracted.count("Kubernetes") == 60

@@ -473,3 +473,25 @@ def test_the_resume_templates_do_not_print_the_image() -> None:
     for name in ("resume-classic", "resume-modern"):
         assert catalogue[name].shown.not_printed == {"basics.image"}
         assert catalogue[name].shown.metadata == {"$schema", "meta"}
+        assert catalogue[name].shown.other_sections
+
+
+def test_other_sections_come_from_template_toml(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"text": {"type": "string"}, "meta": {}}}
+    meta = META + 'metadata = ["meta"]\nother_sections = true\n'
+    source = (
+        "((* for key, value in texrender_other_sections *))"
+        "[((( key ))): ((( value )))]((* endfor *))"
+    )
+    template = load_one(tmp_path, schema=schema, meta=meta, source=source)
+    assert template.to_tex({"text": "a", "meta": "m", "hobby": "chess", "b": "c"}) == (
+        "[hobby: chess][b: c]"
+    )
+    template.validate({"hobby": "chess"})  # something to print
+    reading = template.read({"hobby": "chess"})
+    assert [w.message for w in reading.warnings] == [
+        "unknown key: not in the template's schema: printed as a section of its own"
+    ]
+    write_template(tmp_path / "bad", meta=META + 'other_sections = "yes"\n')
+    with pytest.raises(CatalogueError, match="other_sections must be true or false"):
+        Catalogue.load([tmp_path / "bad"])

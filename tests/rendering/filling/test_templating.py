@@ -10,7 +10,7 @@ import jinja2
 import pytest
 
 from rendering.filling._escape import TEX_HELPERS, escape_latex
-from rendering.filling._templating import date_range, format_date, href
+from rendering.filling._templating import as_entry, date_range, format_date, heading, href
 from tests.rendering.conftest import load_one
 
 # ---------------------------------------------------------------------------------------------
@@ -176,3 +176,53 @@ def test_href_with_explicit_label_and_as_filter(tmp_path: Path) -> None:
     assert template.to_tex({"url": "https://x.org/a_b"}) == (
         r"\href{https://x.org/a\trUnderscore b}{x.org/a\_b}"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections the template does not know
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("community", "Community"),
+        ("sideProjects", "Side projects"),
+        ("side_projects", "Side projects"),
+        ("open-source", "Open source"),
+        ("CERTIFICATIONS", "Certifications"),
+        ("  ", ""),
+    ],
+)
+def test_a_key_as_a_heading(key: str, shown: str) -> None:
+    assert heading(key) == shown
+
+
+def test_an_unknown_entry_in_the_parts_of_an_entry_with_nothing_left_out() -> None:
+    entry = as_entry(
+        {
+            "name": "Meetup",
+            "institution": "Guild",
+            "role": "Host",
+            "startDate": "2019-05",
+            "date": "2020",
+            "url": "https://example.org",
+            "description": "Talks",
+            "highlights": ["One", 2, " "],
+            "members": 120,
+            "topics": ["Go", "", "Rust"],
+            "active": True,
+            "nested": {"a": "b"},
+        }
+    )
+    assert entry == {
+        "title": "Meetup",
+        "subtitle": "Host",
+        "place": None,
+        "url": "https://example.org",
+        "start": "2019-05",
+        "end": None,
+        "date": "2020",
+        "summary": "Talks",
+        "highlights": ["One"],
+        "rest": [("Institution", "Guild"), ("Members", "120"), ("Topics", "Go, Rust")],
+    }

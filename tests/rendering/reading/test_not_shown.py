@@ -1,6 +1,7 @@
 """Data the template will not show is never dropped silently: unknown keys (with the known key
 one slip away), known keys the template does not print, an end date before its start date;
-and what counts as a document with nothing to print."""
+other names of a list read as part of it, sections the schema does not define printed where the
+template prints them; and what counts as a document with nothing to print."""
 
 from __future__ import annotations
 
@@ -10,13 +11,23 @@ from typing import Any
 import pytest
 
 from rendering.config import DEFAULT_TEMPLATES_DIR
-from rendering.reading import LenientReader, Reading, Shown, prints_something, undescribed
+from rendering.reading import (
+    LenientReader,
+    Reading,
+    Shown,
+    other_sections,
+    prints_something,
+    undescribed,
+)
 from rendering.reading._jsonresume import JSON_RESUME
 from rendering.reading._suggest import one_slip_away
 
 SCHEMA = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / "schema.json").read_text())
 SHOWN = Shown(frozenset({"basics.image"}), frozenset({"$schema", "meta"}))
 READER = LenientReader(SCHEMA, JSON_RESUME, SHOWN)
+SECTIONS = Shown(SHOWN.not_printed, SHOWN.metadata, other_sections=True)
+PRINTS_SECTIONS = LenientReader(SCHEMA, JSON_RESUME, SECTIONS)
+AS_SECTION = "unknown key: not in the template's schema: printed as a section of its own"
 
 
 def warnings(data: Any, reader: LenientReader = READER) -> dict[str, str]:
@@ -32,7 +43,7 @@ UNKNOWN = "unknown key: not in the template's schema, so not printed"
     [
         ({"wrok": [{"name": "Acme"}]}, "/wrok", "work"),
         ({"basics": {"nmae": "Ada"}}, "/basics/nmae", "name"),
-        ({"work": [{"name": "Acme", "highlight": ["Led"]}]}, "/work/0/highlight", "highlights"),
+        ({"work": [{"name": "Acme", "postion": "Lead"}]}, "/work/0/postion", "position"),
         ({"work": [{"name": "Acme", "start_date": "2020"}]}, "/work/0/start_date", "startDate"),
         ({"education": [{"Institution": "MIT"}]}, "/education/0/Institution", "institution"),
         ({"basics": {"location": {"cty": "Oslo"}}}, "/basics/location/cty", "city"),
@@ -50,7 +61,7 @@ def test_a_misspelt_key_is_named_with_the_known_key_one_slip_away(
     [
         ({"community": [{"name": "PyLadies"}]}, "/community"),
         ({"courses": ["Algorithms"]}, "/courses"),  # a key of education entries, not the top
-        ({"work": [{"name": "Acme", "details": "Ran things"}]}, "/work/0/details"),
+        ({"work": [{"name": "Acme", "team": "Platform"}]}, "/work/0/team"),
         ({"basics": {"name": "Ada", "nationality": "British"}}, "/basics/nationality"),
     ],
 )
@@ -137,6 +148,51 @@ def test_an_end_date_before_the_start_date_is_named_at_the_end_date(
 
 # ---------------------------------------------------------------------------------------------
 # One slip away
+
+
+def test_nothing_is_said_of_keys_inside_metadata() -> None:
+    assert warnings({"basics": {"name": "Ada"}, "meta": {"language": "lv", "x": {"y": 1}}}) == {}
+
+
+def test_other_names_of_highlights_are_read_as_part_of_them() -> None:
+    data = {
+        "work": [
+            {
+                "name": "Acme",
+                "highlights": ["Own"],
+                "highlight": "One line",
+                "details": ["Two", "Three"],
+            }
+        ],
+        "volunteer": [{"organization": "Club", "details": "Ran it"}],
+    }
+    reading = READER.read(data)
+    assert reading.data["work"][0]["highlights"] == ["Own", "One line", "Two", "Three"]
+    assert reading.data["volunteer"][0]["highlights"] == ["Ran it"]
+    said = "another name for 'highlights': read as part of it"
+    assert {w.pointer: w.message for w in reading.warnings} == {
+        "/work/0/highlight": said,
+        "/work/0/details": said,
+        "/volunteer/0/details": said,
+    }
+
+
+def test_a_template_that_prints_other_sections_says_so() -> None:
+    data = {"community": [{"name": "PyLadies"}], "wrok": [{"name": "Acme"}], "meta": {"v": 1}}
+    assert warnings(data, PRINTS_SECTIONS) == {
+        "/community": AS_SECTION,
+        "/wrok": f"{AS_SECTION}; did you mean 'work'?",
+    }
+    # Deeper down, an unknown key is still not printed.
+    assert warnings({"basics": {"nationality": "British"}}, PRINTS_SECTIONS) == {
+        "/basics/nationality": UNKNOWN
+    }
+    assert other_sections(data, SCHEMA, SECTIONS) == [
+        ("community", [{"name": "PyLadies"}]),
+        ("wrok", [{"name": "Acme"}]),
+    ]
+    assert prints_something({"community": "PyLadies"}, SCHEMA, SECTIONS)
+    assert not prints_something({"community": [{"name": " "}]}, SCHEMA, SECTIONS)
 
 
 @pytest.mark.parametrize(
