@@ -28,6 +28,7 @@ EXPECTED = {
     "TexTimeout",
     "RequestError",
     "InvalidJson",
+    "InvalidIdempotencyKey",
     "InvalidParameter",
     "NestedTooDeep",
     "PreconditionFailed",
