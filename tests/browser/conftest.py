@@ -15,12 +15,11 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.browser.harness import CHROMIUM, MISSING, Watch, launch
 from tests.conftest import server_in_thread, server_settings
 
-if CHROMIUM is None:
-    pytest.skip(MISSING, allow_module_level=True)
-
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.skip(MISSING)
     with sync_playwright() as playwright:
         started = launch(playwright)
         yield started
