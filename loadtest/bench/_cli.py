@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument(
         "--cluster-duration",
         type=float,
-        default=15.0,
-        help="seconds per run of the cluster step (default 15; six runs)",
+        default=10.0,
+        help="seconds per run of the cluster step (default 10; six runs, each made twice)",
     )
     many.add_argument(
         "--cluster-clients",

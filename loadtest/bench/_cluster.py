@@ -6,7 +6,8 @@ three more (``instance_slots`` each), all on it; HAProxy from the example config
 front of the lone one (its three server lines all pointing there) and in front of the three,
 and a second HAProxy in front of the three that balances renders round robin instead of on a
 hash of the body. Then, each run a closed loop of ``clients`` for ``duration_s`` (and at most
-``max_requests``):
+``max_requests``), made ``rounds`` times in turn with the others of its group and merged, so
+that other work on the machine weighs on each alike:
 
 - unique bodies (every render a TeX run): the lone instance directly, through HAProxy, and the
   three through HAProxy: renders/s, p50 and p99;
@@ -30,6 +31,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -56,16 +58,17 @@ from ..drive import (
     serving,
     wait_ready,
 )
-from ..record import Recorder, Series, histogram_summary, parse_prometheus
+from ..record import Recorder, Series, histogram_summary, new_histogram, parse_prometheus
 from ._errors import BenchError
 
 
 @dataclass(frozen=True)
 class ClusterPlan:
-    """How the step runs; the defaults take about three minutes."""
+    """How the step runs; the defaults take about two and a half minutes."""
 
     clients: int = 6
-    duration_s: float = 15.0
+    duration_s: float = 10.0  # a run; each run is made ``rounds`` times
+    rounds: int = 2
     max_requests: int = 5000  # a run's bound besides its time
     documents: int = 30  # distinct bodies of the cache-friendly runs
     instance_slots: int = 1  # render slots of each of the three (three on this machine)
@@ -165,47 +168,99 @@ async def _load(
     return recorder, without_tex
 
 
-def _run(
-    name: str,
-    url: str,
-    instances: list[str],
-    path: str,
-    next_body: Callable[[], bytes],
-    plan: ClusterPlan,
-    proxy: HAProxy | None = None,
-) -> dict[str, Any]:
-    print(f"-- {name}", flush=True)
-    before, taken = _metrics(instances), _per_server(proxy)
-    recorder, without_tex = trio.run(_load, url, path, next_body, plan)
-    after = _metrics(instances)
-    elapsed = recorder.elapsed(recorder.start)
-    shared_hits = _counter(before, after, "texrender_cache_shared_hits_total")
-    hits = _counter(before, after, "texrender_cache_hits_total")
+@dataclass(frozen=True)
+class Target:
+    """Where a run sends: ``url``, served by ``instances`` (their URLs, for ``/metrics``), and
+    the proxy in between, if any (each instance's share)."""
+
+    name: str
+    url: str
+    instances: list[str]
+    proxy: HAProxy | None = None
+
+
+@dataclass
+class Measured:
+    """One configuration's runs, merged: the answers, and the instances' counters."""
+
+    latency: Any = dataclasses.field(default_factory=new_histogram)  # of the successes
+    ok: int = 0
+    statuses: Counter[str] = dataclasses.field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    without_tex: int = 0
+    counters: Counter[str] = dataclasses.field(default_factory=Counter)
+    per_server: Counter[str] = dataclasses.field(default_factory=Counter)
+    rounds: list[float] = dataclasses.field(default_factory=list)  # renders/s of each run
+
+    def add(
+        self, target: Target, path: str, next_body: Callable[[], bytes], plan: ClusterPlan
+    ) -> None:
+        before, taken = _metrics(target.instances), _per_server(target.proxy)
+        recorder, without_tex = trio.run(_load, target.url, path, next_body, plan)
+        after = _metrics(target.instances)
+        elapsed = recorder.elapsed(recorder.start)
+        self.elapsed_s += elapsed
+        self.without_tex += without_tex
+        self.rounds.append(round(recorder.ok / elapsed, 3) if elapsed > 0 else 0.0)
+        for name in COUNTERS:
+            self.counters[name] += _counter(before, after, name)
+        self.per_server.update(
+            {k: v - taken.get(k, 0) for k, v in _per_server(target.proxy).items()}
+        )
+        self.latency.add(recorder.histogram)
+        self.ok += recorder.ok
+        self.statuses.update(recorder.status_counts)
+        print(
+            f"   {self.rounds[-1]:.2f} renders/s, {dict(recorder.status_counts)}; without TeX "
+            f"{without_tex}",
+            flush=True,
+        )
+
+
+COUNTERS = (
+    "texrender_render_duration_seconds_count",
+    "texrender_cache_hits_total",
+    "texrender_cache_shared_hits_total",
+)
+
+
+def _row(name: str, target: Target, measured: Measured) -> dict[str, Any]:
+    ok, elapsed = measured.ok, measured.elapsed_s
+    shared = measured.counters["texrender_cache_shared_hits_total"]
     row: dict[str, Any] = {
         "run": name,
-        "url": url,
-        "instances": len(instances),
-        "ok": recorder.ok,
-        "renders_per_s": round(recorder.ok / elapsed, 3) if elapsed > 0 else 0.0,
-        "latency_ms": histogram_summary(recorder.histogram),
-        "status_counts": dict(sorted(recorder.status_counts.items())),
-        "answered_without_tex": without_tex,
-        "tex_runs": _counter(before, after, "texrender_render_duration_seconds_count"),
-        "memory_hits": hits - shared_hits,
-        "redis_hits": shared_hits,  # typeset by another instance (or evicted from memory)
-        "cache_hit_ratio": round(without_tex / recorder.ok, 3) if recorder.ok else None,
-        "cross_instance_hit_ratio": round(shared_hits / recorder.ok, 3) if recorder.ok else None,
+        "url": target.url,
+        "instances": len(target.instances),
+        "ok": ok,
+        "renders_per_s": round(ok / elapsed, 3) if elapsed > 0 else 0.0,
+        "rounds_renders_per_s": measured.rounds,
+        "latency_ms": histogram_summary(measured.latency),
+        "status_counts": dict(sorted(measured.statuses.items())),
+        "answered_without_tex": measured.without_tex,
+        "tex_runs": measured.counters["texrender_render_duration_seconds_count"],
+        "memory_hits": measured.counters["texrender_cache_hits_total"] - shared,
+        "redis_hits": shared,  # typeset by another instance (or evicted from memory)
+        "cache_hit_ratio": round(measured.without_tex / ok, 3) if ok else None,
+        "cross_instance_hit_ratio": round(shared / ok, 3) if ok else None,
     }
-    if proxy is not None:  # the renders each instance took in this run
-        row["per_server"] = {k: v - taken.get(k, 0) for k, v in _per_server(proxy).items()}
-    latency = row["latency_ms"]
-    print(
-        f"   {row['renders_per_s']:.2f} renders/s, p50 {latency['p50']} ms, p99 "
-        f"{latency['p99']} ms, {row['status_counts']}; without TeX {without_tex}, TeX runs "
-        f"{row['tex_runs']}, Redis hits {shared_hits}",
-        flush=True,
-    )
+    if target.proxy is not None:  # the renders each instance took
+        row["per_server"] = dict(sorted(measured.per_server.items()))
     return row
+
+
+def _interleaved(
+    runs: list[tuple[str, Target, Callable[[], Callable[[], bytes]]]],
+    path: str,
+    plan: ClusterPlan,
+) -> list[dict[str, Any]]:
+    """Each run ``plan.rounds`` times, in turn (a, b, c, a, b, c), so that whatever else the
+    machine does weighs on all of them alike; each run's rounds merged into one row."""
+    measured = {name: Measured() for name, _, _ in runs}
+    for number in range(1, plan.rounds + 1):
+        for name, target, bodies in runs:
+            print(f"-- {name} (round {number} of {plan.rounds})", flush=True)
+            measured[name].add(target, path, bodies(), plan)
+    return [_row(name, target, measured[name]) for name, target, _ in runs]
 
 
 def _per_server(proxy: HAProxy | None) -> dict[str, int]:
@@ -271,26 +326,24 @@ def cluster(
         three_proxy = stack.enter_context(_proxy(ports))
         rr_proxy = stack.enter_context(_proxy(ports, renders_balance="roundrobin"))
         _warm([lone, *three], path, bodies.unique())
-        rows = [
-            _run("1 instance, directly", lone, [lone], path, bodies.unique(), plan),
-            _run("1 instance through HAProxy", one_proxy.url, [lone], path, bodies.unique(), plan),
-            _run(
-                "3 instances through HAProxy", three_proxy.url, three, path, bodies.unique(),
-                plan, three_proxy,
-            ),
-            _run(
-                f"{plan.documents} documents again and again: 3 instances, balanced on the body",
-                three_proxy.url, three, path, bodies.pool(plan.documents, 1), plan, three_proxy,
-            ),
-            _run(
-                f"{plan.documents} documents again and again: 3 instances, round robin",
-                rr_proxy.url, three, path, bodies.pool(plan.documents, 1), plan, rr_proxy,
-            ),
-            _run(
-                f"{plan.documents} documents again and again: 1 instance, directly",
-                lone, [lone], path, bodies.pool(plan.documents, 1), plan,
-            ),
-        ]  # fmt: skip
+        direct = Target("1 instance, directly", lone, [lone])
+        one = Target("1 instance through HAProxy", one_proxy.url, [lone], one_proxy)
+        many = Target("3 instances through HAProxy", three_proxy.url, three, three_proxy)
+        many_rr = Target("3 instances, round robin", rr_proxy.url, three, rr_proxy)
+        size = plan.documents
+        rows = _interleaved(
+            [(t.name, t, bodies.unique) for t in (direct, one, many)], path, plan
+        ) + _interleaved(
+            [
+                (f"{size} documents again and again: 3 instances, balanced on the body", many,
+                 lambda: bodies.pool(size, 1)),
+                (f"{size} documents again and again: 3 instances, round robin", many_rr,
+                 lambda: bodies.pool(size, 1)),
+                (f"{size} documents again and again: 1 instance, directly", direct,
+                 lambda: bodies.pool(size, 1)),
+            ],
+            path, plan,
+        )  # fmt: skip
         lone_slots = int(httpx.get(f"{lone}/readyz", timeout=10).json()["render_slots"])
     return {
         "template": template,

@@ -171,19 +171,22 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
         f"One Redis; one instance alone ({cluster['lone_instance_slots']} render slots) and three "
         f"more ({plan['instance_slots']} slot each), all on this machine; HAProxy from "
         f"`{cluster['haproxy_config']}`. {plan['clients']} closed-loop clients, "
-        f"{plan['duration_s']:g} s a run; template `{cluster['template']}`.",
+        f"{plan['duration_s']:g} s a run, each run made {plan.get('rounds', 1)} times in turn "
+        f"with the others of its group and merged; template `{cluster['template']}`.",
         "",
-        "| run | renders/s | p50 ms | p99 ms | errors | answered from a cache | from Redis "
-        "(another instance) | TeX runs |",
-        "|---|---:|---:|---:|---|---:|---:|---:|",
+        "| run | renders/s | each round | p50 ms | p99 ms | errors | answered from a cache "
+        "| from Redis (another instance) | TeX runs |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for row in cluster["rows"]:
         errors = {k: v for k, v in row["status_counts"].items() if k != "200"}
         shown = ", ".join(f"{k}: {v}" for k, v in errors.items()) or "none"
         ratio = row["cache_hit_ratio"] or 0.0
         cross = row["cross_instance_hit_ratio"] or 0.0
+        rounds = " / ".join(f"{r:.1f}" for r in row.get("rounds_renders_per_s", []))
         lines.append(
-            f"| {row['run']} | {row['renders_per_s']:.2f} | {_ms(row['latency_ms']['p50'])} "
+            f"| {row['run']} | {row['renders_per_s']:.2f} | {rounds or '—'} "
+            f"| {_ms(row['latency_ms']['p50'])} "
             f"| {_ms(row['latency_ms']['p99'])} | {shown} | {ratio:.0%} | {cross:.0%} "
             f"| {row['tex_runs']} |"
         )

@@ -76,7 +76,7 @@ def cluster_step(args: argparse.Namespace, data: Path, workdir: Path) -> dict[st
     plan = ClusterPlan(clients=args.cluster_clients, duration_s=args.cluster_duration)
     print(
         f"\n== many instances: 1 and 3 instances on one Redis, directly and through HAProxy, "
-        f"{plan.clients} clients, {plan.duration_s:g} s a run",
+        f"{plan.clients} clients, {plan.duration_s:g} s a run, {plan.rounds} rounds",
         flush=True,
     )
     template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
