@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import trio
 
 from deploy.image.apt_sources import (
     DEFAULT_MIRROR,
@@ -21,8 +22,7 @@ from deploy.image.apt_sources import (
     one_line_sources,
 )
 from deploy.image.report import layers
-from rendering import DEFAULT_TEMPLATES_DIR
-from rendering.typesetting._fonts import MAIN_FONT, SCRIPTS
+from rendering.typesetting._fonts import measure_coverage
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINERFILE = REPO / "Containerfile"
@@ -74,15 +74,6 @@ def dpkg_rules() -> list[tuple[str, str]]:
     return rules
 
 
-def named_fonts() -> set[str]:
-    """Every font family texrender's code or its templates name."""
-    families = {MAIN_FONT} | {family for _, family, _, _ in SCRIPTS}
-    named = re.compile(r"\\(?:set(?:main|sans|mono)font|newfontfamily\\\w+)(?:\[[^]]*])?\{([^}]+)}")
-    for template in DEFAULT_TEMPLATES_DIR.glob("*/*.j2"):
-        families |= set(named.findall(template.read_text()))
-    return families
-
-
 def test_the_dpkg_cuts_drop_docs_but_keep_copyright_notices() -> None:
     rules = dpkg_rules()
     assert not dpkg_keeps("/usr/share/doc/texlive-base/README.gz", rules)
@@ -91,27 +82,41 @@ def test_the_dpkg_cuts_drop_docs_but_keep_copyright_notices() -> None:
     assert dpkg_keeps("/usr/share/texlive/texmf-dist/tex/latex/base/article.cls", rules)
 
 
-@pytest.mark.skipif(shutil.which("fc-match") is None, reason="fontconfig's fc-match is missing")
-def test_the_dpkg_cuts_keep_every_font_texrender_names() -> None:
-    # Where this machine has the font, its file must survive the image's cuts: a font added to
-    # the code or a template and not to deploy/image/dpkg-excludes fails here, not in the image.
+FONTS_CONF = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/conf.d</include>
+</fontconfig>
+"""
+
+
+@pytest.mark.skipif(shutil.which("fc-list") is None, reason="fontconfig is missing")
+def test_the_fonts_the_cuts_keep_give_the_unicode_path_all_it_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Unicode path measured twice with the real fontconfig: with every font of this
+    # machine, then with only the files the image's dpkg rules keep (fontconfig pointed at a
+    # folder of links to them). A font added to the code or a template, and cut by the rules,
+    # fails here in make test, not in the image.
+    everything = trio.run(measure_coverage)
+    if everything is None:
+        pytest.skip("this machine has no Unicode path (XeLaTeX or its fonts are missing)")
     rules = dpkg_rules()
-    families = named_fonts()
-    assert {"Noto Serif", "Noto Sans"} <= families
-    checked = 0
-    for family in sorted(families):
-        found = subprocess.run(
-            ["fc-match", "-f", "%{family[0]}\t%{file}", family],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        name, _, file = found.partition("\t")
-        if name != family:
-            continue  # not installed here: nothing to compare
-        checked += 1
-        assert dpkg_keeps(file, rules), f"{family} ({file}) is cut from the image"
-    assert checked, "none of the fonts texrender names is installed here"
+    listed = subprocess.run(
+        ["fc-list", "-f", "%{file}\\n"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    kept = sorted({file for file in listed if dpkg_keeps(file, rules)})
+    assert len(kept) < len(listed), "the rules cut no font: the check proves nothing"
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    for number, file in enumerate(kept):
+        (fonts / f"{number}-{Path(file).name}").symlink_to(file)
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(FONTS_CONF.format(fonts=fonts, cache=tmp_path / "cache"))
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    assert trio.run(measure_coverage) == everything
 
 
 def test_one_line_sources() -> None:
