@@ -28,10 +28,13 @@ class Built:
     seconds: float
 
 
-def bud_argv(tag: str, base: str, *, host_ca: Path = HOST_CA, cache: bool = True) -> list[str]:
+def bud_argv(
+    tag: str, base: str, *, host_ca: Path = HOST_CA, cache: bool = True, quiet: bool = False
+) -> list[str]:
     """The ``buildah bud`` command line for the image."""
     argv = [executable(), "bud", "--isolation", "chroot", "--pull=never", "--tag", tag]
     argv += ["--layers"] if cache else ["--layers", "--no-cache"]
+    argv += ["--quiet"] if quiet else []
     if base != OFFICIAL_BASE:
         argv += ["--build-arg", f"BASE={base}"]
     if host_ca.is_file():
@@ -39,14 +42,15 @@ def bud_argv(tag: str, base: str, *, host_ca: Path = HOST_CA, cache: bool = True
     return [*argv, "--file", str(REPO / "Containerfile"), str(REPO)]
 
 
-def build(tag: str, base: str, *, cache: bool = True) -> Built:
-    """Build the image as ``tag`` from ``base`` (an image in the local store).
+def build(tag: str, base: str, *, cache: bool = True, quiet: bool = False) -> Built:
+    """Build the image as ``tag`` from ``base`` (an image in the local store); ``quiet``: no
+    step-by-step output.
 
     Raises:
         subprocess.CalledProcessError: the build failed (buildah printed why).
     """
     started = time.monotonic()
-    subprocess.run(bud_argv(tag, base, cache=cache), check=True)
+    subprocess.run(bud_argv(tag, base, cache=cache, quiet=quiet), check=True)
     seconds = time.monotonic() - started
     return Built(
         buildah("inspect", "--type", "image", "--format", "{{.FromImageID}}", tag), seconds

@@ -29,5 +29,5 @@ def image() -> str:
     if shutil.which("buildah") is None:
         pytest.skip("buildah is not installed (apt-get install buildah debootstrap)")
     tag = os.environ.get("TEXRENDER_IMAGE", DEFAULT_TAG)
-    build(tag, usable_base())
+    build(tag, usable_base(), quiet=True)
     return tag
