@@ -67,7 +67,7 @@ image-report:
 # drain on SIGTERM (tests/deploy/test_image.py; its own build is then the cached one, seconds).
 # Minutes from cold; .ci/run runs it after make test.
 image-test: image
-	TEXRENDER_IMAGE_TEST=1 $(BIN)/pytest -p no:cacheprovider tests/deploy/test_image.py
+	TEXRENDER_IMAGE_TEST=1 $(BIN)/pytest -p no:cacheprovider -s tests/deploy/test_image.py
 
 lint-image:
 	$(BIN)/hadolint Containerfile
