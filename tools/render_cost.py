@@ -5,9 +5,10 @@
 For each template, N renders of each case, all in the same run (so they share the machine's
 load): its sample on the fast path (pdfLaTeX from the format), a corpus file with accents that
 T1 builds from two glyphs (``maori-macrons.json``) on the fast path and forced through the
-Unicode path (XeLaTeX), and a Cyrillic file (``russian.json``) on the Unicode path. The figure
-is the user + system CPU seconds of the finished TeX children (``RUSAGE_CHILDREN``), the median
-of N, so a busy machine's waiting does not count.
+Unicode path (XeLaTeX), and Cyrillic, Arabic, Hebrew, Chinese and Japanese files on the Unicode
+path (right to left, CJK faces by language). The figure is the user + system CPU seconds of the
+finished TeX children (``RUSAGE_CHILDREN``), the median of N, so a busy machine's waiting does
+not count.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ CASES = (  # (label, corpus file or None for the sample, path)
     ("composed accents, fast", "maori-macrons.json", "fast"),
     ("composed accents, unicode", "maori-macrons.json", "unicode"),
     ("cyrillic, unicode", "russian.json", "unicode"),
+    ("arabic, unicode", "arabic.json", "unicode"),
+    ("hebrew, unicode", "hebrew.json", "unicode"),
+    ("chinese, unicode", "chinese.json", "unicode"),
+    ("japanese, unicode", "japanese.json", "unicode"),
 )
 
 

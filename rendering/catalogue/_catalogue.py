@@ -37,13 +37,16 @@ from ..errors import (
     json_pointer,
 )
 from ..filling import (
+    LTR,
     RESERVED_NAMES,
-    UNICODE_NAMES,
     FilledSource,
+    Script,
     fill_traced,
     make_environment,
     markup_budget,
+    script_of,
     unicode_fill,
+    unicode_names,
 )
 from ..reading import (
     DIALECTS,
@@ -187,12 +190,13 @@ class Template:
             InvalidData: the data is not a JSON object (templates read named fields).
         """
         _require_object(data)
-        with markup_budget(), unicode_fill(unicode):
-            return self.jinja.render(self._variables(data, unicode))
+        script = script_of(data) if unicode else LTR
+        with markup_budget(), unicode_fill(unicode, script):
+            return self.jinja.render(self._variables(data, unicode, script))
 
-    def _variables(self, data: Mapping[str, Any], unicode: bool) -> dict[str, Any]:
+    def _variables(self, data: Mapping[str, Any], unicode: bool, script: Script) -> dict[str, Any]:
         names = {**data, **RESERVED_NAMES, "texrender_other_sections": self._other_sections(data)}
-        return names if not unicode else {**names, **UNICODE_NAMES}
+        return names if not unicode else {**names, **unicode_names(script)}
 
     def _other_sections(self, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
         """The data's top-level members its schema does not describe, for a template that
@@ -203,8 +207,9 @@ class Template:
         """:meth:`to_tex`, with the template line behind each line of the source (slower:
         for explaining a TeX error or a layout warning)."""
         _require_object(data)
-        with markup_budget(), unicode_fill(unicode):
-            return fill_traced(self.jinja, self._variables(data, unicode), self.sources)
+        script = script_of(data) if unicode else LTR
+        with markup_budget(), unicode_fill(unicode, script):
+            return fill_traced(self.jinja, self._variables(data, unicode, script), self.sources)
 
     @property
     def source_name(self) -> str:

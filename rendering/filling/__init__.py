@@ -7,20 +7,24 @@ from __future__ import annotations
 
 from ._escape import escape_latex
 from ._markup import markup_budget, markup_to_text
+from ._script import LTR, Script, script_of
 from ._sourcemap import FilledSource, fill_traced, pointer_in
-from ._templating import RESERVED_NAMES, SHARED_DIR, UNICODE_NAMES, make_environment
+from ._templating import RESERVED_NAMES, SHARED_DIR, make_environment, unicode_names
 from ._unicode import unicode_fill
 
 __all__ = [
+    "LTR",
     "RESERVED_NAMES",
     "SHARED_DIR",
-    "UNICODE_NAMES",
     "FilledSource",
+    "Script",
     "escape_latex",
     "fill_traced",
     "make_environment",
     "markup_budget",
     "markup_to_text",
     "pointer_in",
+    "script_of",
     "unicode_fill",
+    "unicode_names",
 ]

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from ._unicode import mark_rtl
+from ._unicode import mark_bidi, unicode_script
 
 # Characters TeX treats specially, and the text-mode command that prints each one literally.
 _TEXT_ESCAPES: dict[str, str] = {
@@ -69,10 +69,30 @@ def escape_latex(text: str) -> str:
     # NFC first: "e" + combining acute becomes the "é" that the fonts can set.
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-    escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    marked = _marked(text)
+    if marked is not None:
+        return "%\n".join(_chunks(marked))
+    escaped = _escape_piece(text)
     if "\n" in escaped:
         escaped = _LINE_BREAKS.sub(r"\\newline{}", escaped.strip())
-    return "%\n".join(_chunks(mark_rtl(escaped)))
+    return "%\n".join(_chunks(escaped))
+
+
+def _escape_piece(text: str) -> str:
+    return _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+
+
+def _marked(text: str) -> str | None:
+    """On the Unicode path, each line of ``text`` escaped with its direction and extraction
+    markup (:mod:`._bidi`); None on the fast path."""
+    if unicode_script() is None:
+        return None
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    lines = _LINE_BREAKS.split(text.strip()) if "\n" in text else [text]
+    marked = [mark_bidi(line, _escape_piece) for line in lines]
+    if any(line is None for line in marked):
+        return None
+    return r"\newline{}".join(line for line in marked if line is not None)
 
 
 def _chunks(escaped: str) -> list[str]:

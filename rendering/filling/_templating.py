@@ -20,6 +20,7 @@ from ..errors import clip
 from ._actualtext import actual_text_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
 from ._markup import markup_to_tex
+from ._script import Script
 from ._unicode import setup_tex
 
 
@@ -269,6 +270,7 @@ RESERVED_NAMES: dict[str, Any] = {
     "texrender_exact_text": Tex(actual_text_tex()),
     "texrender_unicode": False,
     "texrender_unicode_setup": Tex(""),
+    "texrender_unicode_setup_sans": Tex(""),
     "filled": filled,
     "any_filled": any_filled,
     "some": some,
@@ -276,12 +278,15 @@ RESERVED_NAMES: dict[str, Any] = {
 }
 
 
-# Laid over the names above when filling for the Unicode path (rendering.filling._unicode).
-UNICODE_NAMES: dict[str, Any] = {
-    "texrender_unicode": True,
-    "texrender_unicode_setup": Tex(setup_tex()),
-    "texrender_exact_text": Tex(""),
-}
+def unicode_names(script: Script) -> dict[str, Any]:
+    """Laid over the names above when filling for the Unicode path a document in ``script``
+    (rendering.filling._unicode): its preamble, with a serif or a sans Latin face."""
+    return {
+        "texrender_unicode": True,
+        "texrender_unicode_setup": Tex(setup_tex(script)),
+        "texrender_unicode_setup_sans": Tex(setup_tex(script, sans=True)),
+        "texrender_exact_text": Tex(""),
+    }
 
 
 SHARED_DIR = "_shared"  # beside the template folders: files their templates may include

@@ -5,9 +5,10 @@ its preamble, and right-to-left runs marked as the data is escaped.
 inter-character class per script of :data:`rendering.typesetting.SCRIPTS` (each script's code
 points are a class, and entering or leaving a class opens or closes a group with its font), so
 runs of CJK, Arabic and Hebrew switch font by themselves; lines may break between CJK
-characters (``\\XeTeXlinebreaklocale``). While :func:`unicode_fill` holds, :func:`mark_rtl`
-wraps each right-to-left run in ``\\beginR ... \\endR`` (TeX--XeT) as the data is escaped, so it
-reads right to left while the page stays left to right.
+characters (``\\XeTeXlinebreaklocale``). The CJK class takes the face of the document's
+language (:mod:`._script`), serif or sans as the template's Latin. While :func:`unicode_fill`
+holds, values are marked for direction and extraction as they are escaped (:mod:`._bidi`); a
+right-to-left document is laid out mirrored (:mod:`._mirror`).
 
 Which fonts there are, and which characters they can set (so which documents take the path),
 is :mod:`rendering.typesetting._fonts`' job.
@@ -17,35 +18,40 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from ..typesetting import MAIN_FONT, SCRIPTS
+from ..typesetting import MAIN_FONT, SCRIPTS, cjk_face
+from ._bidi import SPAN_MACROS, bidi_tex
+from ._mirror import MIRRORED_DOCUMENT
+from ._script import LTR, Script
 
 QUOTE = '"'  # TeX's prefix of a hexadecimal number, and its string delimiter
-# Right-to-left letters, and what may sit between two of them in one run (spaces, digits,
-# punctuation): the run is reversed as a whole, its digits stay left to right inside it.
-_RTL_LETTER = r"\u0590-\u05FF\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF"
-_RTL_RUN = re.compile(
-    rf"[{_RTL_LETTER}](?:[{_RTL_LETTER} .,:;()\-'\u060C\u061B\u200C\u200D]*[{_RTL_LETTER}])?"
+SANS_FONT = "Noto Sans"
+_unicode_fill: contextvars.ContextVar[Script | None] = contextvars.ContextVar(
+    "unicode_fill", default=None
 )
-_unicode_fill: contextvars.ContextVar[bool] = contextvars.ContextVar("unicode_fill", default=False)
 
 
-def setup_tex() -> str:
-    """The preamble lines of the Unicode path (fontspec, the fonts, the script classes)."""
+def setup_tex(script: Script = LTR, *, sans: bool = False) -> str:
+    """The preamble lines of the Unicode path (fontspec, the fonts, the script classes) for a
+    document in ``script``, with a serif or a ``sans`` Latin face."""
     lines = [
         r"\usepackage{fontspec}",
-        rf"\setmainfont{{{MAIN_FONT}}}",
+        rf"\setmainfont{{{SANS_FONT if sans else MAIN_FONT}}}",
         r"\XeTeXinterchartokenstate=1",
         r"\TeXXeTstate=1",
         rf"\XeTeXlinebreaklocale {QUOTE}ja{QUOTE}",
         r"\XeTeXlinebreakskip=0pt plus 1pt",
         # Direction marks in PDF metadata mean nothing: drop them there.
         r"\AddToHook{package/hyperref/after}"
-        r"{\pdfstringdefDisableCommands{\let\beginR\relax\let\endR\relax}}",
+        r"{\pdfstringdefDisableCommands{\let\beginR\relax\let\endR\relax"
+        r"\let\beginL\relax\let\endL\relax\def\trRtlText#1#2{#2}\def\trLtrText#1#2{#2}}}",
+        SPAN_MACROS,
     ]
+    if script.rtl:
+        lines.append(MIRRORED_DOCUMENT)
     for name, family, options, bounds in SCRIPTS:
+        family = cjk_face(script.cjk, serif=not sans) if name == "CJK" else family
         font = rf"\trFont{name}"
         lines.append(rf"\newfontfamily{font}[{options}]{{{family}}}")
         lines.append(rf"\newXeTeXintercharclass\trClass{name}")
@@ -60,18 +66,23 @@ def setup_tex() -> str:
     return "\n".join(lines) + "\n"
 
 
-def mark_rtl(tex: str) -> str:
-    """``tex`` with each right-to-left run wrapped for TeX--XeT, when filling for the Unicode
-    path (a no-op otherwise)."""
-    if not _unicode_fill.get():
-        return tex
-    return _RTL_RUN.sub(lambda m: rf"\beginR{{}}{m.group(0)}\endR{{}}", tex)
+def unicode_script() -> Script | None:
+    """The script of the document being filled for the Unicode path; None otherwise."""
+    return _unicode_fill.get()
+
+
+def mark_bidi(text: str, escape: Callable[[str], str]) -> str | None:
+    """One line of a value as TeX with direction and extraction markup, when filling for the
+    Unicode path (None otherwise: escape it plainly)."""
+    script = _unicode_fill.get()
+    return None if script is None else bidi_tex(text, escape, script.rtl)
 
 
 @contextlib.contextmanager
-def unicode_fill(active: bool) -> Iterator[None]:
-    """Fill a template for the Unicode path (RTL runs are marked while this holds)."""
-    token = _unicode_fill.set(active)
+def unicode_fill(active: bool, script: Script = LTR) -> Iterator[None]:
+    """Fill a template for the Unicode path, for a document in ``script`` (values are marked
+    for direction while this holds)."""
+    token = _unicode_fill.set(script if active else None)
     try:
         yield
     finally:

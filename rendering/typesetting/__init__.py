@@ -10,7 +10,7 @@ from __future__ import annotations
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
 from ._engine import PICTURE_FILE, EngineInfo, PdfLatexEngine, TexEngine, probe_engine
 from ._files import write_atomically
-from ._fonts import ENGINE, MAIN_FONT, SCRIPTS, UnicodeCoverage, measure_coverage
+from ._fonts import ENGINE, MAIN_FONT, SCRIPTS, UnicodeCoverage, cjk_face, measure_coverage
 from ._formats import FormatStore, ensure_private_dir
 from ._sandbox import SandboxLimits, resolve_user
 from ._texlog import LayoutReport, layout_report, unsupported_character
@@ -30,6 +30,7 @@ __all__ = [
     "SandboxLimits",
     "TexEngine",
     "UnicodeCoverage",
+    "cjk_face",
     "ensure_private_dir",
     "layout_report",
     "measure_coverage",

@@ -1,7 +1,9 @@
 """The fonts of the Unicode path, and which characters they can set.
 
 XeLaTeX sets the path with Noto fonts: the main font (Noto Serif) for Latin, Greek and Cyrillic,
-and one font per script class (CJK, Arabic, Hebrew) for the runs XeTeX switches to. What the path
+and one font per script class (CJK, Arabic, Hebrew) for the runs XeTeX switches to. The CJK class
+takes the face of the document's language (:func:`cjk_face`): Noto CJK draws Han characters the
+way Chinese (simplified, traditional), Japanese or Korean write them. What the path
 can set is measured, not assumed: at start-up each font's character set is read with fontconfig
 (``fc-match``), and a character counts as covered only when the font that would set it has it.
 """
@@ -23,7 +25,7 @@ ENGINE = "xelatex"
 SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
     (
         "CJK",
-        "Noto Sans CJK JP",
+        "Noto Sans CJK SC",  # the default face; see cjk_face
         "",
         (
             (0x1100, 0x11FF),  # Hangul Jamo
@@ -57,6 +59,17 @@ SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
     ("Math", "Noto Sans Math", "", ((0x2200, 0x22FF),)),
 )
 MAIN_FONT = "Noto Serif"
+CJK_VARIANTS = ("SC", "TC", "HK", "JP", "KR")
+
+
+def cjk_face(variant: str, serif: bool) -> str:
+    """The Noto CJK family for a language variant (``SC``, ``TC``, ``HK``, ``JP``, ``KR``),
+    serif or sans to go with the template's Latin face."""
+    return f"Noto {'Serif' if serif else 'Sans'} CJK {variant}"
+
+
+def _cjk_faces() -> list[str]:
+    return [cjk_face(variant, serif) for variant in CJK_VARIANTS for serif in (False, True)]
 
 
 @dataclass(frozen=True)
@@ -113,11 +126,15 @@ async def measure_coverage() -> UnicodeCoverage | None:
     switched = [r for _, _, _, bounds in SCRIPTS for r in bounds]
     # The main font sets whatever no script class takes; each class, what its font has.
     covered += _outside(main, switched)
-    for _, family, _, bounds in SCRIPTS:
-        charset = await _charset(family)
-        if charset is None:
-            return None
-        covered += _within(charset, bounds)
+    for name, family, _, bounds in SCRIPTS:
+        # The CJK class may take any of the CJK faces: what each of them has.
+        allowed = list(bounds)
+        for face in _cjk_faces() if name == "CJK" else [family]:
+            charset = await _charset(face)
+            if charset is None:
+                return None
+            allowed = list(_within(charset, allowed))
+        covered += allowed
     return UnicodeCoverage(_merged(covered))
 
 

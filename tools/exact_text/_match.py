@@ -7,7 +7,9 @@ hyphen the writer typed, broken at, is lost ("customer-centric" reads "customerc
 the match then reports. A string with no spaces that reads as an address (``/``, ``.``, ``@``
 in it) may be broken across lines with nothing lost: a space is allowed anywhere inside it.
 A line break between two East Asian wide characters (Chinese, Japanese) is no space, as CSS
-Text's segment-break rules say: those scripts write no spaces between words.
+Text's segment-break rules say: those scripts write no spaces between words. Bidirectional
+formatting characters (the embedding marks ``pdftotext`` writes around right-to-left lines,
+right-to-left marks) are invisible and carry no text: they are dropped.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 
+_BIDI_FORMAT = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
 
 def _normal(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).translate(_BIDI_FORMAT)
     text = _WIDE_BREAK.sub(
         lambda m: m.group(1) if _joins(m.group(1), m.group(2)) else m.group(0), text
     )

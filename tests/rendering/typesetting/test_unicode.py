@@ -8,7 +8,9 @@ import unicodedata
 import httpx
 import pytest
 
-from rendering.filling._unicode import mark_rtl, unicode_fill
+from rendering.filling._escape import escape_latex
+from rendering.filling._script import Script
+from rendering.filling._unicode import unicode_fill
 from rendering.reading._charset import strip_invisible
 from rendering.typesetting._fonts import parse_charset
 from tests.conftest import pdf_text
@@ -88,10 +90,26 @@ async def test_right_to_left_text_reads_right_to_left(client: httpx.AsyncClient)
 
 def test_runs_of_right_to_left_text_are_marked_only_for_the_unicode_path() -> None:
     text = "Name: محمد علي, since 2024 and דוד."
-    assert mark_rtl(text) == text
+    assert escape_latex(text) == text
     with unicode_fill(True):
-        marked = mark_rtl(text)
-    assert marked == r"Name: \beginR{}محمد علي\endR{}, since 2024 and \beginR{}דוד\endR{}."
+        marked = escape_latex(text)
+    # Each right-to-left word carries its text for extractors, its letters in visual order
+    # (extractors reverse them back).
+    assert marked == (
+        r"Name: \beginR{}\trRtlText{062F0645062D0645}{محمد} "
+        r"\trRtlText{064A06440639}{علي}\endR{}, since 2024 and "
+        r"\beginR{}\trRtlText{05D305D505D3}{דוד}\endR{}."
+    )
+
+
+def test_a_right_to_left_value_is_a_right_to_left_paragraph_with_its_latin_runs_inside() -> None:
+    with unicode_fill(True, Script(rtl=True)):
+        assert escape_latex("Senior engineer") == r"\beginL{}Senior engineer\endL{}"
+        marked = escape_latex("أنشأت نظام على Prometheus لخمسين خدمة.")
+    assert marked.startswith(r"\beginR{}")
+    assert marked.endswith(r"\endR{}")
+    prometheus = "200F" + "Prometheus".encode("utf-16-be").hex().upper()
+    assert rf"\beginL{{}}\trLtrText{{{prometheus}}}{{Prometheus}}\endL{{}} " in marked
 
 
 def test_a_fontconfig_charset_is_read_as_ranges() -> None:

@@ -1,0 +1,34 @@
+"""The preamble of a right-to-left document on the Unicode path: the page laid out mirrored.
+
+Debian's TeX Live has no ``bidi`` package (and polyglossia needs it for Arabic and Hebrew), so
+this is XeTeX's own TeX--XeT and a few LaTeX hooks: what a résumé's and a letter's templates
+use, checked on their pages (headings, entries with dates, bullets, links, colour boxes).
+"""
+
+from __future__ import annotations
+
+# A right-to-left document: every paragraph right to left (the paragraph's last line then ends
+# on the left), its raggedness moved to the left, \raggedleft and \raggedright swapped (flush
+# with the start of the line, or with its end). XeTeX mirrors everything inside a paragraph,
+# boxes and specials too: a colour is pushed where it ends and popped where it starts (so the
+# page reads them the right way round), and \trLeftToRight keeps what must not be mirrored
+# (links: their start and end marks; colour boxes: their background before their text).
+MIRRORED_DOCUMENT = r"""\makeatletter
+\newif\iftrMirrored
+\AddToHook{para/begin}{\beginR\trMirroredtrue}
+\AddToHook{para/end}{\trMirroredfalse}
+\newcommand\trLeftToRight[1]{\beginL{\trMirroredfalse#1}\endL}
+\def\trPushColor#1{\begingroup\def\current@color{#1}\let\aftergroup\@gobble\trSetColor
+  \endgroup}
+\def\trSetColorMirrored{\reset@color
+  \expandafter\xdef\csname trPush \current@color\endcsname{\noexpand\trPushColor{\current@color}}%
+  \expandafter\aftergroup\csname trPush \current@color\endcsname}
+% A list is indented from the right; its labels, set before a line's start, fall inside.
+\def\trMirroredList#1#2{\trList{#1}{#2}%
+  \parshape\@ne\dimexpr\hsize-\@totalleftmargin-\linewidth\relax\linewidth}
+\AddToHook{begindocument/end}{\leftskip=\rightskip\rightskip=0pt\relax\@rightskip=0pt\relax
+  \let\trRaggedLeft\raggedleft\let\raggedleft\raggedright\let\raggedright\trRaggedLeft
+  \let\trList\list\let\list\trMirroredList
+  \let\trSetColor\set@color
+  \def\set@color{\ifhmode\iftrMirrored\trSetColorMirrored\else\trSetColor\fi\else\trSetColor\fi}}
+\makeatother"""
