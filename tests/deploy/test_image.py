@@ -94,6 +94,12 @@ def test_the_fonts_cut_from_the_image_cost_the_unicode_path_nothing(
     assert inside.strip() == repr(host.ranges)
 
 
+def test_fontconfig_finds_its_caches_valid(container: Container) -> None:
+    # Caches that look stale (a layer keeps folder times to the second) would be rebuilt into
+    # $HOME/.cache, that is /tmp, at every start: seconds of scanning the CJK collections.
+    assert container.run(["sh", "-c", 'fc-match "Noto Serif" >/dev/null && ls -A /tmp']) == ""
+
+
 def test_serve_render_and_drain_on_a_read_only_root(container: Container, tmp_path: Path) -> None:
     key = create_key(container)
     templates = container.run(
