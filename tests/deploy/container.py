@@ -36,6 +36,12 @@ class Container:
 
     def __enter__(self) -> Container:
         self.name = buildah("from", "--pull=never", self.image)
+        # buildah 1.28 mounts the image's VOLUMEs itself, in an order of its own on each run,
+        # sometimes over this run's own mounts at the same paths (seen: the data folder's
+        # bind hidden by a fresh volume on about half the runs). The working container forgets
+        # them; the runs below mount every one of them (DATA_DIR and /tmp) explicitly.
+        for volume in image_config(self.image).get("Volumes") or {}:
+            buildah("config", "--volume", f"{volume}-", self.name)
         self.mounted = buildah("mount", self.name)
         # Mount points for the extra binds, made in this container's own layer (the image is
         # not changed): under a read-only bind they could not be made at run time.

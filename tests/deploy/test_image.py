@@ -100,8 +100,11 @@ def test_fontconfig_finds_its_caches_valid(container: Container) -> None:
     assert container.run(["sh", "-c", 'fc-match "Noto Serif" >/dev/null && ls -A /tmp']) == ""
 
 
-def test_serve_render_and_drain_on_a_read_only_root(container: Container, tmp_path: Path) -> None:
+def test_serve_render_and_drain_on_a_read_only_root(
+    container: Container, data: Path, tmp_path: Path
+) -> None:
     key = create_key(container)
+    assert any(data.iterdir()), "the key was not stored on the data volume"
     templates = container.run(
         ["python", "-c", "import rendering; print(rendering.DEFAULT_TEMPLATES_DIR)"]
     ).strip()
