@@ -40,6 +40,8 @@ _LTR_RUN = re.compile(
     rf"[^\W_{_RTL_CHARS}](?:[^{_RTL_CHARS}\n]*[^\W_{_RTL_CHARS}])?(?:[%\u2030$\u20AC\u00A3]+)?"
 )
 _WORD = re.compile(r"\S+")
+_MIRRORED = str.maketrans("()[]{}<>\u00ab\u00bb", ")(][}{><\u00bb\u00ab")
+_MIRROR = re.compile(r"[()\[\]{}<>\u00ab\u00bb]")
 # An /ActualText span. Inside a right-to-left segment TeX--XeT reverses the list, specials
 # included: there a span is written end first (\trRtlText); inside a left-to-right segment
 # nested in one, it is reversed twice (\trLtrText).
@@ -98,16 +100,29 @@ def _rtl_paragraph(text: str, escape: Escape) -> str:
 
 def _rtl_words(text: str, escape: Escape) -> str:
     """Right-to-left text (no left-to-right run in it): each word with right-to-left letters
-    in an ``/ActualText`` span, spaces and everything else as they are."""
+    or brackets in an ``/ActualText`` span, spaces and everything else as they are."""
     parts, position = [], 0
     for word in _WORD.finditer(text):
-        if not _RTL.search(word.group(0)):
+        if not _RTL.search(word.group(0)) and not _MIRROR.search(word.group(0)):
             continue
         parts.append(escape(text[position : word.start()]))
         hex_text = _hex(span_text(word.group(0)))
-        parts.append(rf"\trRtlText{{{hex_text}}}{{{escape(word.group(0))}}}")
+        parts.append(rf"\trRtlText{{{hex_text}}}{{{_shown(word.group(0), escape)}}}")
         position = word.end()
     parts.append(escape(text[position:]))
+    return "".join(parts)
+
+
+def _shown(word: str, escape: Escape) -> str:
+    """What the page shows of a right-to-left word. Brackets are drawn mirrored, as
+    right-to-left text shows them (the span says which they are): TeX--XeT reverses the order
+    of glyphs, not their shapes. Two characters in a row that are not right to left (``].``)
+    are kept apart by a zero kern: XeTeX would set them as one left-to-right word."""
+    parts: list[str] = []
+    for index, char in enumerate(word.translate(_MIRRORED)):
+        if index and not _reversed(char) and not _reversed(word[index - 1]):
+            parts.append(r"\kern0pt{}")
+        parts.append(escape(char))
     return "".join(parts)
 
 

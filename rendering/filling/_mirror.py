@@ -12,12 +12,15 @@ from __future__ import annotations
 # with the start of the line, or with its end). XeTeX mirrors everything inside a paragraph,
 # boxes and specials too: a colour is pushed where it ends and popped where it starts (so the
 # page reads them the right way round), and \trLeftToRight keeps what must not be mirrored
-# (links: their start and end marks; colour boxes: their background before their text).
+# (links: their start and end marks; colour boxes: their background before their text);
+# \trParens draws a template's brackets mirrored.
 MIRRORED_DOCUMENT = r"""\makeatletter
 \newif\iftrMirrored
 \AddToHook{para/begin}{\beginR\trMirroredtrue}
 \AddToHook{para/end}{\trMirroredfalse}
 \newcommand\trLeftToRight[1]{\beginL{\trMirroredfalse#1}\endL}
+% Brackets a template writes around a value, mirrored (the text the page gives is the same).
+\newcommand\trParens[1]{\trRtlText{0028}{)}#1\trRtlText{0029}{(}}
 \def\trPushColor#1{\begingroup\def\current@color{#1}\let\aftergroup\@gobble\trSetColor
   \endgroup}
 \def\trSetColorMirrored{\reset@color

@@ -46,3 +46,12 @@ def test_a_left_to_right_value_is_nested_only_in_a_right_to_left_document() -> N
     assert bidi_tex("Sep 2019", plain, document_rtl=False) == "Sep 2019"
     assert bidi_tex("Sep 2019", plain, document_rtl=True) == r"\beginL{}Sep 2019\endL{}"
     assert bidi_tex("", plain, document_rtl=True) == ""
+
+
+def test_brackets_are_drawn_mirrored_and_neutrals_kept_apart() -> None:
+    tex = bidi_tex("في [الموعد].", plain, document_rtl=True)
+    # The page shows "]" where the text has "[" (right-to-left text mirrors brackets); the span
+    # gives the text as it is, in visual order.
+    shown = r"]الموعد[\kern0pt{}."
+    assert rf"{{{shown}}}" in tex
+    assert (RLM + "].دعوملا[").encode("utf-16-be").hex().upper() in tex
