@@ -7,9 +7,10 @@ use, checked on their pages (headings, entries with dates, bullets, links, colou
 
 from __future__ import annotations
 
-# A right-to-left document: every paragraph right to left (the paragraph's last line then ends
-# on the left), its raggedness moved to the left, \raggedleft and \raggedright swapped (flush
-# with the start of the line, or with its end). XeTeX mirrors everything inside a paragraph,
+# A right-to-left document: every paragraph right to left (its fill, \parfillskip, then ends the
+# last line on the left), its raggedness moved to the left, \raggedleft and \raggedright
+# swapped (flush with the end of a line: left, with no fill; with its start: right), lists
+# indented from the right. XeTeX mirrors everything inside a paragraph,
 # boxes and specials too: a colour is pushed where it ends and popped where it starts (so the
 # page reads them the right way round), and \trLeftToRight keeps what must not be mirrored
 # (links: their start and end marks; colour boxes: their background before their text);
@@ -30,7 +31,8 @@ MIRRORED_DOCUMENT = r"""\makeatletter
 \def\trMirroredList#1#2{\trList{#1}{#2}%
   \parshape\@ne\dimexpr\hsize-\@totalleftmargin-\linewidth\relax\linewidth}
 \AddToHook{begindocument/end}{\leftskip=\rightskip\rightskip=0pt\relax\@rightskip=0pt\relax
-  \let\trRaggedLeft\raggedleft\let\raggedleft\raggedright\let\raggedright\trRaggedLeft
+  \let\trRaggedLeft\raggedleft\let\trRaggedRight\raggedright
+  \let\raggedright\trRaggedLeft\def\raggedleft{\trRaggedRight\parfillskip=0pt\relax}
   \let\trList\list\let\list\trMirroredList
   \let\trSetColor\set@color
   \def\set@color{\ifhmode\iftrMirrored\trSetColorMirrored\else\trSetColor\fi\else\trSetColor\fi}}
