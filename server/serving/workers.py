@@ -8,7 +8,8 @@ single process runs. The first SIGTERM or SIGINT here sets an event every worker
 (drain), the second another (end the drain delay), the third kills them; a worker signalled
 directly (a service manager signals the whole group) counts its own signals the same way. A
 worker that dies on its own takes the others down with a non-zero exit: the service manager
-restarts the whole, as it would one process.
+restarts the whole, as it would one process. The workers divide the host's render slots, queue
+and memory cache between them (:mod:`server.serving.shares`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..settings import Settings
 from ..startup import StartupFailed
 from .logs import configure_logging
 from .process import hypercorn_config, serve
+from .shares import check_budget, worker_settings
 from .sockets import bind_sockets, close_sockets
 from .stops import StopRequests
 
@@ -38,7 +40,12 @@ log = logging.getLogger("texrender.workers")
 
 
 def serve_with_workers(settings: Settings) -> int:
-    """Run ``settings.workers`` processes until they have all stopped; their worst exit code."""
+    """Run ``settings.workers`` processes until they have all stopped; their worst exit code.
+
+    Raises:
+        StartupFailed: fewer render slots than workers (see :mod:`server.serving.shares`).
+    """
+    check_budget(settings)
     config = hypercorn_config(settings)
     sockets = bind_sockets(config, listen=False)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
@@ -69,7 +76,7 @@ def serve_with_workers(settings: Settings) -> int:
         for index in range(settings.workers):
             process = context.Process(
                 target=run_worker,
-                args=(settings, sockets, stop, hurry, failures),
+                args=(worker_settings(settings, index), sockets, stop, hurry, failures),
                 name=f"texrender-worker-{index}",
             )
             process.start()

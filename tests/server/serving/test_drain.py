@@ -248,11 +248,11 @@ def raw_render(text: str) -> bytes:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_keep_alive_clients_hammering_through_the_drain_lose_no_answer(workers: int) -> None:
-    """One render slot, no queue: most answers are fast 429s, each with Connection: close once
-    draining, so connections come and go all through the delay and its end."""
+    """One render slot a worker, no queue: most answers are fast 429s, each with Connection:
+    close once draining, so connections come and go all through the delay and its end."""
     tally, stop, numbers = Tally(), threading.Event(), itertools.count()
     serve = drain_serve(workers, "--queue-max", "0", "--refusal-pause", "0")
-    with running_server("--slots", "1", *serve) as server:
+    with running_server("--slots", str(workers), *serve) as server:
         port = int(server.url.rsplit(":", 1)[1])
         clients = [
             threading.Thread(target=keep_alive_client, args=(server.url, tally, stop, numbers))

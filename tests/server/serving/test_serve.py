@@ -58,7 +58,7 @@ def worker_processes(parent: int) -> list[int]:
 
 
 def test_serve_with_two_workers() -> None:
-    with running_server("--slots", "1", "serve", "--workers", "2") as server:
+    with running_server("--slots", "2", "serve", "--workers", "2") as server:
         assert len(worker_processes(server.process.pid)) == 2
         for n in range(4):
             body = {"text": f"worker {n}"}
