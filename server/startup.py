@@ -98,7 +98,7 @@ async def open_store(settings: Settings, *, observer: StoreObserver | None = Non
     folder = settings.documents_dir()
     hint = setting_hint("data_dir")
     try:
-        return await SqliteStore.open(folder)
+        return await SqliteStore.open(folder, observer=observer)
     except SchemaTooNew as exc:
         raise StartupFailed(
             f"the database {folder / FILE_NAME} was written by a newer texrender: {exc} (or "

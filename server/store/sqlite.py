@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,9 +42,11 @@ from .model import (
     NameTaken,
     RevisionMismatch,
     StoredDocument,
+    StoreError,
     StoreUnavailable,
     document_json,
 )
+from .observer import StoreObserver
 from .rules import REUSED_KEY as _REUSED
 from .rules import first_answer, new_document_id
 
@@ -88,9 +91,15 @@ class SqliteStore:
     """:class:`~server.store.DocumentStore` and :class:`~server.store.KeyStore` on SQLite."""
 
     def __init__(
-        self, path: Path, *, connections: int = 4, busy_timeout_s: float = BUSY_TIMEOUT_S
+        self,
+        path: Path,
+        *,
+        connections: int = 4,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        observer: StoreObserver | None = None,
     ) -> None:
         self.path = path
+        self.observer = observer
         self.busy_timeout_s = busy_timeout_s
         self._limiter = trio.CapacityLimiter(connections)
         self._idle: list[sqlite3.Connection] = []
@@ -98,15 +107,26 @@ class SqliteStore:
 
     @classmethod
     async def open(
-        cls, data_dir: Path, *, connections: int = 4, busy_timeout_s: float = BUSY_TIMEOUT_S
+        cls,
+        data_dir: Path,
+        *,
+        connections: int = 4,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        observer: StoreObserver | None = None,
     ) -> SqliteStore:
-        """The store in ``data_dir`` (made if missing), its schema brought up to date.
+        """The store in ``data_dir`` (made if missing), its schema brought up to date; each
+        call's duration is told to ``observer`` (the metrics).
 
         Raises:
             SchemaTooNew: the file was written by a newer texrender.
             sqlite3.Error, OSError: the file cannot be opened or written.
         """
-        store = cls(data_dir / FILE_NAME, connections=connections, busy_timeout_s=busy_timeout_s)
+        store = cls(
+            data_dir / FILE_NAME,
+            connections=connections,
+            busy_timeout_s=busy_timeout_s,
+            observer=observer,
+        )
         await trio.to_thread.run_sync(store._prepare)
         return store
 
@@ -138,12 +158,23 @@ class SqliteStore:
         for connection in idle:
             await trio.to_thread.run_sync(connection.close)
 
-    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _call(self, operation: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in a worker thread with a pooled connection, timed for the observer (as
+        PostgreSQL's calls are: the same metrics whichever store is in use)."""
         async with self._limiter:
             held = [self._idle.pop()] if self._idle else []
+            started, failed = time.perf_counter(), True
             try:
-                return await trio.to_thread.run_sync(self._run, held, work)
+                result = await trio.to_thread.run_sync(self._run, held, work)
+                failed = False
+                return result
+            except StoreError as exc:
+                failed = isinstance(exc, StoreUnavailable)
+                raise
             finally:
+                if self.observer is not None:
+                    seconds = time.perf_counter() - started
+                    self.observer.store_called(operation, seconds, failed=failed)
                 if held:
                     if self._closed:
                         held[0].close()
@@ -167,7 +198,7 @@ class SqliteStore:
             with _writing(db):
                 return _insert(db, owner, document, quota, now())
 
-        return await self._call(work)
+        return await self._call("create", work)
 
     async def create_once(
         self,
@@ -207,10 +238,10 @@ class SqliteStore:
                 )
                 return stored, False
 
-        return await self._call(work)
+        return await self._call("create_once", work)
 
     async def get(self, owner: str, document_id: str) -> StoredDocument:
-        return await self._call(lambda db: _get(db, owner, document_id))
+        return await self._call("get", lambda db: _get(db, owner, document_id))
 
     async def list_documents(
         self, owner: str, *, limit: int, cursor: str | None = None, template: str | None = None
@@ -228,7 +259,7 @@ class SqliteStore:
             next_cursor = _make_cursor(rows[-1]["seq"]) if more and rows else None
             return DocumentPage([_summary(row) for row in rows], next_cursor)
 
-        return await self._call(work)
+        return await self._call("list", work)
 
     async def replace(
         self,
@@ -255,7 +286,7 @@ class SqliteStore:
                 )
                 return _get(db, owner, document_id)
 
-        return await self._call(work)
+        return await self._call("replace", work)
 
     async def delete(
         self, owner: str, document_id: str, *, expected_revision: int | None = None
@@ -265,7 +296,7 @@ class SqliteStore:
                 _check_revision(db, owner, document_id, expected_revision)
                 db.execute("DELETE FROM documents WHERE owner = ? AND id = ?", (owner, document_id))
 
-        await self._call(work)
+        await self._call("delete", work)
 
     async def move_documents(self, owner: str, new_owner: str) -> int:
         def work(db: sqlite3.Connection) -> int:
@@ -275,7 +306,7 @@ class SqliteStore:
                 ).rowcount
             return int(moved)
 
-        return await self._call(work)
+        return await self._call("move", work)
 
     async def export(self, after: int = 0, limit: int = 100) -> tuple[list[ExportedDocument], int]:
         def work(db: sqlite3.Connection) -> tuple[list[ExportedDocument], int]:
@@ -283,7 +314,7 @@ class SqliteStore:
             exported = [ExportedDocument(row["owner"], _document(row)) for row in rows]
             return exported, rows[-1]["seq"] if rows else after
 
-        return await self._call(work)
+        return await self._call("export", work)
 
     async def import_documents(
         self, documents: Iterable[ExportedDocument], *, replace: bool = False
@@ -328,7 +359,7 @@ class SqliteStore:
                     written += 1
             return written, skipped
 
-        return await self._call(work)
+        return await self._call("import", work)
 
     # API keys.
 
@@ -346,21 +377,21 @@ class SqliteStore:
                     f"an API key named {key.name!r} exists already (revoke or delete it first)"
                 ) from exc
 
-        await self._call(work)
+        await self._call("add_key", work)
 
     async def find_key(self, key_id: str) -> ApiKey | None:
         def work(db: sqlite3.Connection) -> ApiKey | None:
             row = db.execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
             return _key(row) if row is not None else None
 
-        return await self._call(work)
+        return await self._call("find_key", work)
 
     async def list_keys(self) -> list[ApiKey]:
         def work(db: sqlite3.Connection) -> list[ApiKey]:
             rows = db.execute("SELECT * FROM api_keys ORDER BY created, name").fetchall()
             return [_key(row) for row in rows]
 
-        return await self._call(work)
+        return await self._call("list_keys", work)
 
     async def revoke_key(self, name: str) -> ApiKey:
         def work(db: sqlite3.Connection) -> ApiKey:
@@ -376,7 +407,7 @@ class SqliteStore:
                 raise KeyNotFound(f"no API key is named {name!r}")
             return _key(row)
 
-        return await self._call(work)
+        return await self._call("revoke_key", work)
 
     async def delete_key(self, name: str) -> int:
         def work(db: sqlite3.Connection) -> int:
@@ -386,7 +417,7 @@ class SqliteStore:
                 raise KeyNotFound(f"no API key is named {name!r}")
             return int(deleted)
 
-        return await self._call(work)
+        return await self._call("delete_key", work)
 
     async def touch_key(self, key_id: str, when: datetime) -> None:
         def work(db: sqlite3.Connection) -> None:
@@ -395,7 +426,7 @@ class SqliteStore:
                     "UPDATE api_keys SET last_used = ? WHERE key_id = ?", (_stamp(when), key_id)
                 )
 
-        await self._call(work)
+        await self._call("touch_key", work)
 
 
 @contextlib.contextmanager

@@ -227,3 +227,19 @@ async def test_readyz_explains_itself(start_server: StartServer) -> None:
     assert draining.status_code == 503
     assert draining.json()["checks"]["not_draining"] is False
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_store_calls_are_timed_on_sqlite_as_on_postgresql(
+    client: httpx.AsyncClient,
+) -> None:
+    def count(samples: Samples, operation: str) -> float:
+        key = ("texrender_store_query_seconds_count", frozenset({("operation", operation)}))
+        return samples.get(key, 0.0)
+
+    before = await scrape(client)
+    created = await client.post("/v1/documents", json={"template": "echo", "data": {"text": "x"}})
+    assert created.status_code == 201
+    assert (await client.get(created.headers["Location"])).status_code == 200
+    after = await scrape(client)
+    assert count(after, "create") == count(before, "create") + 1
+    assert count(after, "get") == count(before, "get") + 1
