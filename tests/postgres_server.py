@@ -24,7 +24,7 @@ from typing import TypedDict
 
 import psycopg
 
-from tests.redis_server import free_port
+from loadtest.drive import free_port
 
 PG_ROOT = Path("/usr/lib/postgresql")
 MISSING = "PostgreSQL is not installed (Debian's postgresql package; make test installs it)"

@@ -18,16 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtest.drive import free_port
+
 REDIS_SERVER = shutil.which("redis-server")
 MISSING = "redis-server is not installed (Debian's redis-server package; make test installs it)"
 START_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def command(port: int, *words: str, timeout_s: float = 1.0) -> bytes:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
+from loadtest.drive import free_port
 from tests.conftest import TEST_TEMPLATES_DIR, RunningServer, server_process
 from tests.haproxy_server import HAProxy
-from tests.redis_server import free_port
 from tests.server.conftest import TEXRENDER
 
 # HAProxy's example checks: inter 1s x fall 2, + 1 s of margin (as its comments say).

@@ -11,9 +11,10 @@ import httpx
 import pytest
 import trio
 
+from loadtest.drive import free_port
 from server.settings import Settings, SettingsError
 from tests.conftest import StartServer, pdf_text
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import RedisServer
 from tests.rendering.test_diagnose import WIDE
 from tests.server.test_metrics import scrape, value
 
