@@ -198,10 +198,14 @@ def resolve(data: Any, pointer: str) -> Any:
 def test_a_file_opened_or_dropped_is_read_with_every_warning_listed(watched: Watch) -> None:
     page = open_playground(watched)
     legacy = FIXTURES / "legacy-keys.json"
+    text = legacy.read_text(encoding="utf-8")
     page.set_input_files("#file", legacy)
+    # The sample's preview said "ready" before the file came: wait for the file's text, and for
+    # the preview to be out of date (a render waits out the pause), then for the new one.
+    wait_until(lambda: page.input_value("#data") == text)
+    page.wait_for_selector("#status:not([data-state=ready])")
     wait_ready(page)
     assert_state(page, "ready")
-    text = legacy.read_text(encoding="utf-8")
     assert page.input_value("#data") == text
     # All of them, not only the few X-Render-Warnings carries.
     answer = httpx.post(
