@@ -49,6 +49,16 @@ def assert_state(page: Page, state: str) -> None:
     assert page.get_attribute("#status", "data-state") == state, page.inner_text("#status")
 
 
+def wait_for_file(page: Page, text: str) -> None:
+    """Wait for an opened or dropped file's preview. The page reads a file asynchronously, and
+    the preview before it still says "ready" meanwhile: wait for the file's text in the editor
+    (the page starts its render in the same step), then for the render to end."""
+    wait_until(lambda: page.input_value("#data") == text)
+    page.wait_for_selector("#status:not([data-state=ready])")
+    wait_ready(page)
+    assert_state(page, "ready")
+
+
 def edit(page: Page, text: str) -> None:
     """Replace the editor's text (an input event, as typing makes) and wait for the page."""
     page.fill("#data", text)
@@ -200,13 +210,7 @@ def test_a_file_opened_or_dropped_is_read_with_every_warning_listed(watched: Wat
     legacy = FIXTURES / "legacy-keys.json"
     text = legacy.read_text(encoding="utf-8")
     page.set_input_files("#file", legacy)
-    # The sample's preview said "ready" before the file came: wait for the file's text, and for
-    # the preview to be out of date (a render waits out the pause), then for the new one.
-    wait_until(lambda: page.input_value("#data") == text)
-    page.wait_for_selector("#status:not([data-state=ready])")
-    wait_ready(page)
-    assert_state(page, "ready")
-    assert page.input_value("#data") == text
+    wait_for_file(page, text)
     # All of them, not only the few X-Render-Warnings carries.
     answer = httpx.post(
         f"{watched.server}/v1/validate/resume-classic", content=text.encode(), headers=JSON_BODY
@@ -238,9 +242,7 @@ def test_a_file_opened_or_dropped_is_read_with_every_warning_listed(watched: Wat
         dropped.read_text(encoding="utf-8"),
     )
     page.dispatch_event("#editor", "drop", {"dataTransfer": transfer})
-    wait_ready(page)
-    assert_state(page, "ready")
-    assert page.input_value("#data") == dropped.read_text(encoding="utf-8")
+    wait_for_file(page, dropped.read_text(encoding="utf-8"))
 
 
 def test_a_tex_error_shows_the_template_line_the_server_reports(watched: Watch) -> None:
