@@ -116,6 +116,18 @@ async def test_the_resume_carries_its_own_date_keywords_and_xmp(service: RenderS
     assert "/Metadata" in entries
 
 
+def xref_is_right(pdf: bytes) -> bool:
+    """Whether each entry of the (last, classic) cross-reference table points at its object."""
+    table = pdf[int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0]) :].split(b"\n")
+    first, count = map(int, table[1].split())
+    entries = [line.split() for line in table[2 : 2 + count]]
+    return all(
+        pdf[int(offset) :].startswith(b"%d 0 obj" % number)
+        for number, (offset, _, kind) in enumerate(entries, start=first)
+        if kind == b"n"
+    )
+
+
 @pytest.mark.parametrize("template", ["resume-classic", "resume-modern", "cover-letter"])
 async def test_without_a_date_the_pdf_has_none(service: RenderService, template: str) -> None:
     data = sample(template)
@@ -127,6 +139,18 @@ async def test_without_a_date_the_pdf_has_none(service: RenderService, template:
     assert "ModDate" not in fields
     assert xmp(pdf).find(f"{XMP}CreateDate") is None
     assert re.search(r"/PageMode\s*/UseNone", catalog(pdf))
+
+
+async def test_without_a_date_the_unicode_path_has_none_either(service: RenderService) -> None:
+    data = russian()
+    assert "lastModified" not in data["meta"]
+    rendered = await service.pipeline.render(RenderOrder.for_data("resume-classic", data))
+    assert rendered.engine == "xelatex"
+    assert "CreationDate" not in info(rendered.body)
+    assert b"19700101" not in rendered.body
+    assert xref_is_right(rendered.body)  # blanked in place: every offset still right
+    assert info(rendered.body)["Title"] == data["basics"]["name"]
+    assert info(rendered.body)["Pages"] == "1"
 
 
 async def test_the_letter_is_dated_by_its_date(service: RenderService) -> None:
