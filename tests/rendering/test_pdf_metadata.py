@@ -212,3 +212,15 @@ async def test_a_tagged_pdf_when_asked(
     assert xmp(first.pdf).findtext(f"{DC}creator/{RDF}Seq/{RDF}li") == data["basics"]["name"]
     second = await tex.compile(source, timeout_s=60)
     assert second.pdf == first.pdf
+
+
+async def test_the_xmp_language_is_the_documents_pdflang(work_dir: Path) -> None:
+    template = CATALOGUE.get_template("resume-classic")
+    source = template.to_tex(sample("resume-classic"))
+    tex = PdfLatexEngine("pdflatex", work_root=work_dir)
+    unset = await tex.compile(source, timeout_s=60)
+    assert xmp(unset.pdf).find(f"{DC}language") is None
+    marked = source.replace("\n\\begin{document}", "\n\\hypersetup{pdflang=pl-PL}\\begin{document}")
+    assert marked != source
+    compiled = await tex.compile(marked, timeout_s=60)
+    assert xmp(compiled.pdf).findtext(f"{DC}language/{RDF}Bag/{RDF}li") == "pl-PL"
