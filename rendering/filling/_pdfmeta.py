@@ -128,10 +128,11 @@ def bounded_keywords(words: Iterable[object], limit: int = KEYWORDS_CHARS) -> li
 
 
 # XML text: the three markup characters by name; anything that is not plain ASCII, or that TeX
-# or a PDF string would read (\ { } $ ^ _ ~ % ( ) and the quotes), by number. What is left is
+# or a PDF string would read (\ { } $ ^ _ ~ % ( ) and the quotes), by number; / too, so that
+# data never reads as a PDF name ("/Type /Page") in the uncompressed stream. What is left is
 # ASCII that means nothing to TeX but & and #, which become texrender's category-12 copies.
 _XML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_XML_PLAIN = re.compile(r"[A-Za-z0-9 .,:;!?*+=/|@-]")
+_XML_PLAIN = re.compile(r"[A-Za-z0-9 .,:;!?*+=|@-]")
 
 
 def _xml_text(text: str) -> str:

@@ -114,6 +114,8 @@ def test_no_data_reaches_tex_as_anything_but_plain_ascii() -> None:
     plain = re.sub(r"\\expandafter\\ifx.*?\\fi|\\trAmp |\\trHash |\\trProducer", "", packet)
     assert plain.isascii()
     assert not set(plain) & set("\\{}%#&~^$_()")
+    named = metadata_tex(title="/Type /Page", keywords=["/Type /Page"])
+    assert "/Type" not in named[named.index("<?xpacket") :]  # no page for a PDF reader to count
     assert "\n\n" not in packet  # an empty line would be a \par in the stream
 
 
