@@ -6,7 +6,8 @@ dates, producer) and the same as XMP metadata, written as TeX after a template's
   leave its own out (``\\pdfinfoomitdate``), which would otherwise be the fixed epoch of
   ``SOURCE_DATE_EPOCH`` (1 January 1970).
 * Keywords (a résumé's skills) are bounded: hyperref's ``\\pdfstringdef`` takes time quadratic
-  in the length of what it is given (1,000 characters cost pdfTeX a tenth of a second).
+  in the length of what it is given (measured on the sample résumé: 250 characters cost pdfTeX
+  8 ms, 500 characters 27 ms, 1,000 a tenth of a second).
 * The XMP packet is built here rather than by hyperxmp, which writes three 1970 dates, its
   format's file name as ``dc:source`` and 8 KB of PDF/A schema descriptions into every file.
   It reaches TeX as ASCII: XML character references for everything else, and TeX's specials
