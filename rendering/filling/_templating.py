@@ -20,6 +20,7 @@ from ..errors import clip
 from ._actualtext import actual_text_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
 from ._markup import markup_to_tex
+from ._pdfmeta import metadata_tex, skill_keywords
 from ._script import Script
 from ._unicode import setup_tex
 
@@ -248,6 +249,12 @@ def markup(value: object) -> Tex:
     return Tex(markup_to_tex(str(value)))
 
 
+def pdf_metadata(**fields: Any) -> Tex:
+    """The PDF's document information and XMP metadata (title, author, subject, keywords,
+    date), as TeX for after the fixed preamble: see :mod:`rendering.filling._pdfmeta`."""
+    return Tex(metadata_tex(**fields))
+
+
 def _filters() -> dict[str, Callable[..., Any]]:
     return {
         "raw_tex": raw_tex,
@@ -275,6 +282,10 @@ RESERVED_NAMES: dict[str, Any] = {
     "any_filled": any_filled,
     "some": some,
     "is_phone": is_phone,
+    "pdf_metadata": pdf_metadata,
+    "skill_keywords": skill_keywords,
+    # A tagged PDF (LaTeX's tagging project, \DocumentMetadata): costly, so only when asked.
+    "texrender_tagged": False,
 }
 
 

@@ -34,6 +34,7 @@ from ._boxed import (
     work_directory,
 )
 from ._files import write_atomically
+from ._nodate import driver_options, without_epoch_date
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
 
@@ -99,6 +100,7 @@ def build_argv(engine: str, job_name: str = JOB_NAME, format_name: str | None = 
     return [
         engine,
         *fmt,
+        *driver_options(engine),
         "-no-shell-escape",
         "-interaction=batchmode",
         "-halt-on-error",
@@ -192,7 +194,7 @@ class PdfLatexEngine:
                     log = await self._read_log(workdir / f"{JOB_NAME}.log")
                     # No page shipped out: pdfTeX may still leave an empty file behind.
                     if pdf.startswith(b"%PDF"):
-                        return CompileResult(pdf, elapsed, log)
+                        return CompileResult(without_epoch_date(pdf), elapsed, log)
             raise await self._failure(workdir, JOB_NAME)
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
