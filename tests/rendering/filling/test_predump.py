@@ -44,12 +44,13 @@ def page_streams(pdf: bytes) -> list[bytes]:
             continue
         if b" Tf" not in content:
             continue  # not a page: fonts, object streams, the ToUnicode maps
-        names: dict[bytes, int] = {}
-        content = _FONT_NAME.sub(
-            lambda m: b"/F%d" % names.setdefault(m.group(1), len(names)), content
-        )
-        pages.append(_COLOUR_LINE.sub(b"", content))
+        pages.append(_COLOUR_LINE.sub(b"", _renumber_fonts(content)))
     return pages
+
+
+def _renumber_fonts(content: bytes) -> bytes:
+    names: dict[bytes, int] = {}
+    return _FONT_NAME.sub(lambda m: b"/F%d" % names.setdefault(m.group(1), len(names)), content)
 
 
 @pytest.fixture(scope="module")
