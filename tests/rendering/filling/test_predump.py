@@ -125,6 +125,8 @@ async def test_the_format_holds_every_face_of_the_sample(
     told = await engine.compile(source, timeout_s=60, format_name=fmt)
     assert re.findall(r"texrender-face-setup:(\S+)", told.log) == []
     # And the line above does tell: a face the list leaves out is named.
-    italic = source.replace("\\begin{document}", "\\begin{document}{\\tiny\\itshape x}", 1)
+    start = "\n\\begin{document}\n"
+    italic = source.replace(start, start + "{\\fontsize{13}{15}\\itshape x}", 1)
+    assert italic != source
     told = await engine.compile(italic, timeout_s=60, format_name=fmt)
     assert re.findall(r"texrender-face-setup:(\S+)", told.log) != []
