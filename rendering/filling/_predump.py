@@ -62,21 +62,23 @@ _TEX = r"""\makeatletter
 \def\trPD@select#1/#2/#3/#4/#5\@nil{{%
   \fontencoding{#1}\fontfamily{#2}\def\f@series{#3}\def\f@shape{#4}\fontsize{#5}{#5}%
   \selectfont}}
-% #1: the faces the template uses, encoding/family/series/shape/size, comma-separated.
+% #1: the faces the template uses, encoding/family/series/shape/size, comma-separated. Each
+% step only where its package (or kernel) has it; outside any conditional, as they read files.
 \def\trPredump#1{%
-  \MT@setup@\MT@glet\MT@setup@\@empty
+  \@ifundefined{MT@setup@}{}{\MT@setup@\MT@glet\MT@setup@\@empty}%
   \@for\trPD@face:=#1\do{\expandafter\trPD@select\trPD@face\@nil}%
   \@expl@sys@load@backend@@
-  % The graphics driver's MetaPost support (supp-pdf), read at \begin{document} otherwise.
-  \ifdefined\GPT@LoadSuppPdf\GPT@LoadSuppPdf\fi
-  \@expl@@@initialize@all@@\global\let\@expl@@@initialize@all@@\relax
+  % The graphics driver's MetaPost support (supp-pdf), read at the document's start otherwise.
+  \@ifundefined{GPT@LoadSuppPdf}{}{\GPT@LoadSuppPdf}%
+  \@ifundefined{@expl@@@initialize@all@@}{}%
+    {\@expl@@@initialize@all@@\global\let\@expl@@@initialize@all@@\relax}%
   % mylatexformat loads more faces just before the dump: snapshots after that.
-  \ifdefined\MYLATEX@fontpreloading
+  \ifdefined\MYLATEX@fontpreloading\ifdefined\MT@font@list
     \g@addto@macro\MYLATEX@fontpreloading{%
       \@for\trPD@font:=\MT@font@list\do{%
         \ifx\trPD@font\@empty\else\expandafter\trPD@snapshot\trPD@font\fi}%
       \global\let\MT@setupfont\trPD@replay}%
-  \fi}
+  \fi\fi}
 \makeatother"""
 
 

@@ -130,3 +130,18 @@ async def test_the_format_holds_every_face_of_the_sample(
     assert italic != source
     told = await engine.compile(italic, timeout_s=60, format_name=fmt)
     assert re.findall(r"texrender-face-setup:(\S+)", told.log) != []
+
+
+@pytest.mark.tex
+async def test_a_preamble_without_microtype_takes_it_too(
+    work_dir: Path, no_leftovers: None
+) -> None:
+    """Each step is there only when its package is: no microtype, no graphics driver."""
+    source = (
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
+        + predump_tex()
+        + "\\trPredump{T1/cmr/m/n/10,T1/cmr/bx/n/12}\n\\begin{document}\nPlain.\n\\end{document}\n"
+    )
+    engine = PdfLatexEngine(work_root=work_dir)
+    compiled = await engine.compile(source, timeout_s=60)
+    assert compiled.pdf.startswith(b"%PDF")
