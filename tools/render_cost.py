@@ -1,6 +1,6 @@
 """CPU per render of each template's paths, measured as the TeX child's resource usage.
 
-    .venv/bin/python -m tools.render_cost [-n 5] [--json FILE]
+    .venv/bin/python -m tools.render_cost [-n 5] [--only TEXT] [--json FILE]
 
 For each template, N renders of each case, all in the same run (so they share the machine's
 load): its sample on the fast path (pdfLaTeX from the format), a corpus file with accents that
@@ -63,7 +63,7 @@ async def _one(service: RenderService, template: str, data: Any, path: str) -> f
     return _children_cpu() - before
 
 
-async def measure(renders: int) -> dict[str, dict[str, float]]:
+async def measure(renders: int, only: str = "") -> dict[str, dict[str, float]]:
     service = await build_service(RenderConfig(template_dirs=(DEFAULT_TEMPLATES_DIR,)))
     await service.build_formats()
     files: dict[str, Document] = {d.name: d for d in corpus(CORPUS_DIR)}
@@ -71,6 +71,8 @@ async def measure(renders: int) -> dict[str, dict[str, float]]:
     for template in TEMPLATES:
         sample = dict(service.catalogue.get_template(template).sample)
         for label, name, path in CASES:
+            if only not in label:
+                continue
             data = sample if name is None else for_template(files[name], template)
             times = [await _one(service, template, data, path) for _ in range(renders)]
             results.setdefault(template, {})[label] = statistics.median(times)
@@ -82,10 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.render_cost", description=__doc__)
     parser.add_argument("-n", type=int, default=5, help="renders of each case (default 5)")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--only", default="", help="only the cases whose label holds this text")
     args = parser.parse_args(argv)
-    results = trio.run(measure, args.n)
+    results = trio.run(measure, args.n, args.only)
     print(f"{'CPU-s per render (median)':28}" + "".join(f"{t:>16}" for t in TEMPLATES))
     for label, _, _ in CASES:
+        if args.only not in label:
+            continue
         print(f"{label:28}" + "".join(f"{results[t][label]:>16.3f}" for t in TEMPLATES))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -21,6 +21,7 @@ from ._actualtext import actual_text_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
 from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
+from ._predump import predump_tex
 from ._script import Script
 from ._unicode import setup_tex
 
@@ -275,6 +276,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
 RESERVED_NAMES: dict[str, Any] = {
     "texrender_helpers": Tex(TEX_HELPERS),
     "texrender_exact_text": Tex(actual_text_tex()),
+    "texrender_predump": Tex(predump_tex()),
     "texrender_unicode": False,
     "texrender_unicode_setup": Tex(""),
     "texrender_unicode_setup_sans": Tex(""),

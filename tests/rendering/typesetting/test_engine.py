@@ -50,6 +50,15 @@ async def test_compiles_a_document(engine: PdfLatexEngine, no_leftovers: None) -
     assert result.tex_seconds > 0
 
 
+async def test_tex_gets_the_hash_size_of_its_environment(
+    engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    """kpathsea reads hash_extra from the environment the sandbox gives (not TeX Live's
+    600000, which every start pays for)."""
+    result = await engine.compile(HELLO, timeout_s=30)
+    assert "multiletter control sequences out of 15000+100000" in result.log
+
+
 async def test_tex_error_is_parsed(engine: PdfLatexEngine, no_leftovers: None) -> None:
     source = HELLO.replace("Hello", r"Hello \nosuchmacro")
     with pytest.raises(TexError) as caught:

@@ -34,6 +34,8 @@ def test_environment_is_paranoid_and_minimal(
         "openout_any",
         "shell_escape",
         "max_print_line",
+        "hash_extra",
+        "GLIBC_TUNABLES",
         "TEXMFVAR",
         "TEXMFCONFIG",
         "SOURCE_DATE_EPOCH",
