@@ -98,6 +98,8 @@ async def test_renders_from_the_unicode_format_match_plain_compiles(
         assert _fonts(started.pdf) == _fonts(plain.pdf), name
         assert all(font.startswith("Noto") for font in _fonts(started.pdf)), name
         assert _picture(started.pdf) == _picture(plain.pdf), name
+        again = await engine.compile(source, timeout_s=60, format_name=fmt)
+        assert again.pdf == started.pdf, name  # deterministic, to the byte
 
 
 class SpyEngine:
