@@ -4,6 +4,7 @@ plain compiles; the faces it names by file are the ones fontconfig and kpathsea 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from rendering import RenderConfig, build_service
 from rendering.catalogue import Catalogue, Template
 from rendering.config import DEFAULT_TEMPLATES_DIR, RenderLimits
 from rendering.pipeline import Pipeline, RenderOrder, UnicodePath
@@ -169,3 +171,27 @@ async def test_a_face_in_the_wrong_family_is_refused(monkeypatch: pytest.MonkeyP
     assert await check_face_files() == "fontconfig has no Noto Sans CJK SC Regular in " + (
         "NotoSansCJK-Regular.ttc"
     )
+
+
+@pytest.mark.tex
+async def test_the_service_builds_the_unicode_formats_and_sets_documents_from_them(
+    work_dir: Path, format_dir: Path
+) -> None:
+    config = RenderConfig(template_dirs=(DEFAULT_TEMPLATES_DIR,), work_dir=work_dir)
+    service = await build_service(dataclasses.replace(config, format_dir=format_dir))
+    try:
+        assert service.pipeline.unicode is not None
+        assert service.readiness()["formats_settled"] is False
+        await service.build_formats()
+        assert service.readiness()["formats_settled"] is True
+        states = service.format_states()
+        for template in TEMPLATES:
+            assert states[template] == "ready"
+            assert states[f"{template}/xelatex"] == "ready"
+            assert service.format_files()[f"{template}/xelatex"] == "uncompressed"
+        order = RenderOrder.for_data("resume-modern", {"basics": {"name": "Ελένη Παππά"}})
+        result = await service.pipeline.render(order)
+        assert result.engine == "xelatex"
+        assert "Ελένη Παππά" in pdf_text(result.body)
+    finally:
+        await service.aclose()
