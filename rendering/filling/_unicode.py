@@ -128,6 +128,10 @@ def _select(family: str) -> str:
     return rf"\fontencoding{{TU}}\fontfamily{{{family}}}\selectfont"
 
 
+def _cjk_font(variant: str) -> str:
+    return rf"\protected\def\trFontCJK{{{_select(f'trCJK{variant}')}}}"
+
+
 @functools.cache
 def setup_tex(*, sans: bool = False) -> str:
     """The preamble lines of the Unicode path that go into its format (the fonts, declared,
@@ -154,6 +158,7 @@ def setup_tex(*, sans: bool = False) -> str:
             for variant in CJK_VARIANTS:
                 face = cjk_face(variant, serif=not sans)
                 lines += _script_family(f"trCJK{variant}", face, features)
+            lines.append(_cjk_font(LTR.cjk))  # for a template that does not write script_tex
         else:
             lines += _script_family(f"tr{name}", family, features)
             lines.append(rf"\protected\def{font}{{{_select(f'tr{name}')}}}")
@@ -176,7 +181,7 @@ def script_tex(script: Script = LTR) -> str:
         # A colour the preamble set (\color) was a mark on the page being built, which a format
         # does not keep: set it again.
         r"\makeatletter\set@color\makeatother",
-        rf"\protected\def\trFontCJK{{{_select(f'trCJK{script.cjk}')}}}",
+        _cjk_font(script.cjk),
     ]
     if script.rtl:
         # The template provided left-to-right versions of these before the format was dumped.
