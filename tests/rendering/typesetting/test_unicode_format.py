@@ -16,6 +16,9 @@ import pytest
 from rendering import RenderConfig, build_service
 from rendering.catalogue import Catalogue, Template
 from rendering.config import DEFAULT_TEMPLATES_DIR, RenderLimits
+from rendering.filling._mirror import MIRRORED_DOCUMENT
+from rendering.filling._script import Script
+from rendering.filling._unicode import script_tex, setup_tex
 from rendering.pipeline import Pipeline, RenderOrder, UnicodePath
 from rendering.typesetting import _faces
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine
@@ -195,3 +198,25 @@ async def test_the_service_builds_the_unicode_formats_and_sets_documents_from_th
         assert "Ελένη Παππά" in pdf_text(result.body)
     finally:
         await service.aclose()
+
+
+def test_the_script_part_picks_the_cjk_face_and_mirrors_right_to_left() -> None:
+    assert r"\fontfamily{trCJKSC}" in setup_tex()  # a default, for a template without it
+    japanese = script_tex(Script(cjk="JP"))
+    assert r"\fontfamily{trCJKJP}" in japanese
+    assert MIRRORED_DOCUMENT not in japanese
+    assert MIRRORED_DOCUMENT in script_tex(Script(rtl=True))
+
+
+@pytest.mark.tex
+async def test_the_setup_alone_sets_every_script(work_dir: Path, no_leftovers: None) -> None:
+    # A template that writes only texrender_unicode_setup, as before: compiled plainly.
+    body = "Привет Ελλάδα 中文 עברית"
+    source = rf"\documentclass{{article}}{setup_tex()}\begin{{document}}{body}\end{{document}}"
+    engine = PdfLatexEngine(ENGINE, work_root=work_dir)
+    pdf = (await engine.compile(source, timeout_s=60)).pdf
+    assert body.split()[:3] == pdf_text(pdf).split()[:3]
+    fonts = _fonts(pdf)
+    assert "NotoSerif-Regular" in fonts
+    assert any(font.startswith("NotoSerifCJK") for font in fonts), fonts
+    assert "NotoSerifHebrew-Regular" in fonts
