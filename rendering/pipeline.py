@@ -62,6 +62,7 @@ class UnicodePath:
     coverage: UnicodeCoverage
     engine_id: str
     name: str = "xelatex"
+    formats: FormatStore | None = None  # its preambles, precompiled
 
 
 @dataclass(frozen=True)
@@ -362,7 +363,8 @@ class Pipeline:
                 filled = trio.current_time()
                 if unicode:
                     assert self.unicode is not None
-                    engine, fmt = self.unicode.engine, None
+                    engine, formats = self.unicode.engine, self.unicode.formats
+                    fmt = formats.format_for(template.name, source) if formats else None
                 else:
                     engine = self.engine
                     fmt = self.formats.format_for(template.name, source) if self.formats else None

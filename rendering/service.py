@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,16 +53,20 @@ class RenderService:
     formats: FormatStore | None = None
 
     async def build_formats(self) -> None:
-        """Build (or adopt) and check every template's format, one at a time."""
+        """Build (or adopt) and check every template's format, one at a time (the Unicode
+        path's after the fast path's)."""
         if self.formats is not None:
             await self.formats.build_missing()
+        unicode = self.pipeline.unicode
+        if unicode is not None and unicode.formats is not None:
+            await unicode.formats.build_missing()
 
     def readiness(self) -> dict[str, bool]:
         """The checks that say whether this service should be sent renders now."""
         return {
             "engine_found": self.engine.found,
             "queue_not_full": not self.pipeline.statistics().queue_full,
-            "formats_settled": self.formats is None or self.formats.settled,
+            "formats_settled": all(store.settled for store in self._format_stores()),
         }
 
     def shared_cache_state(self) -> str:
@@ -75,13 +80,29 @@ class RenderService:
         await self.pipeline.cache.aclose()
 
     def format_states(self) -> dict[str, str]:
-        """Each template's format state (``ready``, ``pending``, ...); empty with formats off."""
-        return self.formats.statuses() if self.formats else {}
+        """Each template's format state (``ready``, ``pending``, ...); empty with formats off.
+        The Unicode path's are named ``<template>/xelatex``."""
+        states = self.formats.statuses() if self.formats else {}
+        return states | _unicode_named(self.pipeline.unicode, FormatStore.statuses)
 
     def format_files(self) -> dict[str, str]:
         """How each ready format is stored: ``uncompressed`` (``compressed`` if it had to fall
         back)."""
-        return self.formats.files() if self.formats else {}
+        files = self.formats.files() if self.formats else {}
+        return files | _unicode_named(self.pipeline.unicode, FormatStore.files)
+
+    def _format_stores(self) -> list[FormatStore]:
+        unicode = self.pipeline.unicode
+        stores = [self.formats, unicode.formats if unicode is not None else None]
+        return [store for store in stores if store is not None]
+
+
+def _unicode_named(
+    unicode: UnicodePath | None, read: Callable[[FormatStore], dict[str, str]]
+) -> dict[str, str]:
+    if unicode is None or unicode.formats is None:
+        return {}
+    return {f"{name}/{unicode.name}": value for name, value in read(unicode.formats).items()}
 
 
 async def build_service(
@@ -106,6 +127,7 @@ async def build_service(
     engine_id = f"{config.tex_engine}|{info.version}"
     formats: FormatStore | None = None
     real_engine = engine is None  # a fake engine (tests of logic) gets no Unicode path either
+    format_dir: Path | None = None
     if engine is None:
         format_dir = await trio.to_thread.run_sync(usable_format_dir, config)
         real = PdfLatexEngine(
@@ -141,7 +163,7 @@ async def build_service(
         cache=PdfCache(config.cache_bytes, config.cache_dir, await shared_cache(config)),
         engine_id=engine_id,
         rasterizer=PageRasterizer(work_root=config.work_dir, user=config.tex_user),
-        unicode=await unicode_path(catalogue, config) if real_engine else None,
+        unicode=await unicode_path(catalogue, config, format_dir) if real_engine else None,
     )
     return RenderService(config, catalogue, info, pipeline, formats)
 
@@ -165,9 +187,12 @@ async def shared_cache(config: RenderConfig) -> RedisCache | None:
     return shared
 
 
-async def unicode_path(catalogue: Catalogue, config: RenderConfig) -> UnicodePath | None:
-    """XeLaTeX and what the installed fonts let it set, when some template has a Unicode
-    path; None (and a warning) when the machine lacks the engine or the fonts."""
+async def unicode_path(
+    catalogue: Catalogue, config: RenderConfig, format_dir: Path | None = None
+) -> UnicodePath | None:
+    """XeLaTeX, what the installed fonts let it set and its formats (planned, in
+    ``format_dir``), when some template has a Unicode path; None (and a warning) when the
+    machine lacks the engine or the fonts."""
     if not any(template.unicode_engine for template in catalogue.values()):
         return None
     coverage = await measure_coverage()
@@ -179,9 +204,21 @@ async def unicode_path(catalogue: Catalogue, config: RenderConfig) -> UnicodePat
             UNICODE_ENGINE,
         )
         return None
-    engine = PdfLatexEngine(UNICODE_ENGINE, work_root=config.work_dir, user=config.tex_user)
+    engine = PdfLatexEngine(
+        UNICODE_ENGINE, work_root=config.work_dir, format_dir=format_dir, user=config.tex_user
+    )
     log.info("Unicode path: %s, %d ranges of code points", info.version, len(coverage.ranges))
-    return UnicodePath(engine, coverage, f"{UNICODE_ENGINE}|{info.version}", UNICODE_ENGINE)
+    engine_id = f"{UNICODE_ENGINE}|{info.version}"
+    formats: FormatStore | None = None
+    if format_dir is not None:
+        formats = FormatStore(engine, format_dir, engine_id)
+        samples = {
+            template.name: template.to_tex(template.sample, unicode=True)
+            for template in catalogue.values()
+            if template.unicode_engine is not None
+        }
+        await trio.to_thread.run_sync(formats.plan, samples)
+    return UnicodePath(engine, coverage, engine_id, UNICODE_ENGINE, formats)
 
 
 def usable_format_dir(config: RenderConfig) -> Path | None:

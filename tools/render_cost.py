@@ -5,10 +5,12 @@
 For each template, N renders of each case, all in the same run (so they share the machine's
 load): its sample on the fast path (pdfLaTeX from the format), a corpus file with accents that
 T1 builds from two glyphs (``maori-macrons.json``) on the fast path and forced through the
-Unicode path (XeLaTeX), and Cyrillic, Arabic, Hebrew, Chinese and Japanese files on the Unicode
-path (right to left, CJK faces by language). The figure is the user + system CPU seconds of the
-finished TeX children (``RUSAGE_CHILDREN``), the median of N, so a busy machine's waiting does
-not count.
+Unicode path (XeLaTeX), and Cyrillic, Greek, Arabic, Hebrew, Chinese and Japanese files on the
+Unicode path (right to left, CJK faces by language), each path from its format. The figure is
+the user + system CPU seconds of the finished TeX children (``RUSAGE_CHILDREN``, xdvipdfmx
+included), the median of N, so a busy machine's waiting does not count; the cases take turns
+(one render of each, N times over), so a change in the machine's load touches them alike. The
+last lines give each Unicode case as a multiple of the sample on the fast path.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ CASES = (  # (label, corpus file or None for the sample, path)
     ("composed accents, fast", "maori-macrons.json", "fast"),
     ("composed accents, unicode", "maori-macrons.json", "unicode"),
     ("cyrillic, unicode", "russian.json", "unicode"),
+    ("greek, unicode", "greek.json", "unicode"),
     ("arabic, unicode", "arabic.json", "unicode"),
     ("hebrew, unicode", "hebrew.json", "unicode"),
     ("chinese, unicode", "chinese.json", "unicode"),
@@ -53,7 +56,9 @@ async def _one(service: RenderService, template: str, data: Any, path: str) -> f
     source = chosen.to_tex(data, unicode=unicode)
     if unicode:
         assert pipeline.unicode is not None, "no Unicode path on this machine"
-        engine, fmt = pipeline.unicode.engine, None
+        engine, formats = pipeline.unicode.engine, pipeline.unicode.formats
+        fmt = formats.format_for(template, source) if formats else None
+        assert fmt is not None, f"no Unicode format for {template}"
     else:
         engine = pipeline.engine
         fmt = service.formats.format_for(template, source) if service.formats else None
@@ -68,14 +73,21 @@ async def measure(renders: int, only: str = "") -> dict[str, dict[str, float]]:
     await service.build_formats()
     files: dict[str, Document] = {d.name: d for d in corpus(CORPUS_DIR)}
     results: dict[str, dict[str, float]] = {}
+    cases = []
     for template in TEMPLATES:
         sample = dict(service.catalogue.get_template(template).sample)
         for label, name, path in CASES:
             if only not in label:
                 continue
             data = sample if name is None else for_template(files[name], template)
-            times = [await _one(service, template, data, path) for _ in range(renders)]
-            results.setdefault(template, {})[label] = statistics.median(times)
+            cases.append((template, label, data, path))
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(renders):
+        for template, label, data, path in cases:
+            cpu = await _one(service, template, data, path)
+            times.setdefault((template, label), []).append(cpu)
+    for (template, label), measured in times.items():
+        results.setdefault(template, {})[label] = statistics.median(measured)
     await service.aclose()
     return results
 
@@ -92,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.only not in label:
             continue
         print(f"{label:28}" + "".join(f"{results[t][label]:>16.3f}" for t in TEMPLATES))
+    print(f"{'x the sample, fast':28}")
+    fast = CASES[0][0]
+    for label, _, path in CASES:
+        if path == "unicode":
+            ratios = [results[t][label] / results[t][fast] for t in TEMPLATES]
+            print(f"{label:28}" + "".join(f"{r:>16.2f}" for r in ratios))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -113,29 +113,46 @@ def machine_limit(
         "format": _limit(packed_samples, nproc),
         "format_uncompressed": _limit(flat_samples, nproc),
     }
-    unicode = unicode_samples(template_flags, template, data, compiles, workdir)
-    if unicode:
-        found["unicode"] = _limit(unicode, nproc)
+    scripts = unicode_samples(template_flags, template, data, compiles, workdir)
+    if scripts:
+        found["unicode"] = _limit(scripts["cyrillic"], nproc)
+        found["unicode_scripts"] = {name: _limit(got, nproc) for name, got in scripts.items()}
     return found
 
 
-# A name only the Unicode path can set: the same document, through XeLaTeX.
-UNICODE_NAME = "Дмитрий Иванов"
+# Names only the Unicode path can set: the same document, through XeLaTeX, in four scripts.
+UNICODE_NAMES = {
+    "cyrillic": "Дмитрий Иванов",
+    "greek": "Γιώργος Παπαδόπουλος",
+    "chinese": "王小明",
+    "arabic": "محمد علي",
+}
 
 
 def unicode_samples(
     template_flags: list[str], template: str, data: Path, compiles: int, workdir: Path
-) -> list[float]:
-    """CPU seconds of bare XeLaTeX runs of the same document with a Cyrillic name, as the
-    Unicode path fills it (plain: that path has no format yet); empty without XeLaTeX."""
+) -> dict[str, list[float]]:
+    """CPU seconds of bare XeLaTeX runs of the same document with a name in each of
+    :data:`UNICODE_NAMES`' scripts, as the Unicode path fills it and from its format
+    (uncompressed, as texrender keeps it: one per template, whatever the script), taking
+    turns; empty without XeLaTeX."""
     xelatex = shutil.which("xelatex")
     if xelatex is None:
-        return []
+        return {}
     document = json.loads(data.read_text(encoding="utf-8"))
     if not isinstance(document.get("basics"), dict):
-        return []
-    document["basics"]["name"] = UNICODE_NAME
-    (workdir / "unicode.json").write_text(json.dumps(document), encoding="utf-8")
-    filled_tex(template_flags, template, workdir / "unicode.json", workdir / "unicode.tex")
-    argv = [xelatex, "-interaction=batchmode", "-halt-on-error", "unicode.tex"]
-    return [compile_cpu_seconds(argv, workdir) for _ in range(compiles)]
+        return {}
+    for script, name in UNICODE_NAMES.items():
+        document["basics"]["name"] = name
+        (workdir / f"{script}.json").write_text(json.dumps(document), encoding="utf-8")
+        filled_tex(template_flags, template, workdir / f"{script}.json", workdir / f"{script}.tex")
+    dump = [xelatex, "-ini", "-interaction=batchmode", "-halt-on-error", "-jobname=unicode"]
+    compile_cpu_seconds([*dump, "&xelatex", "mylatexformat.ltx", "cyrillic.tex"], workdir)
+    with gzip.open(workdir / "unicode.fmt", "rb") as packed:
+        (workdir / "uniflat.fmt").write_bytes(packed.read())
+    found: dict[str, list[float]] = {script: [] for script in UNICODE_NAMES}
+    for _ in range(compiles):
+        for script in UNICODE_NAMES:
+            argv = [xelatex, "-fmt=uniflat", "-interaction=batchmode", "-halt-on-error"]
+            found[script].append(compile_cpu_seconds([*argv, f"{script}.tex"], workdir))
+    return found

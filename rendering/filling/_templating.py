@@ -23,7 +23,7 @@ from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
 from ._predump import predump_tex
 from ._script import Script
-from ._unicode import setup_tex
+from ._unicode import prelude_tex, script_tex, setup_tex
 
 
 class Tex(str):
@@ -278,8 +278,10 @@ RESERVED_NAMES: dict[str, Any] = {
     "texrender_exact_text": Tex(actual_text_tex()),
     "texrender_predump": Tex(predump_tex()),
     "texrender_unicode": False,
+    "texrender_unicode_prelude": Tex(""),
     "texrender_unicode_setup": Tex(""),
     "texrender_unicode_setup_sans": Tex(""),
+    "texrender_unicode_script": Tex(""),
     "filled": filled,
     "any_filled": any_filled,
     "some": some,
@@ -296,8 +298,10 @@ def unicode_names(script: Script) -> dict[str, Any]:
     (rendering.filling._unicode): its preamble, with a serif or a sans Latin face."""
     return {
         "texrender_unicode": True,
-        "texrender_unicode_setup": Tex(setup_tex(script)),
-        "texrender_unicode_setup_sans": Tex(setup_tex(script, sans=True)),
+        "texrender_unicode_prelude": Tex(prelude_tex()),
+        "texrender_unicode_setup": Tex(setup_tex()),
+        "texrender_unicode_setup_sans": Tex(setup_tex(sans=True)),
+        "texrender_unicode_script": Tex(script_tex(script)),
         "texrender_exact_text": Tex(""),
     }
 

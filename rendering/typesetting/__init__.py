@@ -9,27 +9,44 @@ from __future__ import annotations
 
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
 from ._engine import PICTURE_FILE, EngineInfo, PdfLatexEngine, TexEngine, probe_engine
+from ._faces import BOLD, BOLD_ITALIC, FACES, ITALIC, REGULAR, Face, check_face_files
 from ._files import write_atomically
-from ._fonts import ENGINE, MAIN_FONT, SCRIPTS, UnicodeCoverage, cjk_face, measure_coverage
+from ._fonts import (
+    CJK_VARIANTS,
+    ENGINE,
+    MAIN_FONT,
+    SCRIPTS,
+    UnicodeCoverage,
+    cjk_face,
+    measure_coverage,
+)
 from ._formats import FormatStore, ensure_private_dir
 from ._sandbox import SandboxLimits, resolve_user
 from ._texlog import LayoutReport, layout_report, unsupported_character
 
 __all__ = [
+    "BOLD",
+    "BOLD_ITALIC",
+    "CJK_VARIANTS",
     "ENGINE",
+    "FACES",
+    "ITALIC",
     "MAIN_FONT",
     "PICTURE_FILE",
+    "REGULAR",
     "SCRIPTS",
     "BoxKilled",
     "BoxStartFailed",
     "BoxTimeout",
     "EngineInfo",
+    "Face",
     "FormatStore",
     "LayoutReport",
     "PdfLatexEngine",
     "SandboxLimits",
     "TexEngine",
     "UnicodeCoverage",
+    "check_face_files",
     "cjk_face",
     "ensure_private_dir",
     "layout_report",

@@ -145,6 +145,7 @@ class PdfLatexEngine:
         resolved = shutil.which(executable)
         self.executable = resolved or executable
         self._found = resolved is not None
+        self._pdftex = Path(self.executable).name.startswith("pdf")
         self.work_root = work_root
         self.format_dir = format_dir
         self.limits = limits or SandboxLimits()
@@ -234,7 +235,7 @@ class PdfLatexEngine:
             return await run_boxed(
                 argv,
                 cwd=workdir,
-                env=tex_process_env(workdir, self.format_dir),
+                env=tex_process_env(workdir, self.format_dir, huge_pages=self._pdftex),
                 timeout_s=timeout_s,
                 limits=self.limits,
                 identity=self._identity,

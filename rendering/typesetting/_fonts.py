@@ -6,11 +6,14 @@ takes the face of the document's language (:func:`cjk_face`): Noto CJK draws Han
 way Chinese (simplified, traditional), Japanese or Korean write them. What the path
 can set is measured, not assumed: at start-up each font's character set is read with fontconfig
 (``fc-match``), and a character counts as covered only when the font that would set it has it.
+Each face is loaded by file (:mod:`._faces` says which, and checks that it is the face fontconfig
+names).
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import shutil
 import subprocess
 import sys
@@ -19,14 +22,18 @@ from dataclasses import dataclass
 
 import trio
 
-ENGINE = "xelatex"
+from ._faces import check_face_files
 
-# (class name, font family, fontspec options, inclusive code point ranges).
+ENGINE = "xelatex"
+log = logging.getLogger("texrender.fonts")
+
+# (class name, font family, OpenType script and language of its font, inclusive code point ranges).
+# The tags are the ones fontspec chose for these families when it loaded them by name.
 SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
     (
         "CJK",
         "Noto Sans CJK SC",  # the default face; see cjk_face
-        "",
+        "script=latn;language=dflt;",
         (
             (0x1100, 0x11FF),  # Hangul Jamo
             (0x2E80, 0x2FDF),  # CJK radicals
@@ -44,7 +51,7 @@ SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
     (
         "Arabic",
         "Noto Naskh Arabic",
-        "Script=Arabic",
+        "script=arab;language=dflt;",
         (
             (0x0600, 0x06FF),
             (0x0750, 0x077F),
@@ -54,9 +61,14 @@ SCRIPTS: tuple[tuple[str, str, str, tuple[tuple[int, int], ...]], ...] = (
             (0x200C, 0x200D),  # joiners kept between Arabic letters: inside the Arabic run
         ),
     ),
-    ("Hebrew", "Noto Serif Hebrew", "Script=Hebrew", ((0x0590, 0x05FF), (0xFB1D, 0xFB4F))),
+    (
+        "Hebrew",
+        "Noto Serif Hebrew",
+        "script=hebr;language=dflt;",
+        ((0x0590, 0x05FF), (0xFB1D, 0xFB4F)),
+    ),
     # Noto Serif and Noto Sans have no mathematical operators, not even U+2212 MINUS SIGN.
-    ("Math", "Noto Sans Math", "", ((0x2200, 0x22FF),)),
+    ("Math", "Noto Sans Math", "script=DFLT;language=dflt;", ((0x2200, 0x22FF),)),
 )
 MAIN_FONT = "Noto Serif"
 CJK_VARIANTS = ("SC", "TC", "HK", "JP", "KR")
@@ -118,6 +130,10 @@ async def measure_coverage() -> UnicodeCoverage | None:
     """What the installed fonts let the path set; None when XeLaTeX, fontconfig or a font is
     missing (the path is then off, and such text is refused as before)."""
     if shutil.which(ENGINE) is None or shutil.which("fc-match") is None:
+        return None
+    problem = await check_face_files()
+    if problem is not None:
+        log.warning("the Unicode path's font files: %s", problem)
         return None
     covered: list[tuple[int, int]] = []
     main = await _charset(MAIN_FONT)

@@ -67,9 +67,12 @@ def resolve_user(name: str | None) -> Identity | None:
     return Identity(entry.pw_uid, entry.pw_gid)
 
 
-def tex_process_env(workdir: Path, format_dir: Path | None = None) -> dict[str, str]:
+def tex_process_env(
+    workdir: Path, format_dir: Path | None = None, *, huge_pages: bool = False
+) -> dict[str, str]:
     """The whole environment of a TeX process: no inherited secrets, kpathsea locked to the
-    work directory, fixed PDF dates."""
+    work directory, fixed PDF dates. ``huge_pages``: pdfTeX gains from them, XeTeX does not
+    (see below)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": str(workdir),
@@ -82,14 +85,17 @@ def tex_process_env(workdir: Path, format_dir: Path | None = None) -> dict[str, 
         # 615,000: TeX clears its hash and equivalents table up to this size at every start,
         # about 5 ms of a 60 ms render's CPU (page faults, mostly).
         "hash_extra": "100000",
-        # glibc gives TeX's large arrays (the format is read into ~19 MB of them) transparent
-        # huge pages where the kernel allows them (THP "madvise" or "always"): a third of the
-        # page faults, about 5 ms of a 55 ms render. Ignored where THP is off.
-        "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
         "TEXMFVAR": str(workdir / ".texmf-var"),
         "TEXMFCONFIG": str(workdir / ".texmf-config"),
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
     }
+    if huge_pages:
+        # glibc gives TeX's large arrays (the format is read into ~19 MB of them) transparent
+        # huge pages where the kernel allows them (THP "madvise" or "always"): a third of the
+        # page faults, about 5 ms of a 55 ms pdfTeX render. Ignored where THP is off. Not for
+        # XeTeX: its ~160 MB of tables made the kernel stall compacting memory (median better,
+        # mean and p90 far worse over 40 runs).
+        env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1"
     if format_dir is not None:
         # Our formats first, then the standard search path (the trailing colon).
         env["TEXFORMATS"] = f"{format_dir}:"
