@@ -42,6 +42,7 @@ from ..filling import (
     FilledSource,
     Script,
     fill_traced,
+    language_names,
     make_environment,
     markup_budget,
     script_of,
@@ -54,6 +55,7 @@ from ..reading import (
     Reading,
     Shown,
     check_characters,
+    check_language,
     check_sizes,
     other_sections,
     prints_something,
@@ -109,7 +111,8 @@ class Template:
         check_sizes(data)
         reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
         coverage = unicode if self.unicode_engine is not None else None
-        return check_characters(reading, strict=strict, unicode=coverage)
+        reading = check_characters(reading, strict=strict, unicode=coverage)
+        return check_language(reading, unicode=coverage)
 
     def check(
         self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
@@ -195,7 +198,12 @@ class Template:
             return self.jinja.render(self._variables(data, unicode, script))
 
     def _variables(self, data: Mapping[str, Any], unicode: bool, script: Script) -> dict[str, Any]:
-        names = {**data, **RESERVED_NAMES, "texrender_other_sections": self._other_sections(data)}
+        names = {
+            **data,
+            **RESERVED_NAMES,
+            **language_names(data, unicode=unicode),
+            "texrender_other_sections": self._other_sections(data),
+        }
         return names if not unicode else {**names, **unicode_names(script)}
 
     def _other_sections(self, data: Mapping[str, Any]) -> list[tuple[str, Any]]:

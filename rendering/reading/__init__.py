@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._characters import check_characters
 from ._jsonresume import DIALECTS
+from ._language import check_language
 from ._lenient import LenientReader
 from ._reading import Reading, warnings_header
 from ._shown import Shown, other_sections, prints_something, undescribed
@@ -23,6 +24,7 @@ __all__ = [
     "Reading",
     "Shown",
     "check_characters",
+    "check_language",
     "check_sizes",
     "nests_deeper_than",
     "other_sections",
