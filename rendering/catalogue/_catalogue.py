@@ -51,6 +51,7 @@ from ..filling import (
 )
 from ..reading import (
     DIALECTS,
+    PRINTED_AS_WRITTEN,
     LenientReader,
     Reading,
     Shown,
@@ -161,7 +162,10 @@ class Template:
         Raises:
             InvalidData: with one :class:`FieldError` per schema violation.
         """
-        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+        errors = sorted(
+            (e for e in self.validator.iter_errors(data) if not _waived(e, explained)),
+            key=lambda e: list(map(str, e.path)),
+        )
         if errors:
             fields = []
             for error in errors:
@@ -222,6 +226,13 @@ class Template:
     @property
     def source_name(self) -> str:
         return f"{self.name}/{TEMPLATE_FILE}"
+
+
+def _waived(error: jsonschema.exceptions.ValidationError, explained: Mapping[str, str]) -> bool:
+    """Whether the reading kept this value as written on purpose (a date in words): its
+    pattern is then no error."""
+    pointer = json_pointer(error.absolute_path)
+    return error.validator == "pattern" and explained.get(pointer) == PRINTED_AS_WRITTEN
 
 
 def _require_object(data: Any) -> None:
