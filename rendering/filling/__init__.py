@@ -6,7 +6,7 @@ Unicode path, and a source map from each line of TeX back to the template line t
 from __future__ import annotations
 
 from ._escape import escape_latex
-from ._language import Language, language_of
+from ._language import Language, language_of, words_of
 from ._markup import markup_budget, markup_to_text
 from ._script import LTR, Script, script_of
 from ._sourcemap import FilledSource, fill_traced, pointer_in
@@ -41,4 +41,5 @@ __all__ = [
     "unicode_fill",
     "unicode_names",
     "words_for",
+    "words_of",
 ]

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._script import _strings
-from ._words import ENGLISH, LANGUAGES
+from ._words import ENGLISH, LANGUAGES, Words, words_for
 
-__all__ = ["Language", "language_of"]
+__all__ = ["Language", "language_of", "words_of"]
 
 _MAX_CHARS = 20_000  # enough letters to tell; a huge document is not read twice
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,6}", re.ASCII)
@@ -90,6 +90,12 @@ def language_of(data: Mapping[str, Any]) -> Language:
         return _declared(declared.strip()[:100])
     code = _detected("".join(_strings(data))[:_MAX_CHARS])
     return Language(words=code, tag=code)
+
+
+def words_of(data: Mapping[str, Any]) -> Words:
+    """The words of the document's language (:func:`language_of`), as its Unicode path prints
+    them (its fast path prints English where they need another script)."""
+    return words_for(language_of(data).words)
 
 
 def _declared(text: str) -> Language:
