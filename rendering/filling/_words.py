@@ -25,7 +25,7 @@ ENGLISH = "en"
 WORD_KEYS = (
     "present", "summary", "experience", "projects", "education", "skills", "publications",
     "awards", "certificates", "volunteering", "languages", "interests", "references",
-    "keywords", "courses", "grade", "colon", "enclosures",
+    "keywords", "courses", "grade", "colon", "comma", "enclosures",
 )  # fmt: skip
 
 _TEX_NAME = re.compile(r"[a-z]*", re.ASCII)  # written into TeX as it is: letters only
