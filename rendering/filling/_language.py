@@ -13,6 +13,7 @@ warns).
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -118,29 +119,38 @@ def _declared(text: str) -> Language:
     return Language(words=code, tag=code, declared=text)
 
 
-# Letters of each script, by the language they are taken for.
-_SCRIPTS = (
-    ("el", re.compile(r"[\u0370-\u03FF\u1F00-\u1FFF]")),
-    ("ar", re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")),
-    ("he", re.compile(r"[\u0590-\u05FF\uFB1D-\uFB4F]")),
-    ("ko", re.compile(r"[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]")),
-    ("ja", re.compile(r"[\u3040-\u30FF\u31F0-\u31FF\uFF66-\uFF9F]")),
-    ("zh", re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")),
-    ("ru", re.compile(r"[\u0400-\u04FF]")),
-    ("en", re.compile(r"[A-Za-z\u00C0-\u024F]")),
-)
+# Letters of each script, by the language they are taken for: (first, last, language).
+_RANGES = sorted(
+    [
+        (0x0370, 0x03FF, "el"), (0x1F00, 0x1FFF, "el"),
+        (0x0400, 0x04FF, "ru"),
+        (0x0590, 0x05FF, "he"), (0xFB1D, 0xFB4F, "he"),
+        (0x0600, 0x06FF, "ar"), (0x0750, 0x077F, "ar"), (0x08A0, 0x08FF, "ar"),
+        (0xFB50, 0xFDFF, "ar"), (0xFE70, 0xFEFF, "ar"),
+        (0x1100, 0x11FF, "ko"), (0x3130, 0x318F, "ko"), (0xAC00, 0xD7AF, "ko"),
+        (0x3040, 0x30FF, "ja"), (0x31F0, 0x31FF, "ja"), (0xFF66, 0xFF9F, "ja"),
+        (0x3400, 0x4DBF, "zh"), (0x4E00, 0x9FFF, "zh"), (0xF900, 0xFAFF, "zh"),
+    ]
+)  # fmt: skip
+_STARTS = [first for first, _, _ in _RANGES]
+_OTHER = re.compile("[" + "".join(f"\\u{a:04X}-\\u{b:04X}" for a, b, _ in _RANGES) + "]")
+_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _UKRAINIAN = re.compile(r"[іїєґІЇЄҐ]")
 # A CJK character is a syllable or a word where a Latin word has several letters.
 _WEIGHT = {"ko": 3, "ja": 3, "zh": 3}
 
 
 def _detected(text: str) -> str:
-    counts = {code: len(letters.findall(text)) * _WEIGHT.get(code, 1) for code, letters in _SCRIPTS}
+    """The language the letters of ``text`` are mostly in (two passes of a regular
+    expression: a Latin résumé has few letters of other scripts to sort)."""
+    counts = dict.fromkeys(("el", "ar", "he", "ko", "ja", "zh", "ru"), 0)
+    for char in _OTHER.findall(text):
+        counts[_RANGES[bisect.bisect_right(_STARTS, ord(char)) - 1][2]] += 1
     if counts["ja"]:  # kana: Japanese, its Han characters with it
-        counts["ja"] += counts["zh"]
-        counts["zh"] = 0
-    code = max(counts, key=lambda c: counts[c])
-    if not counts[code]:
+        counts["ja"] += counts.pop("zh")
+    weighted = {code: n * _WEIGHT.get(code, 1) for code, n in counts.items()}
+    code = max(weighted, key=lambda c: weighted[c])
+    if not weighted[code] or weighted[code] <= len(_LATIN.findall(text)):
         return ENGLISH
     if code == "ru" and _UKRAINIAN.search(text):
         return "uk"
