@@ -193,7 +193,7 @@ async def test_an_unreadable_date_names_the_accepted_forms(client: httpx.AsyncCl
 
 
 async def test_a_date_in_words_is_valid_with_a_warning(client: httpx.AsyncClient) -> None:
-    data = {"work": [{"name": "Acme", "startDate": "Summer 2019", "endDate": "2019 – heute"}]}
+    data = {"work": [{"name": "Acme", "startDate": "Summer 2019", "endDate": "2019 \u2013 heute"}]}
     response = await client.post(VALIDATE, json=data)
     assert response.status_code == 200, response.text
     body = response.json()
