@@ -191,6 +191,41 @@ async def test_a_letter_is_hyphenated_with_its_languages_patterns_or_none(
     assert r"\ifcsname l@\endcsname" in source  # never defined: no patterns
 
 
+def _patterns_loaded() -> set[str]:
+    """The languages TeX's formats load patterns for: the names language.dat lists (a line
+    ``french loadhyph-fr.tex``; comments start with ``%``)."""
+    found = subprocess.run(["kpsewhich", "language.dat"], capture_output=True, check=False)
+    path = Path(found.stdout.decode().strip())
+    if found.returncode != 0 or not path.is_file():
+        return set()
+    lines = path.read_text(errors="replace").splitlines()
+    return {line.split()[0].lstrip("=") for line in lines if line.strip() and line[0] != "%"}
+
+
+async def test_a_letter_without_its_languages_patterns_is_not_hyphenated(
+    service: RenderService,
+) -> None:
+    """English patterns are there and break long English words; French ones are not (Debian's
+    TeX Live without texlive-lang-french), so a French letter keeps its words whole rather than
+    break them at English places."""
+    if "french" in _patterns_loaded():
+        pytest.skip("French patterns are installed here")
+    words = "Internationalization responsibilities characteristically incomprehensibilities"
+    hyphens = {}
+    for language in ("en", "fr"):
+        data = {"meta": {"language": language}, "paragraphs": [" ".join([words] * 20)]}
+        rendered = await render(service, "cover-letter", data)
+        layout = subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
+            input=rendered.body,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        hyphens[language] = sum(line.rstrip().endswith("-") for line in layout.splitlines())
+    assert hyphens["en"] > 0
+    assert hyphens["fr"] == 0
+
+
 async def test_the_language_can_be_told_by_the_letters(service: RenderService) -> None:
     data = resume(None, basics={"name": "Γιώργος Παπαδόπουλος", "summary": "Μηχανικός λογισμικού"})
     rendered = await render(service, "resume-classic", data)
