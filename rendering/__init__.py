@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         json_pointer,
         outcome_of,
     )
+    from .filling import words_of
     from .outcome import Outcome
     from .output import (
         DPI_DEFAULT,
@@ -89,6 +90,7 @@ __all__ = [
     "surrogate_errors",
     "usable_cpus",
     "warnings_header",
+    "words_of",
 ]
 
 _HOMES = {
@@ -132,6 +134,7 @@ _HOMES = {
     "surrogate_errors": "reading",
     "usable_cpus": "config",
     "warnings_header": "reading",
+    "words_of": "filling",
 }
 
 

@@ -42,6 +42,7 @@ from ..filling import (
     FilledSource,
     Script,
     fill_traced,
+    language_names,
     make_environment,
     markup_budget,
     script_of,
@@ -50,10 +51,12 @@ from ..filling import (
 )
 from ..reading import (
     DIALECTS,
+    PRINTED_AS_WRITTEN,
     LenientReader,
     Reading,
     Shown,
     check_characters,
+    check_language,
     check_sizes,
     other_sections,
     prints_something,
@@ -109,7 +112,8 @@ class Template:
         check_sizes(data)
         reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
         coverage = unicode if self.unicode_engine is not None else None
-        return check_characters(reading, strict=strict, unicode=coverage)
+        reading = check_characters(reading, strict=strict, unicode=coverage)
+        return check_language(reading, unicode=coverage)
 
     def check(
         self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
@@ -158,7 +162,10 @@ class Template:
         Raises:
             InvalidData: with one :class:`FieldError` per schema violation.
         """
-        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+        errors = sorted(
+            (e for e in self.validator.iter_errors(data) if not _waived(e, explained)),
+            key=lambda e: list(map(str, e.path)),
+        )
         if errors:
             fields = []
             for error in errors:
@@ -195,7 +202,12 @@ class Template:
             return self.jinja.render(self._variables(data, unicode, script))
 
     def _variables(self, data: Mapping[str, Any], unicode: bool, script: Script) -> dict[str, Any]:
-        names = {**data, **RESERVED_NAMES, "texrender_other_sections": self._other_sections(data)}
+        names = {
+            **data,
+            **RESERVED_NAMES,
+            **language_names(data, unicode=unicode),
+            "texrender_other_sections": self._other_sections(data),
+        }
         return names if not unicode else {**names, **unicode_names(script)}
 
     def _other_sections(self, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -214,6 +226,13 @@ class Template:
     @property
     def source_name(self) -> str:
         return f"{self.name}/{TEMPLATE_FILE}"
+
+
+def _waived(error: jsonschema.exceptions.ValidationError, explained: Mapping[str, str]) -> bool:
+    """Whether the reading kept this value as written on purpose (a date in words): its
+    pattern is then no error."""
+    pointer = json_pointer(error.absolute_path)
+    return error.validator == "pattern" and explained.get(pointer) == PRINTED_AS_WRITTEN
 
 
 def _require_object(data: Any) -> None:

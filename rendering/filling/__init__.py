@@ -6,20 +6,33 @@ Unicode path, and a source map from each line of TeX back to the template line t
 from __future__ import annotations
 
 from ._escape import escape_latex
+from ._language import Language, language_of, words_of
 from ._markup import markup_budget, markup_to_text
 from ._script import LTR, Script, script_of
 from ._sourcemap import FilledSource, fill_traced, pointer_in
-from ._templating import RESERVED_NAMES, SHARED_DIR, make_environment, unicode_names
+from ._templating import (
+    RESERVED_NAMES,
+    SHARED_DIR,
+    language_names,
+    make_environment,
+    unicode_names,
+)
 from ._unicode import unicode_fill
+from ._words import LANGUAGES, Words, words_for
 
 __all__ = [
+    "LANGUAGES",
     "LTR",
     "RESERVED_NAMES",
     "SHARED_DIR",
     "FilledSource",
+    "Language",
     "Script",
+    "Words",
     "escape_latex",
     "fill_traced",
+    "language_names",
+    "language_of",
     "make_environment",
     "markup_budget",
     "markup_to_text",
@@ -27,4 +40,6 @@ __all__ = [
     "script_of",
     "unicode_fill",
     "unicode_names",
+    "words_for",
+    "words_of",
 ]

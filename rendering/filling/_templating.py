@@ -19,11 +19,13 @@ import jinja2
 from ..errors import clip
 from ._actualtext import actual_text_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
+from ._language import Language, language_of
 from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
 from ._predump import predump_tex
 from ._script import Script
 from ._unicode import prelude_tex, script_tex, setup_tex
+from ._words import ENGLISH, Words, words_for
 
 
 class Tex(str):
@@ -58,58 +60,69 @@ def _display_url(url: str) -> str:
     return re.sub(r"^(https?://)?(www\.)?", "", url.strip()).rstrip("/")
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+def format_date(value: object, absent: str = "", *, words: Words | None = None) -> str:
+    """Render a JSON Resume date (``2013``, ``2013-12``, ``2013-12-01``) as ``Dec 2013``, in
+    the language of ``words`` (English by default: ``déc. 2013`` in French).
 
-
-def format_date(value: object, absent: str = "") -> str:
-    """Render a JSON Resume date (``2013``, ``2013-12``, ``2013-12-01``) as ``Dec 2013``.
-
-    A value that is not such a date is returned unchanged, so nothing the user wrote is lost.
+    A value that is not such a date ("Summer 2019") is returned unchanged, so nothing the user
+    wrote is lost.
     """
     if value is None or value == "":
         return absent
     text = str(value)
-    match = _ISO_PARTIAL.match(text)
-    if not match:
-        return text
-    year, month = match.group(1), match.group(2)
-    if month and 1 <= int(month) <= 12:
-        return f"{_MONTHS[int(month) - 1]} {year}"
-    return year
+    shown = (words or words_for(ENGLISH)).short_date(text)
+    return text if shown is None else shown
 
 
-_MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def long_date(value: object) -> str:
+def long_date(value: object, *, words: Words | None = None) -> str:
     """A letter's date: ``2026-12-02`` as ``2 December 2026`` (``2026-12`` as ``December
-    2026``); a value that is not such a date is returned unchanged."""
+    2026``), in the language of ``words``; a value that is not such a date is returned
+    unchanged."""
     if value is None or value == "":
         return ""
     text = str(value)
-    match = _ISO_PARTIAL.match(text)
-    if not match or match.end() != len(text.strip()):
-        return text
-    year, month, day = match.groups()
-    if not month or not 1 <= int(month) <= 12:
-        return year
-    if day and 1 <= int(day) <= 31:
-        return f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year}"
-    return f"{_MONTH_NAMES[int(month) - 1]} {year}"
+    shown = (words or words_for(ENGLISH)).long_date(text)
+    return text if shown is None else shown
 
 
-def date_range(start: object, end: object, present: str = "Present") -> str:
-    """``Dec 2013 \u2013 Present`` (en dash); one date alone when only one is known, or when
-    both read the same (``2017 \u2013 2017`` says no more than ``2017``)."""
-    first = format_date(start)
-    last = format_date(end, absent=present if first else "")
+def date_range(
+    start: object, end: object, present: str | None = None, *, words: Words | None = None
+) -> str:
+    """``Dec 2013 \u2013 Present`` (en dash), "Present" in the language of ``words``; one date
+    alone when only one is known, or when both read the same (``2017 \u2013 2017`` says no
+    more than ``2017``). A start written as free text ("Summer 2019", "2019 \u2013 heute")
+    without an end is printed alone, as written: it may say itself how long it lasts."""
+    words = words or words_for(ENGLISH)
+    first = format_date(start, words=words)
+    free_text = bool(first) and first == str(start) and words.short_date(first) is None
+    ongoing = present if present is not None else words.text["present"]
+    last = format_date(end, absent=ongoing if first and not free_text else "", words=words)
     if first and last and first != last:
         return f"{first} \u2013 {last}"
     return first or last
+
+
+def _words_of(context: jinja2.runtime.Context) -> Words:
+    """The words of the document being filled (``texrender_calendar``); English without."""
+    found = context.get(CALENDAR_NAME)
+    return found if isinstance(found, Words) else words_for(ENGLISH)
+
+
+@jinja2.pass_context
+def _date_filter(context: jinja2.runtime.Context, value: object, absent: str = "") -> str:
+    return format_date(value, absent, words=_words_of(context))
+
+
+@jinja2.pass_context
+def _long_date_filter(context: jinja2.runtime.Context, value: object) -> str:
+    return long_date(value, words=_words_of(context))
+
+
+@jinja2.pass_context
+def _date_range_filter(
+    context: jinja2.runtime.Context, start: object, end: object, present: str | None = None
+) -> str:
+    return date_range(start, end, present, words=_words_of(context))
 
 
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{5,30}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
@@ -262,12 +275,42 @@ def _filters() -> dict[str, Callable[..., Any]]:
         "markup": markup,
         "metadata": metadata,
         "href": href,
-        "date": format_date,
-        "long_date": long_date,
-        "date_range": date_range,
+        "date": _date_filter,
+        "long_date": _long_date_filter,
+        "date_range": _date_range_filter,
         "join_nonempty": join_nonempty,
         "heading": heading,
         "as_entry": as_entry,
+    }
+
+
+CALENDAR_NAME = "texrender_calendar"
+
+
+def language_names(data: Mapping[str, Any], *, unicode: bool = False) -> dict[str, Any]:
+    """Laid over the names above for a document: the words a template prints itself in the
+    document's language (:mod:`._language`), for the Unicode path too when ``unicode``.
+
+    ``texrender_words`` maps each key of ``words.toml`` (``experience``, ``present``,
+    ``enclosures``, ...) to its word; ``texrender_lang`` is the BCP 47 tag for the PDF's
+    ``/Lang``; ``texrender_patterns`` names the hyphenation patterns ("" for none). Words the
+    fast path cannot set (Cyrillic, CJK, ...) are printed in English there: the reading sends
+    such a document to the Unicode path when the server has one, and warns when it has not.
+    """
+    language = language_of(data)
+    return names_for(language, unicode=unicode)
+
+
+def names_for(language: Language, *, unicode: bool = False) -> dict[str, Any]:
+    """:func:`language_names` for a language already resolved."""
+    words = words_for(language.words)
+    if not words.latin and not unicode:
+        words = words_for(ENGLISH)
+    return {
+        "texrender_words": dict(words.text),
+        "texrender_lang": language.tag,
+        "texrender_patterns": words.patterns if language.known else "",
+        CALENDAR_NAME: words,
     }
 
 
@@ -282,6 +325,7 @@ RESERVED_NAMES: dict[str, Any] = {
     "texrender_unicode_setup": Tex(""),
     "texrender_unicode_setup_sans": Tex(""),
     "texrender_unicode_script": Tex(""),
+    **names_for(Language()),
     "filled": filled,
     "any_filled": any_filled,
     "some": some,

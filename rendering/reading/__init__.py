@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ._characters import check_characters
 from ._jsonresume import DIALECTS
+from ._language import check_language
 from ._lenient import LenientReader
-from ._reading import Reading, warnings_header
+from ._reading import PRINTED_AS_WRITTEN, Reading, warnings_header
 from ._shown import Shown, other_sections, prints_something, undescribed
 from ._sizes import DEFAULT_LIMITS, check_sizes, nests_deeper_than
 from ._surrogates import surrogate_errors
@@ -19,10 +20,12 @@ from ._surrogates import surrogate_errors
 __all__ = [
     "DEFAULT_LIMITS",
     "DIALECTS",
+    "PRINTED_AS_WRITTEN",
     "LenientReader",
     "Reading",
     "Shown",
     "check_characters",
+    "check_language",
     "check_sizes",
     "nests_deeper_than",
     "other_sections",

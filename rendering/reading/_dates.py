@@ -29,6 +29,12 @@ Refused (``None``), because a guess would put a wrong date in someone's CV: two-
 (``Sep '22``, ``09/23``), quarters and seasons (``Q3 2022``, ``Spring 2022``), approximate
 dates (``circa 2019``), compact ``20230928``, week dates, era years, and impossible dates
 (month 13, 30 February, year 0999 or 3000).
+
+Of those, a date written in words (:func:`is_free_text`: ``Summer 2019``, ``Q3 2022``,
+``Disponible à partir de septembre 2021``, ``2019 - heute``) is no mistake to correct: the
+lenient reader keeps it and it is printed as written, with a warning. Numbers alone that cannot
+be read (``03/04/2023``, ``20230928``) stay an error: they look like a date, and which one
+only the writer knows.
 """
 
 from __future__ import annotations
@@ -39,9 +45,11 @@ import unicodedata
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "FREE_TEXT_MAX_LENGTH",
     "MAX_LENGTH",
     "ONGOING_LEADS",
     "ONGOING_WORDS",
+    "is_free_text",
     "is_ongoing",
     "read_date",
 ]
@@ -252,6 +260,18 @@ _NAMED_PIECE = re.compile(
 
 
 # --- reading ---------------------------------------------------------------------------------
+
+FREE_TEXT_MAX_LENGTH = 100
+"""A date in words longer than this is no date: it stays an error."""
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_free_text(text: str) -> bool:
+    """Whether ``text``, which :func:`read_date` cannot read, is a date written in words
+    ("Summer 2019", "Disponible à partir de septembre 2021"), to be printed as written: it has
+    a letter, and at most :data:`FREE_TEXT_MAX_LENGTH` characters."""
+    return len(text.strip()) <= FREE_TEXT_MAX_LENGTH and _LETTER.search(text) is not None
 
 
 def read_date(text: str) -> str | None:

@@ -27,8 +27,10 @@ expected, and applies a fixed, documented list of rules, each reported as a warn
 ``ongoing``
     A word meaning "until now" in an end date (``Present``, ``heute``, ``至今``) removes it.
 ``date``
-    A date written another way (``Sep 2022``, ``07/2025``, ``2023-9-28``) becomes its ISO form; one
-    that cannot be read unambiguously is left for validation, which then names the accepted forms.
+    A date written another way (``Sep 2022``, ``07/2025``, ``2023-9-28``) becomes its ISO form; a
+    date in words it cannot read (``Summer 2019``) is printed as written (its schema error is
+    waived, see :data:`~rendering.reading._reading.PRINTED_AS_WRITTEN`); numbers that cannot be
+    read unambiguously are left for validation, which then names the accepted forms.
 ``html-in-plain-text``
     HTML in a field the template prints plainly (a name, a job title) is reduced to its text;
     fields printed with markup keep it (see :mod:`rendering.filling._markup`).
@@ -65,8 +67,8 @@ from typing import Any
 
 from ..errors import ReadWarning, json_pointer
 from ..filling import markup_budget, markup_to_text
-from ._dates import ACCEPTED_FORMS, is_ongoing, read_date
-from ._reading import Reading
+from ._dates import ACCEPTED_FORMS, is_free_text, is_ongoing, read_date
+from ._reading import PRINTED_AS_WRITTEN, Reading
 from ._schema import lists_members, member_schema, refuses_others, resolve
 from ._shown import Shown
 from ._suggest import one_slip_away
@@ -189,6 +191,10 @@ class _Walk:
             )
             return value
         iso = read_date(value)
+        if iso is None and is_free_text(value):
+            self.warn(path, "a date in words, not one the reader can read: printed as written")
+            self.explanations[json_pointer(path)] = PRINTED_AS_WRITTEN
+            return value
         if iso is None:
             self.explanations[json_pointer(path)] = f"cannot read this date: write {ACCEPTED_FORMS}"
             return value

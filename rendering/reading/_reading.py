@@ -16,6 +16,10 @@ from typing import Any
 
 from ..errors import ReadWarning
 
+PRINTED_AS_WRITTEN = "a date in words: printed as written"
+"""The explanation of a value kept as the writer wrote it although the schema's pattern refuses
+it (a date in words, "Summer 2019"): validation waives that pattern there (and only there)."""
+
 MAX_HEADER_BYTES = 2048
 MAX_HEADER_ITEMS = 5
 

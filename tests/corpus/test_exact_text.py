@@ -10,14 +10,16 @@ a fix that makes one pass fails the suite until its mark is taken away.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rendering import Catalogue, RenderConfig, build_service
+from rendering.filling import language_of, words_for
 from server.settings import DEFAULT_TEMPLATES_DIR
-from tools.exact_text import NOT_SHOWN, Document, corpus
+from tools.exact_text import NOT_SHOWN, Document, PdfText, corpus, found
 from tools.exact_text._check import check_document
 
 pytestmark = pytest.mark.tex
@@ -57,6 +59,60 @@ async def test_every_string_comes_out_exactly(
     assert checked.missing == [], checked.report()
     # What the template does not show (NOT_SHOWN) is not in the PDF after all.
     assert checked.leaked == [], checked.report()
+    # The words the template prints itself are the document's language's.
+    assert checked.text is not None
+    missing = [w for w in own_words(template, document.data) if not found_word(w, checked.text)]
+    assert missing == [], f"{document.name} through {template}: missing {missing}"
+
+
+# Résumé sections by the key of their heading in texrender_words.
+_SECTIONS = {
+    "work": "experience", "projects": "projects", "education": "education", "skills": "skills",
+    "publications": "publications", "awards": "awards", "certificates": "certificates",
+    "volunteer": "volunteering", "languages": "languages", "interests": "interests",
+    "references": "references",
+}  # fmt: skip
+
+
+def own_words(template: str, data: dict[str, Any]) -> list[str]:
+    """What a résumé template prints itself for ``data``, in the data's language: the headings
+    of the sections it has, "Present" for an entry still going on, a month name (the cover
+    letter made from a corpus file has none of these)."""
+    if template == "cover-letter":
+        return []
+    words = words_for(language_of(data).words)
+    shown = [words.text[key] for section, key in _SECTIONS.items() if data.get(section)]
+    if (data.get("basics") or {}).get("summary"):
+        shown.append(words.text["summary"])
+    for entry in data.get("work") or []:
+        start = entry.get("startDate") or ""
+        if len(start) >= 7 and start[:4].isdigit():  # an ISO month: its name is printed
+            shown.append(words.short_date(start) or start)
+            if not entry.get("endDate"):
+                shown.append(words.text["present"])
+    return shown
+
+
+def _folded(text: str) -> str:
+    """Without case or accents: headings in small capitals read back in capitals, and Greek
+    capitals drop their accents."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def found_word(word: str, text: PdfText) -> bool:
+    """Whether a word the template prints itself is in the PDF's text, in any case."""
+    return found(word, text) or _folded(word) in _folded(text.text)
+
+
+def test_own_words_can_fail() -> None:
+    """The check above looks for the words, not for anything: English headings are not in a
+    PDF whose text is Russian headings."""
+    data = {"meta": {"language": "ru"}, "work": [{"startDate": "2021-09"}]}
+    text = PdfText("Опыт работы\nсент. 2021 – настоящее время")  # noqa: RUF001
+    assert all(found_word(word, text) for word in own_words("resume-classic", data))
+    assert not found_word(words_for("en").text["experience"], text)
+    assert found_word("ОПЫТ РАБОТЫ", text)
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

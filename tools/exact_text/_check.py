@@ -25,6 +25,7 @@ class Checked:
     not_shown: list[Expected] = field(default_factory=list)
     leaked: list[Expected] = field(default_factory=list)
     error: str | None = None
+    text: PdfText | None = None  # the PDF's text, to look for more in it
 
     @property
     def total(self) -> int:
@@ -51,7 +52,7 @@ async def check_document(pipeline: Pipeline, template: str, document: Document) 
         checked.missing = [(e, e.lines[0]) for e in expected_strings(template, data) if e.shown]
         return checked
     checked.engine = rendered.engine or "pdflatex"
-    text = PdfText.of(rendered.body)
+    text = checked.text = PdfText.of(rendered.body)
     for expected in expected_strings(template, read):
         if not expected.shown:
             checked.not_shown.append(expected)

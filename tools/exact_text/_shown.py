@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from rendering import words_of
 
 # Places (``work[].url``; ``meta.*`` for a whole object) a template never prints as text.
 NOT_SHOWN: dict[str, frozenset[str]] = {
     "resume-classic": frozenset({"$schema", "meta.*", "basics.image"}),
     "resume-modern": frozenset({"$schema", "meta.*", "basics.image"}),
-    "cover-letter": frozenset(),
+    "cover-letter": frozenset({"meta.*"}),
 }
 RICH_TEXT = frozenset(
     {
@@ -38,7 +40,6 @@ RICH_TEXT = frozenset(
     }
 )
 DATE_KEYS = frozenset({"startDate", "endDate", "date", "releaseDate"})
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Expected:
 def expected_strings(template: str, data: Any) -> list[Expected]:
     """Every string value of ``data`` (as read for ``template``) and how it must print."""
     hidden = NOT_SHOWN.get(template, frozenset())
+    months = words_of(data).months_short if isinstance(data, Mapping) else _ENGLISH_MONTHS
     found = []
     for pointer, place, key, value in _leaves(data):
         if not value.strip():
@@ -66,7 +68,7 @@ def expected_strings(template: str, data: Any) -> list[Expected]:
         if _hidden(place, hidden):
             found.append(Expected(pointer, place, value, ()))
             continue
-        found.append(Expected(pointer, place, value, _printed(place, key, value)))
+        found.append(Expected(pointer, place, value, _printed(place, key, value, months)))
     return found
 
 
@@ -76,10 +78,10 @@ def _hidden(place: str, hidden: frozenset[str]) -> bool:
     )
 
 
-def _printed(place: str, key: str, value: str) -> tuple[str, ...]:
-    """The lines ``value`` prints as."""
+def _printed(place: str, key: str, value: str, months: Sequence[str]) -> tuple[str, ...]:
+    """The lines ``value`` prints as (a date's month as ``months`` name it)."""
     if key in DATE_KEYS:
-        return (_date(value),)
+        return (_date(value, months),)
     if key == "url":
         return (_display_url(value),)
     if place in RICH_TEXT:
@@ -91,12 +93,39 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _date(value: str) -> str:
-    match = re.match(r"^(\d{4})(?:-(\d{2}))?", value)
+def _date(value: str, months: Sequence[str]) -> str:
+    """A date as the résumés print it: its month's short name in the document's language,
+    written by hand here ("sept. 2021", and year first in Chinese, Japanese and Korean)."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-\d{2})?)?", value)
     if match is None:
         return value
     year, month = match.groups()
-    return f"{_MONTHS[int(month) - 1]} {year}" if month else year
+    if not month:
+        return year
+    name = months[int(month) - 1]
+    return (
+        f"{year}年{name}"
+        if name.endswith("月")
+        else f"{year}년 {name}"
+        if name.endswith("월")
+        else f"{name} {year}"
+    )
+
+
+_ENGLISH_MONTHS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 
 
 def _display_url(url: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import ReadWarning
-from rendering.reading import LenientReader, Reading, warnings_header
+from rendering.reading import PRINTED_AS_WRITTEN, LenientReader, Reading, warnings_header
 from rendering.reading._jsonresume import JSON_RESUME
 
 SCHEMA = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic" / "schema.json").read_text())
@@ -177,10 +177,22 @@ def test_messages_never_carry_the_value() -> None:
 
 
 def test_an_unreadable_date_is_explained_and_left_for_validation() -> None:
-    reading = read({"work": [{"startDate": "Q3 2022", "endDate": "someday"}]})
-    assert reading.data == {"work": [{"startDate": "Q3 2022", "endDate": "someday"}]}
+    reading = read({"work": [{"startDate": "03/04/2022", "endDate": "20230928"}]})
+    assert reading.data == {"work": [{"startDate": "03/04/2022", "endDate": "20230928"}]}
     assert set(reading.explanations) == {"/work/0/startDate", "/work/0/endDate"}
     assert "2023-09" in reading.explanations["/work/0/startDate"]
+    assert reading.warnings == ()
+
+
+def test_a_date_in_words_is_kept_as_written_with_a_warning() -> None:
+    data = {"work": [{"startDate": "Q3 2022", "endDate": "Disponible à partir de sept. 2026"}]}
+    reading = read(data)
+    assert reading.data == data
+    assert {w.pointer: w.message for w in reading.warnings} == {
+        "/work/0/startDate": "a date in words, not one the reader can read: printed as written",
+        "/work/0/endDate": "a date in words, not one the reader can read: printed as written",
+    }
+    assert set(reading.explanations.values()) == {PRINTED_AS_WRITTEN}
 
 
 def test_an_ongoing_start_date_is_explained() -> None:

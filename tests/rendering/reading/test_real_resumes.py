@@ -181,7 +181,7 @@ async def test_strict_mode_refuses_what_lenient_reading_repairs(client: httpx.As
 
 
 async def test_an_unreadable_date_names_the_accepted_forms(client: httpx.AsyncClient) -> None:
-    data = {"work": [{"name": "Acme", "startDate": "Q3 2022"}]}
+    data = {"work": [{"name": "Acme", "startDate": "03/04/2022"}]}
     response = await client.post(VALIDATE, json=data)
     assert response.status_code == 422
     body = response.json()
@@ -190,6 +190,17 @@ async def test_an_unreadable_date_names_the_accepted_forms(client: httpx.AsyncCl
     assert "2023-09" in error["message"]
     assert "^" not in error["message"]  # not the schema's regular expression
     assert body["data"] == data
+
+
+async def test_a_date_in_words_is_valid_with_a_warning(client: httpx.AsyncClient) -> None:
+    data = {"work": [{"name": "Acme", "startDate": "Summer 2019", "endDate": "2019 \u2013 heute"}]}
+    response = await client.post(VALIDATE, json=data)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] == data
+    assert {w["pointer"] for w in body["warnings"]} == {"/work/0/startDate", "/work/0/endDate"}
+    strict = await client.post(VALIDATE + "?strict=true", json=data)
+    assert strict.status_code == 422
 
 
 # --- any JSON value in any string field: 200 or a documented 4xx, never a 500 -----------------

@@ -63,10 +63,11 @@ async def test_an_arabic_resume_is_mirrored(client: httpx.AsyncClient, template:
     # (pdftotext's boxes hold a word's letters in visual order); its dates start at the left.
     title = next(w for w in page if w.text in ("شركة", "شركة"[::-1]))
     assert title.x_max > A4_WIDTH * 0.85, title
-    dates = next(w for w in page if w.text == "Sep")
+    # The dates are Arabic (meta.language "ar"): "since 2019 until now" ends at the left.
+    dates = next(w for w in page if w.text in ("الآن", "الآن"[::-1]))
     assert dates.x_min < A4_WIDTH * 0.15, dates
-    # A heading is on the right too.
-    heading = next(w for w in page if w.text.lower() == "experience")
+    # A heading, in Arabic, is on the right too.
+    heading = next(w for w in page if w.text in ("الخبرة", "الخبرة"[::-1]))
     assert heading.x_max > A4_WIDTH * 0.85, heading
     # The two links (e-mail, telephone) each cover a few words, not the rest of the page.
     widths = link_widths(response.content)
