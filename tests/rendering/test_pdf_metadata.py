@@ -218,8 +218,12 @@ async def test_the_xmp_language_is_the_documents_pdflang(work_dir: Path) -> None
     template = CATALOGUE.get_template("resume-classic")
     source = template.to_tex(sample("resume-classic"))
     tex = PdfLatexEngine("pdflatex", work_root=work_dir)
-    unset = await tex.compile(source, timeout_s=60)
-    assert xmp(unset.pdf).find(f"{DC}language") is None
+    # The sample is English (no meta.language, Latin letters): its /Lang and dc:language say so.
+    english = await tex.compile(source, timeout_s=60)
+    assert xmp(english.pdf).findtext(f"{DC}language/{RDF}Bag/{RDF}li") == "en"
+    unset = source.replace("\\hypersetup{pdflang={en}}", "")
+    assert unset != source
+    assert xmp((await tex.compile(unset, timeout_s=60)).pdf).find(f"{DC}language") is None
     marked = source.replace("\n\\begin{document}", "\n\\hypersetup{pdflang=pl-PL}\\begin{document}")
     assert marked != source
     compiled = await tex.compile(marked, timeout_s=60)
