@@ -15,7 +15,8 @@ first), from an owner known without a database read (auth off, or a key checked 
 a 401 comes first otherwise), when admission would refuse that owner now
 (:meth:`rendering.Pipeline.refusal_at_door`) and the body, read here, is not one rendered
 before (its PDF may be cached: those go the long way, which serves them). Anything else goes
-on to Quart untouched, its body replayed.
+on to Quart untouched, its body replayed. Metrics count every early refusal; the access log
+gets at most one line a second for them, saying how many it stands for.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ _PREFIX = "/v1/render/"
 _LONG_WAY = frozenset({b"if-none-match", b"prefer", b"transfer-encoding"})
 # The body is read here for at most this long; a slower one goes on to Quart (its own limit).
 BODY_WAIT_S = 1.0
+REFUSAL_LOG_EVERY_S = 1.0
 access_log = logging.getLogger("texrender.access")
 
 Inner = Callable[[HTTPScope, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
@@ -104,6 +106,7 @@ class EarlyRefusal:
     def __init__(self, extensions: dict[str, object], inner: Inner) -> None:
         self._extensions = extensions
         self._inner = inner
+        self._log = RefusalLog()
 
     async def __call__(
         self, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -197,9 +200,8 @@ class EarlyRefusal:
         metrics.http_requests.labels(ROUTE, "POST", str(refused.status)).inc()
         metrics.http_duration.labels(ROUTE).observe(elapsed)
         metrics.early_refusals.labels(refused.type).inc()
-        access_log.info(
-            "request",
-            extra={
+        self._log.note(
+            {
                 "route": ROUTE,
                 "method": "POST",
                 "status": refused.status,
@@ -207,9 +209,28 @@ class EarlyRefusal:
                 "owner": order.owner,
                 "template": order.template,
                 "outcome": refused.outcome.value,
-                "early": True,
-            },
+            }
         )
+
+
+class RefusalLog:
+    """Access lines for early refusals, at most one every ``every_s``: a flood of 429s
+    would otherwise spend more CPU writing lines than answering. A line stands for itself and
+    the refusals not written since the last one (``refusals``); the metrics count every one."""
+
+    def __init__(self, every_s: float = REFUSAL_LOG_EVERY_S) -> None:
+        self.every_s = every_s
+        self._next = float("-inf")
+        self._unwritten = 0
+
+    def note(self, fields: dict[str, object]) -> None:
+        self._unwritten += 1
+        now = trio.current_time()
+        if now < self._next:
+            return
+        self._next = now + self.every_s
+        access_log.info("request", extra={**fields, "early": True, "refusals": self._unwritten})
+        self._unwritten = 0
 
 
 def problem_body(error: RenderError, request_id: str) -> bytes:

@@ -31,6 +31,7 @@ TEXT_FIELDS = (
     "outcome",
     "tex_error",
     "in_flight",
+    "refusals",
 )
 
 
