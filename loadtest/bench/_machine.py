@@ -1,6 +1,7 @@
 """The machine limit: the benchmark document's TeX compiled by bare ``pdflatex`` a few times,
 plainly and from a format of its preamble (gzip'd as web2c writes it, and uncompressed as
-texrender starts from it), and by XeLaTeX as the Unicode path fills it. The median CPU seconds
+texrender starts from it), and by XeLaTeX as the Unicode path fills it, for a document in
+each of four scripts (Cyrillic, Greek, CJK, Arabic). The median CPU seconds
 of one compile (the child's own rusage) gives ``nproc / cpu_s`` renders per second: what the
 cores could do with nothing else running.
 """
@@ -107,35 +108,58 @@ def machine_limit(
     for _ in range(compiles):  # interleaved, so a noisy moment hits both alike
         packed_samples.append(compile_cpu_seconds([pdflatex, "-fmt=bench", *plain[1:]], workdir))
         flat_samples.append(compile_cpu_seconds([pdflatex, "-fmt=flat", *plain[1:]], workdir))
-    found = {
+    found: dict[str, Any] = {
         "nproc": nproc,
         "plain": _limit(plain_samples, nproc),
         "format": _limit(packed_samples, nproc),
         "format_uncompressed": _limit(flat_samples, nproc),
     }
-    unicode = unicode_samples(template_flags, template, data, compiles, workdir)
-    if unicode:
-        found["unicode"] = _limit(unicode, nproc)
+    scripts = {
+        script: _limit(samples, nproc)
+        for script, samples in unicode_samples(template_flags, template, data, compiles, workdir)
+    }
+    if scripts:
+        found["unicode_scripts"] = scripts
+        found["unicode"] = scripts["Cyrillic"]  # the one figure there was before
     return found
 
 
-# A name only the Unicode path can set: the same document, through XeLaTeX.
-UNICODE_NAME = "Дмитрий Иванов"
+# The same document in each script only the Unicode path can set: its name and its label.
+SCRIPTS = {
+    "Cyrillic": ("Дмитрий Иванов", "Инженер-программист"),
+    "Greek": ("Γιώργος Παπαδόπουλος", "Μηχανικός λογισμικού"),
+    "CJK": ("王小明", "软件工程师"),
+    "Arabic": ("محمد الأحمد", "مهندس برمجيات"),
+}
 
 
 def unicode_samples(
     template_flags: list[str], template: str, data: Path, compiles: int, workdir: Path
-) -> list[float]:
-    """CPU seconds of bare XeLaTeX runs of the same document with a Cyrillic name, as the
-    Unicode path fills it (plain: that path has no format yet); empty without XeLaTeX."""
+) -> list[tuple[str, list[float]]]:
+    """CPU seconds of bare XeLaTeX runs of the same document with its name and label in each
+    of :data:`SCRIPTS`, as the Unicode path fills it (plain: that path has no format yet); the
+    scripts' runs interleaved, so a noisy moment hits all alike. Empty without XeLaTeX, or for
+    data with no ``basics`` to put the name in."""
     xelatex = shutil.which("xelatex")
     if xelatex is None:
         return []
     document = json.loads(data.read_text(encoding="utf-8"))
     if not isinstance(document.get("basics"), dict):
         return []
-    document["basics"]["name"] = UNICODE_NAME
-    (workdir / "unicode.json").write_text(json.dumps(document), encoding="utf-8")
-    filled_tex(template_flags, template, workdir / "unicode.json", workdir / "unicode.tex")
-    argv = [xelatex, "-interaction=batchmode", "-halt-on-error", "unicode.tex"]
-    return [compile_cpu_seconds(argv, workdir) for _ in range(compiles)]
+    argvs = {}
+    for script, (name, label) in SCRIPTS.items():
+        document["basics"].update(name=name, label=label)
+        source = workdir / f"unicode-{script}.json"
+        source.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        filled_tex(template_flags, template, source, workdir / f"unicode-{script}.tex")
+        argvs[script] = [
+            xelatex,
+            "-interaction=batchmode",
+            "-halt-on-error",
+            f"unicode-{script}.tex",
+        ]
+    samples: dict[str, list[float]] = {script: [] for script in SCRIPTS}
+    for _ in range(compiles):
+        for script, argv in argvs.items():
+            samples[script].append(compile_cpu_seconds(argv, workdir))
+    return list(samples.items())

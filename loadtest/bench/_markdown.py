@@ -79,6 +79,26 @@ def overload_targets(results: dict[str, Any]) -> list[str]:
             f"429 p99 {_ms(row['refused_p99_ms'])} ms; server CPU per 429 {cost}; "
             f"/healthz p99 {_ms(row['probe_p99_ms'])} ms (run a: {_ms(base['probe_p99_ms'])} ms)"
         )
+    hostile, yardstick = rows.get("e"), rows.get("h")
+    if hostile and yardstick and yardstick["ok_per_s"]:
+        lines.append(
+            f"- run e against run h ({yardstick['clients']} clients, nothing refused: "
+            f"{yardstick['ok_per_s']:.2f} renders/s, /healthz p99 "
+            f"{_ms(yardstick['probe_p99_ms'])} ms): good renders/s "
+            f"**{hostile['ok_per_s'] / yardstick['ok_per_s']:.2f} x** (target ≥ 0.9), /healthz "
+            f"p99 **{_ms(hostile['probe_p99_ms'])} ms** (target ≤ 25)"
+        )
+    harness = results.get("harness") or {}
+    if harness.get("niced"):
+        restored = (
+            f"the servers and the health probes at {harness['server_and_probe_niceness']}"
+            if harness["restored"]
+            else "the servers and probes could not be given their priority back (niced too)"
+        )
+        lines.append(
+            f"- the load generator ran at niceness {harness['load_generator_niceness']}, "
+            f"{restored}: its own CPU yields to the server's"
+        )
     return lines if len(lines) > 3 else []
 
 
@@ -215,13 +235,20 @@ def _ms(value: float | None) -> str:
 
 
 def _unicode_line(limits: dict[str, Any], flat: dict[str, Any]) -> list[str]:
-    unicode = limits.get("unicode")
-    if unicode is None:
+    scripts = limits.get("unicode_scripts")
+    if scripts is None:
+        unicode = limits.get("unicode")  # results written before there were four scripts
+        scripts = {"Cyrillic": unicode} if unicode else {}
+    if not scripts:
         return []
+    each = "; ".join(
+        f"{script} {found['cpu_s']:.3f} CPU-s, **{found['cpu_s'] / flat['cpu_s']:.1f} x**"
+        for script, found in scripts.items()
+    )
     return [
-        f"- the Unicode path (XeLaTeX and Noto fonts, the same document with a Cyrillic name, "
-        f"no format): {unicode['cpu_s']:.3f} CPU-s per render, "
-        f"**{unicode['cpu_s'] / flat['cpu_s']:.1f} x** the fast path's {flat['cpu_s']:.3f}"
+        "- the Unicode path (XeLaTeX and Noto fonts, no format), TeX CPU per render of the same "
+        f"document with its name and label in another script, against the fast path's "
+        f"{flat['cpu_s']:.3f} CPU-s: {each}"
     ]
 
 
