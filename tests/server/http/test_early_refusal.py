@@ -7,12 +7,15 @@ answer still."""
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
+from server.http.early_refusal import RefusalLog
 from tests.conftest import LiveServer, StartServer, server_settings
 from tests.server.conftest import add_key
 from tests.server.http.test_http import assert_problem, slots_busy, slow, wait_for
@@ -133,3 +136,18 @@ async def test_with_auth_on_a_missing_key_is_401_and_a_known_key_is_refused_earl
         after = await scrape(anonymous)
         nursery.cancel_scope.cancel()
     assert early(after, "queue-full") - early(before, "queue-full") == 1
+
+
+async def test_a_flood_of_early_refusals_writes_one_access_line_a_second_saying_how_many(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    refusals = RefusalLog(every_s=1.0)
+    caplog.set_level(logging.INFO, logger="texrender.access")
+    for _ in range(5):
+        refusals.note({"status": 429})
+        await trio.sleep(0.1)
+    await trio.sleep(1.0)
+    refusals.note({"status": 429})
+    lines = [r for r in caplog.records if r.name == "texrender.access"]
+    assert [getattr(r, "refusals", None) for r in lines] == [1, 5]
+    assert all(getattr(r, "early", False) and getattr(r, "status", 0) == 429 for r in lines)
