@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import trio
 from hypercorn.typing import (
@@ -71,27 +71,30 @@ class _Replay:
 class _Headers:
     owner_header: bytes | None = None
     request_id: bytes | None = None
-    content_type: bytes = b""
+    content_type: bytes | None = None
     content_length: int | None = None
     long_way: bool = False
-    extra: dict[bytes, bytes] = field(default_factory=dict)
 
 
 def _headers(scope: HTTPScope) -> _Headers:
+    """The headers the decision needs; ``long_way`` when one of them is there twice, or one
+    is there that can change the answer (the long way reads the first of a repeated header:
+    rather than guess which, such a request goes there)."""
     found = _Headers()
     for name, value in scope["headers"]:
         if name in _LONG_WAY:
             found.long_way = True
         elif name == b"authorization":
+            found.long_way |= found.owner_header is not None
             found.owner_header = value
         elif name == b"content-type":
+            found.long_way |= found.content_type is not None
             found.content_type = value
         elif name == b"content-length":
-            if found.content_length is not None or not value.isdigit():
-                found.long_way = True  # repeated or odd: Hypercorn or Quart will say what
-            else:
-                found.content_length = int(value)
-        elif name == b"x-request-id":
+            # Repeated or odd: Hypercorn or Quart will say what is wrong with it.
+            found.long_way |= found.content_length is not None or not value.isdigit()
+            found.content_length = int(value) if value.isdigit() else None
+        elif name == b"x-request-id" and found.request_id is None:
             found.request_id = value
     return found
 
@@ -148,7 +151,7 @@ class EarlyRefusal:
         length = headers.content_length
         if length is None or length > state.settings.max_body_bytes:
             return None
-        if not is_json(_media_type(headers.content_type)):
+        if headers.content_type is None or not is_json(_media_type(headers.content_type)):
             return None
         if state.settings.auth == "off":
             owner = LOCAL_OWNER

@@ -130,6 +130,12 @@ async def test_with_auth_on_a_missing_key_is_401_and_a_known_key_is_refused_earl
             "/v1/render/echo", json={"text": "x"}, headers={"authorization": "Bearer nope"}
         )
         assert wrong.status_code == 401
+        # Two keys: the long way reads the first (a wrong one), so must this.
+        two = [("authorization", "Bearer nope"), ("authorization", f"Bearer {key}")]
+        doubled = await anonymous.post(
+            "/v1/render/echo", content=b'{"text": "x"}', headers=[*two, *JSON.items()]
+        )
+        assert doubled.status_code == 401
         refused = await keyed.post("/v1/render/echo", json={"text": "x"})
         assert_problem(refused, 429, "queue-full")
         assert refused.headers["connection"] == "close"
