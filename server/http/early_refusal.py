@@ -21,7 +21,6 @@ gets at most one line a second for them, saying how many it stands for.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from ..state import EXTENSION_KEY, AppState
 from ..store.keys import KeyRefused
 from .auth import IGNORED_KEY, LOCAL_OWNER, WARNING_HEADER, bearer_token
 from .media import PROBLEM_JSON, is_json
+from .problems import problem_body
 from .request_id import HEADER, choose_request_id, request_id_var
 
 ROUTE = "/v1/render/<template>"
@@ -184,7 +184,7 @@ class EarlyRefusal:
         request_id_var.set(request_id)
         if not await _pause_unless_gone(state, receive):
             return
-        body = problem_body(refused, request_id)
+        body = problem_body(refused.status, refused.type, refused.title, refused.detail, request_id)
         answer = [
             (b"content-type", PROBLEM_JSON.encode()),
             (b"content-length", str(len(body)).encode()),
@@ -217,9 +217,10 @@ class EarlyRefusal:
 
 
 class RefusalLog:
-    """Access lines for early refusals, at most one every ``every_s``: a flood of 429s
-    would otherwise spend more CPU writing lines than answering. A line stands for itself and
-    the refusals not written since the last one (``refusals``); the metrics count every one."""
+    """Access lines for early refusals, at most one every ``every_s``: a flood of 429s would
+    otherwise fill the log with lines that say nothing new, each one paid for in CPU. A line
+    stands for itself and the refusals not written since the last one (``refusals``); the
+    metrics count every one."""
 
     def __init__(self, every_s: float = REFUSAL_LOG_EVERY_S) -> None:
         self.every_s = every_s
@@ -234,18 +235,6 @@ class RefusalLog:
         self._next = now + self.every_s
         access_log.info("request", extra={**fields, "early": True, "refusals": self._unwritten})
         self._unwritten = 0
-
-
-def problem_body(error: RenderError, request_id: str) -> bytes:
-    """The problem+json body the long way gives ``error`` (see :mod:`server.http.problems`)."""
-    body = {
-        "type": "/problems/" + error.type,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "request_id": request_id,
-    }
-    return json.dumps(body, ensure_ascii=False).encode("utf-8", errors="backslashreplace")
 
 
 async def _pause_unless_gone(state: AppState, receive: ASGIReceiveCallable) -> bool:
