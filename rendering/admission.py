@@ -195,31 +195,42 @@ class Admission:
             OwnerQueueFull: this owner has its share waiting, and other owners wait too.
             OwnerRateLimited: this owner asked for more than ``owner_renders_per_minute``.
         """
+        refused = self.refusal(owner)
+        if refused is not None:
+            raise refused
+        self._take_token(owner)
+
+    def refusal(self, owner: str = "") -> RenderQueueFull | None:
+        """The refusal :meth:`check` would raise for the queue as it is now (the owner's rate
+        aside), or None; nothing is taken. The server asks this before a request's machinery
+        runs, to answer a render that is bound to be refused for next to nothing."""
         stats = self.statistics()
+        if stats.busy < stats.slots and not stats.owners_waiting:
+            return None  # a slot is free and nobody waits: the common case, kept cheap
         wait = self.expected_wait_s(owner)
         retry = max(1, math.ceil(wait * self._retry_spread.uniform(1.0, 1.5)))
         mine = self._slots.waiting(owner)
         share = min(self.limits.owner_queue_max, self.limits.queue_max)
         within_share = mine < share
         if stats.queue_full and not within_share:
-            raise RenderQueueFull(
+            return RenderQueueFull(
                 f"all {stats.slots} render slots are busy and {stats.waiting} renders are waiting",
                 retry,
             )
         others = stats.owners_waiting - (1 if mine else 0)
         if stats.busy >= stats.slots and not within_share and others > 0:
-            raise OwnerQueueFull(
+            return OwnerQueueFull(
                 f"{mine} renders of owner {owner or 'local'!r} are waiting while other owners "
                 f"wait too; {share} is one owner's share (owner_queue_max)",
                 retry,
             )
         if wait > self.limits.queue_max_wait_s:
-            raise RenderQueueFull(
+            return RenderQueueFull(
                 f"the expected wait for a render slot ({wait:.1f} s) is longer than "
                 f"{self.limits.queue_max_wait_s:g} s",
                 retry,
             )
-        self._take_token(owner)
+        return None
 
     def _take_token(self, owner: str) -> None:
         per_minute = self.limits.owner_renders_per_minute

@@ -246,6 +246,29 @@ class Pipeline:
             template, order.page, job.key, body, outcome, warnings, timings, typeset.engine
         )
 
+    def refusal_at_door(self, order: RenderOrder) -> RenderQueueFull | None:
+        """The refusal :meth:`render` would answer ``order`` with at once for want of a slot,
+        reported as that render's outcome; None when it might go on: a free slot or room to
+        wait, or data seen before (its PDF may be cached, its render under way: :meth:`render`
+        decides, and refuses it there if it must).
+
+        Reads no data and takes nothing from the owner's rate: the server asks this before a
+        request's machinery runs, so a refusal under overload costs next to nothing.
+
+        Raises:
+            TemplateNotFound: no such template.
+        """
+        template = self.catalogue.get_template(order.template)
+        refused = self.admission.refusal(order.owner)
+        if refused is None:
+            return None
+        if order.identity is not None:
+            scope = f"{order.owner}|{template.version}|{order.strict}|{self.engine_id}"
+            if self._known.get(body_digest(scope, order.identity)) is not None:
+                return None
+        self.observer.finished(template.name, refused.outcome)
+        return refused
+
     def check(self, order: RenderOrder) -> Checked:
         """The dry run: the data read and validated as a render would, no TeX.
 

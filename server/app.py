@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import trio
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +22,7 @@ from .http.access_log import record_request
 from .http.asgi import ResponseSafeHTTPConnection
 from .http.auth import announce_auth, authenticate
 from .http.body import refuse_ambiguous_length
+from .http.early_refusal import EarlyRefusal
 from .http.record import open_record, stamp_response
 from .http.security import security_headers
 from .metrics import Metrics
@@ -37,6 +40,19 @@ class TexrenderApp(QuartTrio):
     asgi_http_class = ResponseSafeHTTPConnection
     opener: Callable[[], Awaitable[Opened]]
     _opened: Opened | None = None
+
+    async def __call__(
+        self, scope: Any, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        # HTTP requests meet the early refusal first (see server.http.early_refusal).
+        if scope["type"] == "http":
+            await self._early_refusal(scope, receive, send)
+        else:
+            await self.asgi_app(scope, receive, send)
+
+    @functools.cached_property
+    def _early_refusal(self) -> EarlyRefusal:
+        return EarlyRefusal(self.extensions, self.asgi_app)
 
     async def open_parts(self) -> Opened:
         """The store and the render service, opened once. ``texrender serve`` opens them before

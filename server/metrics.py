@@ -184,6 +184,13 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        self.early_refusals = Counter(
+            "texrender_early_refusals",
+            "Renders refused for load before the request's machinery ran (cheaply), by problem "
+            "type; also counted in texrender_http_requests and texrender_renders.",
+            ["type"],
+            registry=r,
+        )
         self.auth_failures = Counter(
             "texrender_auth_failures",
             "Requests refused for want of a valid API key, by reason.",

@@ -19,9 +19,14 @@ class Tarpit:
         self.max_held = max_held
         self.held = 0
 
+    @property
+    def holds(self) -> bool:
+        """Whether the next :meth:`pause` waits (False when off or full)."""
+        return self.pause_s > 0 and self.held < self.max_held
+
     async def pause(self) -> None:
         """Wait ``pause_s`` before a refusal is sent (at once when off or full)."""
-        if self.pause_s <= 0 or self.held >= self.max_held:
+        if not self.holds:
             return
         self.held += 1
         try:

@@ -2,17 +2,24 @@
 
 DESCRIPTION = """``make bench``: what this machine can do, and how close texrender gets to it.
 
+0. The bench's own process (the load generator) runs at niceness 19; the servers and the
+   health probes it starts go back to its first priority (when allowed), so the harness's CPU
+   does not decide the result.
 1. The machine limit: the benchmark document's TeX, compiled by bare ``pdflatex`` a few times,
    plainly and from a format of its preamble; the median CPU seconds of one compile (the
    child's own rusage) gives ``nproc / cpu_s`` renders per second, what the cores could do with
-   nothing else running.
+   nothing else running. With it, XeLaTeX (the Unicode path) on the same document with its name
+   and label in Cyrillic, Greek, CJK and Arabic. ``--only limits`` runs this alone.
 2. A real ``texrender serve`` in a subprocess (this package imports nothing from the server, so
    the bench measures what any client would see). First the cost of the cheapest request there
    is (``/healthz``, one client, in server CPU ms): the floor any refusal is compared with. Then
-   five loads, each with the health probe: 2x the render slots with unique bodies (the
-   baseline), 8x (queueing), 64 clients (overload: more than slots and queue hold) that wait as
-   ``Retry-After`` asks, the same 64 asking again at once (hostile), and 16 clients repeating
-   one body (cache-friendly). The 64-client runs start their clients over 2 s.
+   seven loads, each with the health probe: 2x the render slots with unique bodies (the
+   baseline), one client, 8x (queueing), 8 clients (what the hostile run is held against), 64
+   clients (overload: more than slots and queue hold) that wait as ``Retry-After`` asks, the
+   same 64 asking again at once (hostile), and 16 clients repeating one body
+   (cache-friendly). The 64-client runs start their clients over 2 s. Then one 429 measured
+   alone. ``--only overload`` runs the machine limit, the baseline, 8-client and hostile loads
+   and the 429 alone.
 3. Fair sharing between keys: a server of its own with auth on and two keys; one key's
    renders one after another, alone and then beside the other key's 64 hostile clients, in the
    same run: its p50 and p99 both ways, against the target of issue 20 (flooded p99 at most

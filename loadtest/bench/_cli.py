@@ -1,7 +1,8 @@
 """``python -m loadtest.bench`` (``make bench``): the options, and the files written at the end
-(``results.json``, ``results.md``, ``latency.png``; with ``--only fairness`` or ``--only
-cluster``, ``fairness.json`` and ``fairness.md`` or ``cluster.json`` and ``cluster.md``, so a
-full run's results stay as they were)."""
+(``results.json``, ``results.md``, ``latency.png``; with ``--only STEP``, ``STEP.json`` and
+``STEP.md``, so a full run's results stay as they were: ``fairness``, ``cluster``,
+``overload`` (the machine limit, runs a, h and e and one 429 alone) or ``limits`` (the machine
+limit and the Unicode path's scripts))."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ import json
 import sys
 from pathlib import Path
 
-from ..drive import SpawnError
+from ..drive import SpawnError, nice_load_generator
 from ..report import matplotlib_missing, plot_timeline
 from ._about import DESCRIPTION
 from ._errors import BenchError
 from ._markdown import cluster_markdown, fairness_markdown, markdown
-from ._steps import bench, cluster_only, fairness_only
+from ._steps import bench, cluster_only, fairness_only, limits_only, overload_only
 
 # --only STEP: the step alone, its results under its own name, and how they are written.
 ALONE = {
     "fairness": (fairness_only, fairness_markdown),
     "cluster": (cluster_only, cluster_markdown),
+    "overload": (overload_only, markdown),
+    "limits": (limits_only, markdown),
 }
 
 
@@ -79,6 +82,9 @@ def _at_least_one(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The load generator (the closed-loop clients run in this process) yields to the servers
+    # and the health probes, which put themselves back to this priority.
+    nice_load_generator()
     try:
         results = ALONE[args.only][0](args) if args.only else bench(args)
     except (BenchError, SpawnError) as exc:

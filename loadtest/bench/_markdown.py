@@ -79,6 +79,26 @@ def overload_targets(results: dict[str, Any]) -> list[str]:
             f"429 p99 {_ms(row['refused_p99_ms'])} ms; server CPU per 429 {cost}; "
             f"/healthz p99 {_ms(row['probe_p99_ms'])} ms (run a: {_ms(base['probe_p99_ms'])} ms)"
         )
+    hostile, yardstick = rows.get("e"), rows.get("h")
+    if hostile and yardstick and yardstick["ok_per_s"]:
+        lines.append(
+            f"- run e against run h ({yardstick['clients']} clients, nothing refused: "
+            f"{yardstick['ok_per_s']:.2f} renders/s, /healthz p99 "
+            f"{_ms(yardstick['probe_p99_ms'])} ms): good renders/s "
+            f"**{hostile['ok_per_s'] / yardstick['ok_per_s']:.2f} x** (target ≥ 0.9), /healthz "
+            f"p99 **{_ms(hostile['probe_p99_ms'])} ms** (target ≤ 25)"
+        )
+    harness = results.get("harness") or {}
+    if harness.get("niced"):
+        restored = (
+            f"the servers and the health probes at {harness['server_and_probe_niceness']}"
+            if harness["restored"]
+            else "the servers and probes could not be given their priority back (niced too)"
+        )
+        lines.append(
+            f"- the load generator ran at niceness {harness['load_generator_niceness']}, "
+            f"{restored}: its own CPU yields to the server's"
+        )
     return lines if len(lines) > 3 else []
 
 

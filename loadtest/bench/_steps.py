@@ -1,7 +1,8 @@
-"""The bench from start to end: the machine limit, a real server and its floor, the six loads
+"""The bench from start to end: the machine limit, a real server and its floor, the seven loads
 against it, one refusal measured alone, fair sharing between two keys, many instances behind
 HAProxy, the same load against the yardstick; all in one results dict (what
-``bench/results.json`` holds). The fairness and cluster steps also run alone (``--only``)."""
+``bench/results.json`` holds). The fairness and cluster steps also run alone (``--only``), and
+so do the overload figures and the machine limit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..drive import REPO, TEXRENDER, serving, wait_ready
+from ..drive import REPO, TEXRENDER, separation, serving, wait_ready
 from ._cluster import ClusterPlan, cluster, missing_tools
 from ._errors import BenchError
 from ._fairness import FairnessPlan, fairness
@@ -21,6 +22,7 @@ from ._runs import Run, run_baseline, run_load, run_row
 from ._server_cpu import floor_cpu_ms, refusal_cpu_ms, render_cpu_ms
 
 OVERLOAD_RAMP_S = 2.0
+HOSTILE_YARDSTICK = 8  # clients of run h, the figure run e's renders/s is held against
 REFUSALS = 400
 
 
@@ -92,7 +94,29 @@ def cluster_only(args: argparse.Namespace) -> dict[str, Any]:
         return {"machine": machine_info(), "cluster": cluster_step(args, data, Path(tmp))}
 
 
-def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def overload_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The machine limit, runs a, h and e, and one 429 alone (``--only overload``): the
+    hostile-overload figures without the rest."""
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        return _bench(args, Path(tmp), runs=("a", "h", "e"), rest=False)
+
+
+def limits_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The machine limit alone, the Unicode path's scripts with it (``--only limits``)."""
+    with tempfile.TemporaryDirectory(prefix="texrender-bench-") as tmp:
+        return _bench(args, Path(tmp), runs=(), rest=False)
+
+
+def _bench(
+    args: argparse.Namespace,
+    workdir: Path,
+    *,
+    runs: tuple[str, ...] | None = None,
+    rest: bool = True,
+) -> dict[str, Any]:
+    """The bench; ``runs`` the load runs to make (None: all), ``rest`` whether to measure the
+    refusal alone, fair sharing, the cluster and the baseline too (the refusal comes with
+    run e)."""
     template_flags = [flag for d in args.templates for flag in ("--templates", str(d))]
     data = args.data or find_sample(args.templates, args.template)
     print(f"texrender bench: template {args.template}, data {data}", flush=True)
@@ -116,33 +140,37 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         slots = int(readyz["render_slots"])
         floor = floor_cpu_ms(url)
         print(f"server CPU per /healthz (one client): {floor:.3f} ms", flush=True)
-        runs = [
+        every = [
             Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
             Run("g", "1 client, unique bodies (low load)", 1, unique=True),
             Run("b", "8x slots, unique bodies (queueing)", 8 * slots, unique=True),
+            Run("h", "8 clients, unique bodies (run e's yardstick)", HOSTILE_YARDSTICK, True),
             Run("d", "64 clients, unique, polite (overload)", 64, True, ramp_s=OVERLOAD_RAMP_S),
             Run("e", "64 clients, unique, hostile", 64, True, False, OVERLOAD_RAMP_S),
             Run("c", "16 clients, one body (cache-friendly)", 16, unique=False),
         ]
-        reports = {run.name: run_load(url, run, args.template, data, args) for run in runs}
-    per_render = render_cpu_ms(reports["a"], floor) or 0.0
+        chosen = [run for run in every if runs is None or run.name in runs]
+        reports = {run.name: run_load(url, run, args.template, data, args) for run in chosen}
+    per_render = (render_cpu_ms(reports["a"], floor) or 0.0) if "a" in reports else 0.0
     for report in reports.values():
         report["server_ms_per_429"] = refusal_cpu_ms(report, per_render, floor)
-    print(f"\n== refusal cost: one slot kept busy, {REFUSALS} unique bodies", flush=True)
-    refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
-    print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
-    fair = fairness_step(args, data, workdir)
-    missing = missing_tools()
-    if missing is None:
-        many = cluster_step(args, data, workdir)
-    else:
-        print(f"bench: no cluster step: {missing}", file=sys.stderr)
-        many = None
-    baseline_run = Run("f", "baseline: Starlette + threads, plain pdflatex", 2 * slots, True)
-    baseline = run_baseline(baseline_run, workdir / "doc.tex", args.template, data, args)
-    if baseline is not None:
-        runs.append(baseline_run)
-        reports["f"] = baseline
+    refusal = fair = many = None
+    if rest or "e" in reports:
+        print(f"\n== refusal cost: one slot kept busy, {REFUSALS} unique bodies", flush=True)
+        refusal = refusal_cost(serve, args.template, data, per_render, REFUSALS)
+        print(f"server CPU per 429: {refusal['cpu_ms_per_429']} ms ({refusal['statuses']})")
+    if rest:
+        fair = fairness_step(args, data, workdir)
+        missing = missing_tools()
+        if missing is None:
+            many = cluster_step(args, data, workdir)
+        else:
+            print(f"bench: no cluster step: {missing}", file=sys.stderr)
+        baseline_run = Run("f", "baseline: Starlette + threads, plain pdflatex", 2 * slots, True)
+        baseline = run_baseline(baseline_run, workdir / "doc.tex", args.template, data, args)
+        if baseline is not None:
+            chosen.append(baseline_run)
+            reports["f"] = baseline
     return {
         "machine": machine,
         "machine_limit": limit,
@@ -150,11 +178,12 @@ def _bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "data": str(data),
         "duration_s": args.duration,
         "server": {"url": url, "render_slots": slots, "readyz": readyz, "floor_cpu_ms": floor},
-        "render_cpu_ms": per_render,
-        "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor),
+        "harness": separation(),
+        "render_cpu_ms": per_render if "a" in reports else None,
+        "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor) if "c" in reports else None,
         "refusal": refusal,
         "fairness": fair,
         "cluster": many,
-        "rows": [run_row(r, reports[r.name], limit) for r in runs],
+        "rows": [run_row(r, reports[r.name], limit) for r in chosen],
         "runs": reports,
     }

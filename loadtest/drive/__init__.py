@@ -26,6 +26,7 @@ from ._http import (
     side_client,
 )
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
+from ._priority import nice_load_generator, restore_priority, separation
 from ._prober import probe_in_process
 from ._redis import REDIS_SERVER, redis_server
 from ._serial import Answer, SerialClient, SerialClientError, serial_client
@@ -77,6 +78,7 @@ __all__ = [
     "key_label",
     "load_client",
     "moved_config",
+    "nice_load_generator",
     "open_loop",
     "poisson_arrivals",
     "probe_in_process",
@@ -84,7 +86,9 @@ __all__ = [
     "redis_server",
     "refuse_remote",
     "renders_balanced_by",
+    "restore_priority",
     "send_one",
+    "separation",
     "serial_client",
     "server_timing_ms",
     "serving",

@@ -18,6 +18,7 @@ import httpx
 import trio
 
 from ._http import error_name
+from ._priority import restore_priority
 
 BATCH_S = 0.25
 # (perf_counter at the answer, latency in seconds, status)
@@ -31,7 +32,9 @@ def probe_forever(
     timeout_s: float,
     out: multiprocessing.connection.Connection,
 ) -> None:
-    """The child: probe until the parent closes its end of the pipe (or says stop)."""
+    """The child: probe until the parent closes its end of the pipe (or says stop), at the
+    priority the harness had before it niced its load generator."""
+    restore_priority()
     batch: list[Sample] = []
     last_sent = time.perf_counter()
     with httpx.Client(base_url=url, timeout=timeout_s) as client:

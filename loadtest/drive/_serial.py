@@ -23,6 +23,7 @@ import httpx
 import trio
 
 from ._http import JSON_HEADERS, auth_headers, error_name, problem_type, server_timing_ms
+from ._priority import restore_priority
 
 # Below the server's keep-alive timeout (5 s by default), so an idle connection is dropped by
 # this client first, never reused at the moment the server closes it.
@@ -71,7 +72,9 @@ def serve_rounds(
     url: str, key: str | None, timeout_s: float, pipe: multiprocessing.connection.Connection
 ) -> None:
     """The child: answer each round the parent sends with the list of its answers, until told
-    to stop (or the parent is gone). A round stops after its last body or its budget."""
+    to stop (or the parent is gone). A round stops after its last body or its budget. It runs
+    at the priority the harness had before it niced its load generator (a latency probe)."""
+    restore_priority()
     limits = httpx.Limits(max_connections=1, keepalive_expiry=KEEPALIVE_EXPIRY_S)
     headers = auth_headers(key)
     with httpx.Client(base_url=url, timeout=timeout_s, headers=headers, limits=limits) as client:

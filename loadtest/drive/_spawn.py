@@ -27,6 +27,7 @@ import httpx
 import trio
 
 from ._http import side_client
+from ._priority import restore_priority
 
 # The checkout this runs from: its templates, its tools.
 REPO = Path(__file__).resolve().parents[2]
@@ -46,6 +47,7 @@ class Server:
         self.process = subprocess.Popen(
             argv,
             env=env,
+            preexec_fn=restore_priority,  # the harness may be niced, the server is not
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

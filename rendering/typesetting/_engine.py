@@ -190,13 +190,27 @@ class PdfLatexEngine:
             elapsed = trio.current_time() - started
             if returncode == 0:
                 # A zero exit without a PDF (an empty document) is a failure, not an empty file.
-                with contextlib.suppress(FileNotFoundError):
-                    pdf = await trio.Path(workdir, f"{JOB_NAME}.pdf").read_bytes()
-                    log = await self._read_log(workdir / f"{JOB_NAME}.log")
-                    # No page shipped out: pdfTeX may still leave an empty file behind.
-                    if pdf.startswith(b"%PDF"):
-                        return CompileResult(without_epoch_date(pdf), elapsed, log)
+                # Both files in one trip to a worker thread (a trip per open, read and close
+                # cost more server CPU than the reading).
+                pdf, log = await trio.to_thread.run_sync(self._outputs, workdir)
+                # No page shipped out: pdfTeX may still leave an empty file behind.
+                if pdf is not None and pdf.startswith(b"%PDF"):
+                    return CompileResult(without_epoch_date(pdf), elapsed, log)
             raise await self._failure(workdir, JOB_NAME)
+
+    def _outputs(self, workdir: Path) -> tuple[bytes | None, str]:
+        """The PDF (None if there is none) and the head of the log. Blocking: call from a
+        thread."""
+        try:
+            pdf = (workdir / f"{JOB_NAME}.pdf").read_bytes()
+        except FileNotFoundError:
+            return None, ""
+        try:
+            with (workdir / f"{JOB_NAME}.log").open("rb") as log:
+                head = log.read(self.limits.max_log_bytes)
+        except FileNotFoundError:
+            return pdf, ""
+        return pdf, head.decode("utf-8", errors="replace")
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
         """Dump the preamble of ``source`` into ``format_dir/<format_name>.fmt``.

@@ -118,18 +118,26 @@ def problem(
     retry_after_s: int | None = None,
     **extra: Any,
 ) -> Response:
+    body = problem_body(status, type_, title, detail, current_request_id(), **extra)
+    response = Response(body, status=status, content_type=PROBLEM_JSON)
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
+def problem_body(
+    status: int, type_: str, title: str, detail: str, request_id: str, **extra: Any
+) -> bytes:
+    """A problem+json body (RFC 9457), with the request's id."""
     body = {
         "type": TYPE_PREFIX + type_,
         "title": title,
         "status": status,
         "detail": detail,
-        "request_id": current_request_id(),
+        "request_id": request_id,
         **extra,
     }
-    response = Response(_dumps(body), status=status, content_type=PROBLEM_JSON)
-    if retry_after_s is not None:
-        response.headers["Retry-After"] = str(retry_after_s)
-    return response
+    return _dumps(body)
 
 
 def _dumps(body: dict[str, Any]) -> bytes:

@@ -138,6 +138,15 @@ class KeyMemory:
             self._known.popitem(last=False)
         return key
 
+    def remembered(self, token: str) -> ApiKey | None:
+        """The live key ``token`` is if it was checked moments ago, else None (no database
+        read: the caller that cannot wait for one goes the long way instead)."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        remembered = self._known.get(digest)
+        if remembered is not None and trio.current_time() - remembered[0] < self.seconds:
+            return remembered[1]
+        return None
+
     def due_for_touch(self, key: ApiKey, moment: datetime) -> bool:
         """Whether to write down that ``key`` was used (at most once a minute per key)."""
         last = self._touched.get(key.key_id)

@@ -6,7 +6,10 @@ against a server with auth on."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +241,68 @@ def test_a_short_fairness_run_against_a_server_with_auth_on(tmp_path: Path) -> N
     assert not ANY_KEY.search(json.dumps(found))
     text = "\n".join(fairness_section(found))
     assert "flooded p99 ÷ (idle p99 + one render time)" in text
+
+
+# --- the figures issue 25 asks for ------------------------------------------------------------
+
+
+def row(name: str, clients: int, ok_per_s: float, probe_p99_ms: float) -> dict[str, Any]:
+    return {
+        "run": name, "description": name, "clients": clients, "unique": True,
+        "ok_per_s": ok_per_s, "of_format_limit": 0.5, "of_plain_limit": 1.0, "p50_ms": 100.0,
+        "p99_ms": 200.0, "probe_p50_ms": 3.0, "probe_p99_ms": probe_p99_ms,
+        "server_ms_per_tex_run": 6.0, "server_ms_per_response": 6.0, "errors_by_status": {},
+        "refused_p99_ms": None, "server_ms_per_429": 0.4, "polite": name != "e",
+    }  # fmt: skip
+
+
+def test_the_hostile_run_is_held_against_the_8_client_run_and_the_scripts_are_each_shown() -> None:
+    limit = {"cpu_s": 0.1, "cpu_s_samples": [0.1], "renders_per_s": 20.0}
+    scripts = {
+        name: {"cpu_s": cpu, "cpu_s_samples": [cpu], "renders_per_s": 2 / cpu}
+        for name, cpu in (("Cyrillic", 0.5), ("Greek", 0.45), ("CJK", 0.9), ("Arabic", 0.6))
+    }
+    results = {
+        "machine": {
+            "date": "2026-12-05T12:00:00+00:00", "cpu_model": "CPU", "nproc": 2,
+            "tex_version": "pdfTeX", "python_version": "3.11.7",
+        },
+        "machine_limit": {"plain": limit, "format": limit, "unicode_scripts": scripts},
+        "template": "echo",
+        "duration_s": 25.0,
+        "server": {"render_slots": 2, "floor_cpu_ms": 1.0},
+        "harness": {
+            "niced": True, "load_generator_niceness": 10, "server_and_probe_niceness": 0,
+            "restored": True,
+        },
+        "rows": [row("a", 4, 18.0, 9.0), row("h", 8, 18.0, 9.5), row("e", 64, 17.1, 20.0)],
+        "runs": {},
+    }  # fmt: skip
+    text = markdown(results)
+    assert "good renders/s **0.95 x** (target ≥ 0.9), /healthz p99 **20.0 ms**" in text
+    assert "run h (8 clients, nothing refused: 18.00 renders/s" in text
+    assert "niceness 10, the servers and the health probes at 0" in text
+    for shown in ("Cyrillic 0.500 (**5.00 x**)", "CJK 0.900 (**9.00 x**)", "Arabic"):
+        assert shown in text
+    assert "Greek 0.450 (**4.50 x**)" in text
+
+
+def test_the_load_generator_is_niced_and_its_servers_and_probes_are_not() -> None:
+    script = (
+        "import os, subprocess, sys\n"
+        "from loadtest.drive import nice_load_generator, restore_priority, separation\n"
+        "base = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "nice_load_generator()\n"
+        "child = subprocess.run([sys.executable, '-c', "
+        "'import os; print(os.getpriority(os.PRIO_PROCESS, 0))'], preexec_fn=restore_priority, "
+        "capture_output=True, text=True, check=True)\n"
+        "print(base, os.getpriority(os.PRIO_PROCESS, 0), int(child.stdout), "
+        "separation()['restored'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TEXRENDER_LOADGEN_BASE_NICENESS"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    base, niced, child, restored = int(out[0]), int(out[1]), int(out[2]), out[3] == "True"
+    assert niced == 19
+    assert child == (base if restored else niced)

@@ -210,3 +210,27 @@ async def test_a_slot_not_had_in_time_is_a_queue_timeout(
         assert trio.current_time() - started == pytest.approx(3)
         assert admission.statistics().waiting == 0
         nursery.cancel_scope.cancel()
+
+
+async def test_asking_what_the_refusal_would_be_takes_nothing_from_the_owners_rate() -> None:
+    admission = Admission(limits(queue_max=10, owner_renders_per_minute=12))  # bursts of 2
+    for _ in range(5):
+        assert admission.refusal("a") is None
+    admission.check("a")
+    admission.check("a")  # the whole burst is still there after the questions
+    with pytest.raises(OwnerRateLimited):
+        admission.check("a")
+
+
+async def test_the_refusal_asked_for_is_the_one_check_raises() -> None:
+    admission = Admission(limits(queue_max=10))
+    async with trio.open_nursery() as nursery:
+        await fill(admission, nursery, "flood", 4)
+        await fill(admission, nursery, "probe", 1)
+        refused = admission.refusal("flood")
+        assert isinstance(refused, OwnerQueueFull)
+        with pytest.raises(OwnerQueueFull) as caught:
+            admission.check("flood")
+        assert caught.value.detail == refused.detail
+        assert admission.refusal("probe") is None
+        nursery.cancel_scope.cancel()

@@ -6,13 +6,15 @@ import contextlib
 import io
 import json
 import logging
+import queue
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from server.serving.logs import configure_logging
+from server.serving.logs import BatchingListener, configure_logging
 
 pytestmark = pytest.mark.tex
 
@@ -83,3 +85,24 @@ def test_text_format_for_people() -> None:
     assert "texrender.test [-] hello route=/x status=200" in line
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
+
+
+def test_the_writer_thread_writes_every_line_in_order_at_its_pace_and_the_rest_at_stop() -> None:
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    stream = io.StringIO()
+    output = logging.StreamHandler(stream)
+    writer = BatchingListener(records, output, interval_s=0.02)
+    writer.start()
+
+    def record(n: int) -> logging.LogRecord:
+        return logging.LogRecord("t", logging.INFO, "x", 1, f"line {n}", (), None)
+
+    records.put(record(0))
+    deadline = time.monotonic() + 10
+    while "line 0" not in stream.getvalue():  # written without a stop, in its own time
+        assert time.monotonic() < deadline, "the writer never wrote the line"
+        time.sleep(0.01)
+    for n in range(1, 200):
+        records.put(record(n))
+    writer.stop()
+    assert stream.getvalue().splitlines() == [f"line {n}" for n in range(200)]
