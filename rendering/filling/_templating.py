@@ -269,6 +269,7 @@ RESERVED_NAMES: dict[str, Any] = {
     "texrender_helpers": Tex(TEX_HELPERS),
     "texrender_exact_text": Tex(actual_text_tex()),
     "texrender_unicode": False,
+    "texrender_paper": "a4",  # the paper size of a render (rendering.catalogue._papers)
     "texrender_unicode_setup": Tex(""),
     "texrender_unicode_setup_sans": Tex(""),
     "filled": filled,
