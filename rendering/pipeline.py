@@ -48,10 +48,19 @@ from .output import (
     render_key,
 )
 from .reading import Reading
-from .typesetting import FormatStore, TexEngine, UnicodeCoverage
+from .typesetting import (
+    CompileResult,
+    FormatStore,
+    TexEngine,
+    UnicodeCoverage,
+    layout_report,
+)
 
 PDF = "application/pdf"
 PNG = "image/png"
+# A last page filled less than this (a few lines of a résumé's page) is worth a second run one
+# notch tighter, in a template that can be fitted (``fit = true`` in its template.toml).
+FIT_LAST_PAGE_BELOW = 0.15
 
 
 @dataclass(frozen=True)
@@ -383,6 +392,8 @@ class Pipeline:
                     compiled = await engine.compile(
                         source, timeout_s=self.limits.render_timeout_s, format_name=fmt
                     )
+                    if template.fit and _last_page_short(compiled.log):
+                        compiled = await self._fitted(job, unicode, engine, fmt, compiled)
                 except TexError as exc:
                     raise explain_tex_error(
                         exc, template, data, unicode=unicode, paper=job.paper
@@ -406,6 +417,28 @@ class Pipeline:
         )
         engine_name = self.unicode.name if unicode and self.unicode else ""
         return _Typeset(compiled.pdf, timings, warnings, engine_name)
+
+    async def _fitted(
+        self,
+        job: _Job,
+        unicode: bool,
+        engine: TexEngine,
+        fmt: str | None,
+        first: CompileResult,
+    ) -> CompileResult:
+        """Shrink to fit: a document whose last page would hold only a few lines, set again
+        one notch tighter (``texrender_fit``: the template's leading a little smaller); kept
+        when it has fewer pages. One more run at most, and only when the first left time
+        enough of the render timeout for it."""
+        left = self.limits.render_timeout_s - first.tex_seconds
+        if left < 2 * first.tex_seconds:
+            return first
+        template, data = job.template, job.reading.data
+        source = template.to_tex(data, unicode=unicode, paper=job.paper, fit=True)
+        second = await engine.compile(source, timeout_s=left, format_name=fmt)
+        before, after = layout_report(first.log).pages, layout_report(second.log).pages
+        better = second if before and after and after < before else first
+        return dataclasses.replace(better, tex_seconds=first.tex_seconds + second.tex_seconds)
 
     async def _picture(self, key: str, pdf: bytes, page: PageRequest, owner: str) -> bytes:
         """One page of the PDF of ``key`` as a PNG: from the cache, from an identical request
@@ -477,6 +510,14 @@ class Pipeline:
         media, filename = _media(template, page)
         etag = self._etag(key, page)
         return Rendered(body, media, etag, filename, outcome, warnings, timings, engine)
+
+
+def _last_page_short(log: str) -> bool:
+    """Whether a document of several pages ends on a page it fills less than
+    :data:`FIT_LAST_PAGE_BELOW` of (as the template reported it in the log)."""
+    report = layout_report(log)
+    fill = report.last_page_fill
+    return (report.pages or 0) > 1 and fill is not None and fill < FIT_LAST_PAGE_BELOW
 
 
 def _notes_of(warnings: tuple[ReadWarning, ...]) -> bytes:

@@ -97,6 +97,7 @@ class Template:
     unicode_engine: str | None = None  # the engine of its Unicode path, if it has one
     shown: Shown = field(default_factory=Shown)  # what its schema describes and it never prints
     papers: tuple[str, ...] = (DEFAULT_PAPER,)  # the paper sizes it is made for
+    fit: bool = False  # may be set a notch tighter when its last page holds a few lines
 
     def paper_for(self, data: Any, asked: str | None = None) -> str:
         """The paper a render of ``data`` is set on: the one ``asked`` for, or the usual one
@@ -202,11 +203,18 @@ class Template:
         return self.to_tex(data, unicode=unicode)
 
     def to_tex(
-        self, data: Mapping[str, Any], *, unicode: bool = False, paper: str = DEFAULT_PAPER
+        self,
+        data: Mapping[str, Any],
+        *,
+        unicode: bool = False,
+        paper: str = DEFAULT_PAPER,
+        fit: bool = False,
     ) -> str:
         """Fill the template with (already validated) data; every value is escaped. With
         ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
-        right-to-left runs are marked); on ``paper`` (``texrender_paper``).
+        right-to-left runs are marked); on ``paper`` (``texrender_paper``); one notch tighter
+        with ``fit`` (``texrender_fit``: the template keeps every line where it is in the
+        source, so a trace of the plain fill holds for it too).
 
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
@@ -214,16 +222,17 @@ class Template:
         _require_object(data)
         script = script_of(data) if unicode else LTR
         with markup_budget(), unicode_fill(unicode, script):
-            return self.jinja.render(self._variables(data, unicode, script, paper))
+            return self.jinja.render(self._variables(data, unicode, script, paper, fit))
 
     def _variables(
-        self, data: Mapping[str, Any], unicode: bool, script: Script, paper: str
+        self, data: Mapping[str, Any], unicode: bool, script: Script, paper: str, fit: bool = False
     ) -> dict[str, Any]:
         names = {
             **data,
             **RESERVED_NAMES,
             "texrender_other_sections": self._other_sections(data),
             "texrender_paper": paper,
+            "texrender_fit": fit,
         }
         return names if not unicode else {**names, **unicode_names(script)}
 
@@ -395,6 +404,7 @@ def _load_one(info: TemplateInfo) -> Template:
         unicode_engine=info.unicode_engine,
         shown=shown,
         papers=info.papers,
+        fit=info.fit,
     )
     try:
         template.validate(sample)

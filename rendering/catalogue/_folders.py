@@ -48,6 +48,8 @@ class TemplateInfo:
     other_sections: bool = False
     # The paper sizes it is made for (rendering.catalogue._papers.PAPERS); A4 unless it says.
     papers: tuple[str, ...] = (DEFAULT_PAPER,)
+    # It reports its last page's fill and can be set a notch tighter (texrender_fit).
+    fit: bool = False
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -101,6 +103,7 @@ def read_info(folder: Path) -> TemplateInfo:
         metadata=_places(folder, "metadata", meta.get("metadata")),
         other_sections=_switch(folder, "other_sections", meta.get("other_sections")),
         papers=_papers(folder, meta.get("papers")),
+        fit=_switch(folder, "fit", meta.get("fit")),
     )
 
 

@@ -270,6 +270,7 @@ RESERVED_NAMES: dict[str, Any] = {
     "texrender_exact_text": Tex(actual_text_tex()),
     "texrender_unicode": False,
     "texrender_paper": "a4",  # the paper size of a render (rendering.catalogue._papers)
+    "texrender_fit": False,  # set one notch tighter (rendering.pipeline, shrink to fit)
     "texrender_unicode_setup": Tex(""),
     "texrender_unicode_setup_sans": Tex(""),
     "filled": filled,

@@ -8,7 +8,14 @@ Knows nothing of templates or data: it is given TeX source.
 from __future__ import annotations
 
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
-from ._engine import PICTURE_FILE, EngineInfo, PdfLatexEngine, TexEngine, probe_engine
+from ._engine import (
+    PICTURE_FILE,
+    CompileResult,
+    EngineInfo,
+    PdfLatexEngine,
+    TexEngine,
+    probe_engine,
+)
 from ._files import write_atomically
 from ._fonts import ENGINE, MAIN_FONT, SCRIPTS, UnicodeCoverage, cjk_face, measure_coverage
 from ._formats import FormatStore, ensure_private_dir
@@ -23,6 +30,7 @@ __all__ = [
     "BoxKilled",
     "BoxStartFailed",
     "BoxTimeout",
+    "CompileResult",
     "EngineInfo",
     "FormatStore",
     "LayoutReport",

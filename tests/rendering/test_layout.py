@@ -15,6 +15,7 @@ import pytest
 
 from rendering import RenderConfig, RenderOrder, RenderService, build_service
 from rendering.errors import UnsupportedPaper
+from rendering.typesetting import layout_report
 from tests.conftest import TESTS_DIR
 
 pytestmark = pytest.mark.tex
@@ -235,3 +236,31 @@ async def test_the_letter_prints_region_and_country_on_address_lines(
     letter["recipient"]["location"]["countryCode"] = "pl"
     lines = pages_of(await render(service, "cover-letter", letter))[0]
     assert "9008 Tromsø, Troms" in lines
+
+
+# --- shrink to fit -------------------------------------------------------------------------
+
+
+async def test_a_last_page_of_a_few_lines_is_fitted_onto_the_page_before(
+    service: RenderService,
+) -> None:
+    # Bullets are added to the first job until the plain render (no fit) leaves a few lines on
+    # a last page; the render then holds one page less.
+    template = service.catalogue.get_template("resume-modern")
+    engine = service.pipeline.engine
+    for extra in range(30, 70, 2):
+        data = copy.deepcopy(LONG_RESUME)
+        data["work"][0]["highlights"] += [
+            f"Extra bullet number {n} about signalling work that goes on for a while"
+            for n in range(extra)
+        ]
+        plain = await engine.compile(template.to_tex(data, paper="a4"), timeout_s=30)
+        report = layout_report(plain.log)
+        if report.last_page_fill is not None and report.last_page_fill < 0.07:
+            break
+    else:
+        pytest.fail("no shape of the long résumé leaves a few lines on its last page")
+    assert report.pages is not None
+    fitted = await render(service, "resume-modern", data, "a4")
+    assert len(pages_of(fitted)) == report.pages - 1
+    assert b"%PDF" in fitted[:8]

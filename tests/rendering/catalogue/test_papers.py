@@ -70,3 +70,10 @@ def test_a_wrong_papers_line_is_a_broken_template(tmp_path: Path, papers: str) -
 def test_every_size_is_known() -> None:
     assert DEFAULT_PAPER in PAPERS
     assert set(PAPERS) == {"a4", "letter"}
+
+
+def test_fit_is_a_switch(tmp_path: Path) -> None:
+    assert load_one(tmp_path / "a", meta=META + "fit = true\n").fit
+    assert not load_one(tmp_path / "b").fit
+    with pytest.raises(CatalogueError, match="fit"):
+        load_one(tmp_path / "c", meta=META + 'fit = "yes"\n')
