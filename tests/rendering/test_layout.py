@@ -70,7 +70,7 @@ def media_box(pdf: bytes) -> tuple[float, float]:
 
 def shortened(bullets: int) -> dict[str, Any]:
     """The long résumé less ``bullets`` bullets from its first jobs: the page breaks move."""
-    data = copy.deepcopy(LONG_RESUME)
+    data: dict[str, Any] = copy.deepcopy(LONG_RESUME)
     for job in data["work"]:
         while bullets and len(job["highlights"]) > 1:
             job["highlights"].pop()
@@ -166,6 +166,7 @@ async def test_no_line_starts_or_ends_with_a_separator(
     service: RenderService, template: str
 ) -> None:
     names = [f"Skill{n} number {n}" for n in range(60)]
+    data: dict[str, Any]
     if template == "cover-letter":
         data = {
             "sender": {
@@ -217,7 +218,7 @@ async def test_modern_tags_have_a_separator_in_the_text(service: RenderService) 
 async def test_the_letter_prints_region_and_country_on_address_lines(
     service: RenderService,
 ) -> None:
-    letter = {
+    letter: dict[str, Any] = {
         "sender": {"name": "Zoë", "location": {
             "address": "ul. Długa 17/3", "postalCode": "80-831", "city": "Gdańsk",
             "region": "Pomorskie", "countryCode": "PL",
