@@ -271,11 +271,13 @@ async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def list_templates(settings: Settings) -> int:
-    """Print each template's name, title and description (from its metadata alone)."""
+    """Print each template's name, title, paper sizes and description (from its metadata
+    alone)."""
     from rendering import find_templates
 
     for info in find_templates(settings.template_dirs):
-        print(f"{info.name:24} {info.title}: {info.description}")
+        papers = ", ".join(info.papers)
+        print(f"{info.name:24} {info.title} ({papers}): {info.description}")
     return 0
 
 

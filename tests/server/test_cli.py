@@ -20,7 +20,7 @@ pytestmark = pytest.mark.tex
 def test_templates_lists_the_catalogue() -> None:
     result = run_cli("templates")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^echo\s+Echo \(test\)", result.stdout, re.MULTILINE)
+    assert re.search(r"^echo\s+Echo \(test\) \(a4\): Prints", result.stdout, re.MULTILINE)
 
 
 def test_render_writes_a_pdf(tmp_path: Path) -> None:
