@@ -333,7 +333,7 @@ def test_the_paper_size_asked_for_is_the_page_shown_downloaded_and_in_the_curl(
         " return i.naturalWidth / i.naturalHeight; })()"
     )
     assert abs(ratio - 612 / 792) < 0.01  # Letter's shape, not A4's (0.707)
-    assert "/v1/render/resume-classic?paper=letter'" in page.text_content("#curl")
+    assert "/v1/render/resume-classic?paper=letter'" in (page.text_content("#curl") or "")
 
 
 def test_what_people_type_is_shown_as_text_never_as_markup(watched: Watch) -> None:
