@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .admission import RenderStatistics
-    from .catalogue import Catalogue, CatalogueError, Template, find_templates
+    from .catalogue import PAPERS, Catalogue, CatalogueError, Template, find_templates
     from .config import DEFAULT_TEMPLATES_DIR, RenderConfig, RenderLimits, usable_cpus
     from .errors import (
         FieldError,
@@ -56,6 +56,7 @@ __all__ = [
     "DPI_MAX",
     "DPI_MIN",
     "PAGE_MAX",
+    "PAPERS",
     "PDF",
     "PNG",
     "CacheStatistics",
@@ -107,6 +108,7 @@ _HOMES = {
     "InvalidData": "errors",
     "Outcome": "outcome",
     "PAGE_MAX": "output",
+    "PAPERS": "catalogue",
     "PDF": "pipeline",
     "PNG": "pipeline",
     "PageRequest": "output",

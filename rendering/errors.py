@@ -8,6 +8,7 @@ subclass lacks any of them)::
     RenderError                       500  error          (never raised itself: a bug)
     ├── TemplateNotFound              404  error          unknown template name
     ├── PageNotFound                  404  error          a page past the last (a PNG page)
+    ├── UnsupportedPaper              422  invalid_data   a paper size the template is not made for
     ├── InvalidData                   422  invalid_data   data fails the template's JSON Schema
     │   ├── UnsupportedCharacter      422  invalid_data   characters the fonts cannot set
     │   ├── DataTooLarge              422  invalid_data   more text than a document can hold
@@ -103,6 +104,13 @@ class PageNotFound(RenderError):
     type = "page-not-found"
     title = "The document has no such page"
     outcome = Outcome.ERROR  # never counted: the render itself succeeded
+
+
+class UnsupportedPaper(RenderError):
+    status = 422
+    type = "unsupported-paper"
+    title = "The template is not made for that paper size"
+    outcome = Outcome.INVALID_DATA
 
 
 class InvalidData(RenderError):

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .catalogue import TEMPLATE_FILE, Template
+from .catalogue import DEFAULT_PAPER, TEMPLATE_FILE, Template
 from .errors import FieldError, ReadWarning, TexError, UnsupportedCharacter, json_pointer
 from .filling import SHARED_DIR, FilledSource, escape_latex, pointer_in
 from .typesetting import LayoutReport, layout_report, unsupported_character
@@ -32,13 +32,19 @@ def file_label(template: Template, name: str | None) -> str:
 
 
 def explain_tex_error(
-    error: TexError, template: Template, data: Mapping[str, Any], *, unicode: bool = False
+    error: TexError,
+    template: Template,
+    data: Mapping[str, Any],
+    *,
+    unicode: bool = False,
+    paper: str = DEFAULT_PAPER,
 ) -> TexError | UnsupportedCharacter:
     """Turn "Unicode character X not set up" into a 422 that names every field holding X; any
-    other error is traced to its template line and data value."""
+    other error is traced to its template line and data value (filled as it was: for the
+    Unicode path with ``unicode``, on ``paper``)."""
     char = unsupported_character(error.tex)
     if char is None:
-        return locate_error(template, data, error, unicode=unicode)
+        return locate_error(template, data, error, unicode=unicode, paper=paper)
     pointers = list(find_character(data, char))
     message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
     errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]
@@ -61,13 +67,18 @@ def find_character(data: Any, char: str, path: tuple[object, ...] = ()) -> Itera
 
 
 def locate_error(
-    template: Template, data: Mapping[str, Any], error: TexError, *, unicode: bool = False
+    template: Template,
+    data: Mapping[str, Any],
+    error: TexError,
+    *,
+    unicode: bool = False,
+    paper: str = DEFAULT_PAPER,
 ) -> TexError:
     """``error`` with the template line and the data pointer behind its source line."""
     line = error.tex.line
     if line is None:
         return error
-    traced = template.traced_tex(data, unicode=unicode)
+    traced = template.traced_tex(data, unicode=unicode, paper=paper)
     source_line = traced.line(line)
     located = dataclasses.replace(
         error.tex,
@@ -81,20 +92,30 @@ def locate_error(
 
 
 def layout_warnings(
-    template: Template, data: Mapping[str, Any], log: str, *, unicode: bool = False
+    template: Template,
+    data: Mapping[str, Any],
+    log: str,
+    *,
+    unicode: bool = False,
+    paper: str = DEFAULT_PAPER,
 ) -> tuple[ReadWarning, ...]:
     """Warnings worth a client's attention in TeX's ``log``: lines wider than the text by more
     than :data:`OVERFULL_WARNING_PT`, and more pages than the template is laid out for."""
-    return _layout_warnings(template, data, layout_report(log), unicode=unicode)
+    return _layout_warnings(template, data, layout_report(log), unicode=unicode, paper=paper)
 
 
 def _layout_warnings(
-    template: Template, data: Mapping[str, Any], report: LayoutReport, *, unicode: bool
+    template: Template,
+    data: Mapping[str, Any],
+    report: LayoutReport,
+    *,
+    unicode: bool,
+    paper: str,
 ) -> tuple[ReadWarning, ...]:
     warnings: list[ReadWarning] = []
     wide = [box for box in report.overfull if box.points > OVERFULL_WARNING_PT]
     if wide:
-        traced: FilledSource = template.traced_tex(data, unicode=unicode)
+        traced: FilledSource = template.traced_tex(data, unicode=unicode, paper=paper)
         for box in wide[:MAX_LAYOUT_WARNINGS]:
             text = "\n".join(traced.line(n) for n in range(box.first_line, box.last_line + 1))
             pointer = pointer_in(data, text, escape_latex) or ""

@@ -48,10 +48,19 @@ from .output import (
     render_key,
 )
 from .reading import Reading
-from .typesetting import FormatStore, TexEngine, UnicodeCoverage
+from .typesetting import (
+    CompileResult,
+    FormatStore,
+    TexEngine,
+    UnicodeCoverage,
+    layout_report,
+)
 
 PDF = "application/pdf"
 PNG = "image/png"
+# A last page filled less than this (a few lines of a résumé's page) is worth a second run one
+# notch tighter, in a template that can be fitted (``fit = true`` in its template.toml).
+FIT_LAST_PAGE_BELOW = 0.15
 
 
 @dataclass(frozen=True)
@@ -84,13 +93,20 @@ class RenderOrder:
     page: PageRequest | None = None
     if_none_match: Collection[str] = ()
     owner: str = ""  # whose render: its fair share of the queue, its own cache partition
+    paper: str | None = None  # the paper size asked for; None: the usual one for the data
 
     @classmethod
     def for_data(
-        cls, template: str, data: Any, *, strict: bool = False, page: PageRequest | None = None
+        cls,
+        template: str,
+        data: Any,
+        *,
+        strict: bool = False,
+        page: PageRequest | None = None,
+        paper: str | None = None,
     ) -> RenderOrder:
         """An order for data already in hand (the command line, tests)."""
-        return cls(template, lambda: data, strict=strict, page=page)
+        return cls(template, lambda: data, strict=strict, page=page, paper=paper)
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,7 @@ class _Job:
     reading: Reading
     key: str
     owner: str
+    paper: str
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,7 @@ class Pipeline:
 
         Raises:
             TemplateNotFound: no such template.
+            UnsupportedPaper: the template is not made for the paper size asked for.
             InvalidData: the data fails the template's schema (or is not plain JSON).
             UnsupportedCharacter, DataTooLarge: the data cannot be set.
             RenderQueueFull: refused at the door; QueueTimeout: no slot in time.
@@ -215,7 +233,7 @@ class Pipeline:
         """
         started = trio.current_time()
         template = self.catalogue.get_template(order.template)
-        scope = f"{order.owner}|{template.version}|{order.strict}|{self.engine_id}"
+        scope = f"{order.owner}|{template.version}|{order.strict}|{self.engine_id}|{order.paper}"
         digest = body_digest(scope, order.identity) if order.identity is not None else None
         known = self._known.get(digest) if digest is not None else None
         if known is not None:
@@ -286,13 +304,15 @@ class Pipeline:
         """The TeX source a render of ``order`` would typeset, and what reading changed.
 
         Raises:
-            TemplateNotFound, InvalidData, UnsupportedCharacter, DataTooLarge.
+            TemplateNotFound, UnsupportedPaper, InvalidData, UnsupportedCharacter,
+            DataTooLarge.
         """
         checked = self.check(order)
         if checked.problem is not None:
             raise checked.problem
-        reading = checked.reading
-        return checked.template.to_tex(reading.data, unicode=reading.unicode), reading.warnings
+        reading, template = checked.reading, checked.template
+        paper = template.paper_for(reading.data, order.paper)
+        return template.to_tex(reading.data, unicode=reading.unicode, paper=paper), reading.warnings
 
     # --- the steps --------------------------------------------------------------------------
 
@@ -328,12 +348,14 @@ class Pipeline:
         try:
             data = order.load()
             reading = template.read(data, strict=order.strict, unicode=self.unicode_coverage)
-            return _Job(template, reading, self._key(template, reading, order.owner), order.owner)
+            paper = template.paper_for(reading.data, order.paper)
+            key = self._key(template, reading, order.owner, paper)
+            return _Job(template, reading, key, order.owner, paper)
         except RenderError as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
 
-    def _key(self, template: Template, reading: Reading, owner: str) -> str:
+    def _key(self, template: Template, reading: Reading, owner: str, paper: str) -> str:
         """The content address of a render: equal keys give the same document.
 
         Raises:
@@ -342,7 +364,7 @@ class Pipeline:
         unicode = reading.unicode and self.unicode is not None
         engine_id = self.unicode.engine_id if unicode and self.unicode else self.engine_id
         try:
-            return render_key(template.version, reading.data, engine_id, owner)
+            return render_key(template.version, reading.data, engine_id, owner, paper)
         except ValueError as exc:
             message = f"the data is not plain JSON: {exc}"
             raise InvalidData(message, [FieldError("", message)]) from exc
@@ -382,7 +404,7 @@ class Pipeline:
                 self.observer.queue_waited(template.name, admitted - validated)
                 # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals
                 # are spread out at the pace of TeX instead of holding the event loop at once.
-                source = template.to_tex(data, unicode=unicode)
+                source = template.to_tex(data, unicode=unicode, paper=job.paper)
                 filled = trio.current_time()
                 if unicode:
                     assert self.unicode is not None
@@ -395,15 +417,19 @@ class Pipeline:
                     compiled = await engine.compile(
                         source, timeout_s=self.limits.render_timeout_s, format_name=fmt
                     )
+                    if template.fit and _last_page_short(compiled.log):
+                        compiled = await self._fitted(job, unicode, engine, fmt, compiled)
                 except TexError as exc:
-                    raise explain_tex_error(exc, template, data, unicode=unicode) from exc
+                    raise explain_tex_error(
+                        exc, template, data, unicode=unicode, paper=job.paper
+                    ) from exc
                 finally:
                     self.observer.typeset(template.name, trio.current_time() - filled)
                 self.admission.timed(compiled.tex_seconds)
         finally:
             if admitted is None:  # gave up waiting, or was cancelled in the queue
                 self.observer.queue_waited(template.name, trio.current_time() - validated)
-        warnings = layout_warnings(template, data, compiled.log, unicode=unicode)
+        warnings = layout_warnings(template, data, compiled.log, unicode=unicode, paper=job.paper)
         if warnings:
             self._layout.put(job.key, warnings)
         if self.cache.enabled:
@@ -416,6 +442,28 @@ class Pipeline:
         )
         engine_name = self.unicode.name if unicode and self.unicode else ""
         return _Typeset(compiled.pdf, timings, warnings, engine_name)
+
+    async def _fitted(
+        self,
+        job: _Job,
+        unicode: bool,
+        engine: TexEngine,
+        fmt: str | None,
+        first: CompileResult,
+    ) -> CompileResult:
+        """Shrink to fit: a document whose last page would hold only a few lines, set again
+        one notch tighter (``texrender_fit``: the template's leading a little smaller); kept
+        when it has fewer pages. One more run at most, and only when the first left time
+        enough of the render timeout for it."""
+        left = self.limits.render_timeout_s - first.tex_seconds
+        if left < 2 * first.tex_seconds:
+            return first
+        template, data = job.template, job.reading.data
+        source = template.to_tex(data, unicode=unicode, paper=job.paper, fit=True)
+        second = await engine.compile(source, timeout_s=left, format_name=fmt)
+        before, after = layout_report(first.log).pages, layout_report(second.log).pages
+        better = second if before and after and after < before else first
+        return dataclasses.replace(better, tex_seconds=first.tex_seconds + second.tex_seconds)
 
     async def _picture(self, key: str, pdf: bytes, page: PageRequest, owner: str) -> bytes:
         """One page of the PDF of ``key`` as a PNG: from the cache, from an identical request
@@ -487,6 +535,14 @@ class Pipeline:
         media, filename = _media(template, page)
         etag = self._etag(key, page)
         return Rendered(body, media, etag, filename, outcome, warnings, timings, engine)
+
+
+def _last_page_short(log: str) -> bool:
+    """Whether a document of several pages ends on a page it fills less than
+    :data:`FIT_LAST_PAGE_BELOW` of (as the template reported it in the log)."""
+    report = layout_report(log)
+    fill = report.last_page_fill
+    return (report.pages or 0) > 1 and fill is not None and fill < FIT_LAST_PAGE_BELOW
 
 
 def _notes_of(warnings: tuple[ReadWarning, ...]) -> bytes:

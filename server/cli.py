@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--dpi", type=int, default=96, help="resolution of --png (default 96)")
     render.add_argument(
+        "--paper",
+        metavar="SIZE",
+        help="paper size: a4 or letter (default: letter for the United States and Canada, by "
+        "the data's country or language, a4 elsewhere)",
+    )
+    render.add_argument(
         "--strict",
         action="store_true",
         help="read the data exactly as the schema says (no lenient reading, no warnings)",
@@ -226,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             args.strict,
             page,
             args.dpi,
+            args.paper,
         )
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
@@ -264,11 +271,13 @@ async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def list_templates(settings: Settings) -> int:
-    """Print each template's name, title and description (from its metadata alone)."""
+    """Print each template's name, title, paper sizes and description (from its metadata
+    alone)."""
     from rendering import find_templates
 
     for info in find_templates(settings.template_dirs):
-        print(f"{info.name:24} {info.title}: {info.description}")
+        papers = ", ".join(info.papers)
+        print(f"{info.name:24} {info.title} ({papers}): {info.description}")
     return 0
 
 
@@ -281,6 +290,7 @@ async def render_to_file(
     strict: bool = False,
     page: int | None = None,
     dpi: int = 96,
+    paper: str | None = None,
 ) -> int:
     """Render one document through the same pipeline the server builds, into ``output`` (the
     PDF, the TeX source, or one page as PNG)."""
@@ -301,7 +311,7 @@ async def render_to_file(
         return 1
     service = await build_service(settings.render_config())
     picture = PageRequest(page, dpi) if page is not None else None
-    order = RenderOrder.for_data(template, data, strict=strict, page=picture)
+    order = RenderOrder.for_data(template, data, strict=strict, page=picture, paper=paper)
     try:
         if tex_only:
             source, warnings = service.pipeline.tex_source(order)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from ._catalogue import Catalogue, Template
 from ._folders import TEMPLATE_FILE, CatalogueError, find_templates
+from ._papers import DEFAULT_PAPER, PAPERS, usual_paper
 
 __all__ = [
+    "DEFAULT_PAPER",
+    "PAPERS",
     "TEMPLATE_FILE",
     "Catalogue",
     "CatalogueError",
     "Template",
     "find_templates",
+    "usual_paper",
 ]

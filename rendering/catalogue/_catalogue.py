@@ -33,6 +33,7 @@ from ..errors import (
     FieldError,
     InvalidData,
     TemplateNotFound,
+    UnsupportedPaper,
     clip,
     json_pointer,
 )
@@ -73,6 +74,7 @@ from ._folders import (
     find_templates,
 )
 from ._messages import field_message, not_an_object, nothing_printed, unknown_template
+from ._papers import DEFAULT_PAPER, usual_paper
 
 _MAX_MESSAGE_CHARS = 300
 
@@ -97,6 +99,25 @@ class Template:
     pages: int | None = None  # the most pages the layout is meant for
     unicode_engine: str | None = None  # the engine of its Unicode path, if it has one
     shown: Shown = field(default_factory=Shown)  # what its schema describes and it never prints
+    papers: tuple[str, ...] = (DEFAULT_PAPER,)  # the paper sizes it is made for
+    fit: bool = False  # may be set a notch tighter when its last page holds a few lines
+
+    def paper_for(self, data: Any, asked: str | None = None) -> str:
+        """The paper a render of ``data`` is set on: the one ``asked`` for, or the usual one
+        for the data's country or language when the template is made for it (its first size
+        otherwise).
+
+        Raises:
+            UnsupportedPaper: ``asked`` is not a size this template is made for.
+        """
+        if asked is not None:
+            if asked not in self.papers:
+                raise UnsupportedPaper(
+                    f"{self.name!r} is made for {' and '.join(self.papers)} paper, not {asked!r}"
+                )
+            return asked
+        usual = usual_paper(data) if isinstance(data, Mapping) else DEFAULT_PAPER
+        return usual if usual in self.papers else self.papers[0]
 
     def read(
         self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
@@ -188,10 +209,19 @@ class Template:
         self.validate(data, explanations)
         return self.to_tex(data, unicode=unicode)
 
-    def to_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> str:
+    def to_tex(
+        self,
+        data: Mapping[str, Any],
+        *,
+        unicode: bool = False,
+        paper: str = DEFAULT_PAPER,
+        fit: bool = False,
+    ) -> str:
         """Fill the template with (already validated) data; every value is escaped. With
         ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
-        right-to-left runs are marked).
+        right-to-left runs are marked); on ``paper`` (``texrender_paper``); one notch tighter
+        with ``fit`` (``texrender_fit``: the template keeps every line where it is in the
+        source, so a trace of the plain fill holds for it too).
 
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
@@ -199,14 +229,18 @@ class Template:
         _require_object(data)
         script = script_of(data) if unicode else LTR
         with markup_budget(), unicode_fill(unicode, script):
-            return self.jinja.render(self._variables(data, unicode, script))
+            return self.jinja.render(self._variables(data, unicode, script, paper, fit))
 
-    def _variables(self, data: Mapping[str, Any], unicode: bool, script: Script) -> dict[str, Any]:
+    def _variables(
+        self, data: Mapping[str, Any], unicode: bool, script: Script, paper: str, fit: bool = False
+    ) -> dict[str, Any]:
         names = {
             **data,
             **RESERVED_NAMES,
             **language_names(data, unicode=unicode),
             "texrender_other_sections": self._other_sections(data),
+            "texrender_paper": paper,
+            "texrender_fit": fit,
         }
         return names if not unicode else {**names, **unicode_names(script)}
 
@@ -215,13 +249,16 @@ class Template:
         prints them as sections of their own (``other_sections``); none otherwise."""
         return other_sections(data, self.schema, self.shown) if self.shown.other_sections else []
 
-    def traced_tex(self, data: Mapping[str, Any], *, unicode: bool = False) -> FilledSource:
+    def traced_tex(
+        self, data: Mapping[str, Any], *, unicode: bool = False, paper: str = DEFAULT_PAPER
+    ) -> FilledSource:
         """:meth:`to_tex`, with the template line behind each line of the source (slower:
         for explaining a TeX error or a layout warning)."""
         _require_object(data)
         script = script_of(data) if unicode else LTR
+        variables = self._variables(data, unicode, script, paper)
         with markup_budget(), unicode_fill(unicode, script):
-            return fill_traced(self.jinja, self._variables(data, unicode, script), self.sources)
+            return fill_traced(self.jinja, variables, self.sources)
 
     @property
     def source_name(self) -> str:
@@ -381,6 +418,8 @@ def _load_one(info: TemplateInfo) -> Template:
         pages=info.pages,
         unicode_engine=info.unicode_engine,
         shown=shown,
+        papers=info.papers,
+        fit=info.fit,
     )
     try:
         template.validate(sample)

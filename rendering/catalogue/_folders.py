@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._papers import DEFAULT_PAPER, PAPERS
+
 TEMPLATE_FILE = "template.tex.j2"
 META_FILE = "template.toml"
 SCHEMA_FILE = "schema.json"
@@ -44,6 +46,10 @@ class TemplateInfo:
     metadata: tuple[str, ...] = ()
     # Top-level members its schema does not describe are printed, each as a section of its own.
     other_sections: bool = False
+    # The paper sizes it is made for (rendering.catalogue._papers.PAPERS); A4 unless it says.
+    papers: tuple[str, ...] = (DEFAULT_PAPER,)
+    # It reports its last page's fill and can be set a notch tighter (texrender_fit).
+    fit: bool = False
 
 
 def find_templates(roots: Iterable[Path]) -> list[TemplateInfo]:
@@ -96,7 +102,24 @@ def read_info(folder: Path) -> TemplateInfo:
         not_printed=_places(folder, "not_printed", meta.get("not_printed")),
         metadata=_places(folder, "metadata", meta.get("metadata")),
         other_sections=_switch(folder, "other_sections", meta.get("other_sections")),
+        papers=_papers(folder, meta.get("papers")),
+        fit=_switch(folder, "fit", meta.get("fit")),
     )
+
+
+def _papers(folder: Path, value: object) -> tuple[str, ...]:
+    if value is None:
+        return (DEFAULT_PAPER,)
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v in PAPERS for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise CatalogueError(
+            f"{folder}/{META_FILE}: papers must be a list of paper sizes from {list(PAPERS)}"
+        )
+    return tuple(value)
 
 
 def _switch(folder: Path, key: str, value: object) -> bool:

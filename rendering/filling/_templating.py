@@ -322,6 +322,8 @@ RESERVED_NAMES: dict[str, Any] = {
     "texrender_predump": Tex(predump_tex()),
     "texrender_unicode": False,
     "texrender_unicode_prelude": Tex(""),
+    "texrender_paper": "a4",  # the paper size of a render (rendering.catalogue._papers)
+    "texrender_fit": False,  # set one notch tighter (rendering.pipeline, shrink to fit)
     "texrender_unicode_setup": Tex(""),
     "texrender_unicode_setup_sans": Tex(""),
     "texrender_unicode_script": Tex(""),

@@ -51,6 +51,9 @@ QUOTE = '"'  # TeX's prefix of a hexadecimal number, and its string delimiter
 SANS_FONT = "Noto Sans"
 MAIN_FAMILY = "trMain"  # the NFSS family of the Latin face
 LATIN_FEATURES = "script=latn;language=dflt;"
+# Noto Naskh Arabic beside Noto Sans reads a size smaller (its letters sit low and small for
+# their body): scaled up, it matches the sans face's own Arabic design, Noto Sans Arabic, by eye.
+ARABIC_BESIDE_SANS = "s*[1.15]"
 _unicode_fill: contextvars.ContextVar[Script | None] = contextvars.ContextVar(
     "unicode_fill", default=None
 )
@@ -105,16 +108,17 @@ def _bold_extended(family: str, *, small_caps: bool = False) -> list[str]:
     return lines
 
 
-def _script_family(family: str, name: str, features: str) -> list[str]:
+def _script_family(family: str, name: str, features: str, scale: str = "") -> list[str]:
     """A script's face as fontspec's ``\\newfontfamily`` declared it: upright and bold (bold
-    italic is the bold: these families have no italic)."""
+    italic is the bold: these families have no italic); ``scale``, an NFSS size function such
+    as ``s*[1.15]``, sets it larger than the size asked for."""
     faces = FACES[name]
     lines = [
         rf"\DeclareFontFamily{{TU}}{{{family}}}{{}}",
-        _shape(family, "m", "n", _font(faces[REGULAR].tex, features)),
+        _shape(family, "m", "n", scale + _font(faces[REGULAR].tex, features)),
     ]
     if BOLD in faces:
-        bold = _font(faces[BOLD].tex, features)
+        bold = scale + _font(faces[BOLD].tex, features)
         lines += [
             _shape(family, "b", "n", bold),
             _shape(family, "b", "it", bold),
@@ -160,7 +164,8 @@ def setup_tex(*, sans: bool = False) -> str:
                 lines += _script_family(f"trCJK{variant}", face, features)
             lines.append(_cjk_font(LTR.cjk))  # for a template that does not write script_tex
         else:
-            lines += _script_family(f"tr{name}", family, features)
+            scale = ARABIC_BESIDE_SANS if sans and name == "Arabic" else ""
+            lines += _script_family(f"tr{name}", family, features, scale)
             lines.append(rf"\protected\def{font}{{{_select(f'tr{name}')}}}")
         lines.append(rf"\newXeTeXintercharclass\trClass{name}")
         for first, last in bounds:

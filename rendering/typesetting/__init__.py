@@ -8,7 +8,14 @@ Knows nothing of templates or data: it is given TeX source.
 from __future__ import annotations
 
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
-from ._engine import PICTURE_FILE, EngineInfo, PdfLatexEngine, TexEngine, probe_engine
+from ._engine import (
+    PICTURE_FILE,
+    CompileResult,
+    EngineInfo,
+    PdfLatexEngine,
+    TexEngine,
+    probe_engine,
+)
 from ._faces import BOLD, BOLD_ITALIC, FACES, ITALIC, REGULAR, Face, check_face_files
 from ._files import write_atomically
 from ._fonts import (
@@ -38,6 +45,7 @@ __all__ = [
     "BoxKilled",
     "BoxStartFailed",
     "BoxTimeout",
+    "CompileResult",
     "EngineInfo",
     "Face",
     "FormatStore",

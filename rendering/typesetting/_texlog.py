@@ -58,6 +58,9 @@ _OVERFULL = re.compile(
     r"(\d+)(?:--(\d+))?"
 )
 _OUTPUT = re.compile(r"^Output written on .*?\((\d+) pages?, \d+ bytes\)")
+# What a template that can be fitted writes at its end: the height of the last page's material
+# and of its text block (rendering.pipeline decides from it whether to fit the document).
+_LAST_PAGE = re.compile(r"^texrender-last-page: ([\d.]+)pt of ([\d.]+)pt")
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,16 @@ class LayoutReport:
 
     pages: int | None
     overfull: tuple[Overfull, ...]
+    # How full the last page is, 0 to 1, when the template says (None: it does not, or the
+    # last page is a full one).
+    last_page_fill: float | None = None
 
 
 def layout_report(log: str) -> LayoutReport:
     """Pages written and overfull lines, from the log of a run that succeeded."""
     pages = None
     overfull = []
+    fill = None
     for line in log.splitlines():
         match = _OVERFULL.match(line)
         if match:
@@ -90,7 +97,12 @@ def layout_report(log: str) -> LayoutReport:
         written = _OUTPUT.match(line)
         if written:
             pages = int(written.group(1))
-    return LayoutReport(pages, tuple(overfull))
+            continue
+        last = _LAST_PAGE.match(line)
+        if last:
+            total, goal = float(last.group(1)), float(last.group(2))
+            fill = total / goal if 0 < total < goal else None
+    return LayoutReport(pages, tuple(overfull), fill)
 
 
 def unsupported_character(diagnostic: TexDiagnostic) -> str | None:

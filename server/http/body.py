@@ -13,6 +13,7 @@ from rendering import (
     DPI_MAX,
     DPI_MIN,
     PAGE_MAX,
+    PAPERS,
     PageRequest,
     nests_deeper_than,
 )
@@ -159,6 +160,22 @@ def requested_picture() -> PageRequest | None:
             raise InvalidParameter("page and dpi are for a PNG picture (format=png)")
         return None
     return PageRequest(page or 1, dpi or DPI_DEFAULT)
+
+
+def requested_paper() -> str | None:
+    """The paper size asked for (``?paper=a4`` or ``letter``, any case); None: the usual one
+    for the data (the pipeline decides, from its country or language).
+
+    Raises:
+        InvalidParameter: ``paper`` names no paper size texrender knows.
+    """
+    raw = request.args.get("paper")
+    if raw is None:
+        return None
+    paper = raw.strip().lower()
+    if paper not in PAPERS:
+        raise InvalidParameter(f"paper must be one of {', '.join(PAPERS)}")
+    return paper
 
 
 def _whole_parameter(name: str, low: int, high: int) -> int | None:

@@ -390,13 +390,18 @@ _SHARED_SCHEMAS: dict[str, Any] = {
     "Warning": _POINTED,
     "TemplateSummary": {
         "type": "object",
-        "required": ["name", "title", "description", "engine", "version"],
+        "required": ["name", "title", "description", "engine", "version", "papers"],
         "properties": {
             "name": {"type": "string"},
             "title": {"type": "string"},
             "description": {"type": "string"},
             "engine": {"type": "string"},
             "version": {"type": "string"},
+            "papers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the paper sizes it is made for (the render routes' paper=)",
+            },
             "preview": {"type": ["string", "null"], "description": "its picture's path, if any"},
             "schema": {"type": "object"},
             "sample": {"type": "object"},

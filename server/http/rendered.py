@@ -19,6 +19,7 @@ from rendering import (
     DPI_MAX,
     DPI_MIN,
     PAGE_MAX,
+    PAPERS,
     Outcome,
     Rendered,
     RenderError,
@@ -26,7 +27,7 @@ from rendering import (
     outcome_of,
 )
 
-from .body import refuse_star_match, requested_picture, wants_strict
+from .body import refuse_star_match, requested_paper, requested_picture, wants_strict
 from .media import PDF, PNG
 from .openapi import Parameter
 from .record import current_record
@@ -56,6 +57,13 @@ PICTURE = (
         {"type": "integer", "minimum": DPI_MIN, "maximum": DPI_MAX},
     ),
 )
+PAPER = Parameter(
+    "paper",
+    "the paper size (each template lists the sizes it is made for: GET /v1/templates); by "
+    "default letter when the data's country is the United States or Canada (or its "
+    "meta.language en-US or en-CA), else a4. A size the template is not made for is a 422",
+    {"type": "string", "enum": list(PAPERS)},
+)
 PDF_BODY = {
     PDF: {"type": "string", "contentMediaType": PDF},
     PNG: {"type": "string", "contentMediaType": PNG},
@@ -71,7 +79,8 @@ def render_order(
 
     Raises:
         PreconditionFailed: ``If-None-Match: *``.
-        InvalidParameter: ``strict``, ``format``, ``page`` or ``dpi`` cannot be used.
+        InvalidParameter: ``strict``, ``format``, ``page``, ``dpi`` or ``paper`` cannot be
+            used.
     """
     refuse_star_match()
     return RenderOrder(
@@ -82,6 +91,7 @@ def render_order(
         page=requested_picture(),
         if_none_match=request.if_none_match.as_set(include_weak=True),
         owner=current_record().owner or "",
+        paper=requested_paper(),
     )
 
 

@@ -97,10 +97,12 @@ function quoted(text) {
 }
 
 /** The curl command that sends exactly this data to this server, as this page does. */
-export function curlCommand({ origin, template, text, key, filename }) {
+export function curlCommand({ origin, template, text, key, filename, paper = "" }) {
   const lines = ["curl -X POST -H 'Content-Type: application/json'"];
   if (key) lines.push(`-H ${quoted(`Authorization: Bearer ${key}`)}`);
   lines.push(`--data-binary ${quoted(text)}`);
-  lines.push(`${quoted(`${origin}/v1/render/${encodeURIComponent(template)}`)} -o ${quoted(filename)}`);
+  const query = paper ? `?paper=${encodeURIComponent(paper)}` : "";
+  const url = `${origin}/v1/render/${encodeURIComponent(template)}${query}`;
+  lines.push(`${quoted(url)} -o ${quoted(filename)}`);
   return lines.join(" \\\n     ");
 }

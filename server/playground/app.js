@@ -22,6 +22,7 @@ const preview = new Preview(api, {
   previous: $("page-previous"),
   next: $("page-next"),
   zoom: $("zoom"),
+  paper: $("paper"),
   download: $("download"),
 });
 const picker = new TemplatePicker(api, $("templates"), (name) => choose(name));
@@ -69,6 +70,7 @@ function updateCurl() {
     text: editor.text,
     key: api.authOn === false ? "" : api.key,
     filename: filenameFor(value, template),
+    paper: $("paper").value,
   });
 }
 
@@ -278,6 +280,9 @@ $("editor").addEventListener("drop", (event) => {
   openFile(event.dataTransfer.files[0]);
 });
 $("copy-curl").addEventListener("click", copyCurl);
+$("paper").addEventListener("change", () => {
+  if (picker.value) render();
+});
 preview.onPictureProblem = (error) => failed(error, version);
 $("key-form").addEventListener("submit", (event) => {
   event.preventDefault();

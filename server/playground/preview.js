@@ -15,9 +15,14 @@ function renderPath(template, query = "") {
   return `/v1/render/${encodeURIComponent(template)}${query}`;
 }
 
+/** The query's paper part ("" for the usual size for the data, which the server picks). */
+function paperParameter(paper, first) {
+  return paper ? `${first ? "?" : "&"}paper=${encodeURIComponent(paper)}` : "";
+}
+
 export class Preview {
-  constructor(api, { image, frame, pageLabel, previous, next, zoom, download }) {
-    Object.assign(this, { api, image, frame, pageLabel, previous, next, zoom, download });
+  constructor(api, { image, frame, pageLabel, previous, next, zoom, paper, download }) {
+    Object.assign(this, { api, image, frame, pageLabel, previous, next, zoom, paper, download });
     this.page = 1;
     this.pages = 0;
     this.pageWidthIn = A4_WIDTH_IN;
@@ -54,12 +59,14 @@ export class Preview {
     const controller = new AbortController();
     this.rendering = controller;
     const { signal } = controller;
-    const response = await this.api.request("POST", renderPath(template), { body: text, signal });
+    const paper = this.paper.value;
+    const path = renderPath(template, paperParameter(paper, true));
+    const response = await this.api.request("POST", path, { body: text, signal });
     if (!response.ok) throw await Problem.from(response);
     const pdf = await response.arrayBuffer();
     const pages = (await countPages(pdf)) ?? 1;
     signal.throwIfAborted();
-    this.shown = { template, text };
+    this.shown = { template, text, paper };
     this.pages = pages;
     this.page = Math.min(this.page, pages);
     await this.picture(signal);
@@ -87,9 +94,9 @@ export class Preview {
     const controller = new AbortController();
     this.picturing = controller;
     const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
-    const { template, text } = this.shown;
+    const { template, text, paper } = this.shown;
     const dpi = this.dpi();
-    const query = `?format=png&page=${this.page}&dpi=${dpi}`;
+    const query = `?format=png&page=${this.page}&dpi=${dpi}${paperParameter(paper, false)}`;
     const response = await this.api.request("POST", renderPath(template, query), { body: text, signal });
     if (!response.ok) throw await Problem.from(response);
     const url = URL.createObjectURL(await response.blob());

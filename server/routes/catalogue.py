@@ -38,6 +38,7 @@ async def summary(template: Template) -> dict[str, Any]:
         "description": template.description,
         "engine": template.engine,
         "version": template.version,
+        "papers": list(template.papers),
         "preview": f"/v1/templates/{template.name}/preview.png" if has_preview else None,
     }
 

@@ -42,6 +42,7 @@ from ..http.problems import (
 )
 from ..http.record import current_record
 from ..http.rendered import (
+    PAPER,
     PDF_BODY,
     PICTURE,
     STRICT,
@@ -429,7 +430,7 @@ async def delete_document(document_id: str) -> Response:
         "A stored document rendered to a PDF, or one page of it as PNG (cached, with an ETag)",
         (200, 304, 404, 412, 422, 429, 503, 504),
         success=PDF_BODY,
-        parameters=(IF_NONE_MATCH, *PICTURE),
+        parameters=(IF_NONE_MATCH, *PICTURE, PAPER),
         success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
         tag="documents",
     )

@@ -7,6 +7,7 @@ from quart import Blueprint, Response
 from ..http.body import parse_json, read_body
 from ..http.openapi import Operation, describe
 from ..http.rendered import (
+    PAPER,
     PDF_BODY,
     PICTURE,
     STRICT,
@@ -26,13 +27,14 @@ blueprint = Blueprint("render", __name__)
         (200, 304, 404, 412, 422, 429, 503, 504),
         success=PDF_BODY,
         body="data",
-        parameters=(STRICT, *PICTURE),
+        parameters=(STRICT, *PICTURE, PAPER),
         success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
         description="The data is read leniently (what was changed comes back in "
         "X-Render-Warnings) unless strict reading is asked for, then validated against the "
         "template's schema and typeset. The same data gives the same PDF: send its ETag as "
         "If-None-Match to get a 304. With format=png (or Accept: image/png) the answer is one "
-        "page as a PNG picture, cached like the PDF; 404 for a page past the last.",
+        "page as a PNG picture, cached like the PDF; 404 for a page past the last. The paper "
+        "size is the template's usual one for the data unless paper= names one.",
     )
 )
 async def render(template: str) -> Response:

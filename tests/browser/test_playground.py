@@ -316,6 +316,28 @@ def test_pages_can_be_turned_and_zoom_asks_for_more_pixels(watched: Watch) -> No
     assert 1.9 < widths["2"] / widths["1"] < 2.1
 
 
+def test_the_paper_size_asked_for_is_the_page_shown_downloaded_and_in_the_curl(
+    watched: Watch,
+) -> None:
+    page = open_playground(watched)
+    before = len(watched.render_requests())
+    page.select_option("#paper", "letter")
+    wait_ready(page)
+    assert_state(page, "ready")
+    asked = [r.url for r in watched.render_requests()[before:]]
+    assert asked
+    assert all("paper=letter" in url for url in asked), asked
+    _, pdf = download(page)
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True)
+    assert "612 x 792 pts" in info.stdout.decode()
+    ratio = page.evaluate(
+        "(() => { const i = document.getElementById('page');"
+        " return i.naturalWidth / i.naturalHeight; })()"
+    )
+    assert abs(ratio - 612 / 792) < 0.01  # Letter's shape, not A4's (0.707)
+    assert "/v1/render/resume-classic?paper=letter'" in (page.text_content("#curl") or "")
+
+
 def test_what_people_type_is_shown_as_text_never_as_markup(watched: Watch) -> None:
     page = open_playground(watched)
     hostile = '<img src="hostile" onerror="window.hacked=1">'

@@ -14,6 +14,7 @@ EXPECTED = {
     "RenderError",
     "TemplateNotFound",
     "PageNotFound",
+    "UnsupportedPaper",
     "InvalidData",
     "UnsupportedCharacter",
     "DataTooLarge",

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.tex
 def test_templates_lists_the_catalogue() -> None:
     result = run_cli("templates")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^echo\s+Echo \(test\)", result.stdout, re.MULTILINE)
+    assert re.search(r"^echo\s+Echo \(test\) \(a4\): Prints", result.stdout, re.MULTILINE)
 
 
 def test_render_writes_a_pdf(tmp_path: Path) -> None:
@@ -44,6 +44,19 @@ def test_render_writes_a_page_as_png(tmp_path: Path) -> None:
     missing = run_cli("render", "echo", str(data), "-o", str(out), "--png", "2")
     assert missing.returncode == 1
     assert "the document has 1 page; no page 2" in missing.stderr
+
+
+def test_render_takes_a_paper_size(tmp_path: Path) -> None:
+    sample = str(DEFAULT_TEMPLATES_DIR / "cover-letter" / "sample.json")
+    out = tmp_path / "letter.pdf"
+    options = ("--templates", str(DEFAULT_TEMPLATES_DIR), "render", "cover-letter", sample)
+    result = run_cli(*options, "-o", str(out), "--paper", "letter")
+    assert result.returncode == 0, result.stderr
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True)
+    assert re.search(r"Page size:\s+612 x 792 pts", info.stdout), info.stdout
+    wrong = run_cli(*options, "-o", str(out), "--paper", "a5")
+    assert wrong.returncode == 1
+    assert "'cover-letter' is made for a4 and letter paper, not 'a5'" in wrong.stderr
 
 
 def test_render_reads_standard_input(tmp_path: Path) -> None:

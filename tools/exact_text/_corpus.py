@@ -19,6 +19,7 @@ CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "corpus"
 SCRIPTS: dict[str, str] = {
     "european-accents.json": "Latin",
     "long-career.json": "Latin",
+    "long-resume.json": "Latin",
     "real-shapes.json": "Latin",
     "typography-markup.json": "Latin",
     "french.json": "Latin",

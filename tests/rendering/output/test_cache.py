@@ -66,6 +66,8 @@ def test_render_key_is_canonical() -> None:
     assert render_key("v2", {"a": 1, "b": [1, 2]}, "pdftex") != base
     assert render_key("v1", {"a": 1, "b": [2, 1]}, "pdftex") != base
     assert render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex 2") != base
+    letter = render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex", paper="letter")
+    assert letter not in (base, render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex", paper="a4"))
     with pytest.raises(ValueError, match="JSON"):
         render_key("v1", {"a": float("nan")}, "pdftex")
 
@@ -246,7 +248,7 @@ async def test_a_disconnected_leader_does_not_strand_its_followers(
     body = {"text": "shared slow", "count": 2_000_000}
     # The test template has no lenient reader: the data is keyed as sent, for its owner.
     version = service.catalogue["slow"].version
-    key = render_key(version, body, service.pipeline.engine_id, LOCAL_OWNER)
+    key = render_key(version, body, service.pipeline.engine_id, LOCAL_OWNER, "a4")
     async with trio.open_nursery() as nursery:
         leader = trio.CancelScope()
 

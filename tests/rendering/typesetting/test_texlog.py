@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rendering.errors import TexDiagnostic
-from rendering.typesetting._texlog import parse_tex_log, unsupported_character
+from rendering.typesetting._texlog import layout_report, parse_tex_log, unsupported_character
 
 
 def lines(*text: str) -> str:
@@ -277,3 +277,19 @@ def test_unsupported_character(message: str, char: str) -> None:
 )
 def test_other_errors_name_no_character(message: str) -> None:
     assert unsupported_character(TexDiagnostic(message, None, "")) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "fill"),
+    [
+        ("texrender-last-page: 76.8pt of 768.0pt", 0.1),
+        ("texrender-last-page: 0.0pt of 16383.99998pt", None),  # nothing left: a full page
+        ("texrender-last-page: 788.9pt of 768.2pt", None),  # a break still pending
+        ("a line that says nothing of the kind", None),
+    ],
+)
+def test_the_last_pages_fill(line: str, fill: float | None) -> None:
+    log = f"{line}\nOutput written on texput.pdf (4 pages, 129426 bytes).\n"
+    report = layout_report(log)
+    assert report.pages == 4
+    assert report.last_page_fill == (pytest.approx(fill) if fill is not None else None)

@@ -104,7 +104,12 @@ async def test_catalogue(client: httpx.AsyncClient) -> None:
     names = [t["name"] for t in listing]
     assert "resume-classic" in names
     assert "echo" in names
-    assert set(listing[0]) == {"name", "title", "description", "engine", "version", "preview"}
+    assert set(listing[0]) == {
+        "name", "title", "description", "engine", "version", "papers", "preview"
+    }  # fmt: skip
+    papers = {t["name"]: t["papers"] for t in listing}
+    assert papers["resume-classic"] == ["a4", "letter"]
+    assert papers["echo"] == ["a4"]  # A4 unless its template.toml says
     one = (await client.get("/v1/templates/echo")).json()
     assert one["schema"]["required"] == ["text"]
     assert one["sample"] == {"text": "Hello, world"}
