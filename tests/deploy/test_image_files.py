@@ -98,8 +98,9 @@ def test_the_fonts_the_cuts_keep_give_the_unicode_path_all_it_has(
 ) -> None:
     # The Unicode path measured twice with the real fontconfig: with every font of this
     # machine, then with only the files the image's dpkg rules keep (fontconfig pointed at a
-    # folder of links to them). A font added to the code or a template, and cut by the rules,
-    # fails here in make test, not in the image.
+    # folder of links to them, kpathsea too: the path checks that both find each face's file).
+    # A font added to the code or a template, and cut by the rules, fails here in make test,
+    # not in the image.
     everything = trio.run(measure_coverage)
     if everything is None:
         pytest.skip("this machine has no Unicode path (XeLaTeX or its fonts are missing)")
@@ -112,10 +113,13 @@ def test_the_fonts_the_cuts_keep_give_the_unicode_path_all_it_has(
     fonts = tmp_path / "fonts"
     fonts.mkdir()
     for number, file in enumerate(kept):
-        (fonts / f"{number}-{Path(file).name}").symlink_to(file)
+        # A folder each: the faces are loaded by file name, which must stay as it is.
+        (fonts / str(number)).mkdir()
+        (fonts / str(number) / Path(file).name).symlink_to(file)
     conf = tmp_path / "fonts.conf"
     conf.write_text(FONTS_CONF.format(fonts=fonts, cache=tmp_path / "cache"))
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    monkeypatch.setenv("OSFONTDIR", f"{fonts}//")
     assert trio.run(measure_coverage) == everything
 
 

@@ -50,6 +50,14 @@ async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float = 10) ->
             await trio.sleep(0.02)
 
 
+async def until_ready(client: httpx.AsyncClient) -> None:
+    """Until the server's formats are built: they are TeX processes too, started with the
+    server, and a test that counts TeX processes must count only its render's."""
+    with trio.fail_after(60):
+        while (await client.get("/readyz")).status_code != 200:
+            await trio.sleep(0.05)
+
+
 async def slots_busy(client: httpx.AsyncClient, busy: int, waiting: int = 0) -> bool:
     body = (await client.get("/readyz")).json()
     return bool(body["renders_in_flight"] == busy and body["queue_depth"] == waiting)
@@ -262,6 +270,7 @@ async def test_504_runaway_document_is_killed(
     start_server: StartServer, no_leftovers: None
 ) -> None:
     client = (await start_server(render_timeout_s=1.0)).client
+    await until_ready(client)
     response = await client.post("/v1/render/endless-loop", json={"text": "x"})
     assert_problem(response, 504, "render-timeout")
     assert tex_processes() == []
@@ -287,6 +296,7 @@ async def test_health_answers_while_every_slot_is_busy(client: httpx.AsyncClient
 async def test_client_disconnect_kills_the_render(
     client: httpx.AsyncClient, work_dir: Path
 ) -> None:
+    await until_ready(client)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(lambda: client.post("/v1/render/slow", json=SLOW))
         with trio.fail_after(10):
@@ -367,9 +377,7 @@ async def test_tex_killed_from_outside_is_the_servers_fault_not_the_datas(
         answers.append(await client.post("/v1/render/slow", json=slow(1)))
 
     # Formats are built at start-up by TeX processes too: only the render's may be killed.
-    with trio.fail_after(60):
-        while (await client.get("/readyz")).status_code != 200:
-            await trio.sleep(0.05)
+    await until_ready(client)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(render)
         with trio.fail_after(10):
