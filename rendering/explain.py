@@ -38,13 +38,14 @@ def explain_tex_error(
     *,
     unicode: bool = False,
     paper: str = DEFAULT_PAPER,
+    tagged: bool = False,
 ) -> TexError | UnsupportedCharacter:
     """Turn "Unicode character X not set up" into a 422 that names every field holding X; any
     other error is traced to its template line and data value (filled as it was: for the
-    Unicode path with ``unicode``, on ``paper``)."""
+    Unicode path with ``unicode``, on ``paper``, tagged or not)."""
     char = unsupported_character(error.tex)
     if char is None:
-        return locate_error(template, data, error, unicode=unicode, paper=paper)
+        return locate_error(template, data, error, unicode=unicode, paper=paper, tagged=tagged)
     pointers = list(find_character(data, char))
     message = f"character {char!r} (U+{ord(char):04X}) cannot be typeset by this template"
     errors = [FieldError(pointer, message) for pointer in pointers] or [FieldError("", message)]
@@ -73,12 +74,13 @@ def locate_error(
     *,
     unicode: bool = False,
     paper: str = DEFAULT_PAPER,
+    tagged: bool = False,
 ) -> TexError:
     """``error`` with the template line and the data pointer behind its source line."""
     line = error.tex.line
     if line is None:
         return error
-    traced = template.traced_tex(data, unicode=unicode, paper=paper)
+    traced = template.traced_tex(data, unicode=unicode, paper=paper, tagged=tagged)
     source_line = traced.line(line)
     located = dataclasses.replace(
         error.tex,
@@ -98,10 +100,12 @@ def layout_warnings(
     *,
     unicode: bool = False,
     paper: str = DEFAULT_PAPER,
+    tagged: bool = False,
 ) -> tuple[ReadWarning, ...]:
     """Warnings worth a client's attention in TeX's ``log``: lines wider than the text by more
     than :data:`OVERFULL_WARNING_PT`, and more pages than the template is laid out for."""
-    return _layout_warnings(template, data, layout_report(log), unicode=unicode, paper=paper)
+    report = layout_report(log)
+    return _layout_warnings(template, data, report, unicode=unicode, paper=paper, tagged=tagged)
 
 
 def _layout_warnings(
@@ -111,11 +115,14 @@ def _layout_warnings(
     *,
     unicode: bool,
     paper: str,
+    tagged: bool,
 ) -> tuple[ReadWarning, ...]:
     warnings: list[ReadWarning] = []
     wide = [box for box in report.overfull if box.points > OVERFULL_WARNING_PT]
     if wide:
-        traced: FilledSource = template.traced_tex(data, unicode=unicode, paper=paper)
+        traced: FilledSource = template.traced_tex(
+            data, unicode=unicode, paper=paper, tagged=tagged
+        )
         for box in wide[:MAX_LAYOUT_WARNINGS]:
             text = "\n".join(traced.line(n) for n in range(box.first_line, box.last_line + 1))
             pointer = pointer_in(data, text, escape_latex) or ""

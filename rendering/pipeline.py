@@ -94,6 +94,7 @@ class RenderOrder:
     if_none_match: Collection[str] = ()
     owner: str = ""  # whose render: its fair share of the queue, its own cache partition
     paper: str | None = None  # the paper size asked for; None: the usual one for the data
+    tagged: bool = False  # a tagged PDF (and pictures of it): costlier in TeX, so only if asked
 
     @classmethod
     def for_data(
@@ -104,9 +105,17 @@ class RenderOrder:
         strict: bool = False,
         page: PageRequest | None = None,
         paper: str | None = None,
+        tagged: bool = False,
     ) -> RenderOrder:
         """An order for data already in hand (the command line, tests)."""
-        return cls(template, lambda: data, strict=strict, page=page, paper=paper)
+        return cls(template, lambda: data, strict=strict, page=page, paper=paper, tagged=tagged)
+
+    def scope(self, template_version: str, engine_id: str) -> str:
+        """What, beside the data, makes this order's document what it is (who asks, which
+        template version, how the data is read, on which engine, paper and tagging): the same
+        request body in another scope may be another document."""
+        parts = (self.owner, template_version, self.strict, engine_id, self.paper, self.tagged)
+        return "|".join(str(part) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,7 @@ class _Job:
     key: str
     owner: str
     paper: str
+    tagged: bool
 
 
 @dataclass(frozen=True)
@@ -233,7 +243,7 @@ class Pipeline:
         """
         started = trio.current_time()
         template = self.catalogue.get_template(order.template)
-        scope = f"{order.owner}|{template.version}|{order.strict}|{self.engine_id}|{order.paper}"
+        scope = order.scope(template.version, self.engine_id)
         digest = body_digest(scope, order.identity) if order.identity is not None else None
         known = self._known.get(digest) if digest is not None else None
         if known is not None:
@@ -281,7 +291,7 @@ class Pipeline:
         if refused is None:
             return None
         if order.identity is not None:
-            scope = f"{order.owner}|{template.version}|{order.strict}|{self.engine_id}"
+            scope = order.scope(template.version, self.engine_id)
             if self._known.get(body_digest(scope, order.identity)) is not None:
                 return None
         self.observer.finished(template.name, refused.outcome)
@@ -312,7 +322,10 @@ class Pipeline:
             raise checked.problem
         reading, template = checked.reading, checked.template
         paper = template.paper_for(reading.data, order.paper)
-        return template.to_tex(reading.data, unicode=reading.unicode, paper=paper), reading.warnings
+        source = template.to_tex(
+            reading.data, unicode=reading.unicode, paper=paper, tagged=order.tagged
+        )
+        return source, reading.warnings
 
     # --- the steps --------------------------------------------------------------------------
 
@@ -349,13 +362,15 @@ class Pipeline:
             data = order.load()
             reading = template.read(data, strict=order.strict, unicode=self.unicode_coverage)
             paper = template.paper_for(reading.data, order.paper)
-            key = self._key(template, reading, order.owner, paper)
-            return _Job(template, reading, key, order.owner, paper)
+            key = self._key(template, reading, order.owner, paper, order.tagged)
+            return _Job(template, reading, key, order.owner, paper, order.tagged)
         except RenderError as exc:
             self.observer.finished(template.name, exc.outcome)
             raise
 
-    def _key(self, template: Template, reading: Reading, owner: str, paper: str) -> str:
+    def _key(
+        self, template: Template, reading: Reading, owner: str, paper: str, tagged: bool
+    ) -> str:
         """The content address of a render: equal keys give the same document.
 
         Raises:
@@ -364,7 +379,7 @@ class Pipeline:
         unicode = reading.unicode and self.unicode is not None
         engine_id = self.unicode.engine_id if unicode and self.unicode else self.engine_id
         try:
-            return render_key(template.version, reading.data, engine_id, owner, paper)
+            return render_key(template.version, reading.data, engine_id, owner, paper, tagged)
         except ValueError as exc:
             message = f"the data is not plain JSON: {exc}"
             raise InvalidData(message, [FieldError("", message)]) from exc
@@ -404,15 +419,20 @@ class Pipeline:
                 self.observer.queue_waited(template.name, admitted - validated)
                 # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals
                 # are spread out at the pace of TeX instead of holding the event loop at once.
-                source = template.to_tex(data, unicode=unicode, paper=job.paper)
+                source = template.to_tex(data, unicode=unicode, paper=job.paper, tagged=job.tagged)
                 filled = trio.current_time()
                 if unicode:
                     assert self.unicode is not None
                     engine, formats = self.unicode.engine, self.unicode.formats
-                    fmt = formats.format_for(template.name, source) if formats else None
                 else:
-                    engine = self.engine
-                    fmt = self.formats.format_for(template.name, source) if self.formats else None
+                    engine, formats = self.engine, self.formats
+                # The formats hold the untagged preamble: a tagged render compiles plainly
+                # (format_for would find its preamble differs, and say so in the log).
+                fmt = (
+                    formats.format_for(template.name, source)
+                    if formats and not job.tagged
+                    else None
+                )
                 try:
                     compiled = await engine.compile(
                         source, timeout_s=self.limits.render_timeout_s, format_name=fmt
@@ -421,7 +441,7 @@ class Pipeline:
                         compiled = await self._fitted(job, unicode, engine, fmt, compiled)
                 except TexError as exc:
                     raise explain_tex_error(
-                        exc, template, data, unicode=unicode, paper=job.paper
+                        exc, template, data, unicode=unicode, paper=job.paper, tagged=job.tagged
                     ) from exc
                 finally:
                     self.observer.typeset(template.name, trio.current_time() - filled)
@@ -429,7 +449,9 @@ class Pipeline:
         finally:
             if admitted is None:  # gave up waiting, or was cancelled in the queue
                 self.observer.queue_waited(template.name, trio.current_time() - validated)
-        warnings = layout_warnings(template, data, compiled.log, unicode=unicode, paper=job.paper)
+        warnings = layout_warnings(
+            template, data, compiled.log, unicode=unicode, paper=job.paper, tagged=job.tagged
+        )
         if warnings:
             self._layout.put(job.key, warnings)
         if self.cache.enabled:
@@ -459,7 +481,9 @@ class Pipeline:
         if left < 2 * first.tex_seconds:
             return first
         template, data = job.template, job.reading.data
-        source = template.to_tex(data, unicode=unicode, paper=job.paper, fit=True)
+        source = template.to_tex(
+            data, unicode=unicode, paper=job.paper, fit=True, tagged=job.tagged
+        )
         second = await engine.compile(source, timeout_s=left, format_name=fmt)
         before, after = layout_report(first.log).pages, layout_report(second.log).pages
         better = second if before and after and after < before else first

@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the data's country or language, a4 elsewhere)",
     )
     render.add_argument(
+        "--tagged",
+        action="store_true",
+        help="a tagged PDF: structure and reading order marked for screen readers (several "
+        "times the TeX time)",
+    )
+    render.add_argument(
         "--strict",
         action="store_true",
         help="read the data exactly as the schema says (no lenient reading, no warnings)",
@@ -233,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             page,
             args.dpi,
             args.paper,
+            args.tagged,
         )
     except CatalogueError as exc:
         print(f"texrender: broken template: {exc}", file=sys.stderr)
@@ -291,6 +298,7 @@ async def render_to_file(
     page: int | None = None,
     dpi: int = 96,
     paper: str | None = None,
+    tagged: bool = False,
 ) -> int:
     """Render one document through the same pipeline the server builds, into ``output`` (the
     PDF, the TeX source, or one page as PNG)."""
@@ -311,7 +319,9 @@ async def render_to_file(
         return 1
     service = await build_service(settings.render_config())
     picture = PageRequest(page, dpi) if page is not None else None
-    order = RenderOrder.for_data(template, data, strict=strict, page=picture, paper=paper)
+    order = RenderOrder.for_data(
+        template, data, strict=strict, page=picture, paper=paper, tagged=tagged
+    )
     try:
         if tex_only:
             source, warnings = service.pipeline.tex_source(order)

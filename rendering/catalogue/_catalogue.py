@@ -216,12 +216,14 @@ class Template:
         unicode: bool = False,
         paper: str = DEFAULT_PAPER,
         fit: bool = False,
+        tagged: bool = False,
     ) -> str:
         """Fill the template with (already validated) data; every value is escaped. With
         ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
         right-to-left runs are marked); on ``paper`` (``texrender_paper``); one notch tighter
         with ``fit`` (``texrender_fit``: the template keeps every line where it is in the
-        source, so a trace of the plain fill holds for it too).
+        source, so a trace of the plain fill holds for it too); as a tagged PDF with ``tagged``
+        (``texrender_tagged``).
 
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
@@ -229,10 +231,16 @@ class Template:
         _require_object(data)
         script = script_of(data) if unicode else LTR
         with markup_budget(), unicode_fill(unicode, script):
-            return self.jinja.render(self._variables(data, unicode, script, paper, fit))
+            return self.jinja.render(self._variables(data, unicode, script, paper, fit, tagged))
 
     def _variables(
-        self, data: Mapping[str, Any], unicode: bool, script: Script, paper: str, fit: bool = False
+        self,
+        data: Mapping[str, Any],
+        unicode: bool,
+        script: Script,
+        paper: str,
+        fit: bool = False,
+        tagged: bool = False,
     ) -> dict[str, Any]:
         names = {
             **data,
@@ -241,6 +249,7 @@ class Template:
             "texrender_other_sections": self._other_sections(data),
             "texrender_paper": paper,
             "texrender_fit": fit,
+            "texrender_tagged": tagged,
         }
         return names if not unicode else {**names, **unicode_names(script)}
 
@@ -250,13 +259,18 @@ class Template:
         return other_sections(data, self.schema, self.shown) if self.shown.other_sections else []
 
     def traced_tex(
-        self, data: Mapping[str, Any], *, unicode: bool = False, paper: str = DEFAULT_PAPER
+        self,
+        data: Mapping[str, Any],
+        *,
+        unicode: bool = False,
+        paper: str = DEFAULT_PAPER,
+        tagged: bool = False,
     ) -> FilledSource:
         """:meth:`to_tex`, with the template line behind each line of the source (slower:
         for explaining a TeX error or a layout warning)."""
         _require_object(data)
         script = script_of(data) if unicode else LTR
-        variables = self._variables(data, unicode, script, paper)
+        variables = self._variables(data, unicode, script, paper, tagged=tagged)
         with markup_budget(), unicode_fill(unicode, script):
             return fill_traced(self.jinja, variables, self.sources)
 

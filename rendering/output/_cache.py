@@ -30,14 +30,26 @@ def canonical_json(data: Any) -> bytes:
 
 
 def render_key(
-    template_version: str, data: Any, engine_id: str, owner: str = "", paper: str = ""
+    template_version: str,
+    data: Any,
+    engine_id: str,
+    owner: str = "",
+    paper: str = "",
+    tagged: bool = False,
 ) -> str:
     """The content address of a render: equal keys give the same document. ``owner`` keeps
     each owner's renders (and so their cache hits, shared renders and ETags) their own: what
     one owner rendered is no faster, and has another ETag, for anyone else. ``paper`` is the
-    render's paper size: the same data on another size is another document."""
+    render's paper size: the same data on another size is another document; so is a tagged PDF
+    (``tagged``) to an untagged one, even where it looks the same."""
     digest = hashlib.sha256()
-    parts = (template_version.encode(), canonical_json(data), engine_id.encode(), paper.encode())
+    parts = (
+        template_version.encode(),
+        canonical_json(data),
+        engine_id.encode(),
+        paper.encode(),
+        b"tagged" if tagged else b"",
+    )
     for part in (*parts, owner.encode(errors="surrogatepass")) if owner else parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

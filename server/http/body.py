@@ -1,4 +1,5 @@
-"""Reading a request: its JSON body, and whether it asks for strict reading."""
+"""Reading a request: its JSON body, and what it asks for beside it (strict reading, a page
+as a picture, a paper size, a tagged PDF)."""
 
 from __future__ import annotations
 
@@ -122,20 +123,43 @@ def wants_strict() -> bool:
     Raises:
         InvalidParameter: ``strict`` has a value that is not a yes or a no.
     """
-    raw = request.args.get("strict")
-    if raw is not None:
-        value = raw.strip().lower()
-        if value in _TRUE or value == "":
-            return True
-        if value in _FALSE:
-            return False
-        raise InvalidParameter("strict must be true or false")
+    asked = _yes_or_no("strict")
+    if asked is not None:
+        return asked
     for preference in request.headers.get_all("Prefer"):
         for token in preference.split(","):
             name, _, value = token.strip().partition("=")
             if name.strip().lower() == "handling":
                 return value.strip().strip('"').lower() == "strict"
     return False
+
+
+def wants_tagged() -> bool:
+    """Whether the PDF is to be tagged (``?tagged=true``: its structure and reading order marked
+    for assistive technology). Off by default: it costs several times the TeX time.
+
+    Raises:
+        InvalidParameter: ``tagged`` has a value that is not a yes or a no.
+    """
+    return _yes_or_no("tagged") or False
+
+
+def _yes_or_no(name: str) -> bool | None:
+    """The query parameter ``name`` as a yes or a no (``?name`` alone is a yes); None when the
+    request has no such parameter.
+
+    Raises:
+        InvalidParameter: its value is neither.
+    """
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if value in _TRUE or value == "":
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidParameter(f"{name} must be true or false")
 
 
 def requested_picture() -> PageRequest | None:

@@ -27,7 +27,13 @@ from rendering import (
     outcome_of,
 )
 
-from .body import refuse_star_match, requested_paper, requested_picture, wants_strict
+from .body import (
+    refuse_star_match,
+    requested_paper,
+    requested_picture,
+    wants_strict,
+    wants_tagged,
+)
 from .media import PDF, PNG
 from .openapi import Parameter
 from .record import current_record
@@ -64,6 +70,13 @@ PAPER = Parameter(
     "meta.language en-US or en-CA), else a4. A size the template is not made for is a 422",
     {"type": "string", "enum": list(PAPERS)},
 )
+TAGGED = Parameter(
+    "tagged",
+    "a tagged PDF: its structure (headings, paragraphs, lists, links) and reading order marked "
+    "for screen readers and PDF/UA checkers. Off by default: it takes several times the TeX "
+    "time. With format=png the picture looks the same (it is made from the tagged PDF)",
+    STRICT.schema,
+)
 PDF_BODY = {
     PDF: {"type": "string", "contentMediaType": PDF},
     PNG: {"type": "string", "contentMediaType": PNG},
@@ -79,8 +92,8 @@ def render_order(
 
     Raises:
         PreconditionFailed: ``If-None-Match: *``.
-        InvalidParameter: ``strict``, ``format``, ``page``, ``dpi`` or ``paper`` cannot be
-            used.
+        InvalidParameter: ``strict``, ``format``, ``page``, ``dpi``, ``paper`` or ``tagged``
+            cannot be used.
     """
     refuse_star_match()
     return RenderOrder(
@@ -92,6 +105,7 @@ def render_order(
         if_none_match=request.if_none_match.as_set(include_weak=True),
         owner=current_record().owner or "",
         paper=requested_paper(),
+        tagged=wants_tagged(),
     )
 
 

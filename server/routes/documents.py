@@ -46,6 +46,7 @@ from ..http.rendered import (
     PDF_BODY,
     PICTURE,
     STRICT,
+    TAGGED,
     recording,
     render_order,
     rendered_response,
@@ -430,7 +431,7 @@ async def delete_document(document_id: str) -> Response:
         "A stored document rendered to a PDF, or one page of it as PNG (cached, with an ETag)",
         (200, 304, 404, 412, 422, 429, 503, 504),
         success=PDF_BODY,
-        parameters=(IF_NONE_MATCH, *PICTURE, PAPER),
+        parameters=(IF_NONE_MATCH, *PICTURE, PAPER, TAGGED),
         success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
         tag="documents",
     )

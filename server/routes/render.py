@@ -11,6 +11,7 @@ from ..http.rendered import (
     PDF_BODY,
     PICTURE,
     STRICT,
+    TAGGED,
     recording,
     render_order,
     rendered_response,
@@ -27,14 +28,15 @@ blueprint = Blueprint("render", __name__)
         (200, 304, 404, 412, 422, 429, 503, 504),
         success=PDF_BODY,
         body="data",
-        parameters=(STRICT, *PICTURE, PAPER),
+        parameters=(STRICT, *PICTURE, PAPER, TAGGED),
         success_headers=("ETag", "Server-Timing", "X-Render-Warnings"),
         description="The data is read leniently (what was changed comes back in "
         "X-Render-Warnings) unless strict reading is asked for, then validated against the "
         "template's schema and typeset. The same data gives the same PDF: send its ETag as "
         "If-None-Match to get a 304. With format=png (or Accept: image/png) the answer is one "
         "page as a PNG picture, cached like the PDF; 404 for a page past the last. The paper "
-        "size is the template's usual one for the data unless paper= names one.",
+        "size is the template's usual one for the data unless paper= names one; tagged=true "
+        "asks for a tagged PDF.",
     )
 )
 async def render(template: str) -> Response:

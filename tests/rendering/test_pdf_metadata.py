@@ -18,7 +18,6 @@ import pytest
 
 from rendering import RenderConfig, RenderOrder, RenderService, build_service
 from rendering.catalogue import Catalogue
-from rendering.filling import RESERVED_NAMES
 from rendering.typesetting import PdfLatexEngine
 from server.settings import DEFAULT_TEMPLATES_DIR
 from tests.conftest import TESTS_DIR
@@ -59,15 +58,20 @@ def xmp(pdf: bytes) -> ET.Element:
     return description
 
 
-def catalog(pdf: bytes) -> str:
-    """The document catalog's dictionary, found in the file or in its object streams."""
+def unpacked(pdf: bytes) -> list[bytes]:
+    """The file and each of its streams inflated (object streams hold most dictionaries)."""
     texts = [pdf]
     for match in re.finditer(rb"stream\r?\n", pdf):
         try:
             texts.append(zlib.decompressobj().decompress(pdf[match.end() :]))
         except zlib.error:
             continue
-    for text in texts:
+    return texts
+
+
+def catalog(pdf: bytes) -> str:
+    """The document catalog's dictionary, found in the file or in its object streams."""
+    for text in unpacked(pdf):
         starts: list[int] = []
         for mark in re.finditer(rb"<<|>>", text):
             if mark.group() == b"<<":
@@ -78,6 +82,17 @@ def catalog(pdf: bytes) -> str:
                 if not starts and re.search(rb"/Type\s*/Catalog", entries):
                     return entries.decode("latin-1")
     raise AssertionError("no catalog found")
+
+
+def is_tagged(pdf: bytes) -> bool:
+    """Whether the PDF says it is tagged, in its catalog (a structure tree, marked content) and
+    as poppler reads it."""
+    entries = catalog(pdf)
+    # /MarkInfo << /Marked true >>, written as an object of its own (so looked for anywhere).
+    marked = "/MarkInfo" in entries and any(re.search(rb"/Marked\s+true", t) for t in unpacked(pdf))
+    said = info(pdf)["Tagged"] == "yes"
+    assert ("/StructTreeRoot" in entries) == marked == said, entries
+    return said
 
 
 @pytest.fixture
@@ -191,18 +206,15 @@ async def test_the_same_data_gives_the_same_bytes(service: RenderService) -> Non
 
 
 @pytest.mark.parametrize(("engine", "unicode"), [("pdflatex", False), ("xelatex", True)])
-async def test_a_tagged_pdf_when_asked(
-    work_dir: Path, monkeypatch: pytest.MonkeyPatch, engine: str, unicode: bool
-) -> None:
+async def test_a_tagged_pdf_when_asked(work_dir: Path, engine: str, unicode: bool) -> None:
     template = CATALOGUE.get_template("resume-classic")
     data = russian() if unicode else sample("resume-classic")
     assert "DocumentMetadata" not in template.to_tex(data, unicode=unicode)
-    monkeypatch.setitem(RESERVED_NAMES, "texrender_tagged", True)
-    source = template.to_tex(data, unicode=unicode)
+    source = template.to_tex(data, unicode=unicode, tagged=True)
     assert source.startswith("\\DocumentMetadata{")
     tex = PdfLatexEngine(engine, work_root=work_dir)
     first = await tex.compile(source, timeout_s=60)
-    assert info(first.pdf)["Tagged"] == "yes"
+    assert is_tagged(first.pdf)
     structure = subprocess.run(
         ["pdfinfo", "-struct", "-"], input=first.pdf, capture_output=True, check=True
     ).stdout.decode()

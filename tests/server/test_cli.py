@@ -12,6 +12,7 @@ import pytest
 
 from server.settings import DEFAULT_TEMPLATES_DIR
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
+from tests.rendering.test_pdf_metadata import is_tagged
 from tests.server.conftest import TEXRENDER, run_cli, running_server
 
 pytestmark = pytest.mark.tex
@@ -57,6 +58,19 @@ def test_render_takes_a_paper_size(tmp_path: Path) -> None:
     wrong = run_cli(*options, "-o", str(out), "--paper", "a5")
     assert wrong.returncode == 1
     assert "'cover-letter' is made for a4 and letter paper, not 'a5'" in wrong.stderr
+
+
+def test_render_takes_tagged(tmp_path: Path) -> None:
+    sample = str(DEFAULT_TEMPLATES_DIR / "cover-letter" / "sample.json")
+    out = tmp_path / "tagged.pdf"
+    options = ("--templates", str(DEFAULT_TEMPLATES_DIR), "render", "cover-letter", sample)
+    result = run_cli(*options, "-o", str(out), "--tagged")
+    assert result.returncode == 0, result.stderr
+    assert is_tagged(out.read_bytes())
+    source = tmp_path / "tagged.tex"
+    result = run_cli(*options, "-o", str(source), "--tex", "--tagged")
+    assert result.returncode == 0, result.stderr
+    assert source.read_text("utf-8").startswith("\\DocumentMetadata{")
 
 
 def test_render_reads_standard_input(tmp_path: Path) -> None:

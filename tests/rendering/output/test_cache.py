@@ -68,6 +68,9 @@ def test_render_key_is_canonical() -> None:
     assert render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex 2") != base
     letter = render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex", paper="letter")
     assert letter not in (base, render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex", paper="a4"))
+    tagged = render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex", tagged=True)
+    assert tagged not in (base, letter)
+    assert render_key("v1", {"a": 1, "b": [1, 2]}, "pdftex", owner="tagged") != tagged
     with pytest.raises(ValueError, match="JSON"):
         render_key("v1", {"a": float("nan")}, "pdftex")
 
