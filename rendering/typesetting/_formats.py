@@ -36,6 +36,12 @@ DUMP_MARK = "\n\\endofdump\n"
 BUILD_TIMEOUT_S = 120.0
 log = logging.getLogger("texrender.formats")
 
+# Format files this process has seen the sample compile from, by path: the file's identity
+# (inode, size, mtime) and the sample's digest. Another store of the same process (another
+# server started by it, as the tests do hundreds of times) adopts such a file without compiling
+# the check again; a file replaced or changed since is checked anew.
+_checked: dict[Path, tuple[tuple[int, int, int], str, FormatFile]] = {}
+
 
 class FormatBuilder(Protocol):
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path: ...
@@ -206,6 +212,17 @@ class FormatStore:
         """
         path = self.directory / f"{name}.fmt"
         packed = self.directory / f"{name}.fmt.gz"
+        digest = hashlib.sha256(sample.encode()).hexdigest()
+        seen = _checked.get(path)
+        if seen is not None and seen[1] == digest and seen[0] == await _identity(path):
+            return seen[2]
+        file = await self._check_file(name, sample, path, packed)
+        identity = await _identity(path)
+        if identity is not None:
+            _checked[path] = (identity, digest, file)
+        return file
+
+    async def _check_file(self, name: str, sample: str, path: Path, packed: Path) -> FormatFile:
         try:
             file = await trio.to_thread.run_sync(uncompress_format, path, packed)
         except OSError as exc:  # the format itself cannot be read: the check below says more
@@ -245,3 +262,12 @@ class FormatStore:
     def files(self) -> dict[str, str]:
         """How each ready format is stored (``uncompressed``, or ``compressed`` as a fallback)."""
         return {name: e.file.value for name, e in self._entries.items() if e.file is not None}
+
+
+async def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from another: inode, size, modification time."""
+    try:
+        info = await trio.Path(path).stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
