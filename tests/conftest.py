@@ -10,7 +10,9 @@ import os
 import pkgutil
 import queue
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ import trio
 import rendering
 import server
 from rendering.errors import RenderError
+from rendering.typesetting._formats import ensure_private_dir
 from server.app import TexrenderApp, create_app
 from server.http.problems import RequestError
 from server.serving.serve import serve
@@ -131,6 +134,17 @@ def work_dir(tmp_path: Path) -> Path:
     path.mkdir()
     path.chmod(0o755)
     return path
+
+
+@pytest.fixture
+def format_dir() -> Iterator[Path]:
+    """A private folder for formats a test builds. Not under tmp_path: pytest makes that 0700,
+    and TeX runs as another user when we are root."""
+    path = Path(tempfile.mkdtemp(prefix="texrender-test-formats-"))
+    try:
+        yield ensure_private_dir(path)
+    finally:
+        shutil.rmtree(path)
 
 
 def server_settings(work_dir: Path, **changes: Any) -> Settings:

@@ -4,9 +4,6 @@ format (which holds the untagged preamble: the tagging set-up would be skipped).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,22 +11,11 @@ import pytest
 
 from rendering import RenderConfig, RenderOrder, build_service
 from rendering.typesetting import CompileResult, FormatStore, PdfLatexEngine
-from rendering.typesetting._formats import ensure_private_dir
 from server.settings import DEFAULT_TEMPLATES_DIR
 from tests.conftest import pdf_text
 from tests.rendering.test_pdf_metadata import is_tagged
 
 pytestmark = pytest.mark.tex
-
-
-@pytest.fixture
-def format_dir() -> Iterator[Path]:
-    # Not under tmp_path: pytest makes that 0700, and TeX runs as another user when we are root.
-    path = Path(tempfile.mkdtemp(prefix="texrender-test-formats-"))
-    try:
-        yield ensure_private_dir(path)
-    finally:
-        shutil.rmtree(path)
 
 
 @dataclass

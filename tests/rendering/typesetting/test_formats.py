@@ -8,8 +8,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,16 +47,6 @@ def pdf_info(pdf: bytes) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def resume() -> Template:
     return Catalogue.load([DEFAULT_TEMPLATES_DIR])["resume-classic"]
-
-
-@pytest.fixture
-def format_dir() -> Iterator[Path]:
-    # Not under tmp_path: pytest makes that 0700, and TeX runs as another user when we are root.
-    path = Path(tempfile.mkdtemp(prefix="texrender-test-formats-"))
-    try:
-        yield ensure_private_dir(path)
-    finally:
-        shutil.rmtree(path)
 
 
 @pytest.fixture

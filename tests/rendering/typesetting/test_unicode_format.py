@@ -5,10 +5,7 @@ plain compiles; the faces it names by file are the ones fontconfig and kpathsea 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,7 @@ from rendering.typesetting import _faces
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from rendering.typesetting._faces import FACES, Face, check_face_files
 from rendering.typesetting._fonts import ENGINE, UnicodeCoverage
-from rendering.typesetting._formats import FormatStore, ensure_private_dir, split_preamble
+from rendering.typesetting._formats import FormatStore, split_preamble
 from tests.conftest import pdf_text
 from tools.exact_text import CORPUS_DIR, corpus, for_template
 
@@ -37,16 +34,6 @@ SCRIPTS_ALL = (*SCRIPTS, "chinese.json", "korean.json", "maori-macrons.json")
 @pytest.fixture(scope="module")
 def catalogue() -> Catalogue:
     return Catalogue.load([DEFAULT_TEMPLATES_DIR])
-
-
-@pytest.fixture
-def format_dir() -> Iterator[Path]:
-    # Not under tmp_path: pytest makes that 0700, and TeX runs as another user when we are root.
-    path = Path(tempfile.mkdtemp(prefix="texrender-test-formats-"))
-    try:
-        yield ensure_private_dir(path)
-    finally:
-        shutil.rmtree(path)
 
 
 def _filled(template: Template, name: str) -> str:
