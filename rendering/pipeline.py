@@ -243,8 +243,7 @@ class Pipeline:
         """
         started = trio.current_time()
         template = self.catalogue.get_template(order.template)
-        scope = order.scope(template.version, self.engine_id)
-        digest = body_digest(scope, order.identity) if order.identity is not None else None
+        digest = self._digest(template, order)
         known = self._known.get(digest) if digest is not None else None
         if known is not None:
             warnings = (*known.warnings, *self._layout_of(known.key))
@@ -290,12 +289,18 @@ class Pipeline:
         refused = self.admission.refusal(order.owner)
         if refused is None:
             return None
-        if order.identity is not None:
-            scope = order.scope(template.version, self.engine_id)
-            if self._known.get(body_digest(scope, order.identity)) is not None:
-                return None
+        digest = self._digest(template, order)
+        if digest is not None and self._known.get(digest) is not None:
+            return None
         self.observer.finished(template.name, refused.outcome)
         return refused
+
+    def _digest(self, template: Template, order: RenderOrder) -> str | None:
+        """What names ``order``'s data in :attr:`_known` (its identity in its scope); None
+        when the order's data has no identity."""
+        if order.identity is None:
+            return None
+        return body_digest(order.scope(template.version, self.engine_id), order.identity)
 
     def check(self, order: RenderOrder) -> Checked:
         """The dry run: the data read and validated as a render would, no TeX.

@@ -21,6 +21,7 @@ gets at most one line a second for them, saying how many it stands for.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -136,7 +137,7 @@ class EarlyRefusal:
         refused = None
         if whole:
             body = b"".join(m.get("body", b"") for m in messages)  # type: ignore[misc]
-            refused = _refusal(state, _with_identity(order, body))
+            refused = _refusal(state, dataclasses.replace(order, identity=body))
         if refused is None:
             await self._inner(scope, _Replay(messages, receive), send)
             return
@@ -267,10 +268,6 @@ def _refusal(state: AppState, order: RenderOrder) -> RenderQueueFull | None:
 
 def _unread() -> object:
     raise AssertionError("the early refusal never reads the data")
-
-
-def _with_identity(order: RenderOrder, body: bytes) -> RenderOrder:
-    return RenderOrder(order.template, order.load, identity=body, owner=order.owner)
 
 
 async def _read_body(
