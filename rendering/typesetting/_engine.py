@@ -195,22 +195,28 @@ class PdfLatexEngine:
                 pdf, log = await trio.to_thread.run_sync(self._outputs, workdir)
                 # No page shipped out: pdfTeX may still leave an empty file behind.
                 if pdf is not None and pdf.startswith(b"%PDF"):
-                    return CompileResult(without_epoch_date(pdf), elapsed, log)
+                    return CompileResult(pdf, elapsed, log)
             raise await self._failure(workdir, JOB_NAME)
 
     def _outputs(self, workdir: Path) -> tuple[bytes | None, str]:
-        """The PDF (None if there is none) and the head of the log. Blocking: call from a
-        thread."""
+        """The PDF (None if there is none; xdvipdfmx's stand-in date blanked, see
+        :mod:`._nodate`) and the head of the log. Blocking: call from a thread."""
         try:
             pdf = (workdir / f"{JOB_NAME}.pdf").read_bytes()
         except FileNotFoundError:
             return None, ""
+        if not self._pdftex:
+            pdf = without_epoch_date(pdf)
+        return pdf, self._log_head(workdir / f"{JOB_NAME}.log")
+
+    def _log_head(self, path: Path) -> str:
+        """The first ``max_log_bytes`` of a TeX log ("" without one). Blocking."""
         try:
-            with (workdir / f"{JOB_NAME}.log").open("rb") as log:
+            with path.open("rb") as log:
                 head = log.read(self.limits.max_log_bytes)
         except FileNotFoundError:
-            return pdf, ""
-        return pdf, head.decode("utf-8", errors="replace")
+            return ""
+        return head.decode("utf-8", errors="replace")
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
         """Dump the preamble of ``source`` into ``format_dir/<format_name>.fmt``.
@@ -265,16 +271,9 @@ class PdfLatexEngine:
             raise TexKilled(f"TeX was {exc}; try again") from None
 
     async def _failure(self, workdir: Path, job_name: str) -> TexError:
-        diagnostic = parse_tex_log(await self._read_log(workdir / f"{job_name}.log"))
+        log = await trio.to_thread.run_sync(self._log_head, workdir / f"{job_name}.log")
+        diagnostic = parse_tex_log(log)
         return TexError(f"TeX stopped: {diagnostic.message}", diagnostic)
-
-    async def _read_log(self, path: Path) -> str:
-        try:
-            async with await trio.open_file(path, "rb") as log:
-                head = await log.read(self.limits.max_log_bytes)
-        except FileNotFoundError:
-            return ""
-        return head.decode("utf-8", errors="replace")
 
 
 PICTURE_FILE = "page.png"  # what rendering.output._pages has pdftoppm write
