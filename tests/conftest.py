@@ -26,6 +26,7 @@ import trio
 import rendering
 import server
 from rendering.errors import RenderError
+from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from rendering.typesetting._formats import ensure_private_dir
 from server.app import TexrenderApp, create_app
 from server.http.problems import RequestError
@@ -134,6 +135,24 @@ def work_dir(tmp_path: Path) -> Path:
     path.mkdir()
     path.chmod(0o755)
     return path
+
+
+class SpyEngine:
+    """A real engine that notes the format each compile starts from (None: a plain compile),
+    the check compiles of a format store among them."""
+
+    def __init__(self, inner: PdfLatexEngine) -> None:
+        self.inner = inner
+        self.formats: list[str | None] = []
+
+    async def build_format(self, name: str, source: str, *, timeout_s: float) -> Path:
+        return await self.inner.build_format(name, source, timeout_s=timeout_s)
+
+    async def compile(
+        self, source: str, *, timeout_s: float, format_name: str | None = None
+    ) -> CompileResult:
+        self.formats.append(format_name)
+        return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
 
 
 @pytest.fixture

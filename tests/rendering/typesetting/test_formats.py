@@ -28,7 +28,7 @@ from rendering.typesetting._formats import (
     split_preamble,
     uncompress_format,
 )
-from tests.conftest import TEST_TEMPLATES_DIR, pdf_text
+from tests.conftest import TEST_TEMPLATES_DIR, SpyEngine, pdf_text
 
 pytestmark = pytest.mark.tex
 
@@ -220,18 +220,6 @@ async def test_a_failed_build_falls_back_to_plain_compiles(
     assert resume.sample["basics"]["name"] in pdf_text(result.body)
 
 
-class SpyEngine:
-    def __init__(self, inner: PdfLatexEngine) -> None:
-        self.inner = inner
-        self.formats: list[str | None] = []
-
-    async def compile(
-        self, source: str, *, timeout_s: float, format_name: str | None = None
-    ) -> CompileResult:
-        self.formats.append(format_name)
-        return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
-
-
 async def test_the_pipeline_starts_from_the_format(
     resume: Template, engine: PdfLatexEngine, format_dir: Path
 ) -> None:
@@ -323,44 +311,27 @@ async def test_a_format_that_cannot_be_stored_fails_and_renders_compile_plainly(
     assert store.format_for("resume-classic", source) is None
 
 
-class CountingBuilder:
-    """The engine, counting the compiles a format store asks of it (its checks)."""
-
-    def __init__(self, inner: PdfLatexEngine) -> None:
-        self.inner = inner
-        self.compiles = 0
-
-    async def build_format(self, name: str, source: str, *, timeout_s: float) -> Path:
-        return await self.inner.build_format(name, source, timeout_s=timeout_s)
-
-    async def compile(
-        self, source: str, *, timeout_s: float, format_name: str | None = None
-    ) -> CompileResult:
-        self.compiles += 1
-        return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
-
-
 async def test_a_format_checked_once_is_adopted_again_without_a_compile_until_it_changes(
     resume: Template, engine: PdfLatexEngine, format_dir: Path, no_leftovers: None
 ) -> None:
-    counting = CountingBuilder(engine)
-    first = FormatStore(counting, format_dir, "test")
+    spy = SpyEngine(engine)
+    first = FormatStore(spy, format_dir, "test")
     first.plan(samples(resume))
     await first.build_missing()
-    assert counting.compiles == 1  # the sample, from the new format
+    assert len(spy.formats) == 1  # the sample, from the new format
     # Another store of this process (another server) adopts the same file as it is.
-    again = FormatStore(counting, format_dir, "test")
+    again = FormatStore(spy, format_dir, "test")
     again.plan(samples(resume))
     await again.build_missing()
     assert again.statuses() == {"resume-classic": "ready"}
-    assert counting.compiles == 1
+    assert len(spy.formats) == 1
     # A changed file is checked anew.
     name = first.format_for("resume-classic", resume.to_tex(resume.sample))
     fmt = format_dir / f"{name}.fmt"
     fmt.write_bytes(fmt.read_bytes())
     os.utime(fmt, ns=(0, 0))
-    third = FormatStore(counting, format_dir, "test")
+    third = FormatStore(spy, format_dir, "test")
     third.plan(samples(resume))
     await third.build_missing()
     assert third.statuses() == {"resume-classic": "ready"}
-    assert counting.compiles == 2
+    assert len(spy.formats) == 2

@@ -18,11 +18,11 @@ from rendering.filling._script import Script
 from rendering.filling._unicode import script_tex, setup_tex
 from rendering.pipeline import Pipeline, RenderOrder, UnicodePath
 from rendering.typesetting import _faces
-from rendering.typesetting._engine import CompileResult, PdfLatexEngine
+from rendering.typesetting._engine import PdfLatexEngine
 from rendering.typesetting._faces import FACES, Face, check_face_files
 from rendering.typesetting._fonts import ENGINE, UnicodeCoverage
 from rendering.typesetting._formats import FormatStore, split_preamble
-from tests.conftest import pdf_text
+from tests.conftest import SpyEngine, pdf_text
 from tools.exact_text import CORPUS_DIR, corpus, for_template
 
 TEMPLATES = ("resume-classic", "resume-modern", "cover-letter")
@@ -92,18 +92,6 @@ async def test_renders_from_the_unicode_format_match_plain_compiles(
         assert _picture(started.pdf) == _picture(plain.pdf), name
         again = await engine.compile(source, timeout_s=60, format_name=fmt)
         assert again.pdf == started.pdf, name  # deterministic, to the byte
-
-
-class SpyEngine:
-    def __init__(self, inner: PdfLatexEngine) -> None:
-        self.inner = inner
-        self.formats: list[str | None] = []
-
-    async def compile(
-        self, source: str, *, timeout_s: float, format_name: str | None = None
-    ) -> CompileResult:
-        self.formats.append(format_name)
-        return await self.inner.compile(source, timeout_s=timeout_s, format_name=format_name)
 
 
 @pytest.mark.tex
