@@ -56,7 +56,8 @@ def cjk_scripts() -> list[str]:
 
 def collection_files() -> list[str]:
     """The collection (``.ttc``) files of the Unicode path's faces."""
-    return sorted({f.file for faces in FACES.values() for f in faces.values() if f.index})
+    files = {face.file for faces in FACES.values() for face in faces.values()}
+    return sorted(name for name in files if name.endswith(".ttc"))
 
 
 def cut_cjk_collections(format_dir: Path, names: Iterable[str] | None = None) -> list[Path]:
