@@ -8,6 +8,7 @@ Knows nothing of templates or data: it is given TeX source.
 from __future__ import annotations
 
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from ._cjkfonts import cut_cjk_collections
 from ._engine import (
     PICTURE_FILE,
     CompileResult,
@@ -56,6 +57,7 @@ __all__ = [
     "UnicodeCoverage",
     "check_face_files",
     "cjk_face",
+    "cut_cjk_collections",
     "ensure_private_dir",
     "layout_report",
     "measure_coverage",

@@ -255,7 +255,12 @@ class PdfLatexEngine:
             return await run_boxed(
                 argv,
                 cwd=workdir,
-                env=tex_process_env(workdir, self.format_dir, huge_pages=self._pdftex),
+                env=tex_process_env(
+                    workdir,
+                    self.format_dir,
+                    huge_pages=self._pdftex,
+                    own_fonts=not self._pdftex,
+                ),
                 timeout_s=timeout_s,
                 limits=self.limits,
                 identity=self._identity,
