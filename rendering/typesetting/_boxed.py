@@ -214,24 +214,24 @@ async def run_in_directory(
     boxed, boxing = _boxing(argv, cpu_seconds, limits, identity)
     start = functools.partial(_start_in_directory, boxed, boxing, root, identity, fill, env)
     path, process, pidfd = await trio.to_thread.run_sync(start)
-    code: int | None = None
+    exited = False
     try:
         with trio.move_on_after(timeout_s):
             await trio.lowlevel.wait_readable(pidfd)
-            code = process.poll()
+            exited = True
     finally:
-        # The program's children (if any) die with it, whatever ended the wait; then the
-        # group leader is reaped (at once if it exited, else as soon as the kill lands).
+        # The program's children (if any) die with it, whatever ended the wait: killed while
+        # the group leader is not yet reaped, so its pid names no other group; then it is
+        # reaped (at once if it exited, else as soon as the kill lands).
         kill_group(process.pid)
-        if code is None:
-            with trio.CancelScope(shield=True):
+        with trio.CancelScope(shield=True):
+            if not exited:
                 await trio.lowlevel.wait_readable(pidfd)
-                process.poll()
-        os.close(pidfd)
-        if code is None:  # timed out or cancelled: nothing to collect
-            with trio.CancelScope(shield=True):
+            code = process.wait()  # it has exited: no wait
+            os.close(pidfd)
+            if not exited:  # timed out or cancelled: nothing to collect
                 await trio.to_thread.run_sync(shutil.rmtree, path, True)
-    if code is None:
+    if not exited:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
     with trio.CancelScope(shield=True):  # the directory goes, whatever happens meanwhile
         collected = await trio.to_thread.run_sync(_collect_and_remove, path, code, collect)
