@@ -1,13 +1,15 @@
 """Run TeX on one document, sandboxed, natively async, and always cleaned up.
 
 Each compile gets a fresh temporary directory that is removed on every path (success, TeX error,
-timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list (never a shell)
-in its own session, so on timeout or cancellation the whole process group is killed; a final
-SIGKILL to the group runs in ``finally`` because trio stops delivering cancellation as soon as the
-group leader exits. The child gets ``-no-shell-escape -interaction=batchmode -halt-on-error`` and
-the box :mod:`rendering.typesetting._sandbox` describes (environment, rlimits, priority, user).
+timeout, cancellation). TeX runs with an argv list (never a shell) in its own session, started
+from a worker thread and awaited on a pidfd (:func:`rendering.typesetting._boxed.run_in_directory`),
+so on timeout or cancellation the whole process group is killed, and a final SIGKILL to the group
+comes on every way out, as a child of TeX's may outlive it. The child gets ``-no-shell-escape
+-interaction=batchmode -halt-on-error`` and the box :mod:`rendering.typesetting._sandbox`
+describes (environment, rlimits, priority, user).
 
-The PDF and (only on failure) the log are read through ``trio.Path``; the log read is capped.
+The PDF and the log (its head: the read is capped) are read in a worker thread, in the trip
+that removes the directory.
 """
 
 from __future__ import annotations
