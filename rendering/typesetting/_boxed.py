@@ -169,10 +169,15 @@ def _boxing(
 def _checked(code: int, cpu_seconds: int) -> int:
     """The return code of a program that exited; a signal's end raised as what it means."""
     if code < 0:
-        if -code == signal.SIGXCPU:  # its CPU-time rlimit: a timeout of the box's own
-            raise BoxTimeout(f"used more than {cpu_seconds} s of CPU and was stopped")
-        raise BoxKilled(f"stopped by {_signal_name(-code)} from outside")
+        raise _signal_error(-code, cpu_seconds)
     return code
+
+
+def _signal_error(number: int, cpu_seconds: int) -> BoxTimeout | BoxKilled:
+    """What the end of a boxed program by signal ``number`` means."""
+    if number == signal.SIGXCPU:  # its CPU-time rlimit: a timeout of the box's own
+        return BoxTimeout(f"used more than {cpu_seconds} s of CPU and was stopped")
+    return BoxKilled(f"stopped by {_signal_name(number)} from outside")
 
 
 async def run_in_directory(
@@ -234,8 +239,11 @@ async def run_in_directory(
     if not exited:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
     with trio.CancelScope(shield=True):  # the directory goes, whatever happens meanwhile
+        if code < 0:  # ended by a signal: nothing worth collecting
+            await trio.to_thread.run_sync(shutil.rmtree, path, True)
+            raise _signal_error(-code, cpu_seconds)
         collected = await trio.to_thread.run_sync(_collect_and_remove, path, code, collect)
-    return _checked(code, cpu_seconds), collected
+    return code, collected
 
 
 def _start_in_directory(
