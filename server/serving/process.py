@@ -17,6 +17,7 @@ from hypercorn.utils import wrap_app
 
 from ..app import TexrenderApp, create_app
 from ..settings import Settings
+from .door import Door, DoorApp, install_door
 from .drain import drain_until_closing, end_when_idle
 from .sockets import bind_sockets, close_sockets
 from .stops import StopRequests
@@ -60,6 +61,7 @@ async def serve(
     """
     app = app or create_app(settings)
     config = hypercorn_config(settings)
+    install_door()  # a connection's first request meets it before Hypercorn (see door.py)
     served = trio.CancelScope()
     stops = stops or StopRequests()
     own_sockets = sockets is None
@@ -79,7 +81,7 @@ async def serve(
                 await watcher.start(stops.watch)
             with served:
                 await worker_serve(
-                    wrap_app(app, config.wsgi_max_body_size, "asgi"),
+                    DoorApp(wrap_app(app, config.wsgi_max_body_size, "asgi"), Door(app, config)),
                     config,
                     sockets=sockets,
                     shutdown_trigger=drain_then_stop,
