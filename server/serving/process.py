@@ -19,6 +19,7 @@ from ..app import TexrenderApp, create_app
 from ..settings import Settings
 from .door import Door, DoorApp, install_door
 from .drain import drain_until_closing, end_when_idle
+from .heap import freeze_start_up_heap
 from .sockets import bind_sockets, close_sockets
 from .stops import StopRequests
 
@@ -74,6 +75,7 @@ async def serve(
 
     try:
         await app.open_parts()  # before Hypercorn: a failure comes out whole, not as text
+        freeze_start_up_heap()
         async with trio.open_nursery() as watcher:
             if shutdown_trigger is not None:
                 watcher.start_soon(_set_after, shutdown_trigger, stops.drain)
