@@ -167,7 +167,7 @@ async def _read_first(stream: trio.SocketStream, state: AppState) -> _FirstReque
     """Read until the first request's head and whole body are in, the head is not a plain
     one or not one that only load could stop, the client is done, or :data:`READ_WAIT_S`
     ends; only in the first case does the answer hold an order."""
-    data = b""
+    data = bytearray()  # grown in place: a large body comes in many pieces
     head: RequestHead | None = None
     headers = RefusalHeaders()
     order = None
@@ -181,7 +181,7 @@ async def _read_first(stream: trio.SocketStream, state: AppState) -> _FirstReque
                 break
             data += more
             if head is None:
-                read = read_head(data)
+                read = read_head(bytes(data))
                 if read is Unread.INCOMPLETE:
                     continue
                 if isinstance(read, Unread):
@@ -194,8 +194,9 @@ async def _read_first(stream: trio.SocketStream, state: AppState) -> _FirstReque
             assert headers.content_length is not None  # bound_order checked it
             end = head.body_start + headers.content_length
             if len(data) >= end:
-                return _FirstRequest(data, order, headers, data[head.body_start : end])
-    return _FirstRequest(data)
+                whole = bytes(data)
+                return _FirstRequest(whole, order, headers, whole[head.body_start : end])
+    return _FirstRequest(bytes(data))
 
 
 async def _pause_unless_gone(state: AppState, stream: trio.SocketStream) -> bool:

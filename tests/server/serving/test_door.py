@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +22,8 @@ from hypercorn.trio import run as hypercorn_run
 import server.http.early_refusal as asgi_layer
 import server.serving.door as door
 from server.http.refusal_policy import refusal_answer
-from tests.conftest import LiveServer, StartServer
+from tests.conftest import LiveServer, StartServer, server_settings
+from tests.server.conftest import add_key
 from tests.server.http.test_http import assert_problem, slots_busy, slow, wait_for
 from tests.server.test_metrics import scrape, value
 
@@ -229,6 +231,30 @@ async def test_a_client_gone_during_the_pause_is_not_answered_and_one_that_waits
         nursery.cancel_scope.cancel()
     assert answered.by == {"door": 1, "asgi": 0}
     assert value(after, EARLY, type="queue-full") - value(before, EARLY, type="queue-full") == 1
+
+
+async def test_with_keys_on_a_known_key_is_refused_at_the_door_and_no_key_gets_its_401(
+    start_server: StartServer, work_dir: Path, answered: Answered
+) -> None:
+    settings = server_settings(work_dir, auth="on", render_slots=1, queue_max=0)
+    assert settings.data_dir is not None
+    key = await add_key(settings.data_dir, "flood", "flood")
+    server = await start_server(settings)
+    keyed = {"authorization": f"Bearer {key}"}
+    async with trio.open_nursery() as nursery:
+        holder = server.new_client(headers=keyed)  # its key is checked, and remembered
+        nursery.start_soon(partial(holder.post, "/v1/render/slow", json=slow(4)))
+        await wait_for(lambda: slots_busy(server.client, busy=1))
+        for headers, status in (({}, 401), ({"authorization": "Bearer nope"}, 401)):
+            response = await server.new_client(headers=headers).post(
+                "/v1/render/echo", json={"x": 1}
+            )
+            assert response.status_code == status
+        assert answered.by["door"] == 0
+        refused = await server.new_client(headers=keyed).post("/v1/render/echo", json={"x": 2})
+        assert_problem(refused, 429, "queue-full")
+        assert answered.by == {"door": 1, "asgi": 0}
+        nursery.cancel_scope.cancel()
 
 
 def test_the_door_stands_where_hypercorn_makes_its_connection_handlers() -> None:
