@@ -33,7 +33,6 @@ from ..state import EXTENSION_KEY, AppState
 from .refusal_policy import (
     PREFIX,
     RefusalHeaders,
-    RefusalLog,
     bound_order,
     count_refusal,
     refusal_answer,
@@ -42,8 +41,6 @@ from .refusal_policy import (
     refusal_log,
 )
 from .request_id import choose_request_id, request_id_var
-
-__all__ = ["BODY_WAIT_S", "EarlyRefusal", "RefusalLog"]
 
 # The body is read here for at most this long; a slower one goes on to Quart (its own limit).
 BODY_WAIT_S = 1.0

@@ -257,6 +257,24 @@ async def test_with_keys_on_a_known_key_is_refused_at_the_door_and_no_key_gets_i
         nursery.cancel_scope.cancel()
 
 
+async def test_while_no_render_could_be_refused_the_door_reads_nothing(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[object] = []
+
+    async def counted(stream: trio.SocketStream, state: object) -> object:
+        reads.append(stream)
+        raise AssertionError("the door read a connection it had no reason to")
+
+    monkeypatch.setattr(door, "_read_first", counted)
+    server = await start_server(render_slots=1, queue_max=0)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        rendered = await client.post("/v1/render/echo", json={"text": "free slot"})
+    assert rendered.status_code == 200
+    assert (await server.new_client().get("/healthz")).status_code == 200
+    assert reads == []
+
+
 def test_the_door_stands_where_hypercorn_makes_its_connection_handlers() -> None:
     door.install_door()
     door.install_door()  # once is enough, twice changes nothing
