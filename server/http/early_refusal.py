@@ -126,22 +126,13 @@ class EarlyRefusal:
 async def _pause_unless_gone(state: AppState, receive: ASGIReceiveCallable) -> bool:
     """The refusal's pause (:class:`server.tarpit.Tarpit`), cut short if the client goes
     away; whether it is still there to be answered."""
-    if not state.refusals.holds:
-        return True
-    gone = False
-
-    async def watch(scope: trio.CancelScope) -> None:
-        nonlocal gone
+    with state.refusals.holding() as pause_s, trio.move_on_after(pause_s):
+        if pause_s <= 0:
+            return True
         while (await receive())["type"] != "http.disconnect":
             pass
-        gone = True
-        scope.cancel()
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(watch, nursery.cancel_scope)
-        await state.refusals.pause()
-        nursery.cancel_scope.cancel()
-    return not gone
+        return False  # the client is gone
+    return True
 
 
 async def _read_body(

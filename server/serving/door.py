@@ -202,25 +202,16 @@ async def _read_first(stream: trio.SocketStream, state: AppState) -> _FirstReque
 async def _pause_unless_gone(state: AppState, stream: trio.SocketStream) -> bool:
     """The refusal's pause (:class:`server.tarpit.Tarpit`), cut short if the client goes
     away; whether it is still there to be answered. Bytes it sends meanwhile are dropped."""
-    if not state.refusals.holds:
-        return True
-    gone = False
-
-    async def watch(scope: trio.CancelScope) -> None:
-        nonlocal gone
+    with state.refusals.holding() as pause_s, trio.move_on_after(pause_s):
+        if pause_s <= 0:
+            return True
         try:
             while await stream.receive_some(_RECEIVE_BYTES):
                 pass
         except _GONE:
             pass
-        gone = True
-        scope.cancel()
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(watch, nursery.cancel_scope)
-        await state.refusals.pause()
-        nursery.cancel_scope.cancel()
-    return not gone
+        return False  # the client is gone
+    return True
 
 
 @dataclass
