@@ -10,6 +10,9 @@ answered at once, so the pause can never hold more than a bounded number of conn
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import trio
 
 
@@ -31,5 +34,19 @@ class Tarpit:
         self.held += 1
         try:
             await trio.sleep(self.pause_s)
+        finally:
+            self.held -= 1
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[float]:
+        """Count one refusal as held while the caller waits the pause it is given (0 when
+        off or full) its own way: the early refusals wait on the client's connection
+        instead, so that one that goes away ends the wait, in one task instead of two."""
+        if not self.holds:
+            yield 0.0
+            return
+        self.held += 1
+        try:
+            yield self.pause_s
         finally:
             self.held -= 1

@@ -17,7 +17,9 @@ from hypercorn.utils import wrap_app
 
 from ..app import TexrenderApp, create_app
 from ..settings import Settings
+from .door import Door, DoorApp, install_door
 from .drain import drain_until_closing, end_when_idle
+from .heap import freeze_start_up_heap
 from .sockets import bind_sockets, close_sockets
 from .stops import StopRequests
 
@@ -60,6 +62,7 @@ async def serve(
     """
     app = app or create_app(settings)
     config = hypercorn_config(settings)
+    install_door()  # a connection's first request meets it before Hypercorn (see door.py)
     served = trio.CancelScope()
     stops = stops or StopRequests()
     own_sockets = sockets is None
@@ -72,6 +75,7 @@ async def serve(
 
     try:
         await app.open_parts()  # before Hypercorn: a failure comes out whole, not as text
+        freeze_start_up_heap()
         async with trio.open_nursery() as watcher:
             if shutdown_trigger is not None:
                 watcher.start_soon(_set_after, shutdown_trigger, stops.drain)
@@ -79,7 +83,7 @@ async def serve(
                 await watcher.start(stops.watch)
             with served:
                 await worker_serve(
-                    wrap_app(app, config.wsgi_max_body_size, "asgi"),
+                    DoorApp(wrap_app(app, config.wsgi_max_body_size, "asgi"), Door(app, config)),
                     config,
                     sockets=sockets,
                     shutdown_trigger=drain_then_stop,

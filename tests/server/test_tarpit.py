@@ -41,6 +41,17 @@ async def test_off_or_full_a_refusal_is_sent_at_once(
     assert full.held == 0
 
 
+def test_holding_counts_one_held_refusal_and_gives_its_pause_or_none_when_off_or_full() -> None:
+    tarpit = Tarpit(0.5, max_held=1)
+    with tarpit.holding() as first:
+        assert (first, tarpit.held) == (0.5, 1)
+        with tarpit.holding() as second:  # full: not held
+            assert (second, tarpit.held) == (0.0, 1)
+    assert tarpit.held == 0
+    with Tarpit(0.0).holding() as off:
+        assert off == 0.0
+
+
 @pytest.mark.tex
 async def test_a_429_is_held_before_it_is_sent_and_other_requests_go_on(
     start_server: StartServer, work_dir: Path

@@ -15,7 +15,7 @@ import pytest
 import trio
 import trio.testing
 
-from server.http.early_refusal import RefusalLog
+from server.http.refusal_policy import RefusalLog
 from tests.conftest import LiveServer, StartServer, server_settings
 from tests.server.conftest import add_key
 from tests.server.http.test_http import assert_problem, slots_busy, slow, wait_for
