@@ -36,6 +36,21 @@ COMPOSED_RANGES: Ranges = (
     (0x2127, 0x2127), (0x2422, 0x2422), (0x25EF, 0x25EF), (0x27E8, 0x27E9), (0xFB00, 0xFB06),
 )  # fmt: skip
 
+# Prototype (issue 25): the same for the Cyrillic (T2A) and Greek (LGR) fonts of resume-classic's
+# fast path, measured the same way (upright, bold, italic, small caps; pdftotext after NFC):
+# capitals with a Greek accent or breathing (set as a separate accent glyph before the letter),
+# iota subscripts, and the Cyrillic letters whose glyphs are named as Latin ones (U+0406, U+0456,
+# U+0408, U+0458).
+CYRILLIC_GREEK_COMPOSED_RANGES: Ranges = (
+    (0x037A, 0x037A), (0x0386, 0x0386), (0x0388, 0x038A), (0x038C, 0x038C), (0x038E, 0x038F),
+    (0x0406, 0x0406), (0x0408, 0x0408), (0x0456, 0x0456), (0x0458, 0x0458), (0x1F08, 0x1F0F),
+    (0x1F18, 0x1F1D), (0x1F28, 0x1F2F), (0x1F38, 0x1F3F), (0x1F48, 0x1F4D), (0x1F59, 0x1F59),
+    (0x1F5B, 0x1F5B), (0x1F5D, 0x1F5D), (0x1F5F, 0x1F5F), (0x1F68, 0x1F6F), (0x1F80, 0x1FAF),
+    (0x1FB2, 0x1FB2), (0x1FB4, 0x1FB4), (0x1FB7, 0x1FB7), (0x1FBA, 0x1FBE), (0x1FC2, 0x1FC2),
+    (0x1FC4, 0x1FC4), (0x1FC7, 0x1FCC), (0x1FDA, 0x1FDB), (0x1FEA, 0x1FEC), (0x1FF2, 0x1FF2),
+    (0x1FF4, 0x1FF4), (0x1FF7, 0x1FFD),
+)  # fmt: skip
+
 BEGIN_MARK = "% texrender exact text: begin"
 END_MARK = "% texrender exact text: end"
 
@@ -69,3 +84,10 @@ def actual_text_tex(ranges: Ranges = COMPOSED_RANGES) -> str:
     lines += [rf"\trExact{{{point:04X}}}{{{chr(point)}}}" for point in _code_points(ranges)]
     lines.append(END_MARK)
     return "\n".join(lines) + "\n"
+
+
+def exact_lines_tex(ranges: Ranges) -> str:
+    """Only the ``\\trExact`` lines for ``ranges`` (after :func:`actual_text_tex`)."""
+    return "".join(
+        rf"\trExact{{{point:04X}}}{{{chr(point)}}}" + "\n" for point in _code_points(ranges)
+    )

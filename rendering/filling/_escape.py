@@ -79,7 +79,30 @@ def escape_latex(text: str) -> str:
 
 
 def _escape_piece(text: str) -> str:
-    return _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    if escaped.isascii() or unicode_script() is not None:
+        return escaped
+    return _wrap_script_runs(escaped)
+
+
+# Prototype (issue 25): on the fast path a Cyrillic or Greek run is set in the T2A or LGR
+# encoding (the template's \trCyr and \trGrk), one font switch per run so that its letters
+# keep their kerning. A Cyrillic run takes in the spaces, digits and punctuation between its
+# words (T2A has them where T1 has them); a Greek run only spaces (LGR reads ASCII punctuation
+# as accents and breathings).
+_CYRILLIC = "\u0400-\u052f"
+_GREEK = "\u0370-\u03ff\u1f00-\u1fff"
+_SCRIPT_RUN = re.compile(
+    rf"[{_CYRILLIC}]+(?:[ ,.;:()0-9\-]+[{_CYRILLIC}]+)*|[{_GREEK}]+(?: +[{_GREEK}]+)*"
+)
+
+
+def _wrap_script_runs(escaped: str) -> str:
+    def wrap(match: re.Match[str]) -> str:
+        command = r"\trCyr" if "\u0400" <= match.group(0)[0] <= "\u052f" else r"\trGrk"
+        return f"{command}{{{match.group(0)}}}"
+
+    return _SCRIPT_RUN.sub(wrap, escaped)
 
 
 def _marked(text: str) -> str | None:

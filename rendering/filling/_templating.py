@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from ..errors import clip
-from ._actualtext import actual_text_tex
+from ._actualtext import CYRILLIC_GREEK_COMPOSED_RANGES, actual_text_tex, exact_lines_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
 from ._language import Language, language_of
 from ._markup import markup_to_tex
@@ -301,10 +301,14 @@ def language_names(data: Mapping[str, Any], *, unicode: bool = False) -> dict[st
     return names_for(language, unicode=unicode)
 
 
+_FAST_SCRIPTS = ("Latin", "Cyrillic", "Greek")
+
+
 def names_for(language: Language, *, unicode: bool = False) -> dict[str, Any]:
     """:func:`language_names` for a language already resolved."""
     words = words_for(language.words)
-    if not words.latin and not unicode:
+    # Prototype (issue 25): resume-classic's fast path sets Cyrillic (T2A) and Greek (LGR) too.
+    if words.script not in _FAST_SCRIPTS and not unicode:
         words = words_for(ENGLISH)
     return {
         "texrender_words": dict(words.text),
@@ -319,6 +323,7 @@ def names_for(language: Language, *, unicode: bool = False) -> dict[str, Any]:
 RESERVED_NAMES: dict[str, Any] = {
     "texrender_helpers": Tex(TEX_HELPERS),
     "texrender_exact_text": Tex(actual_text_tex()),
+    "texrender_exact_text_cyrillic_greek": Tex(exact_lines_tex(CYRILLIC_GREEK_COMPOSED_RANGES)),
     "texrender_predump": Tex(predump_tex()),
     "texrender_unicode": False,
     "texrender_unicode_prelude": Tex(""),
