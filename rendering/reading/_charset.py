@@ -70,6 +70,24 @@ MEASURED_RANGES: Ranges = (
     (0x266A, 0x266A), (0x27E8, 0x27E9), (0x3008, 0x3009), (0xFB00, 0xFB06), (0xFEFF, 0xFEFF),
 )  # fmt: skip
 
+# Prototype (issue 25): what the templates' fast path sets once it loads T2A (Cyrillic,
+# CM-Super) and LGR (Greek, CB fonts) beside T1 (fontenc LGR,T2A,T1; texrender wraps each run in
+# \trCyr / \trGrk). Measured like the table above over U+0370..U+03FF, U+0400..U+052F and
+# U+1F00..U+1FFF with TeX Live 2022/Debian's texlive-lang-cyrillic, texlive-lang-greek and
+# cm-super-minimal: a utf8 definition, and set upright, bold, italic and small caps with
+# \tracinglostchars=3 without an error (the Greek symbol variants U+03D0, U+03D1, U+03D5, U+03D6,
+# U+03F0, U+03F1, U+03F4, U+03F5 have a definition that is an error).
+CYRILLIC_GREEK_RANGES: Ranges = (
+    (0x0374, 0x0375), (0x037A, 0x037A), (0x037E, 0x037E), (0x0384, 0x038A), (0x038C, 0x038C),
+    (0x038E, 0x03A1), (0x03A3, 0x03CE), (0x03D8, 0x03DD), (0x03DF, 0x03E1), (0x0400, 0x045F),
+    (0x0490, 0x0493), (0x0496, 0x049D), (0x04A0, 0x04A5), (0x04AA, 0x04AB), (0x04AE, 0x04B3),
+    (0x04B6, 0x04BB), (0x04C0, 0x04C2), (0x04D0, 0x04DF), (0x04E2, 0x04E9), (0x04EC, 0x04F5),
+    (0x04F8, 0x04F9), (0x1F00, 0x1F15), (0x1F18, 0x1F1D), (0x1F20, 0x1F45), (0x1F48, 0x1F4D),
+    (0x1F50, 0x1F57), (0x1F59, 0x1F59), (0x1F5B, 0x1F5B), (0x1F5D, 0x1F5D), (0x1F5F, 0x1F7D),
+    (0x1F80, 0x1FB4), (0x1FB6, 0x1FC4), (0x1FC6, 0x1FD3), (0x1FD6, 0x1FDB), (0x1FDD, 0x1FEF),
+    (0x1FF2, 0x1FF4), (0x1FF6, 0x1FFE),
+)  # fmt: skip
+
 # Printable ASCII, tab and newline need no table: escape_latex makes every one of them typeset.
 _ASCII_TEXT = frozenset({0x09, 0x0A, *range(0x20, 0x7F)})
 
@@ -87,7 +105,9 @@ def _nfc_settable(measured: frozenset[int]) -> frozenset[int]:
     )
 
 
-T1_TEXT: frozenset[int] = _nfc_settable(_expand(MEASURED_RANGES)) | _ASCII_TEXT
+T1_TEXT: frozenset[int] = (
+    _nfc_settable(_expand(MEASURED_RANGES) | _expand(CYRILLIC_GREEK_RANGES)) | _ASCII_TEXT
+)
 """Code points the resume-classic template can typeset: printable ASCII, tab, newline and the
 measured table, less what NFC normalisation turns into something unsettable."""
 
