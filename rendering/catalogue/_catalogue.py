@@ -15,6 +15,7 @@ a worker thread (``trio.to_thread.run_sync``), never on the event loop.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,6 +43,7 @@ from ..filling import (
     RESERVED_NAMES,
     FilledSource,
     Script,
+    fast_fonts_names,
     fill_traced,
     language_names,
     make_environment,
@@ -101,6 +103,9 @@ class Template:
     shown: Shown = field(default_factory=Shown)  # what its schema describes and it never prints
     papers: tuple[str, ...] = (DEFAULT_PAPER,)  # the paper sizes it is made for
     fit: bool = False  # may be set a notch tighter when its last page holds a few lines
+    # Its fast path sets Cyrillic and Greek (T2A, LGR): the machine has their fonts
+    # (Catalogue.with_cyrillic_greek); otherwise such text takes the Unicode path.
+    cyrillic_greek: bool = False
 
     def paper_for(self, data: Any, asked: str | None = None) -> str:
         """The paper a render of ``data`` is set on: the one ``asked`` for, or the usual one
@@ -133,8 +138,9 @@ class Template:
         check_sizes(data)
         reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
         coverage = unicode if self.unicode_engine is not None else None
-        reading = check_characters(reading, strict=strict, unicode=coverage)
-        return check_language(reading, unicode=coverage)
+        fast = self.cyrillic_greek
+        reading = check_characters(reading, strict=strict, unicode=coverage, cyrillic_greek=fast)
+        return check_language(reading, unicode=coverage, cyrillic_greek=fast)
 
     def check(
         self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
@@ -245,7 +251,8 @@ class Template:
         names = {
             **data,
             **RESERVED_NAMES,
-            **language_names(data, unicode=unicode),
+            **self._fast_fonts,
+            **language_names(data, unicode=unicode, cyrillic_greek=self.cyrillic_greek),
             "texrender_other_sections": self._other_sections(data),
             "texrender_paper": paper,
             "texrender_fit": fit,
@@ -275,8 +282,15 @@ class Template:
             return fill_traced(self.jinja, variables, self.sources)
 
     @property
+    def _fast_fonts(self) -> dict[str, Any]:
+        return _FAST_FONTS[self.cyrillic_greek]
+
+    @property
     def source_name(self) -> str:
         return f"{self.name}/{TEMPLATE_FILE}"
+
+
+_FAST_FONTS = {fast: fast_fonts_names(fast) for fast in (False, True)}
 
 
 def _waived(error: jsonschema.exceptions.ValidationError, explained: Mapping[str, str]) -> bool:
@@ -318,6 +332,23 @@ class Catalogue(Mapping[str, Template]):
         except KeyError:
             raise TemplateNotFound(unknown_template(name, list(self._templates))) from None
 
+    def with_cyrillic_greek(self) -> Catalogue:
+        """This catalogue with its templates' fast path setting Cyrillic and Greek (the machine
+        has their fonts). Each template's version says so: such text is set differently (a
+        cached PDF of the other path is not this one's)."""
+        return Catalogue(
+            {
+                name: template
+                if template.cyrillic_greek
+                else dataclasses.replace(
+                    template,
+                    cyrillic_greek=True,
+                    version=_digest(template.version, "cyrillic-greek"),
+                )
+                for name, template in self._templates.items()
+            }
+        )
+
     @classmethod
     def load(cls, roots: Iterable[Path]) -> Catalogue:
         """Load every template folder under each root; a later root may not reuse a name.
@@ -327,6 +358,10 @@ class Catalogue(Mapping[str, Template]):
                 a sample that fails its own schema, a Jinja syntax error).
         """
         return cls({info.name: _load_one(info) for info in find_templates(roots)})
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _template_sources(environment: jinja2.Environment) -> dict[str, tuple[str, ...]]:

@@ -13,6 +13,7 @@ from ._sourcemap import FilledSource, fill_traced, pointer_in
 from ._templating import (
     RESERVED_NAMES,
     SHARED_DIR,
+    fast_fonts_names,
     language_names,
     make_environment,
     unicode_names,
@@ -30,6 +31,7 @@ __all__ = [
     "Script",
     "Words",
     "escape_latex",
+    "fast_fonts_names",
     "fill_traced",
     "language_names",
     "language_of",

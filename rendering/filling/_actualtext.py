@@ -36,8 +36,8 @@ COMPOSED_RANGES: Ranges = (
     (0x2127, 0x2127), (0x2422, 0x2422), (0x25EF, 0x25EF), (0x27E8, 0x27E9), (0xFB00, 0xFB06),
 )  # fmt: skip
 
-# Prototype (issue 25): the same for the Cyrillic (T2A) and Greek (LGR) fonts of resume-classic's
-# fast path, measured the same way (upright, bold, italic, small caps; pdftotext after NFC):
+# The same for the Cyrillic (T2A) and Greek (LGR) fonts of the fast path (rendering.filling.
+# _fontenc), measured the same way (upright, bold, italic, small caps; pdftotext after NFC):
 # capitals with a Greek accent or breathing (set as a separate accent glyph before the letter),
 # iota subscripts, and the Cyrillic letters whose glyphs are named as Latin ones (U+0406, U+0456,
 # U+0408, U+0458).
@@ -84,10 +84,3 @@ def actual_text_tex(ranges: Ranges = COMPOSED_RANGES) -> str:
     lines += [rf"\trExact{{{point:04X}}}{{{chr(point)}}}" for point in _code_points(ranges)]
     lines.append(END_MARK)
     return "\n".join(lines) + "\n"
-
-
-def exact_lines_tex(ranges: Ranges) -> str:
-    """Only the ``\\trExact`` lines for ``ranges`` (after :func:`actual_text_tex`)."""
-    return "".join(
-        rf"\trExact{{{point:04X}}}{{{chr(point)}}}" + "\n" for point in _code_points(ranges)
-    )

@@ -85,8 +85,8 @@ def _escape_piece(text: str) -> str:
     return _wrap_script_runs(escaped)
 
 
-# Prototype (issue 25): on the fast path a Cyrillic or Greek run is set in the T2A or LGR
-# encoding (the template's \trCyr and \trGrk), one font switch per run so that its letters
+# On the fast path a Cyrillic or Greek run is set in the T2A or LGR encoding (\trCyr and
+# \trGrk, defined by ._fontenc), one font switch per run so that its letters
 # keep their kerning. A Cyrillic run takes in the spaces, digits and punctuation between its
 # words (T2A has them where T1 has them); a Greek run only spaces (LGR reads ASCII punctuation
 # as accents and breathings).
