@@ -39,10 +39,12 @@ from ..errors import (
     json_pointer,
 )
 from ..filling import (
+    FAST_FONTS_NAME,
     LTR,
     RESERVED_NAMES,
     FilledSource,
     Script,
+    cyrillic_greek_fill,
     fast_fonts_names,
     fill_traced,
     language_names,
@@ -236,7 +238,11 @@ class Template:
         """
         _require_object(data)
         script = script_of(data) if unicode else LTR
-        with markup_budget(), unicode_fill(unicode, script):
+        with (
+            markup_budget(),
+            unicode_fill(unicode, script),
+            cyrillic_greek_fill(self.cyrillic_greek and not unicode),
+        ):
             return self.jinja.render(self._variables(data, unicode, script, paper, fit, tagged))
 
     def _variables(
@@ -278,7 +284,11 @@ class Template:
         _require_object(data)
         script = script_of(data) if unicode else LTR
         variables = self._variables(data, unicode, script, paper, tagged=tagged)
-        with markup_budget(), unicode_fill(unicode, script):
+        with (
+            markup_budget(),
+            unicode_fill(unicode, script),
+            cyrillic_greek_fill(self.cyrillic_greek and not unicode),
+        ):
             return fill_traced(self.jinja, variables, self.sources)
 
     @property
@@ -333,18 +343,19 @@ class Catalogue(Mapping[str, Template]):
             raise TemplateNotFound(unknown_template(name, list(self._templates))) from None
 
     def with_cyrillic_greek(self) -> Catalogue:
-        """This catalogue with its templates' fast path setting Cyrillic and Greek (the machine
-        has their fonts). Each template's version says so: such text is set differently (a
-        cached PDF of the other path is not this one's)."""
+        """This catalogue with the fast path of each template that loads its fonts through
+        ``texrender_fast_fonts`` setting Cyrillic and Greek (the machine has their fonts). Its
+        version says so: such text is set differently (a cached PDF of the other path is not
+        this one's)."""
         return Catalogue(
             {
-                name: template
-                if template.cyrillic_greek
-                else dataclasses.replace(
+                name: dataclasses.replace(
                     template,
                     cyrillic_greek=True,
                     version=_digest(template.version, "cyrillic-greek"),
                 )
+                if not template.cyrillic_greek and _loads_fast_fonts(template)
+                else template
                 for name, template in self._templates.items()
             }
         )
@@ -358,6 +369,12 @@ class Catalogue(Mapping[str, Template]):
                 a sample that fails its own schema, a Jinja syntax error).
         """
         return cls({info.name: _load_one(info) for info in find_templates(roots)})
+
+
+def _loads_fast_fonts(template: Template) -> bool:
+    """Whether the template's fast path loads the shared font block (rendering.filling's
+    ``_fontenc``): without it, it has no Cyrillic or Greek fonts."""
+    return any(FAST_FONTS_NAME in line for lines in template.sources.values() for line in lines)
 
 
 def _digest(*parts: str) -> str:

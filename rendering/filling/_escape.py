@@ -16,6 +16,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from ._fontenc import cyrillic_greek_runs
 from ._unicode import mark_bidi, unicode_script
 
 # Characters TeX treats specially, and the text-mode command that prints each one literally.
@@ -80,7 +81,7 @@ def escape_latex(text: str) -> str:
 
 def _escape_piece(text: str) -> str:
     escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
-    if escaped.isascii() or unicode_script() is not None:
+    if escaped.isascii() or not cyrillic_greek_runs():
         return escaped
     return _wrap_script_runs(escaped)
 

@@ -12,9 +12,14 @@ alone, and such text takes the Unicode path.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from ..typesetting import CYRILLIC_GREEK_FACES
 from ._actualtext import COMPOSED_RANGES, CYRILLIC_GREEK_COMPOSED_RANGES, actual_text_tex
 
+FAST_FONTS_NAME = "texrender_fast_fonts"  # the block's name in a template
 LATIN_ONLY = "\\usepackage[T1]{fontenc}\n"
 
 # The sans family has no italic of its own: its slanted shape stands in, as for T1.
@@ -63,3 +68,22 @@ def exact_text_tex(cyrillic_greek: bool) -> str:
     if not cyrillic_greek:
         return actual_text_tex()
     return actual_text_tex(COMPOSED_RANGES + CYRILLIC_GREEK_COMPOSED_RANGES)
+
+
+_runs: contextvars.ContextVar[bool] = contextvars.ContextVar("cyrillic_greek", default=False)
+
+
+@contextlib.contextmanager
+def cyrillic_greek_fill(active: bool) -> Iterator[None]:
+    """Fill a template whose fast path sets Cyrillic and Greek: while this holds, the escaper
+    wraps their runs in ``\\trCyr`` and ``\\trGrk`` (elsewhere those are not defined)."""
+    token = _runs.set(active)
+    try:
+        yield
+    finally:
+        _runs.reset(token)
+
+
+def cyrillic_greek_runs() -> bool:
+    """Whether the escaper marks Cyrillic and Greek runs now (:func:`cyrillic_greek_fill`)."""
+    return _runs.get()

@@ -18,7 +18,7 @@ import jinja2
 
 from ..errors import clip
 from ._escape import TEX_HELPERS, escape_latex, escape_url
-from ._fontenc import exact_text_tex, fast_fonts_tex
+from ._fontenc import FAST_FONTS_NAME, exact_text_tex, fast_fonts_tex
 from ._language import Language, language_of
 from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
@@ -325,7 +325,7 @@ def fast_fonts_names(cyrillic_greek: bool) -> dict[str, Any]:
     ``cyrillic_greek``) and the ``/ActualText`` that goes with them (``texrender_exact_text``):
     see :mod:`._fontenc`."""
     return {
-        "texrender_fast_fonts": Tex(fast_fonts_tex(cyrillic_greek)),
+        FAST_FONTS_NAME: Tex(fast_fonts_tex(cyrillic_greek)),
         "texrender_exact_text": Tex(exact_text_tex(cyrillic_greek)),
     }
 
