@@ -1,11 +1,13 @@
-"""Prototype measurement (issue 25): Cyrillic and Greek on the fast path (pdfLaTeX, T2A and LGR
-fonts) against the Unicode path (XeLaTeX).
+"""Cyrillic and Greek on the fast path (pdfLaTeX, T2A and LGR fonts) against the Unicode path
+(XeLaTeX), for one template: TeX CPU per render and exact text (issue 25).
 
     .venv/bin/python -m tools.t2a_cost [-n 9] [--template NAME] [--pdf-dir DIR] [--base DIR]
 
 Each case is rendered N times, the cases taking turns (one render of each, N times over), and
 the figure is the median of the TeX child's user + system CPU seconds (``RUSAGE_CHILDREN``), as
-``tools.render_cost`` measures it. Each fast-path render of a corpus file is then checked as the
+``tools.render_cost`` measures it. With ``--base DIR`` (a templates folder from before the
+fast path had Cyrillic and Greek), the Latin sample through that template too: what loading
+T2A and LGR costs a Latin render. Each fast-path render of a corpus file is then checked as the
 corpus test checks a render: every string it shows must come out of ``pdftotext`` exactly
 (NFC, white space normalised). With ``--pdf-dir`` the last PDF of each case is kept there.
 """
