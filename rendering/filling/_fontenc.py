@@ -30,7 +30,12 @@ def _cyrillic_greek_tex() -> str:
     lines = [
         "% Cyrillic (T2A: LH fonts, CM-Super outlines) and Greek (LGR: CB fonts) beside T1, which",
         "% stays the default: texrender wraps each Cyrillic or Greek run in \\trCyr or \\trGrk.",
+        "\\makeatletter\\let\\trUclcList\\@uclclist\\makeatother",
         "\\usepackage[LGR,T2A,T1]{fontenc}",
+        "% T2A and LGR add the case pairs of their letter commands (\\cyra, \\textalpha) to",
+        "% \\@uclclist, which LaTeX makes into case tables at every \\begin{document}: 2 ms of",
+        "% every render, Latin too. texrender's text is UTF-8, cased by code point without them.",
+        "\\makeatletter\\let\\@uclclist\\trUclcList\\makeatother",
     ]
     for encoding in ("T2A", "LGR"):
         for family in ("lmr", "lmss"):
