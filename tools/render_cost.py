@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:28}" + "".join(f"{results[t][label]:>16.3f}" for t in TEMPLATES))
     print(f"{'x the sample, fast':28}")
     fast = CASES[0][0]
-    for label, _, path in CASES:
-        if path == "unicode":
+    for label, _, _ in CASES[1:]:
+        if args.only in label and fast in results[TEMPLATES[0]]:
             ratios = [results[t][label] / results[t][fast] for t in TEMPLATES]
             print(f"{label:28}" + "".join(f"{r:>16.2f}" for r in ratios))
     if args.json:
