@@ -34,6 +34,7 @@ from .typesetting import (
     FormatStore,
     PdfLatexEngine,
     TexEngine,
+    cut_cjk_collections,
     ensure_private_dir,
     measure_coverage,
     prepare_cyrillic_greek,
@@ -56,11 +57,13 @@ class RenderService:
 
     async def build_formats(self) -> None:
         """Build (or adopt) and check every template's format, one at a time (the Unicode
-        path's after the fast path's)."""
+        path's after the fast path's, and after its CJK fonts are cut)."""
         if self.formats is not None:
             await self.formats.build_missing()
         unicode = self.pipeline.unicode
         if unicode is not None and unicode.formats is not None:
+            # The CJK fonts cut for xdvipdfmx, beside the formats (found there from now on).
+            await trio.to_thread.run_sync(cut_cjk_collections, unicode.formats.directory)
             await unicode.formats.build_missing()
 
     def readiness(self) -> dict[str, bool]:

@@ -14,6 +14,8 @@ from the format instead of reading the LaTeX packages again, which was most of i
   leaving a class opens or closes a group with its font), so runs of CJK, Arabic and Hebrew
   switch font by themselves; lines may break between CJK characters
   (``\\XeTeXlinebreaklocale``).
+  It also has the set-up a render would otherwise do at ``\\begin{document}`` (microtype's,
+  the l3 backend's, LaTeX's hooks: :data:`BEFORE_DUMP`) done just before the dump.
 * :func:`script_tex`, after ``\\endofdump``: what depends on the document's script. The CJK
   class takes the face of the document's language (:mod:`._script`), serif or sans as the
   template's Latin, and a right-to-left document is laid out mirrored (:mod:`._mirror`).
@@ -54,6 +56,18 @@ LATIN_FEATURES = "script=latn;language=dflt;"
 # Noto Naskh Arabic beside Noto Sans reads a size smaller (its letters sit low and small for
 # their body): scaled up, it matches the sans face's own Arabic design, Noto Sans Arabic, by eye.
 ARABIC_BESIDE_SANS = "s*[1.15]"
+# Run by mylatexformat at the end of the fixed preamble, just before the dump (never in a plain
+# compile, where \begin{document} does it): microtype's set-up (its configuration files; no font
+# is set up, the preamble's is a TFM one), the l3 backend's driver file, and LaTeX's sorting of
+# every hook. About 9 ms of a 180 ms Arabic render; the PDF is the same byte for byte. (The fast
+# path does the same and more in rendering/filling/_predump.py; its font set-up cannot be kept
+# in an XeTeX format.)
+BEFORE_DUMP = (
+    r"\@ifundefined{MT@setup@}{}{\MT@setup@\MT@glet\MT@setup@\@empty}"
+    r"\@ifundefined{@expl@sys@load@backend@@}{}{\@expl@sys@load@backend@@}"
+    r"\@ifundefined{@expl@@@initialize@all@@}{}"
+    r"{\@expl@@@initialize@all@@\global\let\@expl@@@initialize@all@@\relax}"
+)
 _unicode_fill: contextvars.ContextVar[Script | None] = contextvars.ContextVar(
     "unicode_fill", default=None
 )
@@ -142,8 +156,10 @@ def setup_tex(*, sans: bool = False) -> str:
     and the script classes), with a serif or a ``sans`` Latin face: the same for every
     document."""
     lines = [
-        # mylatexformat opens the fonts of every size before it dumps: XeTeX cannot dump those.
-        r"\expandafter\let\csname MYLATEX@fontpreloading\endcsname\relax",
+        # Just before it dumps, mylatexformat opens the fonts of every size (XeTeX cannot dump
+        # those): in their place, what a render from the format would do at \begin{document}
+        # and depends on nothing in the data (see BEFORE_DUMP).
+        rf"\makeatletter\def\MYLATEX@fontpreloading{{{BEFORE_DUMP}}}\makeatother",
         *_latin_family(SANS_FONT if sans else MAIN_FONT),
         rf"\renewcommand\rmdefault{{{MAIN_FAMILY}}}",
         r"\XeTeXinterchartokenstate=1",

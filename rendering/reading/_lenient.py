@@ -132,13 +132,21 @@ class _Walk:
         self.shown = shown
         self.warnings: list[ReadWarning] = []
         self.explanations: dict[str, str] = {}
+        # Each schema object resolved once a walk (the same few, many times): by id, with the
+        # object itself kept, so that an id cannot be reused by another while this walk lasts.
+        self._resolved: dict[int, tuple[Any, Mapping[str, Any]]] = {}
 
     def warn(self, path: tuple[object, ...], message: str) -> None:
         self.warnings.append(ReadWarning(json_pointer(path), message))
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
         """The schema with local ``$ref`` s followed (a few hops at most)."""
-        return resolve(self.root, schema)
+        known = self._resolved.get(id(schema))
+        if known is not None and known[0] is schema:
+            return known[1]
+        resolved = resolve(self.root, schema)
+        self._resolved[id(schema)] = (schema, resolved)
+        return resolved
 
     def value(self, value: Any, schema: Any, place: str, path: tuple[object, ...]) -> Any:
         if path and _is_empty(value):
@@ -157,11 +165,11 @@ class _Walk:
     def text(
         self, value: Any, schema: Mapping[str, Any], place: str, path: tuple[object, ...]
     ) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if not isinstance(value, str):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return value
             self.warn(path, "a number where text is expected: written as text")
             value = str(value)
-        if not isinstance(value, str):
-            return value
         if schema.get("pattern") == ISO_DATE.pattern:
             return self.date(value, path)
         if schema.get("format") == "uri" and "://" not in value and _HOST.match(value.strip()):

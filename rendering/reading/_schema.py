@@ -18,7 +18,7 @@ def resolve(root: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
     """``schema`` with local ``$ref`` s (``#/definitions/x``) followed, a few hops at most;
     anything that is not a schema object reads as the empty schema."""
     for _ in range(_MAX_HOPS):
-        if not isinstance(schema, Mapping):
+        if not isinstance(schema, dict) and not isinstance(schema, Mapping):  # dict: no ABC check
             return {}
         ref = schema.get("$ref")
         if not isinstance(ref, str) or "#/" not in ref:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DataTooLarge, FieldError, json_pointer
-from ._surrogates import refuse_surrogates
+from ._surrogates import holds_surrogate, refuse_surrogates
 from ._texcost import DEFAULT_BUDGET_US, TexCost
 
 _WORD = re.compile(r"\S+")
@@ -50,26 +50,32 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
         InvalidData: a string or member name holds a lone surrogate (every one is named).
         DataTooLarge: a limit is exceeded.
     """
-    refuse_surrogates(data)
     errors: list[FieldError] = []
     total_chars = 0
     total_values = 0
     cost = TexCost()
+    texts: list[str] = []  # costed together once the walk is done (TexCost.add_strings)
+    text_paths: list[tuple[object, ...]] = []
+    names: list[Any] = []  # member names: looked at for lone surrogates with the texts
     stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
     while stack:
         value, path = stack.pop()
-        if isinstance(value, Mapping | list) and len(path) >= limits.depth:
-            errors.append(FieldError(json_pointer(path), f"nested deeper than {limits.depth}"))
-            continue  # not descended: the walk stays linear in the size of the data
         if isinstance(value, str):
             total_values += 1
-            total_chars += len(value)
-            problem = _text_problem(value, limits)
-            if problem is not None:
-                errors.append(FieldError(json_pointer(path), problem))
-            else:
-                cost.add_string(value, path)
+            length = len(value)
+            total_chars += length
+            long = length > limits.word_chars or length > limits.text_chars
+            problem = _text_problem(value, limits) if long else None
+            if problem is None:
+                texts.append(value)
+                text_paths.append(path)
+                continue
+            errors.append(FieldError(json_pointer(path), problem))
+        elif isinstance(value, Mapping | list) and len(path) >= limits.depth:
+            errors.append(FieldError(json_pointer(path), f"nested deeper than {limits.depth}"))
+            # not descended: the walk stays linear in the size of the data
         elif isinstance(value, Mapping):
+            names.extend(value)
             stack.extend((member, (*path, key)) for key, member in value.items())
         elif isinstance(value, list):
             if len(value) > limits.list_items:
@@ -82,12 +88,18 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
             total_values += 1
         if len(errors) >= 50:
             break
+    # Lone surrogates come first. A walk cut short, or a text set aside, was not all seen:
+    # the whole data is looked at then (the usual clean document: one scan of its text).
+    if errors or _may_hold_surrogates(texts, names):
+        refuse_surrogates(data)
     if total_chars > limits.document_chars:
         errors.append(
             FieldError("", f"more than {limits.document_chars:,} characters of text in all")
         )
     if total_values > limits.values:
         errors.append(FieldError("", f"more than {limits.values:,} values in all"))
+    if not errors:
+        cost.add_strings(texts, text_paths)
     if not errors and cost.total_us > limits.tex_budget_us:
         errors.append(_over_budget(cost, limits.tex_budget_us))
     if errors:
@@ -122,6 +134,15 @@ def _over_budget(cost: TexCost, budget_us: float) -> FieldError:
         "quotes, line breaks or list items costs the most"
         + (f"; the costliest values: {costliest})" if costliest else ")"),
     )
+
+
+def _may_hold_surrogates(texts: list[str], names: list[Any]) -> bool:
+    """Whether any of ``texts`` or member ``names`` may hold a lone surrogate (a name that is
+    not a string: may, the full look decides)."""
+    try:
+        return holds_surrogate("".join(texts)) or holds_surrogate("".join(names))
+    except TypeError:
+        return True
 
 
 def _text_problem(text: str, limits: SizeLimits) -> str | None:

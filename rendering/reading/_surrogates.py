@@ -52,6 +52,11 @@ def refuse_surrogates(data: Any) -> None:
         )
 
 
+def holds_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (one scan in C; ASCII at once)."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def _first_surrogate(text: str) -> str | None:
     if text.isascii():
         return None

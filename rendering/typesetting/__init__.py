@@ -9,6 +9,7 @@ Knows nothing of templates or data: it is given TeX source.
 from __future__ import annotations
 
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
+from ._cjkfonts import cut_cjk_collections
 from ._cyrgreek import CYRILLIC_GREEK_FACES, prepare_cyrillic_greek, tfm_dir
 from ._engine import (
     PICTURE_FILE,
@@ -59,6 +60,7 @@ __all__ = [
     "UnicodeCoverage",
     "check_face_files",
     "cjk_face",
+    "cut_cjk_collections",
     "ensure_private_dir",
     "layout_report",
     "measure_coverage",

@@ -1,26 +1,30 @@
 """Run TeX on one document, sandboxed, natively async, and always cleaned up.
 
 Each compile gets a fresh temporary directory that is removed on every path (success, TeX error,
-timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list (never a shell)
-in its own session, so on timeout or cancellation the whole process group is killed; a final
-SIGKILL to the group runs in ``finally`` because trio stops delivering cancellation as soon as the
-group leader exits. The child gets ``-no-shell-escape -interaction=batchmode -halt-on-error`` and
-the box :mod:`rendering.typesetting._sandbox` describes (environment, rlimits, priority, user).
+timeout, cancellation). TeX runs with an argv list (never a shell) in its own session, started
+from a worker thread and awaited on a pidfd (:func:`rendering.typesetting._boxed.run_in_directory`),
+so on timeout or cancellation the whole process group is killed, and a final SIGKILL to the group
+comes on every way out, as a child of TeX's may outlive it. The child gets ``-no-shell-escape
+-interaction=batchmode -halt-on-error`` and the box :mod:`rendering.typesetting._sandbox`
+describes (environment, rlimits, priority, user).
 
-The PDF and (only on failure) the log are read through ``trio.Path``; the log read is capped.
+The PDF and the log (its head: the read is capped) are read in a worker thread, in the trip
+that removes the directory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import trio
 
@@ -31,6 +35,7 @@ from ._boxed import (
     BoxStartFailed,
     BoxTimeout,
     run_boxed,
+    run_in_directory,
     work_directory,
 )
 from ._files import write_atomically
@@ -39,6 +44,7 @@ from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_en
 from ._texlog import parse_tex_log
 
 JOB_NAME = "doc"
+T = TypeVar("T")
 # texrender-<pid of the server process>-<random>: a directory left by a process that no longer
 # runs (killed with SIGKILL, or the machine lost power) can be told from one in use.
 _WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-[A-Za-z0-9_]+$")
@@ -177,40 +183,39 @@ class PdfLatexEngine:
 
     def _workdir(self, source: str) -> contextlib.AbstractAsyncContextManager[Path]:
         """A fresh directory holding ``doc.tex``, removed on every path out."""
-
-        def write_source(path: Path) -> None:
-            (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
-
-        return work_directory(self.work_root, self._identity, fill=write_source)
+        return work_directory(self.work_root, self._identity, fill=_source_writer(source))
 
     async def compile(
         self, source: str, *, timeout_s: float, format_name: str | None = None
     ) -> CompileResult:
         argv = build_argv(self.executable, format_name=format_name)
-        async with self._workdir(source) as workdir:
-            started = trio.current_time()
-            returncode = await self._run(argv, workdir, timeout_s)
-            elapsed = trio.current_time() - started
-            if returncode == 0:
-                # A zero exit without a PDF (an empty document) is a failure, not an empty file.
-                # Both files in one trip to a worker thread (a trip per open, read and close
-                # cost more server CPU than the reading).
-                pdf, log = await trio.to_thread.run_sync(self._outputs, workdir)
-                # No page shipped out: pdfTeX may still leave an empty file behind.
-                if pdf is not None and pdf.startswith(b"%PDF"):
-                    return CompileResult(pdf, elapsed, log)
-            raise await self._failure(workdir, JOB_NAME)
+        started = trio.current_time()
+        # The work directory made and TeX started in one trip to a worker thread, the PDF and
+        # the log read and the directory removed in another (each trip is server CPU).
+        returncode, (pdf, log) = await self._run_in_directory(
+            argv, _source_writer(source), timeout_s, self._outputs
+        )
+        elapsed = trio.current_time() - started
+        # A zero exit without a PDF (an empty document) is a failure, not an empty file; no
+        # page shipped out: pdfTeX may still leave an empty file behind.
+        if returncode == 0 and pdf is not None and pdf.startswith(b"%PDF"):
+            return CompileResult(pdf, elapsed, log)
+        diagnostic = parse_tex_log(log)
+        raise TexError(f"TeX stopped: {diagnostic.message}", diagnostic)
 
-    def _outputs(self, workdir: Path) -> tuple[bytes | None, str]:
-        """The PDF (None if there is none; xdvipdfmx's stand-in date blanked, see
-        :mod:`._nodate`) and the head of the log. Blocking: call from a thread."""
+    def _outputs(self, workdir: Path, returncode: int) -> tuple[bytes | None, str]:
+        """The PDF after a zero exit (None if there is none; xdvipdfmx's stand-in date
+        blanked, see :mod:`._nodate`) and the head of the log. Blocking: call from a thread."""
+        log = self._log_head(workdir / f"{JOB_NAME}.log")
+        if returncode != 0:
+            return None, log
         try:
             pdf = (workdir / f"{JOB_NAME}.pdf").read_bytes()
         except FileNotFoundError:
-            return None, ""
+            return None, log
         if not self._pdftex:
             pdf = without_epoch_date(pdf)
-        return pdf, self._log_head(workdir / f"{JOB_NAME}.log")
+        return pdf, log
 
     def _log_head(self, path: Path) -> str:
         """The first ``max_log_bytes`` of a TeX log ("" without one). Blocking."""
@@ -259,11 +264,55 @@ class PdfLatexEngine:
                 argv,
                 cwd=workdir,
                 env=tex_process_env(
-                    workdir, self.format_dir, tfm_dir=self.tfm_dir, huge_pages=self._pdftex
+                    workdir,
+                    self.format_dir,
+                    tfm_dir=self.tfm_dir,
+                    huge_pages=self._pdftex,
+                    own_fonts=not self._pdftex,
                 ),
                 timeout_s=timeout_s,
                 limits=self.limits,
                 identity=self._identity,
+            )
+        except BoxTimeout:
+            raise TexTimeout(
+                f"typesetting took longer than {timeout_s:g} s and was stopped"
+            ) from None
+        except BoxStartFailed as exc:
+            message = f"TeX engine {self.executable!r} cannot start: {exc}"
+            raise EngineUnavailable(message) from exc
+        except BoxKilled as exc:
+            raise TexKilled(f"TeX was {exc}; try again") from None
+
+    async def _run_in_directory(
+        self,
+        argv: list[str],
+        fill: Callable[[Path], None],
+        timeout_s: float,
+        collect: Callable[[Path, int], T],
+    ) -> tuple[int, T]:
+        """:meth:`_run` in a fresh directory ``fill`` fills, ``collect`` reads before it goes.
+
+        Raises: as :meth:`_run`.
+        """
+        if not self._found:
+            # Checked here because the sandbox's own tools would run and fail in its place.
+            raise EngineUnavailable(f"TeX engine {self.executable!r} not found")
+        try:
+            return await run_in_directory(
+                argv,
+                root=self.work_root,
+                identity=self._identity,
+                fill=fill,
+                env=functools.partial(
+                    tex_process_env,
+                    format_dir=self.format_dir,
+                    tfm_dir=self.tfm_dir,
+                    huge_pages=self._pdftex,
+                ),
+                timeout_s=timeout_s,
+                limits=self.limits,
+                collect=collect,
             )
         except BoxTimeout:
             raise TexTimeout(
@@ -282,6 +331,15 @@ class PdfLatexEngine:
 
 
 PICTURE_FILE = "page.png"  # what rendering.output._pages has pdftoppm write
+
+
+def _source_writer(source: str) -> Callable[[Path], None]:
+    """What puts ``source`` into a work directory as ``doc.tex``."""
+
+    def write_source(path: Path) -> None:
+        (path / f"{JOB_NAME}.tex").write_text(source, encoding="utf-8")
+
+    return write_source
 
 
 def _holds_render_files(entry: Path) -> bool:

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._cjkfonts import fonts_dir
+
 _MIB = 1024 * 1024
 
 # PDF dates and the trailer /ID come from this instead of the clock: the same input gives the
@@ -73,11 +75,13 @@ def tex_process_env(
     *,
     tfm_dir: Path | None = None,
     huge_pages: bool = False,
+    own_fonts: bool = False,
 ) -> dict[str, str]:
     """The whole environment of a TeX process: no inherited secrets, kpathsea locked to the
     work directory, fixed PDF dates; the formats of ``format_dir`` and the font metrics of
     ``tfm_dir`` (made at start-up: rendering.typesetting._cyrgreek) found first.
-    ``huge_pages``: pdfTeX gains from them, XeTeX does not (see below)."""
+    ``huge_pages``: pdfTeX gains from them, XeTeX does not (see below). ``own_fonts``: font
+    files are looked for first beside the formats (:mod:`._cjkfonts`; XeTeX's)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": str(workdir),
@@ -109,6 +113,10 @@ def tex_process_env(
     if format_dir is not None:
         # Our formats first, then the standard search path (the trailing colon).
         env["TEXFORMATS"] = f"{format_dir}:"
+        if own_fonts:
+            # The cut copies of the CJK collections shadow the system's files of the same
+            # name; XeTeX looks for an OpenType file, xdvipdfmx for a collection as TrueType.
+            env["OPENTYPEFONTS"] = env["TTFONTS"] = f"{fonts_dir(format_dir)}:"
     if tfm_dir is not None:
         env["TFMFONTS"] = f"{tfm_dir}:"
     return env

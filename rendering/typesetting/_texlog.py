@@ -13,6 +13,7 @@ lines are not wrapped, so one pass over the lines is enough.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -53,14 +54,18 @@ def parse_tex_log(log: str) -> TexDiagnostic:
     return TexDiagnostic("TeX stopped without reporting an error", None, "")
 
 
+# Each at the start of a line: found in "\n" + the log by a pattern that begins with its
+# newline and a literal (the regex engine then skips ahead in C to where that literal is, where
+# "^" with re.MULTILINE would be tried at every character, and three matches a line in Python
+# cost more still).
 _OVERFULL = re.compile(
-    r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (?:in paragraph|detected) at lines? "
+    r"\nOverfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (?:in paragraph|detected) at lines? "
     r"(\d+)(?:--(\d+))?"
 )
-_OUTPUT = re.compile(r"^Output written on .*?\((\d+) pages?, \d+ bytes\)")
+_OUTPUT = re.compile(r"\nOutput written on [^\n]*?\((\d+) pages?, \d+ bytes\)")
 # What a template that can be fitted writes at its end: the height of the last page's material
 # and of its text block (rendering.pipeline decides from it whether to fit the document).
-_LAST_PAGE = re.compile(r"^texrender-last-page: ([\d.]+)pt of ([\d.]+)pt")
+_LAST_PAGE = re.compile(r"\ntexrender-last-page: ([\d.]+)pt of ([\d.]+)pt")
 
 
 @dataclass(frozen=True)
@@ -83,26 +88,23 @@ class LayoutReport:
     last_page_fill: float | None = None
 
 
+@functools.lru_cache(maxsize=16)
 def layout_report(log: str) -> LayoutReport:
-    """Pages written and overfull lines, from the log of a run that succeeded."""
+    """Pages written and overfull lines, from the log of a run that succeeded (remembered for
+    the last few logs: a render asks several times of the same one)."""
+    lines = "\n" + log
+    overfull = tuple(
+        Overfull(float(match.group(1)), int(match.group(2)), int(match.group(3) or match.group(2)))
+        for match in _OVERFULL.finditer(lines)
+    )
     pages = None
-    overfull = []
+    for written in _OUTPUT.finditer(lines):
+        pages = int(written.group(1))  # the last one, as TeX's last word
     fill = None
-    for line in log.splitlines():
-        match = _OVERFULL.match(line)
-        if match:
-            first = int(match.group(2))
-            overfull.append(Overfull(float(match.group(1)), first, int(match.group(3) or first)))
-            continue
-        written = _OUTPUT.match(line)
-        if written:
-            pages = int(written.group(1))
-            continue
-        last = _LAST_PAGE.match(line)
-        if last:
-            total, goal = float(last.group(1)), float(last.group(2))
-            fill = total / goal if 0 < total < goal else None
-    return LayoutReport(pages, tuple(overfull), fill)
+    for last in _LAST_PAGE.finditer(lines):
+        total, goal = float(last.group(1)), float(last.group(2))
+        fill = total / goal if 0 < total < goal else None
+    return LayoutReport(pages, overfull, fill)
 
 
 def unsupported_character(diagnostic: TexDiagnostic) -> str | None:

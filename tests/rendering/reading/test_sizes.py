@@ -13,7 +13,7 @@ import pytest
 from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import DataTooLarge
 from rendering.reading._sizes import DEFAULT_LIMITS, SizeLimits, check_sizes
-from rendering.reading._texcost import DEFAULT_BUDGET_US, string_cost_us
+from rendering.reading._texcost import DEFAULT_BUDGET_US, TexCost, string_cost_us
 from tests.conftest import TESTS_DIR
 
 LIMITS = SizeLimits(word_chars=10, text_chars=30, document_chars=60, values=6, list_items=3)
@@ -76,6 +76,26 @@ def test_break_points_cost_more_than_length() -> None:
     assert string_cost_us(hyphens) > 50 * string_cost_us(prose)
     assert string_cost_us("don't") > string_cost_us("dont") + 50
     assert string_cost_us("- one\n- two") > string_cost_us("one two") + 400
+
+
+def test_texts_costed_together_cost_what_they_cost_one_by_one() -> None:
+    """The whole document's texts are costed in one go (check_sizes): the same total as text
+    by text, list lines and break points included, and the same costliest values named."""
+    texts = [
+        "- one\n- two\n3. three",
+        "it's `quoted` and {braced} $x_1$ ~ 100%",
+        "-" * 99 + " " + "a-b " * 300,
+        "",
+        "* starts like a list\nbut the next line does not",
+        "two\n\twords\n+ item",
+    ]
+    paths: list[tuple[object, ...]] = [("t", index) for index in range(len(texts))]
+    one_by_one, together = TexCost(), TexCost()
+    for text, path in zip(texts, paths, strict=True):
+        one_by_one.add_string(text, path)
+    together.add_strings(texts, paths)
+    assert together.total_us == pytest.approx(one_by_one.total_us)
+    assert together.costliest() == one_by_one.costliest() == [("/t/2", string_cost_us(texts[2]))]
 
 
 def test_text_too_dense_for_tex_is_refused_naming_its_costliest_values() -> None:

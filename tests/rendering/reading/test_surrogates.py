@@ -48,6 +48,14 @@ def test_reading_refuses_it_as_invalid_data_before_any_size_check() -> None:
         check_sizes({"text": "x" * 20_000})
 
 
+def test_a_member_name_holding_one_is_refused_in_data_of_every_size_else_fine() -> None:
+    """The size walk looks for them in its texts and member names at once; a name alone is
+    enough to refuse."""
+    with pytest.raises(InvalidData) as caught:
+        check_sizes({"work": [{"name": "Acme", "x\udfff": "y"}], "basics": {"name": "Ann"}})
+    assert [e.pointer for e in caught.value.errors] == ["/work/0/x\udfff"]
+
+
 @pytest.mark.parametrize("strict", [False, True])
 def test_a_template_reads_it_as_invalid_data_whatever_the_mode(strict: bool) -> None:
     echo = Catalogue.load((TEST_TEMPLATES_DIR,)).get_template("echo")

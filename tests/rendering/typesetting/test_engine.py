@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from rendering.errors import EngineUnavailable, TexError, TexTimeout
+from rendering.errors import EngineUnavailable, TexError, TexKilled, TexTimeout
 from rendering.typesetting import _boxed as boxed_module
 from rendering.typesetting._engine import PdfLatexEngine, build_argv, probe_engine
 from tests.conftest import pdf_text, tex_processes
@@ -86,6 +87,25 @@ async def test_cancelled_compile_leaves_nothing(engine: PdfLatexEngine, no_lefto
         nursery.cancel_scope.cancel()
     assert running
     assert not any(Path(f"/proc/{pid}").exists() for pid in running)
+
+
+async def test_tex_killed_from_outside_is_reported_as_such_and_leaves_nothing(
+    engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    """The OOM killer or an operator: not the document's error (TexKilled), and the work
+    directory goes as on every way out."""
+    async with trio.open_nursery() as nursery:
+
+        async def kill_it() -> None:
+            with trio.fail_after(10):
+                while not (running := tex_processes()):
+                    await trio.sleep(0.01)
+            for pid in running:
+                os.kill(pid, signal.SIGKILL)
+
+        nursery.start_soon(kill_it)
+        with pytest.raises(TexKilled, match="SIGKILL"):
+            await engine.compile(SPIN, timeout_s=30)
 
 
 @pytest.fixture
@@ -165,6 +185,18 @@ async def test_without_the_tools_limits_are_set_in_the_child(
     monkeypatch: pytest.MonkeyPatch, engine: PdfLatexEngine, no_leftovers: None
 ) -> None:
     monkeypatch.setattr(boxed_module, "sandbox_prefix", lambda *args: None)
+    result = await engine.compile(HELLO, timeout_s=10)
+    assert "Hello from TeX." in pdf_text(result.pdf)
+    with pytest.raises(TexTimeout):
+        await engine.compile(SPIN, timeout_s=1.0)
+
+
+async def test_without_pidfds_the_general_form_runs_it_the_same(
+    monkeypatch: pytest.MonkeyPatch, engine: PdfLatexEngine, no_leftovers: None
+) -> None:
+    """Where there are no pidfds (not Linux), the work directory and the process are the
+    general form's (trio.run_process): the same document, the same timeout, nothing left."""
+    monkeypatch.delattr(os, "pidfd_open")
     result = await engine.compile(HELLO, timeout_s=10)
     assert "Hello from TeX." in pdf_text(result.pdf)
     with pytest.raises(TexTimeout):

@@ -92,6 +92,19 @@ async def test_renders_from_the_unicode_format_match_plain_compiles(
         assert _picture(started.pdf) == _picture(plain.pdf), name
         again = await engine.compile(source, timeout_s=60, format_name=fmt)
         assert again.pdf == started.pdf, name  # deterministic, to the byte
+        # The set-up done before the dump is not done again: the l3 backend's file is in the
+        # format, while a plain compile reads it at \begin{document}.
+        assert _reads(started.log, BACKEND) == [], name
+        assert _reads(plain.log, BACKEND) != [], name
+
+
+BACKEND = "l3backend-xetex.def"
+
+
+def _reads(log: str, name: str) -> list[str]:
+    """The lines of a TeX log where it opened a file called ``name`` (``(/path/name``; the list
+    of files a format was made from names them without a path)."""
+    return [line for line in log.splitlines() if "(/" in line and f"/{name}" in line]
 
 
 @pytest.mark.tex
