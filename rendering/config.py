@@ -45,6 +45,10 @@ class RenderConfig:
     work_dir: Path | None = None  # None: the system's temporary directory
     formats_enabled: bool = True
     format_dir: Path | None = None  # None: a private folder in the temporary directory
+    # The fast path sets Cyrillic and Greek where the machine has their fonts (False: such text
+    # takes the Unicode path, as on a machine without them). Their metrics are made in
+    # format_dir's folder, formats enabled or not (rendering.typesetting._cyrgreek).
+    cyrillic_greek: bool = True
     cache_bytes: int = 256 * 1024 * 1024
     cache_dir: Path | None = None
     # The cache shared by every instance: a Redis URL (None: no shared tier), how long a PDF

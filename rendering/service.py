@@ -37,7 +37,9 @@ from .typesetting import (
     cut_cjk_collections,
     ensure_private_dir,
     measure_coverage,
+    prepare_cyrillic_greek,
     probe_engine,
+    tfm_dir,
 )
 
 log = logging.getLogger("texrender")
@@ -131,12 +133,18 @@ async def build_service(
     formats: FormatStore | None = None
     real_engine = engine is None  # a fake engine (tests of logic) gets no Unicode path either
     format_dir: Path | None = None
+    fonts: Path | None = None
     if engine is None:
-        format_dir = await trio.to_thread.run_sync(usable_format_dir, config)
+        folder = await trio.to_thread.run_sync(usable_folder, config)
+        format_dir = folder if config.formats_enabled else None
+        fonts = await cyrillic_greek_fonts(config, folder)
+        if fonts is not None:
+            catalogue = catalogue.with_cyrillic_greek()
         real = PdfLatexEngine(
             config.tex_engine,
             work_root=config.work_dir,
             format_dir=format_dir,
+            tfm_dir=fonts,
             user=config.tex_user,
         )
         swept = await trio.to_thread.run_sync(real.sweep_leftovers)
@@ -224,19 +232,32 @@ async def unicode_path(
     return UnicodePath(engine, coverage, engine_id, UNICODE_ENGINE, formats)
 
 
-def usable_format_dir(config: RenderConfig) -> Path | None:
-    """The directory for precompiled formats, or None when formats are off or it is unusable.
-
-    Blocking (it may create the directory): call from a worker thread.
-    """
-    if not config.formats_enabled:
-        return None
+def usable_folder(config: RenderConfig) -> Path | None:
+    """texrender's own folder for what it makes for TeX (the formats, the fonts' metrics), or
+    None when it is unusable. Blocking (it may create the folder): call from a thread."""
     default = Path(tempfile.gettempdir()) / f"texrender-formats-{os.geteuid()}"
     try:
         return ensure_private_dir(config.format_dir or default)
     except OSError as exc:
-        log.warning("formats disabled: %s", exc)
+        log.warning("formats disabled (and Cyrillic and Greek fonts' metrics): %s", exc)
         return None
+
+
+async def cyrillic_greek_fonts(config: RenderConfig, folder: Path | None) -> Path | None:
+    """The folder of the Cyrillic fonts' metrics when the fast path can set Cyrillic and Greek
+    (made in ``folder`` now if they were not: rendering.typesetting._cyrgreek); None, and the
+    reason logged, when it cannot (such text then takes the Unicode path)."""
+    if not config.cyrillic_greek:
+        reason: str | None = "turned off (cyrillic_greek)"
+    elif folder is None:
+        reason = "texrender has no folder of its own to make the LH fonts' metrics in"
+    else:
+        reason = await prepare_cyrillic_greek(folder)
+    if reason is not None or folder is None:
+        log.warning("Cyrillic and Greek take the Unicode path: %s", reason)
+        return None
+    log.info("Cyrillic and Greek on the fast path (T2A, LGR)")
+    return tfm_dir(folder)
 
 
 def _filled_samples(catalogue: Catalogue) -> dict[str, str]:

@@ -26,6 +26,7 @@ import trio
 import rendering
 import server
 from rendering.errors import RenderError
+from rendering.typesetting._cyrgreek import prepare_cyrillic_greek, tfm_dir
 from rendering.typesetting._engine import CompileResult, PdfLatexEngine
 from rendering.typesetting._formats import ensure_private_dir
 from server.app import TexrenderApp, create_app
@@ -164,6 +165,14 @@ def format_dir() -> Iterator[Path]:
         yield ensure_private_dir(path)
     finally:
         shutil.rmtree(path)
+
+
+async def lh_font_metrics() -> Path:
+    """The folder of the LH fonts' metrics (the fast path's Cyrillic), made as a service makes
+    them, in texrender's default folder: once per machine, shared with the tests' services."""
+    folder = ensure_private_dir(Path(tempfile.gettempdir()) / f"texrender-formats-{os.geteuid()}")
+    assert await prepare_cyrillic_greek(folder) is None
+    return tfm_dir(folder)
 
 
 def server_settings(work_dir: Path, **changes: Any) -> Settings:

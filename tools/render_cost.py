@@ -5,8 +5,9 @@
 For each template, N renders of each case, all in the same run (so they share the machine's
 load): its sample on the fast path (pdfLaTeX from the format), a corpus file with accents that
 T1 builds from two glyphs (``maori-macrons.json``) on the fast path and forced through the
-Unicode path (XeLaTeX), and Cyrillic, Greek, Arabic, Hebrew, Chinese and Japanese files on the
-Unicode path (right to left, CJK faces by language), each path from its format. The figure is
+Unicode path (XeLaTeX), Cyrillic and Greek files on both paths (T2A and LGR fonts on the fast
+path), and Arabic, Hebrew, Chinese and Japanese files on the Unicode path (right to left, CJK
+faces by language), each path from its format. The figure is
 the user + system CPU seconds of the finished TeX children (``RUSAGE_CHILDREN``, xdvipdfmx
 included), the median of N, so a busy machine's waiting does not count; the cases take turns
 (one render of each, N times over), so a change in the machine's load touches them alike. The
@@ -34,7 +35,9 @@ CASES = (  # (label, corpus file or None for the sample, path)
     ("sample, fast", None, "fast"),
     ("composed accents, fast", "maori-macrons.json", "fast"),
     ("composed accents, unicode", "maori-macrons.json", "unicode"),
+    ("cyrillic, fast", "russian.json", "fast"),
     ("cyrillic, unicode", "russian.json", "unicode"),
+    ("greek, fast", "greek.json", "fast"),
     ("greek, unicode", "greek.json", "unicode"),
     ("arabic, unicode", "arabic.json", "unicode"),
     ("hebrew, unicode", "hebrew.json", "unicode"),
@@ -106,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:28}" + "".join(f"{results[t][label]:>16.3f}" for t in TEMPLATES))
     print(f"{'x the sample, fast':28}")
     fast = CASES[0][0]
-    for label, _, path in CASES:
-        if path == "unicode":
+    for label, _, _ in CASES[1:]:
+        if args.only in label and fast in results[TEMPLATES[0]]:
             ratios = [results[t][label] / results[t][fast] for t in TEMPLATES]
             print(f"{label:28}" + "".join(f"{r:>16.2f}" for r in ratios))
     if args.json:

@@ -8,8 +8,9 @@ DESCRIPTION = """``make bench``: what this machine can do, and how close texrend
 1. The machine limit: the benchmark document's TeX, compiled by bare ``pdflatex`` a few times,
    plainly and from a format of its preamble; the median CPU seconds of one compile (the
    child's own rusage) gives ``nproc / cpu_s`` renders per second, what the cores could do with
-   nothing else running. With it, XeLaTeX (the Unicode path) on the same document with its name
-   and label in Cyrillic, Greek, CJK and Arabic. ``--only limits`` runs this alone.
+   nothing else running. With it, the same document with its name in Cyrillic, Greek, CJK and
+   Arabic, each on the path texrender takes for it (pdfLaTeX for Cyrillic and Greek where the
+   machine has their fonts, XeLaTeX, the Unicode path, else). ``--only limits`` runs this alone.
 2. A real ``texrender serve`` in a subprocess (this package imports nothing from the server, so
    the bench measures what any client would see). First the cost of the cheapest request there
    is (``/healthz``, one client, in server CPU ms): the floor any refusal is compared with. Then

@@ -243,9 +243,9 @@ def _unicode_line(limits: dict[str, Any], flat: dict[str, Any]) -> list[str]:
         for script, got in scripts.items()
     )
     return [
-        f"- the Unicode path (XeLaTeX and Noto fonts from its format, the same document with a "
-        f"name in another script), CPU-s per render and x the fast path's {flat['cpu_s']:.3f}: "
-        f"{each}"
+        f"- another script (the same document with a name in it), on the Unicode path (XeLaTeX "
+        f"and Noto fonts from its format) unless marked fast path (pdfLaTeX: T2A, LGR), CPU-s "
+        f"per render and x the Latin fast path's {flat['cpu_s']:.3f}: {each}"
     ]
 
 

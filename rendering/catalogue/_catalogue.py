@@ -15,6 +15,7 @@ a worker thread (``trio.to_thread.run_sync``), never on the event loop.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,10 +39,13 @@ from ..errors import (
     json_pointer,
 )
 from ..filling import (
+    FAST_FONTS_NAME,
     LTR,
     RESERVED_NAMES,
     FilledSource,
     Script,
+    cyrillic_greek_fill,
+    fast_fonts_names,
     fill_traced,
     language_names,
     make_environment,
@@ -101,6 +105,9 @@ class Template:
     shown: Shown = field(default_factory=Shown)  # what its schema describes and it never prints
     papers: tuple[str, ...] = (DEFAULT_PAPER,)  # the paper sizes it is made for
     fit: bool = False  # may be set a notch tighter when its last page holds a few lines
+    # Its fast path sets Cyrillic and Greek (T2A, LGR): the machine has their fonts
+    # (Catalogue.with_cyrillic_greek); otherwise such text takes the Unicode path.
+    cyrillic_greek: bool = False
 
     def paper_for(self, data: Any, asked: str | None = None) -> str:
         """The paper a render of ``data`` is set on: the one ``asked`` for, or the usual one
@@ -133,8 +140,9 @@ class Template:
         check_sizes(data)
         reading = Reading(data) if strict or self.reader is None else self.reader.read(data)
         coverage = unicode if self.unicode_engine is not None else None
-        reading = check_characters(reading, strict=strict, unicode=coverage)
-        return check_language(reading, unicode=coverage)
+        fast = self.cyrillic_greek
+        reading = check_characters(reading, strict=strict, unicode=coverage, cyrillic_greek=fast)
+        return check_language(reading, unicode=coverage, cyrillic_greek=fast)
 
     def check(
         self, data: Any, *, strict: bool = False, unicode: UnicodeCoverage | None = None
@@ -230,7 +238,11 @@ class Template:
         """
         _require_object(data)
         script = script_of(data) if unicode else LTR
-        with markup_budget(), unicode_fill(unicode, script):
+        with (
+            markup_budget(),
+            unicode_fill(unicode, script),
+            cyrillic_greek_fill(self.cyrillic_greek and not unicode),
+        ):
             return self.jinja.render(self._variables(data, unicode, script, paper, fit, tagged))
 
     def _variables(
@@ -245,7 +257,8 @@ class Template:
         names = {
             **data,
             **RESERVED_NAMES,
-            **language_names(data, unicode=unicode),
+            **self._fast_fonts,
+            **language_names(data, unicode=unicode, cyrillic_greek=self.cyrillic_greek),
             "texrender_other_sections": self._other_sections(data),
             "texrender_paper": paper,
             "texrender_fit": fit,
@@ -271,12 +284,23 @@ class Template:
         _require_object(data)
         script = script_of(data) if unicode else LTR
         variables = self._variables(data, unicode, script, paper, tagged=tagged)
-        with markup_budget(), unicode_fill(unicode, script):
+        with (
+            markup_budget(),
+            unicode_fill(unicode, script),
+            cyrillic_greek_fill(self.cyrillic_greek and not unicode),
+        ):
             return fill_traced(self.jinja, variables, self.sources)
+
+    @property
+    def _fast_fonts(self) -> dict[str, Any]:
+        return _FAST_FONTS[self.cyrillic_greek]
 
     @property
     def source_name(self) -> str:
         return f"{self.name}/{TEMPLATE_FILE}"
+
+
+_FAST_FONTS = {fast: fast_fonts_names(fast) for fast in (False, True)}
 
 
 def _waived(error: jsonschema.exceptions.ValidationError, explained: Mapping[str, str]) -> bool:
@@ -318,6 +342,24 @@ class Catalogue(Mapping[str, Template]):
         except KeyError:
             raise TemplateNotFound(unknown_template(name, list(self._templates))) from None
 
+    def with_cyrillic_greek(self) -> Catalogue:
+        """This catalogue with the fast path of each template that loads its fonts through
+        ``texrender_fast_fonts`` setting Cyrillic and Greek (the machine has their fonts). Its
+        version says so: such text is set differently (a cached PDF of the other path is not
+        this one's)."""
+        return Catalogue(
+            {
+                name: dataclasses.replace(
+                    template,
+                    cyrillic_greek=True,
+                    version=_digest(template.version, "cyrillic-greek"),
+                )
+                if not template.cyrillic_greek and _loads_fast_fonts(template)
+                else template
+                for name, template in self._templates.items()
+            }
+        )
+
     @classmethod
     def load(cls, roots: Iterable[Path]) -> Catalogue:
         """Load every template folder under each root; a later root may not reuse a name.
@@ -327,6 +369,16 @@ class Catalogue(Mapping[str, Template]):
                 a sample that fails its own schema, a Jinja syntax error).
         """
         return cls({info.name: _load_one(info) for info in find_templates(roots)})
+
+
+def _loads_fast_fonts(template: Template) -> bool:
+    """Whether the template's fast path loads the shared font block (rendering.filling's
+    ``_fontenc``): without it, it has no Cyrillic or Greek fonts."""
+    return any(FAST_FONTS_NAME in line for lines in template.sources.values() for line in lines)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _template_sources(environment: jinja2.Environment) -> dict[str, tuple[str, ...]]:

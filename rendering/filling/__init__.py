@@ -6,6 +6,7 @@ Unicode path, and a source map from each line of TeX back to the template line t
 from __future__ import annotations
 
 from ._escape import escape_latex
+from ._fontenc import FAST_FONTS_NAME, cyrillic_greek_fill
 from ._language import Language, language_of, words_of
 from ._markup import markup_budget, markup_to_text
 from ._script import LTR, Script, script_of
@@ -13,6 +14,7 @@ from ._sourcemap import FilledSource, fill_traced, pointer_in
 from ._templating import (
     RESERVED_NAMES,
     SHARED_DIR,
+    fast_fonts_names,
     language_names,
     make_environment,
     unicode_names,
@@ -21,6 +23,7 @@ from ._unicode import unicode_fill
 from ._words import LANGUAGES, Words, words_for
 
 __all__ = [
+    "FAST_FONTS_NAME",
     "LANGUAGES",
     "LTR",
     "RESERVED_NAMES",
@@ -29,7 +32,9 @@ __all__ = [
     "Language",
     "Script",
     "Words",
+    "cyrillic_greek_fill",
     "escape_latex",
+    "fast_fonts_names",
     "fill_traced",
     "language_names",
     "language_of",

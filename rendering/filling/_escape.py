@@ -16,6 +16,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from ._fontenc import cyrillic_greek_runs
 from ._unicode import mark_bidi, unicode_script
 
 # Characters TeX treats specially, and the text-mode command that prints each one literally.
@@ -79,7 +80,30 @@ def escape_latex(text: str) -> str:
 
 
 def _escape_piece(text: str) -> str:
-    return _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    if escaped.isascii() or not cyrillic_greek_runs():
+        return escaped
+    return _wrap_script_runs(escaped)
+
+
+# On the fast path a Cyrillic or Greek run is set in the T2A or LGR encoding (\trCyr and
+# \trGrk, defined by ._fontenc), one font switch per run so that its letters
+# keep their kerning. A Cyrillic run takes in the spaces, digits and punctuation between its
+# words (T2A has them where T1 has them); a Greek run only spaces (LGR reads ASCII punctuation
+# as accents and breathings).
+_CYRILLIC = "\u0400-\u052f"
+_GREEK = "\u0370-\u03ff\u1f00-\u1fff"
+_SCRIPT_RUN = re.compile(
+    rf"[{_CYRILLIC}]+(?:[ ,.;:()0-9\-]+[{_CYRILLIC}]+)*|[{_GREEK}]+(?: +[{_GREEK}]+)*"
+)
+
+
+def _wrap_script_runs(escaped: str) -> str:
+    def wrap(match: re.Match[str]) -> str:
+        command = r"\trCyr" if "\u0400" <= match.group(0)[0] <= "\u052f" else r"\trGrk"
+        return f"{command}{{{match.group(0)}}}"
+
+    return _SCRIPT_RUN.sub(wrap, escaped)
 
 
 def _marked(text: str) -> str | None:

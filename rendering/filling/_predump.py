@@ -58,10 +58,11 @@ _TEX = r"""\makeatletter
     \csname trPD@\expandafter\string\MT@font\endcsname
     \global\expandafter\let\csname trPD@\expandafter\string\MT@font\endcsname\@empty
   \fi}
-% Series and shape as given (\fontshape{sc} after an italic would ask for scit).
-\def\trPD@select#1/#2/#3/#4/#5\@nil{{%
+% Series and shape as given (\fontshape{sc} after an italic would ask for scit). A face of
+% an encoding the preamble did not load (T2A, LGR on a machine without their fonts) is skipped.
+\def\trPD@select#1/#2/#3/#4/#5\@nil{\@ifundefined{T@#1}{}{{%
   \fontencoding{#1}\fontfamily{#2}\def\f@series{#3}\def\f@shape{#4}\fontsize{#5}{#5}%
-  \selectfont}}
+  \selectfont}}}
 % #1: the faces the template uses, encoding/family/series/shape/size, comma-separated. Each
 % step only where its package (or kernel) has it; outside any conditional, as they read files.
 \def\trPredump#1{%

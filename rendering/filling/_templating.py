@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 
 from ..errors import clip
-from ._actualtext import actual_text_tex
 from ._escape import TEX_HELPERS, escape_latex, escape_url
+from ._fontenc import FAST_FONTS_NAME, exact_text_tex, fast_fonts_tex
 from ._language import Language, language_of
 from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
@@ -287,24 +287,30 @@ def _filters() -> dict[str, Callable[..., Any]]:
 CALENDAR_NAME = "texrender_calendar"
 
 
-def language_names(data: Mapping[str, Any], *, unicode: bool = False) -> dict[str, Any]:
+def language_names(
+    data: Mapping[str, Any], *, unicode: bool = False, cyrillic_greek: bool = False
+) -> dict[str, Any]:
     """Laid over the names above for a document: the words a template prints itself in the
     document's language (:mod:`._language`), for the Unicode path too when ``unicode``.
 
     ``texrender_words`` maps each key of ``words.toml`` (``experience``, ``present``,
     ``enclosures``, ...) to its word; ``texrender_lang`` is the BCP 47 tag for the PDF's
     ``/Lang``; ``texrender_patterns`` names the hyphenation patterns ("" for none). Words the
-    fast path cannot set (Cyrillic, CJK, ...) are printed in English there: the reading sends
-    such a document to the Unicode path when the server has one, and warns when it has not.
+    fast path cannot set (CJK, Arabic, ...; Cyrillic and Greek unless ``cyrillic_greek``: it has
+    their fonts) are printed in English there: the reading sends such a document to the Unicode
+    path when the server has one, and warns when it has not.
     """
     language = language_of(data)
-    return names_for(language, unicode=unicode)
+    return names_for(language, unicode=unicode, cyrillic_greek=cyrillic_greek)
 
 
-def names_for(language: Language, *, unicode: bool = False) -> dict[str, Any]:
+def names_for(
+    language: Language, *, unicode: bool = False, cyrillic_greek: bool = False
+) -> dict[str, Any]:
     """:func:`language_names` for a language already resolved."""
     words = words_for(language.words)
-    if not words.latin and not unicode:
+    fast = ("Latin", "Cyrillic", "Greek") if cyrillic_greek else ("Latin",)
+    if words.script not in fast and not unicode:
         words = words_for(ENGLISH)
     return {
         "texrender_words": dict(words.text),
@@ -314,11 +320,21 @@ def names_for(language: Language, *, unicode: bool = False) -> dict[str, Any]:
     }
 
 
+def fast_fonts_names(cyrillic_greek: bool) -> dict[str, Any]:
+    """The fast path's font encodings (``texrender_fast_fonts``: T1, and T2A and LGR when
+    ``cyrillic_greek``) and the ``/ActualText`` that goes with them (``texrender_exact_text``):
+    see :mod:`._fontenc`."""
+    return {
+        FAST_FONTS_NAME: Tex(fast_fonts_tex(cyrillic_greek)),
+        "texrender_exact_text": Tex(exact_text_tex(cyrillic_greek)),
+    }
+
+
 # Names the environment provides to every template. Data is rendered with these laid over it, so
 # a data key with the same name can never replace them.
 RESERVED_NAMES: dict[str, Any] = {
     "texrender_helpers": Tex(TEX_HELPERS),
-    "texrender_exact_text": Tex(actual_text_tex()),
+    **fast_fonts_names(False),
     "texrender_predump": Tex(predump_tex()),
     "texrender_unicode": False,
     "texrender_unicode_prelude": Tex(""),

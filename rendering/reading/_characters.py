@@ -30,12 +30,17 @@ PICTOGRAPH_WARNING = "emoji or pictograph the template cannot set: removed"
 
 
 def check_characters(
-    reading: Reading, *, strict: bool = False, unicode: UnicodeCoverage | None = None
+    reading: Reading,
+    *,
+    strict: bool = False,
+    unicode: UnicodeCoverage | None = None,
+    cyrillic_greek: bool = False,
 ) -> Reading:
     """``reading`` with its strings cleaned, and a warning per field that lost a pictograph.
 
     With ``unicode`` (what the template's Unicode path can set), characters the fast path
-    cannot set but that path can are accepted, and the reading is marked for that path.
+    cannot set but that path can are accepted, and the reading is marked for that path. With
+    ``cyrillic_greek``, the fast path sets Cyrillic and Greek (it has their fonts).
 
     Raises:
         UnsupportedCharacter: some strings hold characters the template cannot set on any
@@ -51,9 +56,9 @@ def check_characters(
         original = text
         if strict:
             text = strip_invisible(text)
-            bad: frozenset[str] | set[str] = unsupported(text)
+            bad: frozenset[str] | set[str] = unsupported(text, cyrillic_greek=cyrillic_greek)
         else:
-            checked = check_text(text)
+            checked = check_text(text, cyrillic_greek=cyrillic_greek)
             text, bad = checked.text, checked.unsupported
             if checked.dropped:
                 warnings.append(ReadWarning(json_pointer(path), PICTOGRAPH_WARNING))

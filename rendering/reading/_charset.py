@@ -70,6 +70,25 @@ MEASURED_RANGES: Ranges = (
     (0x266A, 0x266A), (0x27E8, 0x27E9), (0x3008, 0x3009), (0xFB00, 0xFB06), (0xFEFF, 0xFEFF),
 )  # fmt: skip
 
+# What the fast path sets besides once it loads T2A (Cyrillic, CM-Super) and LGR (Greek, CB
+# fonts) beside T1 (rendering.filling._fontenc; texrender wraps each run in \trCyr or \trGrk),
+# on a machine that has those fonts (rendering.typesetting._cyrgreek). Measured like the table
+# above over U+0370..U+03FF, U+0400..U+052F and U+1F00..U+1FFF with TeX Live 2022/Debian's
+# texlive-lang-cyrillic, texlive-lang-greek and cm-super-minimal: a utf8 definition, and set
+# upright, bold, italic and small caps with \tracinglostchars=3 without an error (the Greek
+# symbol variants U+03D0, U+03D1, U+03D5, U+03D6, U+03F0, U+03F1, U+03F4, U+03F5 have a
+# definition that is an error).
+CYRILLIC_GREEK_RANGES: Ranges = (
+    (0x0374, 0x0375), (0x037A, 0x037A), (0x037E, 0x037E), (0x0384, 0x038A), (0x038C, 0x038C),
+    (0x038E, 0x03A1), (0x03A3, 0x03CE), (0x03D8, 0x03DD), (0x03DF, 0x03E1), (0x0400, 0x045F),
+    (0x0490, 0x0493), (0x0496, 0x049D), (0x04A0, 0x04A5), (0x04AA, 0x04AB), (0x04AE, 0x04B3),
+    (0x04B6, 0x04BB), (0x04C0, 0x04C2), (0x04D0, 0x04DF), (0x04E2, 0x04E9), (0x04EC, 0x04F5),
+    (0x04F8, 0x04F9), (0x1F00, 0x1F15), (0x1F18, 0x1F1D), (0x1F20, 0x1F45), (0x1F48, 0x1F4D),
+    (0x1F50, 0x1F57), (0x1F59, 0x1F59), (0x1F5B, 0x1F5B), (0x1F5D, 0x1F5D), (0x1F5F, 0x1F7D),
+    (0x1F80, 0x1FB4), (0x1FB6, 0x1FC4), (0x1FC6, 0x1FD3), (0x1FD6, 0x1FDB), (0x1FDD, 0x1FEF),
+    (0x1FF2, 0x1FF4), (0x1FF6, 0x1FFE),
+)  # fmt: skip
+
 # Printable ASCII, tab and newline need no table: escape_latex makes every one of them typeset.
 _ASCII_TEXT = frozenset({0x09, 0x0A, *range(0x20, 0x7F)})
 
@@ -90,6 +109,12 @@ def _nfc_settable(measured: frozenset[int]) -> frozenset[int]:
 T1_TEXT: frozenset[int] = _nfc_settable(_expand(MEASURED_RANGES)) | _ASCII_TEXT
 """Code points the resume-classic template can typeset: printable ASCII, tab, newline and the
 measured table, less what NFC normalisation turns into something unsettable."""
+
+FAST_TEXT: frozenset[int] = (
+    _nfc_settable(_expand(MEASURED_RANGES) | _expand(CYRILLIC_GREEK_RANGES)) | _ASCII_TEXT
+)
+"""The same when the fast path has its Cyrillic and Greek fonts (U+2126 OHM SIGN is then
+settable: NFC makes it Greek)."""
 
 # Characters that never reach TeX as themselves: escape_latex drops C0/C1 controls, DEL and
 # lone surrogates, and turns CR, U+2028 and U+2029 into line breaks. They cannot fail a compile.
@@ -122,26 +147,32 @@ def _char_class(code_points: Iterable[int], *, negate: bool = False) -> re.Patte
     return re.compile("[" + ("^" if negate else "") + "".join(parts) + "]")
 
 
-# Matches a character that would stop TeX (one scan, no allocation, for text that has none).
-_UNSETTABLE_RE = _char_class(T1_TEXT | _ESCAPER_HANDLED, negate=True)
+# Matches a character that would stop TeX (one scan, no allocation, for text that has none),
+# by whether the fast path has its Cyrillic and Greek fonts.
+_UNSETTABLE_RE = {
+    fast: _char_class(settable | _ESCAPER_HANDLED, negate=True)
+    for fast, settable in ((False, T1_TEXT), (True, FAST_TEXT))
+}
 
 
-def unsupported(text: str) -> set[str]:
+def unsupported(text: str, *, cyrillic_greek: bool = False) -> set[str]:
     """The characters of ``text`` that would stop TeX with "not set up for use with LaTeX".
 
     ``text`` is looked at as TeX will get it: NFC-normalised as ``escape_latex`` does (so
     "e" + U+0301 COMBINING ACUTE ACCENT is the settable "é", and U+2126 OHM SIGN is the
     unsettable U+03A9 GREEK CAPITAL LETTER OMEGA), and without the control characters the
     escaper drops. Invisible characters and pictographs are reported like any other: strip or
-    drop them first (or use :func:`check_text`). Pure ASCII returns at once.
+    drop them first (or use :func:`check_text`). Pure ASCII returns at once. With
+    ``cyrillic_greek``, for a fast path that has its Cyrillic and Greek fonts.
     """
-    if text.isascii() or _UNSETTABLE_RE.search(text) is None:
+    unsettable = _UNSETTABLE_RE[cyrillic_greek]
+    if text.isascii() or unsettable.search(text) is None:
         # Settable characters stay settable under NFC (T1_TEXT is built so), and none of them
         # composes with another, so there is nothing to normalise either.
         return set()
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return set(_UNSETTABLE_RE.findall(text))
+    return set(unsettable.findall(text))
 
 
 def _has_astral(text: str) -> bool:
@@ -271,16 +302,19 @@ class CheckedText(NamedTuple):
 _NOTHING: frozenset[str] = frozenset()
 
 # Anything but what passes untouched: unsettable, invisible or pictograph characters.
-_SUSPECT_RE = _char_class((T1_TEXT | _ESCAPER_HANDLED) - _INVISIBLE_CPS, negate=True)
+_SUSPECT_RE = {
+    fast: _char_class((settable | _ESCAPER_HANDLED) - _INVISIBLE_CPS, negate=True)
+    for fast, settable in ((False, T1_TEXT), (True, FAST_TEXT))
+}
 
 
-def check_text(text: str) -> CheckedText:
+def check_text(text: str, *, cyrillic_greek: bool = False) -> CheckedText:
     """:func:`strip_invisible`, :func:`drop_pictographs` and :func:`unsupported` in one go,
     with a single scan for the usual string that needs none of them."""
-    if text.isascii() or _SUSPECT_RE.search(text) is None:
+    if text.isascii() or _SUSPECT_RE[cyrillic_greek].search(text) is None:
         return CheckedText(text, (), _NOTHING)
     text, dropped = drop_pictographs(strip_invisible(text))
-    return CheckedText(text, dropped, frozenset(unsupported(text)))
+    return CheckedText(text, dropped, frozenset(unsupported(text, cyrillic_greek=cyrillic_greek)))
 
 
 # --- Messages ----------------------------------------------------------------------------------

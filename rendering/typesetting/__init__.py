@@ -1,6 +1,7 @@
 """TeX source -> PDF, in a sandbox: the engine run as a bounded, cancellable process group in
-a private work directory, the preamble formats it starts from, TeX's log read, and the fonts of
-the Unicode path with the characters they can set.
+a private work directory, the preamble formats it starts from, TeX's log read, the fonts that
+let the fast path set Cyrillic and Greek, and the fonts of the Unicode path with the characters
+they can set.
 
 Knows nothing of templates or data: it is given TeX source.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, run_boxed, work_directory
 from ._cjkfonts import cut_cjk_collections
+from ._cyrgreek import CYRILLIC_GREEK_FACES, prepare_cyrillic_greek, tfm_dir
 from ._engine import (
     PICTURE_FILE,
     CompileResult,
@@ -36,6 +38,7 @@ __all__ = [
     "BOLD",
     "BOLD_ITALIC",
     "CJK_VARIANTS",
+    "CYRILLIC_GREEK_FACES",
     "ENGINE",
     "FACES",
     "ITALIC",
@@ -61,9 +64,11 @@ __all__ = [
     "ensure_private_dir",
     "layout_report",
     "measure_coverage",
+    "prepare_cyrillic_greek",
     "probe_engine",
     "resolve_user",
     "run_boxed",
+    "tfm_dir",
     "unsupported_character",
     "work_directory",
     "write_atomically",

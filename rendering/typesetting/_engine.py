@@ -135,7 +135,8 @@ class PdfLatexEngine:
     """The real engine: ``pdflatex`` (or a compatible binary) in a sandboxed subprocess.
 
     With ``format_dir``, compiles may start from a precompiled format found there
-    (``compile(..., format_name=...)``), and :meth:`build_format` puts new ones there.
+    (``compile(..., format_name=...)``), and :meth:`build_format` puts new ones there. With
+    ``tfm_dir``, TeX finds the font metrics made there (``rendering.typesetting._cyrgreek``).
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class PdfLatexEngine:
         *,
         work_root: Path | None = None,
         format_dir: Path | None = None,
+        tfm_dir: Path | None = None,
         limits: SandboxLimits | None = None,
         user: str | None = None,
     ) -> None:
@@ -154,6 +156,7 @@ class PdfLatexEngine:
         self._pdftex = Path(self.executable).name.startswith("pdf")
         self.work_root = work_root
         self.format_dir = format_dir
+        self.tfm_dir = tfm_dir
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
         sandbox_tools()  # warm the lookup here, at start-up, not in the first render
@@ -263,6 +266,7 @@ class PdfLatexEngine:
                 env=tex_process_env(
                     workdir,
                     self.format_dir,
+                    tfm_dir=self.tfm_dir,
                     huge_pages=self._pdftex,
                     own_fonts=not self._pdftex,
                 ),
@@ -301,7 +305,10 @@ class PdfLatexEngine:
                 identity=self._identity,
                 fill=fill,
                 env=functools.partial(
-                    tex_process_env, format_dir=self.format_dir, huge_pages=self._pdftex
+                    tex_process_env,
+                    format_dir=self.format_dir,
+                    tfm_dir=self.tfm_dir,
+                    huge_pages=self._pdftex,
                 ),
                 timeout_s=timeout_s,
                 limits=self.limits,

@@ -7,7 +7,7 @@ puts it together with the command line and the process group.
 
 * ``openin_any=p openout_any=p shell_escape=f`` in the child's environment: no reading or
   writing outside its directory (Debian's default ``openin_any=a`` would let
-  ``\\input{/etc/passwd}`` into the PDF);
+  ``\\input{/etc/passwd}`` into the PDF); ``MKTEXTFM=0`` (and the like): no METAFONT run;
 * rlimits on CPU seconds, address space, output file size and processes, and a lower CPU
   priority than the server's, so the event loop gets a core the moment it needs one;
 * when the server runs as root, an unprivileged user (``nobody`` by default), so that the
@@ -73,13 +73,15 @@ def tex_process_env(
     workdir: Path,
     format_dir: Path | None = None,
     *,
+    tfm_dir: Path | None = None,
     huge_pages: bool = False,
     own_fonts: bool = False,
 ) -> dict[str, str]:
     """The whole environment of a TeX process: no inherited secrets, kpathsea locked to the
-    work directory, fixed PDF dates. ``huge_pages``: pdfTeX gains from them, XeTeX does not
-    (see below). ``own_fonts``: font files are looked for first beside the formats
-    (:mod:`._cjkfonts`; XeTeX's)."""
+    work directory, fixed PDF dates; the formats of ``format_dir`` and the font metrics of
+    ``tfm_dir`` (made at start-up: rendering.typesetting._cyrgreek) found first.
+    ``huge_pages``: pdfTeX gains from them, XeTeX does not (see below). ``own_fonts``: font
+    files are looked for first beside the formats (:mod:`._cjkfonts`; XeTeX's)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": str(workdir),
@@ -95,6 +97,11 @@ def tex_process_env(
         "TEXMFVAR": str(workdir / ".texmf-var"),
         "TEXMFCONFIG": str(workdir / ".texmf-config"),
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+        # A font file that is missing fails the render at once: TeX never runs METAFONT (or
+        # makes a .mf driver) for it. The .tfm files texrender needs are made at start-up.
+        "MKTEXTFM": "0",
+        "MKTEXPK": "0",
+        "MKTEXMF": "0",
     }
     if huge_pages:
         # glibc gives TeX's large arrays (the format is read into ~19 MB of them) transparent
@@ -110,6 +117,8 @@ def tex_process_env(
             # The cut copies of the CJK collections shadow the system's files of the same
             # name; XeTeX looks for an OpenType file, xdvipdfmx for a collection as TrueType.
             env["OPENTYPEFONTS"] = env["TTFONTS"] = f"{fonts_dir(format_dir)}:"
+    if tfm_dir is not None:
+        env["TFMFONTS"] = f"{tfm_dir}:"
     return env
 
 

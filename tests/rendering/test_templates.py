@@ -5,6 +5,7 @@ every place its schema describes, except the ones its template.toml says it does
 from __future__ import annotations
 
 import json
+import subprocess
 import unicodedata
 from typing import Any
 
@@ -215,11 +216,21 @@ async def test_the_modern_resume_has_tags_and_a_unicode_path(client: httpx.Async
     for keyword in data["skills"][0]["keywords"]:
         assert keyword in text, keyword
     assert text.index(data["basics"]["name"]) < text.index("Experience")  # reading order
-    data["basics"]["name"] = "Дмитрий Иванов"
+    data["basics"]["name"] = "陈静怡"
     unicode = await client.post("/v1/render/resume-modern", json=data)
     assert unicode.status_code == 200
     assert 'engine;desc="xelatex"' in unicode.headers["server-timing"]
-    assert "Дмитрий Иванов" in squashed(unicode.content)
+    assert "陈静怡" in squashed(unicode.content)
+    # Cyrillic its fast path sets, in its sans serif (T2A: CM-Super's sans).
+    data["basics"]["name"] = "Дмитрий Иванов"
+    cyrillic = await client.post("/v1/render/resume-modern", json=data)
+    assert cyrillic.status_code == 200
+    assert "engine" not in cyrillic.headers["server-timing"]
+    assert "Дмитрий Иванов" in squashed(cyrillic.content)
+    fonts = subprocess.run(
+        ["pdffonts", "-"], input=cyrillic.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "SFSS" in fonts or "SFSX" in fonts, fonts
 
 
 async def test_an_empty_letter_is_refused_and_empty_parts_are_skipped(

@@ -16,6 +16,8 @@ from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.filling._predump import BEGIN_MARK, predump_tex
 from rendering.typesetting._engine import PdfLatexEngine
 from rendering.typesetting._formats import DUMP_MARK, FormatStore
+from tests.conftest import lh_font_metrics
+from tools.exact_text import corpus, for_template
 
 TEMPLATES = ("resume-classic", "resume-modern", "cover-letter")
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
@@ -121,6 +123,30 @@ async def test_the_format_holds_every_face_of_the_sample(
     assert italic != source
     told = await engine.compile(italic, timeout_s=60, format_name=fmt)
     assert re.findall(r"texrender-face-setup:(\S+)", told.log) != []
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("name", TEMPLATES)
+async def test_the_format_holds_every_cyrillic_and_greek_face(
+    name: str, catalogue: Catalogue, work_dir: Path, format_dir: Path, no_leftovers: None
+) -> None:
+    """The same for the faces of Cyrillic and Greek (T2A, LGR), where the fast path sets them:
+    the Russian, Ukrainian and Greek documents of the corpus set up no face during the render."""
+    template = catalogue.with_cyrillic_greek()[name]
+    assert template.cyrillic_greek
+    engine = PdfLatexEngine(
+        work_root=work_dir, format_dir=format_dir, tfm_dir=await lh_font_metrics()
+    )
+    fmt = await _format_for(template, engine, format_dir)
+    documents = {document.name: document for document in corpus()}
+    set_up = []
+    for file in ("russian.json", "ukrainian.json", "greek.json"):
+        data = template.read(for_template(documents[file], name)).data
+        source = template.to_tex(data).replace(DUMP_MARK, DUMP_MARK + _TELL_SETUPS, 1)
+        assert "\\trCyr{" in source or "\\trGrk{" in source
+        told = await engine.compile(source, timeout_s=60, format_name=fmt)
+        set_up += re.findall(r"texrender-face-setup:(\S+)", told.log)
+    assert sorted(set(set_up)) == []
 
 
 @pytest.mark.tex

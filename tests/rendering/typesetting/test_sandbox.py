@@ -25,7 +25,7 @@ def test_environment_is_paranoid_and_minimal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_DEPLOY_TOKEN", "not-for-tex")
-    env = tex_process_env(tmp_path, format_dir=tmp_path / "formats")
+    env = tex_process_env(tmp_path, format_dir=tmp_path / "formats", tfm_dir=tmp_path / "tfm")
     assert set(env) == {
         "PATH",
         "HOME",
@@ -39,6 +39,10 @@ def test_environment_is_paranoid_and_minimal(
         "TEXMFCONFIG",
         "SOURCE_DATE_EPOCH",
         "TEXFORMATS",
+        "TFMFONTS",
+        "MKTEXTFM",
+        "MKTEXPK",
+        "MKTEXMF",
     }
     assert env["openin_any"] == "p"
     assert env["openout_any"] == "p"
@@ -47,6 +51,10 @@ def test_environment_is_paranoid_and_minimal(
     assert env["SOURCE_DATE_EPOCH"] == SOURCE_DATE_EPOCH
     assert env["TEXFORMATS"] == f"{tmp_path / 'formats'}:"
     assert "TEXFORMATS" not in tex_process_env(tmp_path)
+    # The metrics texrender made are found first; TeX never makes a font (METAFONT) itself.
+    assert env["TFMFONTS"] == f"{tmp_path / 'tfm'}:"
+    assert "TFMFONTS" not in tex_process_env(tmp_path)
+    assert env["MKTEXTFM"] == env["MKTEXPK"] == env["MKTEXMF"] == "0"
     # Huge pages for pdfTeX only (XeTeX stalls on them).
     assert "GLIBC_TUNABLES" not in env
     assert tex_process_env(tmp_path, huge_pages=True)["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
