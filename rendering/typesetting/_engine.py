@@ -309,6 +309,7 @@ class PdfLatexEngine:
                     format_dir=self.format_dir,
                     tfm_dir=self.tfm_dir,
                     huge_pages=self._pdftex,
+                    own_fonts=not self._pdftex,
                 ),
                 timeout_s=timeout_s,
                 limits=self.limits,
