@@ -301,7 +301,10 @@ class PdfLatexEngine:
                 identity=self._identity,
                 fill=fill,
                 env=functools.partial(
-                    tex_process_env, format_dir=self.format_dir, huge_pages=self._pdftex
+                    tex_process_env,
+                    format_dir=self.format_dir,
+                    huge_pages=self._pdftex,
+                    own_fonts=not self._pdftex,
                 ),
                 timeout_s=timeout_s,
                 limits=self.limits,
