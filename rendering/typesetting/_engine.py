@@ -1,15 +1,16 @@
 """Run TeX on one document, sandboxed, natively async, and always cleaned up.
 
 Each compile gets a fresh temporary directory that is removed on every path (success, TeX error,
-timeout, cancellation). TeX runs with an argv list (never a shell) in its own session, started
-from a worker thread and awaited on a pidfd (:func:`rendering.typesetting._boxed.run_in_directory`),
-so on timeout or cancellation the whole process group is killed, and a final SIGKILL to the group
-comes on every way out, as a child of TeX's may outlive it. The child gets ``-no-shell-escape
+timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list (never a shell)
+in its own session (:func:`rendering.typesetting._boxed.run_boxed`), so on timeout or
+cancellation the whole process group is killed, and a final SIGKILL to the group comes on every
+way out, as a child of TeX's may outlive it. The child gets ``-no-shell-escape
 -interaction=batchmode -halt-on-error`` and the box :mod:`rendering.typesetting._sandbox`
 describes (environment, rlimits, priority, user).
 
-The PDF and the log (its head: the read is capped) are read in a worker thread, in the trip
-that removes the directory.
+The work directory is made and filled in one trip to a worker thread, and the PDF and the log
+(its head: the read is capped) are read in one more, the trip that removes the directory
+(:func:`rendering.typesetting._boxed.run_in_directory`).
 """
 
 from __future__ import annotations
@@ -187,8 +188,8 @@ class PdfLatexEngine:
     ) -> CompileResult:
         argv = build_argv(self.executable, format_name=format_name)
         started = trio.current_time()
-        # The work directory made and TeX started in one trip to a worker thread, the PDF and
-        # the log read and the directory removed in another (each trip is server CPU).
+        # The work directory made and filled in one trip to a worker thread, the PDF and the
+        # log read and the directory removed in another (each trip is server CPU).
         returncode, (pdf, log) = await self._run_in_directory(
             argv, _source_writer(source), timeout_s, self._outputs
         )

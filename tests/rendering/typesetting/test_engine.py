@@ -193,18 +193,6 @@ async def test_without_the_tools_limits_are_set_in_the_child(
         await engine.compile(SPIN, timeout_s=1.0)
 
 
-async def test_without_pidfds_the_general_form_runs_it_the_same(
-    monkeypatch: pytest.MonkeyPatch, engine: PdfLatexEngine, no_leftovers: None
-) -> None:
-    """Where there are no pidfds (not Linux), the work directory and the process are the
-    general form's (trio.run_process): the same document, the same timeout, nothing left."""
-    monkeypatch.delattr(os, "pidfd_open")
-    result = await engine.compile(HELLO, timeout_s=10)
-    assert "Hello from TeX." in pdf_text(result.pdf)
-    with pytest.raises(TexTimeout):
-        await engine.compile(SPIN, timeout_s=1.0)
-
-
 async def test_xetex_looks_for_font_files_beside_its_formats_first(
     work_dir: Path, no_leftovers: None
 ) -> None:
