@@ -4,24 +4,22 @@ group on every way out (done, timed out, cancelled), because trio stops deliveri
 as soon as the group leader exits and a child of it may still run; and the private work
 directory it runs in, removed on every way out too.
 
-:func:`run_in_directory` does all of it in two trips to a worker thread (the directory made,
-filled and the process started; its outputs read and the directory removed), waiting for the
-exit on a pidfd in between: TeX's path, where each trip (and ``trio.run_process``'s own) is
-server CPU paid on every render. :func:`work_directory` with :func:`run_boxed` is the general
-form (stdin, other programs).
+:func:`run_in_directory` is TeX's path: the directory made and filled in one trip to a worker
+thread, the program run by :func:`run_boxed` (``trio.run_process``), its outputs read and the
+directory removed in one more trip. :func:`work_directory` with :func:`run_boxed` is the
+general form (stdin, other programs).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,38 +111,47 @@ async def run_boxed(
     """
     cpu_seconds = _cpu_seconds(timeout_s)
     boxed, boxing = _boxing(argv, cpu_seconds, limits, identity)
-    run = functools.partial(
-        trio.run_process,
-        boxed,
-        cwd=cwd,
-        env=env,
-        stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        start_new_session=True,
-        deliver_cancel=_deliver_cancel,
-        **boxing,
-    )
+    started = _Started()
     with trio.move_on_after(timeout_s) as deadline:
         try:
-            async with trio.open_nursery() as nursery:
-                process: trio.Process = await nursery.start(run)
-                try:
-                    await process.wait()
-                finally:
-                    # The program's children (if any) die with it, whatever ended the wait.
-                    kill_group(process.pid)
-        except ExceptionGroup as group:
-            failure = _sole_error(group)
-            if not isinstance(failure, OSError):
-                raise
-            raise BoxStartFailed(str(failure)) from group
+            done = await trio.run_process(
+                boxed,
+                cwd=cwd,
+                env=env,
+                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+                start_new_session=True,
+                deliver_cancel=_deliver_cancel,
+                task_status=started,
+                **boxing,
+            )
+        except OSError as exc:
+            raise BoxStartFailed(str(exc)) from exc
+        finally:
+            # The program's children (if any) die with it, whatever ended it. On a timeout or
+            # a cancellation, _deliver_cancel has killed the group before trio reaps a leader
+            # that still runs. After an exit trio has reaped the leader already
+            # (trio.run_process has no hook before that), but its number still names this
+            # group while any member lives, which is when this kill matters; it can name
+            # another only once the group is empty and the kernel's pid counter has come round.
+            if started.process is not None:
+                kill_group(started.process.pid)
     if deadline.cancelled_caught:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
-    code = process.returncode
-    assert code is not None
-    return _checked(code, cpu_seconds)
+    return _checked(done.returncode, cpu_seconds)
+
+
+class _Started:
+    """What ``trio.run_process`` tells of the process it started (as it tells
+    ``Nursery.start``): its pid, for the group kill, without a nursery of our own to run it in
+    (a task and a trip through the scheduler, on every run)."""
+
+    process: trio.Process | None = None
+
+    def started(self, value: trio.Process | None = None) -> None:
+        self.process = value
 
 
 def _cpu_seconds(timeout_s: float) -> int:
@@ -191,100 +198,38 @@ async def run_in_directory(
     limits: SandboxLimits,
     collect: Callable[[Path, int], T],
 ) -> tuple[int, T]:
-    """Run ``argv`` in the box in a fresh work directory (as :func:`work_directory` makes,
-    with ``fill(path)`` done in it and ``env(path)`` its environment); its return code and
-    ``collect(path, code)``, read before the directory is removed. The output goes to files.
+    """Run ``argv`` in the box (:func:`run_boxed`) in a fresh work directory (as
+    :func:`work_directory` makes, with ``fill(path)`` done in it and ``env(path)`` its
+    environment); its return code and ``collect(path, code)``, read before the directory is
+    removed. The output goes to files.
 
-    One trip to a worker thread makes the directory and starts the program, another collects
-    and removes it; the exit is awaited on a pidfd. Without pidfds (not Linux), the general
-    form does the same in more trips.
+    Two trips to a worker thread besides ``trio.run_process``'s own (each is server CPU paid on
+    every render): one makes and fills the directory, the other collects and removes it,
+    shielded. A program ended by a timeout, a cancellation or a signal has nothing worth
+    collecting: its directory is removed unread.
 
     Raises:
         BoxTimeout: still running after ``timeout_s`` (or past its CPU time).
         BoxStartFailed: the program could not be started.
         BoxKilled: a signal from outside ended it.
     """
-    if not hasattr(os, "pidfd_open"):
-        async with work_directory(root, identity, fill=fill) as path:
-            exited = await run_boxed(
-                argv,
-                cwd=path,
-                env=env(path),
-                timeout_s=timeout_s,
-                limits=limits,
-                identity=identity,
-            )
-            return exited, await trio.to_thread.run_sync(collect, path, exited)
-    cpu_seconds = _cpu_seconds(timeout_s)
-    boxed, boxing = _boxing(argv, cpu_seconds, limits, identity)
-    start = functools.partial(_start_in_directory, boxed, boxing, root, identity, fill, env)
-    path, process, pidfd = await trio.to_thread.run_sync(start)
-    exited = False
+    path = await trio.to_thread.run_sync(_make_directory, root, identity, "", fill)
     try:
-        with trio.move_on_after(timeout_s):
-            await trio.lowlevel.wait_readable(pidfd)
-            exited = True
-    finally:
-        # The program's children (if any) die with it, whatever ended the wait: killed while
-        # the group leader is not yet reaped, so its pid names no other group; then it is
-        # reaped (at once if it exited, else as soon as the kill lands).
-        kill_group(process.pid)
-        with trio.CancelScope(shield=True):
-            if not exited:
-                await trio.lowlevel.wait_readable(pidfd)
-            code = process.wait()  # it has exited: no wait
-            os.close(pidfd)
-            if not exited:  # timed out or cancelled: nothing to collect
-                await trio.to_thread.run_sync(shutil.rmtree, path, True)
-    if not exited:
-        raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
-    with trio.CancelScope(shield=True):  # the directory goes, whatever happens meanwhile
-        if code < 0:  # ended by a signal: nothing worth collecting
-            await trio.to_thread.run_sync(shutil.rmtree, path, True)
-            raise _signal_error(-code, cpu_seconds)
-        collected = await trio.to_thread.run_sync(_collect_and_remove, path, code, collect)
-    return code, collected
-
-
-def _start_in_directory(
-    boxed: list[str],
-    boxing: dict[str, Any],
-    root: Path | None,
-    identity: Identity | None,
-    fill: Callable[[Path], None],
-    env: Callable[[Path], dict[str, str]],
-) -> tuple[Path, subprocess.Popen[bytes], int]:
-    """The work directory, the program started in it, and a pidfd for its exit. Blocking:
-    call from a thread.
-
-    Raises:
-        BoxStartFailed: the program could not be started (the directory is removed).
-    """
-    path = _make_directory(root, identity, "", fill)
-    try:
-        process = subprocess.Popen(
-            boxed,
+        code = await run_boxed(
+            argv,
             cwd=path,
             env=env(path),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            **boxing,
+            timeout_s=timeout_s,
+            limits=limits,
+            identity=identity,
         )
-    except OSError as exc:
-        shutil.rmtree(path, ignore_errors=True)
-        raise BoxStartFailed(str(exc)) from exc
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(shutil.rmtree, path, True)
         raise
-    try:
-        return path, process, os.pidfd_open(process.pid)
-    except BaseException:
-        kill_group(process.pid)
-        process.wait()
-        shutil.rmtree(path, ignore_errors=True)
-        raise
+    with trio.CancelScope(shield=True):  # the directory goes, whatever happens meanwhile
+        collected = await trio.to_thread.run_sync(_collect_and_remove, path, code, collect)
+    return code, collected
 
 
 def _collect_and_remove(path: Path, code: int, collect: Callable[[Path, int], T]) -> T:
@@ -300,17 +245,3 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one exception inside (possibly nested) groups, or None if there are several."""
-    leaves = list(_leaves(group))
-    return leaves[0] if len(leaves) == 1 else None
-
-
-def _leaves(error: BaseException) -> Iterator[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield error

@@ -1,21 +1,21 @@
 """Run TeX on one document, sandboxed, natively async, and always cleaned up.
 
 Each compile gets a fresh temporary directory that is removed on every path (success, TeX error,
-timeout, cancellation). TeX runs with an argv list (never a shell) in its own session, started
-from a worker thread and awaited on a pidfd (:func:`rendering.typesetting._boxed.run_in_directory`),
-so on timeout or cancellation the whole process group is killed, and a final SIGKILL to the group
-comes on every way out, as a child of TeX's may outlive it. The child gets ``-no-shell-escape
+timeout, cancellation). TeX runs through ``trio.run_process`` with an argv list (never a shell)
+in its own session (:func:`rendering.typesetting._boxed.run_boxed`), so on timeout or
+cancellation the whole process group is killed, and a final SIGKILL to the group comes on every
+way out, as a child of TeX's may outlive it. The child gets ``-no-shell-escape
 -interaction=batchmode -halt-on-error`` and the box :mod:`rendering.typesetting._sandbox`
 describes (environment, rlimits, priority, user).
 
-The PDF and the log (its head: the read is capped) are read in a worker thread, in the trip
-that removes the directory.
+The work directory is made and filled in one trip to a worker thread, and the PDF and the log
+(its head: the read is capped) are read in one more, the trip that removes the directory
+(:func:`rendering.typesetting._boxed.run_in_directory`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import shutil
@@ -190,8 +190,8 @@ class PdfLatexEngine:
     ) -> CompileResult:
         argv = build_argv(self.executable, format_name=format_name)
         started = trio.current_time()
-        # The work directory made and TeX started in one trip to a worker thread, the PDF and
-        # the log read and the directory removed in another (each trip is server CPU).
+        # The work directory made and filled in one trip to a worker thread, the PDF and the
+        # log read and the directory removed in another (each trip is server CPU).
         returncode, (pdf, log) = await self._run_in_directory(
             argv, _source_writer(source), timeout_s, self._outputs
         )
@@ -248,6 +248,17 @@ class PdfLatexEngine:
             await trio.to_thread.run_sync(_install, built, target)
             return target
 
+    def _env(self, workdir: Path) -> dict[str, str]:
+        """The TeX process's whole environment, one builder for every way TeX is run (two
+        once drifted apart and XeTeX lost the cut CJK collections)."""
+        return tex_process_env(
+            workdir,
+            self.format_dir,
+            tfm_dir=self.tfm_dir,
+            huge_pages=self._pdftex,
+            own_fonts=not self._pdftex,
+        )
+
     async def _run(self, argv: list[str], workdir: Path, timeout_s: float) -> int:
         """Run TeX in ``workdir``, sandboxed; its return code.
 
@@ -263,13 +274,7 @@ class PdfLatexEngine:
             return await run_boxed(
                 argv,
                 cwd=workdir,
-                env=tex_process_env(
-                    workdir,
-                    self.format_dir,
-                    tfm_dir=self.tfm_dir,
-                    huge_pages=self._pdftex,
-                    own_fonts=not self._pdftex,
-                ),
+                env=self._env(workdir),
                 timeout_s=timeout_s,
                 limits=self.limits,
                 identity=self._identity,
@@ -304,13 +309,7 @@ class PdfLatexEngine:
                 root=self.work_root,
                 identity=self._identity,
                 fill=fill,
-                env=functools.partial(
-                    tex_process_env,
-                    format_dir=self.format_dir,
-                    tfm_dir=self.tfm_dir,
-                    huge_pages=self._pdftex,
-                    own_fonts=not self._pdftex,
-                ),
+                env=self._env,
                 timeout_s=timeout_s,
                 limits=self.limits,
                 collect=collect,

@@ -16,7 +16,9 @@ import trio
 
 from rendering.errors import EngineUnavailable, TexError, TexKilled, TexTimeout
 from rendering.typesetting import _boxed as boxed_module
+from rendering.typesetting._cjkfonts import fonts_dir
 from rendering.typesetting._engine import PdfLatexEngine, build_argv, probe_engine
+from rendering.typesetting._formats import ensure_private_dir
 from tests.conftest import pdf_text, tex_processes
 
 pytestmark = pytest.mark.tex
@@ -191,16 +193,25 @@ async def test_without_the_tools_limits_are_set_in_the_child(
         await engine.compile(SPIN, timeout_s=1.0)
 
 
-async def test_without_pidfds_the_general_form_runs_it_the_same(
-    monkeypatch: pytest.MonkeyPatch, engine: PdfLatexEngine, no_leftovers: None
+async def test_xetex_looks_for_font_files_beside_its_formats_first(
+    work_dir: Path, no_leftovers: None
 ) -> None:
-    """Where there are no pidfds (not Linux), the work directory and the process are the
-    general form's (trio.run_process): the same document, the same timeout, nothing left."""
-    monkeypatch.delattr(os, "pidfd_open")
-    result = await engine.compile(HELLO, timeout_s=10)
-    assert "Hello from TeX." in pdf_text(result.pdf)
-    with pytest.raises(TexTimeout):
-        await engine.compile(SPIN, timeout_s=1.0)
+    """Where the cut CJK collections are kept (:mod:`rendering.typesetting._cjkfonts`): a file
+    there shadows the system's of the same name for XeTeX (here one that is no font)."""
+    formats = ensure_private_dir(Path(tempfile.mkdtemp(prefix="texrender-test-formats-")))
+    try:
+        source = (
+            r"\documentclass{article}\begin{document}"
+            r'\font\cjk="[NotoSerifCJK-Regular.ttc]"\cjk 王\end{document}'
+        )
+        xetex = PdfLatexEngine("xelatex", work_root=work_dir, format_dir=formats)
+        assert "王" in pdf_text((await xetex.compile(source, timeout_s=60)).pdf)
+        fonts_dir(formats).mkdir(mode=0o755)
+        (fonts_dir(formats) / "NotoSerifCJK-Regular.ttc").write_bytes(b"not a font")
+        with pytest.raises(TexError):
+            await xetex.compile(source, timeout_s=60)
+    finally:
+        shutil.rmtree(formats)
 
 
 def test_only_the_work_directories_of_dead_processes_are_swept(work_dir: Path) -> None:
