@@ -12,7 +12,7 @@ import pytest
 from rendering import RenderConfig, RenderOrder, build_service
 from rendering.typesetting import CompileResult, FormatStore, PdfLatexEngine
 from server.settings import DEFAULT_TEMPLATES_DIR
-from tests.conftest import pdf_text
+from tests.conftest import lh_font_metrics, pdf_text
 from tests.rendering.test_pdf_metadata import is_tagged
 
 pytestmark = pytest.mark.tex
@@ -41,7 +41,9 @@ async def test_tagged_is_its_own_document_set_without_the_format(
     service = await build_service(config)  # with its cache
     pipeline = service.pipeline
     template = service.catalogue.get_template("cover-letter")
-    engine = PdfLatexEngine(work_root=work_dir, format_dir=format_dir)
+    engine = PdfLatexEngine(
+        work_root=work_dir, format_dir=format_dir, tfm_dir=await lh_font_metrics()
+    )
     store = FormatStore(engine, format_dir, "test")
     store.plan({template.name: template.to_tex(template.sample)})
     await store.build_missing()
