@@ -22,6 +22,7 @@ and changes nothing for any other app.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -51,6 +52,8 @@ from ..http.refusal_policy import (
 from ..http.request_head import RequestHead, Unread, read_head
 from ..http.request_id import choose_request_id, request_id_var
 from ..state import EXTENSION_KEY, AppState
+
+log = logging.getLogger("texrender.serve")
 
 # How long the door reads a first request before it hands the connection on unanswered.
 READ_WAIT_S = 1.0
@@ -255,16 +258,20 @@ def _connection(
     return TCPServer(app, config, context, state, stream)
 
 
-def install_door() -> None:
-    """Make Hypercorn's Trio worker open each connection with :func:`_connection` (once).
-
-    Raises:
-        RuntimeError: Hypercorn no longer makes its handlers from that name (a new version):
-            the door would silently stay shut.
+def install_door() -> bool:
+    """Make Hypercorn's Trio worker open each connection with :func:`_connection` (once);
+    whether the door stands. When Hypercorn no longer makes its handlers from that name (a new
+    version), the door is an optimisation the server can do without: it says so in the log
+    and every connection goes to Hypercorn as it would without it.
     """
     current = getattr(hypercorn_run, "TCPServer", None)
     if current is _connection:
-        return
+        return True
     if current is not TCPServer:
-        raise RuntimeError("hypercorn.trio.run.TCPServer is not Hypercorn's: cannot fit the door")
+        log.warning(
+            "hypercorn.trio.run.TCPServer is not Hypercorn's own class: serving without the "
+            "door (refusals under load take the ASGI layer instead)"
+        )
+        return False
     setattr(hypercorn_run, "TCPServer", _connection)  # noqa: B010 (mypy: a class's name)
+    return True

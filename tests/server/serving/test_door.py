@@ -276,6 +276,22 @@ async def test_while_no_render_could_be_refused_the_door_reads_nothing(
 
 
 def test_the_door_stands_where_hypercorn_makes_its_connection_handlers() -> None:
-    door.install_door()
-    door.install_door()  # once is enough, twice changes nothing
+    assert door.install_door()
+    assert door.install_door()  # once is enough, twice changes nothing
     assert getattr(hypercorn_run, "TCPServer") is door._connection  # noqa: B009 (not exported)
+
+
+def test_a_hypercorn_that_makes_its_handlers_otherwise_is_served_without_the_door(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new Hypercorn whose name is not its TCPServer class any more: the door stays out of
+    its way (nothing replaced), and the log says so; the server still starts."""
+
+    class Elsewhere:
+        pass
+
+    monkeypatch.setattr(hypercorn_run, "TCPServer", Elsewhere)
+    with caplog.at_level("WARNING", logger="texrender.serve"):
+        assert not door.install_door()
+    assert getattr(hypercorn_run, "TCPServer") is Elsewhere  # noqa: B009 (not exported)
+    assert "serving without the door" in caplog.text
