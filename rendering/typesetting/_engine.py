@@ -21,7 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -259,26 +259,21 @@ class PdfLatexEngine:
             own_fonts=not self._pdftex,
         )
 
-    async def _run(self, argv: list[str], workdir: Path, timeout_s: float) -> int:
-        """Run TeX in ``workdir``, sandboxed; its return code.
+    @contextlib.contextmanager
+    def _boxed(self, timeout_s: float) -> Iterator[None]:
+        """A run in the box, its failures told as the engine's (one translation for every
+        way TeX runs).
 
         Raises:
+            EngineUnavailable: the binary is missing or could not be started.
             TexTimeout: still running after ``timeout_s``: the process group was killed.
-            EngineUnavailable: the binary could not be started.
             TexKilled: a signal from outside (the OOM killer, an operator) ended it.
         """
         if not self._found:
             # Checked here because the sandbox's own tools would run and fail in its place.
             raise EngineUnavailable(f"TeX engine {self.executable!r} not found")
         try:
-            return await run_boxed(
-                argv,
-                cwd=workdir,
-                env=self._env(workdir),
-                timeout_s=timeout_s,
-                limits=self.limits,
-                identity=self._identity,
-            )
+            yield
         except BoxTimeout:
             raise TexTimeout(
                 f"typesetting took longer than {timeout_s:g} s and was stopped"
@@ -288,6 +283,24 @@ class PdfLatexEngine:
             raise EngineUnavailable(message) from exc
         except BoxKilled as exc:
             raise TexKilled(f"TeX was {exc}; try again") from None
+
+    async def _run(self, argv: list[str], workdir: Path, timeout_s: float) -> int:
+        """Run TeX in ``workdir``, sandboxed; its return code.
+
+        Raises:
+            TexTimeout: still running after ``timeout_s``: the process group was killed.
+            EngineUnavailable: the binary could not be started.
+            TexKilled: a signal from outside (the OOM killer, an operator) ended it.
+        """
+        with self._boxed(timeout_s):
+            return await run_boxed(
+                argv,
+                cwd=workdir,
+                env=self._env(workdir),
+                timeout_s=timeout_s,
+                limits=self.limits,
+                identity=self._identity,
+            )
 
     async def _run_in_directory(
         self,
@@ -300,10 +313,7 @@ class PdfLatexEngine:
 
         Raises: as :meth:`_run`.
         """
-        if not self._found:
-            # Checked here because the sandbox's own tools would run and fail in its place.
-            raise EngineUnavailable(f"TeX engine {self.executable!r} not found")
-        try:
+        with self._boxed(timeout_s):
             return await run_in_directory(
                 argv,
                 root=self.work_root,
@@ -314,15 +324,6 @@ class PdfLatexEngine:
                 limits=self.limits,
                 collect=collect,
             )
-        except BoxTimeout:
-            raise TexTimeout(
-                f"typesetting took longer than {timeout_s:g} s and was stopped"
-            ) from None
-        except BoxStartFailed as exc:
-            message = f"TeX engine {self.executable!r} cannot start: {exc}"
-            raise EngineUnavailable(message) from exc
-        except BoxKilled as exc:
-            raise TexKilled(f"TeX was {exc}; try again") from None
 
     async def _failure(self, workdir: Path, job_name: str) -> TexError:
         log = await trio.to_thread.run_sync(self._log_head, workdir / f"{job_name}.log")
