@@ -120,7 +120,7 @@ async def ready(engine: PdfLatexEngine, format_name: str) -> int:
     """Start ``engine``'s zygote for ``format_name``; its pid."""
     assert engine.zygotes is not None
     argv = build_argv(engine.executable, format_name=format_name)
-    assert await engine.zygotes.prestart(argv, env_for=engine._env_for)
+    assert await engine.zygotes.prestart(argv, env_for=engine._env)
     return engine.zygotes.zygote_pids()[-1]
 
 
@@ -372,7 +372,7 @@ async def test_the_child_reads_the_clock_itself_after_taking_its_variables(
 
     def env_for(directory: Path) -> dict[str, str]:
         is_job = directory.name.startswith("texrender-") and "zygote" not in directory.name
-        return {**forked._env_for(directory), "TZ": "JOB-14" if is_job else "UTC0"}
+        return {**forked._env(directory), "TZ": "JOB-14" if is_job else "UTC0"}
 
     assert await pool.prestart(argv, env_for=env_for)
     source = path.sources[0].replace(r"\end{document}", r"TIME\the\time{} \end{document}")
