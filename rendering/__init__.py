@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from .pipeline import PDF, PNG, Checked, Pipeline, Rendered, RenderOrder, Timings
     from .reading import DEFAULT_LIMITS, nests_deeper_than, surrogate_errors, warnings_header
     from .service import RenderService, build_service
-    from .typesetting import TexEngine, measure_coverage
+    from .typesetting import TexEngine, build_shim, measure_coverage, open_zygote_pool
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -83,10 +83,12 @@ __all__ = [
     "TexError",
     "Timings",
     "build_service",
+    "build_shim",
     "find_templates",
     "json_pointer",
     "measure_coverage",
     "nests_deeper_than",
+    "open_zygote_pool",
     "outcome_of",
     "surrogate_errors",
     "usable_cpus",
@@ -128,10 +130,12 @@ _HOMES = {
     "TexError": "errors",
     "Timings": "pipeline",
     "build_service": "service",
+    "build_shim": "typesetting",
     "find_templates": "catalogue",
     "json_pointer": "errors",
     "measure_coverage": "typesetting",
     "nests_deeper_than": "reading",
+    "open_zygote_pool": "typesetting",
     "outcome_of": "errors",
     "surrogate_errors": "reading",
     "usable_cpus": "config",

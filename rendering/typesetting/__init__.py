@@ -33,6 +33,8 @@ from ._fonts import (
 from ._formats import FormatStore, ensure_private_dir
 from ._sandbox import SandboxLimits, resolve_user
 from ._texlog import LayoutReport, layout_report, unsupported_character
+from ._zygote import ZygotePool, open_zygote_pool
+from ._zygote_shim import build_shim
 
 __all__ = [
     "BOLD",
@@ -58,12 +60,15 @@ __all__ = [
     "SandboxLimits",
     "TexEngine",
     "UnicodeCoverage",
+    "ZygotePool",
+    "build_shim",
     "check_face_files",
     "cjk_face",
     "cut_cjk_collections",
     "ensure_private_dir",
     "layout_report",
     "measure_coverage",
+    "open_zygote_pool",
     "prepare_cyrillic_greek",
     "probe_engine",
     "resolve_user",

@@ -21,7 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -42,6 +42,7 @@ from ._files import write_atomically
 from ._nodate import driver_options, without_epoch_date
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
+from ._zygote import ZygotePool
 
 JOB_NAME = "doc"
 T = TypeVar("T")
@@ -137,6 +138,8 @@ class PdfLatexEngine:
     With ``format_dir``, compiles may start from a precompiled format found there
     (``compile(..., format_name=...)``), and :meth:`build_format` puts new ones there. With
     ``tfm_dir``, TeX finds the font metrics made there (``rendering.typesetting._cyrgreek``).
+    With ``zygotes`` (off by default), a compile from a format forks a TeX that has loaded it
+    (:mod:`rendering.typesetting._zygote`, docs/loaded-engines.md).
     """
 
     def __init__(
@@ -148,6 +151,7 @@ class PdfLatexEngine:
         tfm_dir: Path | None = None,
         limits: SandboxLimits | None = None,
         user: str | None = None,
+        zygotes: ZygotePool | None = None,
     ) -> None:
         # Resolved once, here: the unprivileged child may not be able to search our PATH.
         resolved = shutil.which(executable)
@@ -159,6 +163,7 @@ class PdfLatexEngine:
         self.tfm_dir = tfm_dir
         self.limits = limits or SandboxLimits()
         self._identity = resolve_user(user)
+        self.zygotes = zygotes
         sandbox_tools()  # warm the lookup here, at start-up, not in the first render
 
     def sweep_leftovers(self) -> list[Path]:
@@ -193,7 +198,7 @@ class PdfLatexEngine:
         # The work directory made and filled in one trip to a worker thread, the PDF and the
         # log read and the directory removed in another (each trip is server CPU).
         returncode, (pdf, log) = await self._run_in_directory(
-            argv, _source_writer(source), timeout_s, self._outputs
+            argv, _source_writer(source), timeout_s, self._outputs, loaded=format_name is not None
         )
         elapsed = trio.current_time() - started
         # A zero exit without a PDF (an empty document) is a failure, not an empty file; no
@@ -308,11 +313,16 @@ class PdfLatexEngine:
         fill: Callable[[Path], None],
         timeout_s: float,
         collect: Callable[[Path, int], T],
+        *,
+        loaded: bool = False,
     ) -> tuple[int, T]:
-        """:meth:`_run` in a fresh directory ``fill`` fills, ``collect`` reads before it goes.
+        """:meth:`_run` in a fresh directory ``fill`` fills, ``collect`` reads before it goes;
+        ``loaded`` (``argv`` starts from a format) with a pool: forked from its zygote if one
+        is ready, else run fresh.
 
         Raises: as :meth:`_run`.
         """
+        zygotes = self.zygotes if loaded else None
         with self._boxed(timeout_s):
             return await run_in_directory(
                 argv,
@@ -323,6 +333,7 @@ class PdfLatexEngine:
                 timeout_s=timeout_s,
                 limits=self.limits,
                 collect=collect,
+                try_first=None if zygotes is None else _forked(zygotes, argv, self._env, timeout_s),
             )
 
     async def _failure(self, workdir: Path, job_name: str) -> TexError:
@@ -332,6 +343,21 @@ class PdfLatexEngine:
 
 
 PICTURE_FILE = "page.png"  # what rendering.output._pages has pdftoppm write
+
+
+def _forked(
+    zygotes: ZygotePool,
+    argv: list[str],
+    env_for: Callable[[Path], dict[str, str]],
+    timeout_s: float,
+) -> Callable[[Path], Awaitable[int | None]]:
+    """``argv`` run in a work directory by a fork of the pool's zygote for it: its return
+    code, or None when none is ready (the pool starts one meanwhile)."""
+
+    async def run(workdir: Path) -> int | None:
+        return await zygotes.run(argv, cwd=workdir, env_for=env_for, timeout_s=timeout_s)
+
+    return run
 
 
 def _source_writer(source: str) -> Callable[[Path], None]:

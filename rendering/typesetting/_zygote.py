@@ -1,0 +1,417 @@
+"""Loaded engines: one zygote per (engine, format, environment), a TeX process that has loaded
+its format and forks a child for each job, so a render skips process start and format load.
+
+The C side (``zygote_shim.c``, preloaded into TeX) stops TeX just after the format is loaded
+and before it reads the clock or anything of the job, and serves requests from here over a
+SOCK_SEQPACKET socket (:mod:`._zygote_protocol`). Each job's child is a fresh fork of an
+untouched zygote, so nothing leaks from one job to the next; it runs in its own process group,
+in its job's work directory, with the job's variables and CPU limit; the zygote's other limits,
+niceness and user are those of the box it was started in (:mod:`._sandbox`), the same as a
+fresh TeX's.
+
+A child is not ours (the zygote forked and reaps it), so its end and its CPU come back over the
+socket, and a kill is asked of the zygote, which alone knows the pid cannot have been reused.
+If the zygote dies, its jobs end as killed (a retry starts them fresh) and the next job finds no
+zygote and starts one. A job that finds no ready zygote is run the usual way, never delayed: the
+zygote starts in the background.
+
+:class:`ZygotePool` is owned by a nursery (:func:`open_zygote_pool`), bounded in zygotes, and
+stops them all when the nursery closes.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import itertools
+import logging
+import math
+import os
+import signal
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, kill_group, work_directory
+from ._sandbox import Identity, SandboxLimits, make_preexec, sandbox_prefix
+from ._zygote_protocol import REPLY_SIZE, Reply, job_request, kill_request, parse_reply
+
+log = logging.getLogger("texrender.zygotes")
+
+# The zygote's own CPU limit: it waits, and forks (0.5 ms a job for pdfTeX, 5 ms for XeTeX:
+# page tables); each child sets its job's limit. Far above any job's, so a long-lived zygote
+# never reaches it by forking.
+ZYGOTE_CPU_SECONDS = 1_000_000
+_KILL_GRACE_S = 5.0  # how long a killed child may take to be reported gone
+# A zygote that died before it was ready (no shim in effect, a format TeX cannot load) is not
+# started again for this long: each try costs a whole TeX start.
+RETRY_AFTER_S = 60.0
+START_TIMEOUT_S = 30.0  # a format loads in well under a second
+
+EnvFor = Callable[[Path], dict[str, str]]
+
+
+@dataclass
+class _Job:
+    number: int
+    pid: int | None = None
+    status: int | None = None
+    cpu_seconds: float = 0.0
+    started: trio.Event = field(default_factory=trio.Event)
+    exited: trio.Event = field(default_factory=trio.Event)
+    orphaned: bool = False  # its zygote died before reporting its end
+    timed_out: bool = False
+    sent: bool = False
+
+
+class NotSent(Exception):
+    """The job could not be handed to its zygote (nothing ran): run it the usual way."""
+
+
+class _Zygote:
+    """One TeX process with its format loaded, and the jobs it runs."""
+
+    def __init__(self, key: tuple[Any, ...], argv: list[str], env_for: EnvFor) -> None:
+        self.key = key
+        self.argv = argv
+        self.env_for = env_for
+        self.env: dict[str, str] = {}
+        self.pid = 0
+        self.ready = False
+        self.ever_ready = False
+        self.dead = False
+        self.jobs: dict[int, _Job] = {}
+        self.last_used = trio.current_time()
+        self.scope = trio.CancelScope()
+        self.settled = trio.Event()  # ready, or dead before it was
+        self._socket: trio.socket.SocketType | None = None
+        self._send_lock = trio.Lock()
+        self._numbers = itertools.count(1)
+
+    async def serve(
+        self,
+        pool: ZygotePool,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Start the zygote and read its replies until it or the pool ends."""
+        with self.scope:
+            try:
+                # Its directory is readable by TeX's user, as a job's is (kpathsea looks in
+                # "."), but the server's: when TeX runs as another user it cannot write there.
+                async with work_directory(
+                    pool.work_root, None, kind="zygote-", fill=_readable
+                ) as home:
+                    await self._run(pool, home, task_status)
+            except Exception:
+                # Whatever went wrong is this zygote's end only: the pool's nursery (and so the
+                # server) must not fail with it; its jobs end as killed, the next starts fresh.
+                log.exception("a TeX zygote (%s) failed", self.argv[0])
+            finally:
+                if not self.ever_ready:
+                    pool.failed(self)
+                self._die()
+                pool.forget(self)
+
+    async def _run(self, pool: ZygotePool, home: Path, task_status: trio.TaskStatus[None]) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._socket = trio.socket.from_stdlib_socket(ours)
+        self.env = self.env_for(home)
+        env = {
+            **self.env,
+            "LD_PRELOAD": str(pool.shim),
+            "TEXRENDER_ZYGOTE_FD": str(theirs.fileno()),
+        }
+        prefix = sandbox_prefix(ZYGOTE_CPU_SECONDS, pool.limits, pool.identity)
+        boxing: dict[str, Any] = {}
+        if prefix is None:
+            boxing["preexec_fn"] = make_preexec(ZYGOTE_CPU_SECONDS, pool.limits)
+            if pool.identity is not None:
+                boxing.update(user=pool.identity.uid, group=pool.identity.gid, extra_groups=[])
+        try:
+            process = await trio.lowlevel.open_process(
+                [*(prefix or []), *self.argv],
+                cwd=home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=(theirs.fileno(),),
+                **boxing,
+            )
+        except BaseException:
+            self._socket.close()
+            raise
+        finally:
+            theirs.close()
+        try:
+            task_status.started()
+            await self._read_replies()
+        finally:
+            with trio.CancelScope(shield=True):
+                self._socket.close()  # the zygote sees the end, kills its children and exits
+                with trio.move_on_after(_KILL_GRACE_S):
+                    await process.wait()
+                kill_group(process.pid)
+                await process.wait()
+
+    async def _read_replies(self) -> None:
+        with trio.move_on_after(START_TIMEOUT_S):
+            while not self.ready:
+                if not await self._read_one():
+                    return
+        if not self.ready:
+            return  # it never got to its format's end: stopped, and not tried again soon
+        while await self._read_one():
+            pass
+
+    async def _read_one(self) -> bool:
+        """Take one reply; False when the zygote is gone."""
+        assert self._socket is not None
+        packet = await self._socket.recv(REPLY_SIZE)
+        if not packet:
+            return False
+        self._take(parse_reply(packet))
+        return True
+
+    def _take(self, reply: Reply) -> None:
+        if reply.kind == "R":
+            self.pid, self.ready, self.ever_ready = reply.pid, True, True
+            self.settled.set()
+            return
+        job = self.jobs.get(reply.job)
+        if job is None:
+            return
+        if reply.kind == "S":
+            job.pid = reply.pid
+            job.started.set()
+        else:
+            job.status, job.cpu_seconds = reply.status, reply.cpu_seconds
+            job.exited.set()
+
+    def _die(self) -> None:
+        self.dead, self.ready = True, False
+        self.settled.set()
+        for job in self.jobs.values():
+            if not job.exited.is_set():  # a job whose end was reported keeps its outcome
+                job.orphaned = True
+            job.started.set()
+            job.exited.set()
+
+    async def _send(self, message: bytes, descriptor: int | None = None) -> None:
+        assert self._socket is not None
+        rights = (
+            []
+            if descriptor is None
+            else [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [descriptor]))]
+        )
+        async with self._send_lock:
+            await self._socket.sendmsg([message], rights)
+
+    async def run(self, workdir: Path, timeout_s: float) -> _Job:
+        """One job in ``workdir``: its child started, waited for, killed (its process group)
+        if it runs past ``timeout_s`` or the caller is cancelled."""
+        variables = self.env_for(workdir)
+        if variables.keys() != self.env.keys():
+            raise ValueError("a job's variables differ in name from its zygote's")
+        changed = {k: v for k, v in variables.items() if self.env[k] != v}
+        cpu_seconds = math.ceil(timeout_s) + 1
+        job = _Job(next(self._numbers))
+        message = job_request(job.number, cpu_seconds, changed)
+        # A directory just made, on a local file system: opened here, not in a worker thread
+        # (the trip would cost the server more CPU than the open).
+        try:
+            directory = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            raise NotSent from None
+        self.jobs[job.number] = job
+        self.last_used = trio.current_time()
+        try:
+            with trio.move_on_after(timeout_s) as deadline:
+                try:
+                    await self._send(message, directory)
+                except (OSError, trio.ClosedResourceError):
+                    raise NotSent from None  # the zygote is gone: the job can run fresh
+                finally:
+                    os.close(directory)
+                job.sent = True
+                await job.exited.wait()
+            job.timed_out = deadline.cancelled_caught
+        finally:
+            if job.sent:
+                with trio.CancelScope(shield=True):
+                    await self._end(job)
+            del self.jobs[job.number]
+        return job
+
+    async def _end(self, job: _Job) -> None:
+        """Make sure ``job``'s child is gone (shielded: runs on every way out)."""
+        if job.exited.is_set() and not job.orphaned:
+            return
+        with trio.move_on_after(_KILL_GRACE_S):
+            await job.started.wait()
+            if job.pid is not None and job.pid > 0 and not job.orphaned:
+                with contextlib.suppress(OSError, trio.ClosedResourceError):
+                    await self._send(kill_request(job.pid))
+                await job.exited.wait()
+        if job.orphaned and job.pid is not None and job.pid > 0:
+            # The zygote died: its child, now the init's, is killed by its group directly.
+            kill_group(job.pid)
+
+
+class ZygotePool:
+    """Zygotes started on first use in a nursery, at most ``max_zygotes`` at a time (the least
+    recently used idle one makes room), replaced when one dies (on the next job).
+
+    The bound should cover the formats in use (three templates on two paths: six), or mixed
+    traffic keeps evicting and restarting them, each start a whole TeX start.
+    """
+
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        shim: Path,
+        *,
+        limits: SandboxLimits,
+        identity: Identity | None,
+        work_root: Path | None,
+        max_zygotes: int = 6,
+    ) -> None:
+        self._nursery = nursery
+        self.shim = shim
+        self.limits = limits
+        self.identity = identity
+        self.work_root = work_root
+        self.max_zygotes = max_zygotes
+        self._zygotes: dict[tuple[Any, ...], _Zygote] = {}
+        self._failed_at: dict[tuple[Any, ...], float] = {}
+        # For measuring: the CPU seconds of every finished child (as RUSAGE_CHILDREN), how many
+        # jobs ran forked, the zygote that ran the last one, how many zygotes were started.
+        self.children_cpu = 0.0
+        self.jobs_done = 0
+        self.zygotes_started = 0
+        self.last_zygote_pid = 0
+
+    def failed(self, zygote: _Zygote) -> None:
+        self._failed_at[zygote.key] = trio.current_time()
+
+    def forget(self, zygote: _Zygote) -> None:
+        if self._zygotes.get(zygote.key) is zygote:
+            del self._zygotes[zygote.key]
+
+    def zygote_pids(self) -> list[int]:
+        """The pids of the ready zygotes (for measuring what they hold)."""
+        return [z.pid for z in self._zygotes.values() if z.ready]
+
+    async def run(
+        self, argv: list[str], *, cwd: Path, env_for: EnvFor, timeout_s: float
+    ) -> int | None:
+        """Run ``argv`` (a TeX command line starting from a format) in ``cwd`` from a zygote;
+        its return code, or None when no zygote is ready for it (the caller then runs it the
+        usual way; a zygote is started meanwhile).
+
+        Raises:
+            BoxTimeout: ran past ``timeout_s`` or its CPU limit; its process group was killed.
+            BoxKilled: a signal from outside ended it, or its zygote died.
+            BoxStartFailed: the child could not enter its work directory.
+        """
+        key = _key(argv, env_for)
+        zygote = self._zygotes.get(key)
+        if zygote is None:
+            self._start(key, argv, env_for)
+            return None
+        if not zygote.ready:
+            return None
+        try:
+            job = await zygote.run(cwd, timeout_s)
+        except (ValueError, NotSent):
+            return None
+        self.children_cpu += job.cpu_seconds
+        self.jobs_done += 1
+        self.last_zygote_pid = zygote.pid
+        return _outcome(job, timeout_s)
+
+    async def prestart(self, argv: list[str], *, env_for: EnvFor) -> bool:
+        """Start the zygote for ``argv`` now (at start-up, say) and wait until it is ready;
+        whether it is."""
+        key = _key(argv, env_for)
+        zygote = self._zygotes.get(key) or self._start(key, argv, env_for)
+        if zygote is None:
+            return False
+        await zygote.settled.wait()
+        return zygote.ready
+
+    def _start(self, key: tuple[Any, ...], argv: list[str], env_for: EnvFor) -> _Zygote | None:
+        failed = self._failed_at.get(key)
+        if failed is not None and trio.current_time() - failed < RETRY_AFTER_S:
+            return None
+        if len(self._zygotes) >= self.max_zygotes:
+            idle = [z for z in self._zygotes.values() if not z.jobs]
+            if not idle:
+                return None
+            oldest = min(idle, key=lambda z: z.last_used)
+            oldest.scope.cancel()
+            self.forget(oldest)
+        zygote = _Zygote(key, argv, env_for)
+        self._zygotes[key] = zygote
+        self._nursery.start_soon(zygote.serve, self)
+        self.zygotes_started += 1
+        return zygote
+
+
+def _readable(path: Path) -> None:
+    path.chmod(0o755)
+
+
+def _key(argv: list[str], env_for: EnvFor) -> tuple[Any, ...]:
+    """What a zygote is for: its command line and every variable but the job's own (those
+    that name its directory, here a stand-in)."""
+    return (tuple(argv), tuple(sorted(env_for(Path("/")).items())))
+
+
+def _outcome(job: _Job, timeout_s: float) -> int:
+    if job.orphaned or job.status is None:
+        raise BoxKilled("ended with its zygote")
+    if job.pid is not None and job.pid < 0:
+        raise BoxStartFailed(f"the zygote could not fork: {os.strerror(-job.pid)}")
+    if job.timed_out:
+        raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
+    code = os.waitstatus_to_exitcode(job.status)
+    if code == 125:
+        raise BoxStartFailed("the zygote's child could not enter its work directory")
+    if code < 0:
+        if -code == signal.SIGXCPU:
+            raise BoxTimeout("used more than its CPU seconds and was stopped")
+        raise BoxKilled(f"stopped by signal {-code} from outside")
+    return code
+
+
+@contextlib.asynccontextmanager
+async def open_zygote_pool(
+    shim: Path,
+    *,
+    limits: SandboxLimits,
+    identity: Identity | None,
+    work_root: Path | None,
+    max_zygotes: int = 6,
+) -> AsyncIterator[ZygotePool]:
+    """A pool whose zygotes live in a nursery of their own, all stopped on the way out."""
+    async with trio.open_nursery() as nursery:
+        pool = ZygotePool(
+            nursery,
+            shim,
+            limits=limits,
+            identity=identity,
+            work_root=work_root,
+            max_zygotes=max_zygotes,
+        )
+        try:
+            yield pool
+        finally:
+            nursery.cancel_scope.cancel()

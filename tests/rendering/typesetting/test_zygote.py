@@ -1,0 +1,405 @@
+"""Loaded engines: a render forked from a zygote is the render a fresh TeX makes (same PDF
+bytes, same log, same errors), in the same box, and a zygote's trouble stays its own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import trio
+
+from rendering.catalogue import Catalogue
+from rendering.config import DEFAULT_TEMPLATES_DIR
+from rendering.errors import TexError, TexKilled, TexTimeout
+from rendering.typesetting import ZygotePool, build_shim, open_zygote_pool
+from rendering.typesetting._engine import PdfLatexEngine, build_argv
+from rendering.typesetting._formats import FormatStore, ensure_private_dir
+from rendering.typesetting._zygote_protocol import (
+    MAX_REQUEST,
+    REPLY_SIZE,
+    job_request,
+    kill_request,
+    parse_reply,
+)
+from tests.conftest import children_of, pdf_text
+from tools.exact_text import CORPUS_DIR, corpus, for_template
+
+pytestmark = pytest.mark.tex
+
+TEMPLATE = "resume-classic"
+UNICODE_FILES = ("russian.json", "arabic.json", "chinese.json")
+
+
+@dataclass(frozen=True)
+class Path_:
+    """One path of the template: its engine, its format and documents for it."""
+
+    executable: str
+    format_name: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Formats:
+    directory: Path
+    fast: Path_
+    unicode: Path_
+
+
+def _documents(unicode: bool) -> tuple[str, ...]:
+    template = Catalogue.load([DEFAULT_TEMPLATES_DIR])[TEMPLATE]
+    if not unicode:
+        files = {d.name: d for d in corpus(CORPUS_DIR)}
+        french = for_template(files["french.json"], TEMPLATE)
+        return (template.to_tex(template.sample), template.to_tex(french))
+    files = {d.name: d for d in corpus(CORPUS_DIR)}
+    return tuple(
+        template.to_tex(for_template(files[name], TEMPLATE), unicode=True) for name in UNICODE_FILES
+    )
+
+
+async def _build(directory: Path) -> Formats:
+    paths = {}
+    for executable, unicode in (("pdflatex", False), ("xelatex", True)):
+        engine = PdfLatexEngine(executable, format_dir=directory)
+        sources = _documents(unicode)
+        store = FormatStore(engine, directory, executable)
+        store.plan({TEMPLATE: sources[0]})
+        await store.build_missing()
+        name = store.format_for(TEMPLATE, sources[0])
+        assert name is not None, store.statuses()
+        assert all(store.format_for(TEMPLATE, s) == name for s in sources)
+        paths[executable] = Path_(engine.executable, name, sources)
+    return Formats(directory, paths["pdflatex"], paths["xelatex"])
+
+
+@pytest.fixture(scope="module")
+def formats() -> Iterator[Formats]:
+    """Both paths' formats for the template, built once for the module (a few seconds)."""
+    directory = ensure_private_dir(Path(tempfile.mkdtemp(prefix="texrender-test-zygote-")))
+    try:
+        yield trio.run(_build, directory)
+    finally:
+        for entry in directory.rglob("*"):
+            if entry.is_file():
+                entry.unlink()
+        for entry in sorted(directory.rglob("*"), reverse=True):
+            entry.rmdir()
+        directory.rmdir()
+
+
+@pytest.fixture
+async def pool(formats: Formats, work_dir: Path) -> AsyncIterator[ZygotePool]:
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None, "no C compiler"
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim, limits=fresh.limits, identity=fresh._identity, work_root=work_dir
+    ) as zygotes:
+        yield zygotes
+
+
+def engines(
+    path: Path_, formats: Formats, work_dir: Path, pool: ZygotePool
+) -> tuple[PdfLatexEngine, PdfLatexEngine]:
+    """The same engine twice: started fresh, and forked from a zygote."""
+    fresh = PdfLatexEngine(path.executable, work_root=work_dir, format_dir=formats.directory)
+    forked = PdfLatexEngine(
+        path.executable, work_root=work_dir, format_dir=formats.directory, zygotes=pool
+    )
+    return fresh, forked
+
+
+async def ready(engine: PdfLatexEngine, format_name: str) -> int:
+    """Start ``engine``'s zygote for ``format_name``; its pid."""
+    assert engine.zygotes is not None
+    argv = build_argv(engine.executable, format_name=format_name)
+    assert await engine.zygotes.prestart(argv, env_for=engine._env)
+    return engine.zygotes.zygote_pids()[-1]
+
+
+def tex_children() -> list[int]:
+    """TeX processes under this test process, zygotes' children included."""
+    found: list[int] = []
+    stack = [os.getpid()]
+    while stack:
+        for pid, comm, _ in children_of(stack.pop()):
+            stack.append(pid)
+            if comm.endswith("tex"):
+                found.append(pid)
+    return found
+
+
+@pytest.mark.parametrize("unicode", [False, True], ids=["pdftex", "xetex"])
+async def test_a_forked_render_is_byte_for_byte_a_fresh_one(
+    formats: Formats, work_dir: Path, pool: ZygotePool, unicode: bool
+) -> None:
+    """Each document of the path, one after another from one zygote, and the first again at
+    the end (so no job sees what the one before did): same PDF, same log."""
+    path = formats.unicode if unicode else formats.fast
+    fresh, forked = engines(path, formats, work_dir, pool)
+    zygote = await ready(forked, path.format_name)
+    cpu = pool.children_cpu
+    for source in (*path.sources, path.sources[0]):
+        expected = await fresh.compile(source, timeout_s=60, format_name=path.format_name)
+        got = await forked.compile(source, timeout_s=60, format_name=path.format_name)
+        assert got.pdf == expected.pdf
+        assert got.log == expected.log
+    assert pool.children_cpu > cpu, "the renders did not go through the zygote"
+    assert pool.zygote_pids() == [zygote]
+
+
+async def test_bad_tex_fails_the_same_way(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    path = formats.fast
+    fresh, forked = engines(path, formats, work_dir, pool)
+    await ready(forked, path.format_name)
+    broken = path.sources[0].replace(r"\end{document}", r"\undefinedcommand\end{document}")
+    errors = []
+    for engine in (fresh, forked):
+        with pytest.raises(TexError, match="Undefined control sequence") as caught:
+            await engine.compile(broken, timeout_s=60, format_name=path.format_name)
+        errors.append(caught.value.tex)
+    assert errors[0] == errors[1]
+    assert "undefinedcommand" in repr(errors[0])
+
+
+async def test_a_forked_tex_reads_and_writes_only_what_a_fresh_one_may(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    """openin_any=p and openout_any=p hold in the child: a file outside its directory cannot be
+    read into the PDF, nor one written outside it."""
+    path = formats.fast
+    fresh, forked = engines(path, formats, work_dir, pool)
+    await ready(forked, path.format_name)
+    outside = work_dir.parent / "outside.tex"
+    write = (
+        r"\newwrite\out\immediate\openout\out=" + str(outside) + r"\immediate\write\out{x}"
+        r"\immediate\closeout\out\end{document}"
+    )
+    # Its own directory it does read (so the check can tell), /etc not.
+    read = r"\IfFileExists{doc.tex}{HERE}{MISSING} \IfFileExists{/etc/hostname}{READ}{REFUSED}"
+    read += r"\end{document}"
+    writer = path.sources[0].replace(r"\end{document}", write)
+    reader = path.sources[0].replace(r"\end{document}", read)
+    for engine in (fresh, forked):
+        with pytest.raises(TexError, match="I can't write on file"):
+            await engine.compile(writer, timeout_s=60, format_name=path.format_name)
+        assert not outside.exists()
+        result = await engine.compile(reader, timeout_s=60, format_name=path.format_name)
+        text = pdf_text(result.pdf)
+        assert "HERE" in text
+        assert "REFUSED" in text
+
+
+async def test_a_timeout_kills_only_its_own_job(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    path = formats.fast
+    _, forked = engines(path, formats, work_dir, pool)
+    zygote = await ready(forked, path.format_name)
+    spin = path.sources[0].replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+    results: list[bytes] = []
+
+    async def good() -> None:
+        result = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+        results.append(result.pdf)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(good)
+        with pytest.raises(TexTimeout):
+            await forked.compile(spin, timeout_s=2, format_name=path.format_name)
+    assert len(results) == 1
+    assert results[0].startswith(b"%PDF")
+    assert pool.zygote_pids() == [zygote]
+    assert tex_children() == [zygote]  # the spinning child is gone, the zygote is not
+    again = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    assert again.pdf == results[0]
+
+
+async def test_a_cancelled_render_leaves_no_child(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    path = formats.fast
+    _, forked = engines(path, formats, work_dir, pool)
+    zygote = await ready(forked, path.format_name)
+    spin = path.sources[0].replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+    with trio.move_on_after(1):
+        await forked.compile(spin, timeout_s=60, format_name=path.format_name)
+    assert tex_children() == [zygote]
+    # The job's directory is gone; the zygote's own stays while it lives.
+    assert [entry.name.split("-")[2] for entry in work_dir.iterdir()] == ["zygote"]
+
+
+async def test_a_dead_zygote_fails_its_jobs_as_killed_and_is_replaced(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    path = formats.fast
+    _, forked = engines(path, formats, work_dir, pool)
+    zygote = await ready(forked, path.format_name)
+    spin = path.sources[0].replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+
+    async def kill_zygote_soon() -> None:
+        await trio.sleep(0.5)
+        os.kill(zygote, signal.SIGKILL)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(kill_zygote_soon)
+        with pytest.raises(TexKilled):
+            await forked.compile(spin, timeout_s=30, format_name=path.format_name)
+    await trio.sleep(0.2)
+    assert pool.zygote_pids() == []
+    # The next render runs fresh while a new zygote starts; the one after is forked from it.
+    first = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    replacement = await ready(forked, path.format_name)
+    assert replacement != zygote
+    second = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    assert first.pdf == second.pdf
+    assert tex_children() == [replacement]
+
+
+async def test_without_a_working_shim_every_render_runs_fresh(
+    formats: Formats, work_dir: Path
+) -> None:
+    """A zygote that never gets ready (here the preloaded library is missing, so TeX runs on
+    and stops for want of doc.tex) costs one start, then none for a while; renders are fine."""
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        work_dir.parent / "missing.so",
+        limits=fresh.limits,
+        identity=fresh._identity,
+        work_root=work_dir,
+    ) as zygotes:
+        plain, forked = engines(formats.fast, formats, work_dir, zygotes)
+        expected = await plain.compile(
+            formats.fast.sources[0], timeout_s=60, format_name=formats.fast.format_name
+        )
+        for _ in range(3):
+            got = await forked.compile(
+                formats.fast.sources[0], timeout_s=60, format_name=formats.fast.format_name
+            )
+            assert got.pdf == expected.pdf
+            await trio.sleep(1)
+        assert zygotes.jobs_done == 0
+        assert zygotes.zygotes_started == 1
+        assert zygotes.zygote_pids() == []
+        assert tex_children() == []
+    assert list(work_dir.iterdir()) == []
+
+
+async def test_a_full_pool_makes_room_by_stopping_its_least_recently_used_zygote(
+    formats: Formats, work_dir: Path
+) -> None:
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim, limits=fresh.limits, identity=fresh._identity, work_root=work_dir, max_zygotes=1
+    ) as zygotes:
+        _, fast = engines(formats.fast, formats, work_dir, zygotes)
+        _, unicode = engines(formats.unicode, formats, work_dir, zygotes)
+        first = await ready(fast, formats.fast.format_name)
+        second = await ready(unicode, formats.unicode.format_name)
+        await trio.sleep(0.5)
+        assert zygotes.zygote_pids() == [second]
+        assert tex_children() == [second]
+        assert first != second
+        result = await unicode.compile(
+            formats.unicode.sources[0], timeout_s=60, format_name=formats.unicode.format_name
+        )
+        assert result.pdf.startswith(b"%PDF")
+        assert zygotes.jobs_done == 1
+
+
+async def test_closing_the_pool_stops_its_zygotes(formats: Formats, work_dir: Path) -> None:
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim, limits=fresh.limits, identity=fresh._identity, work_root=work_dir
+    ) as zygotes:
+        _, forked = engines(formats.fast, formats, work_dir, zygotes)
+        await ready(forked, formats.fast.format_name)
+        assert len(tex_children()) == 1
+    assert tex_children() == []
+    assert list(work_dir.iterdir()) == []
+
+
+def test_a_job_request_holds_its_directory_and_variables() -> None:
+    message = job_request(7, 31, {"HOME": "/tmp/w", "TEXMFVAR": "/tmp/w/.texmf-var"})
+    assert message[:1] == b"J"
+    assert int.from_bytes(message[4:8], "little") == 7
+    assert int.from_bytes(message[8:12], "little") == 31
+    assert message[12:] == b"HOME=/tmp/w\0TEXMFVAR=/tmp/w/.texmf-var\0"
+    assert kill_request(1234)[:1] == b"K"
+
+
+@pytest.mark.parametrize(
+    "variables", [{"HOME": "/tmp/a\0b"}, {"A=B": "c"}, {"": "c"}, {"A": "x" * MAX_REQUEST}]
+)
+def test_a_job_that_cannot_be_told_is_refused(variables: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=r"cannot be sent|longer than"):
+        job_request(1, 1, variables)
+
+
+def test_replies_are_read_exactly() -> None:
+    packet = b"X\0\0\0" + (3).to_bytes(4, "little") + (99).to_bytes(4, "little", signed=True)
+    packet += (0).to_bytes(4, "little") + (1_500_000).to_bytes(8, "little") + bytes(8)
+    reply = parse_reply(packet)
+    assert (reply.kind, reply.job, reply.pid, reply.cpu_seconds) == ("X", 3, 99, 1.5)
+    with pytest.raises(ValueError, match="has 31 bytes"):
+        parse_reply(packet[:-1])
+    with pytest.raises(ValueError, match="unknown reply kind"):
+        parse_reply(b"Q" + packet[1:])
+    assert len(packet) == REPLY_SIZE
+
+
+async def test_the_child_reads_the_clock_itself_after_taking_its_variables(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    """The hook is before TeX reads the clock: \\time is the child's, in the child's time zone
+    (given to the job only), not the zygote's (UTC)."""
+    path = formats.fast
+    _, forked = engines(path, formats, work_dir, pool)
+    argv = build_argv(forked.executable, format_name=path.format_name)
+
+    def env_for(directory: Path) -> dict[str, str]:
+        is_job = directory.name.startswith("texrender-") and "zygote" not in directory.name
+        return {**forked._env(directory), "TZ": "JOB-14" if is_job else "UTC0"}
+
+    assert await pool.prestart(argv, env_for=env_for)
+    source = path.sources[0].replace(r"\end{document}", r"TIME\the\time{} \end{document}")
+    async with forked._workdir(source) as workdir:
+        before = _minutes(14)
+        assert await pool.run(argv, cwd=workdir, env_for=env_for, timeout_s=60) == 0
+        after = _minutes(14)
+        text = pdf_text((workdir / "doc.pdf").read_bytes())
+    shown = int(text.split("TIME", 1)[1].split()[0])
+    assert shown in {before, after}, (shown, before, after, _minutes(0))
+
+
+def _minutes(offset_hours: int) -> int:
+    """Minutes since midnight now, ``offset_hours`` east of UTC."""
+    now = time.gmtime(time.time() + offset_hours * 3600)
+    return now.tm_hour * 60 + now.tm_min
+
+
+def test_the_shim_is_built_once_per_source_and_not_without_a_compiler(tmp_path: Path) -> None:
+    built = build_shim(tmp_path)
+    assert built is not None
+    stamp = built.stat().st_mtime_ns
+    assert build_shim(tmp_path) == built
+    assert built.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [built.name]  # no temporary left
+    assert build_shim(tmp_path / "other", compiler="no-such-compiler-here") is None
+    failing = tmp_path / "failing"
+    failing.mkdir()
+    assert build_shim(failing, compiler="false") is None  # a compiler that fails
+    assert list(failing.iterdir()) == []
