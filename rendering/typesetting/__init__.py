@@ -33,7 +33,7 @@ from ._fonts import (
 from ._formats import FormatStore, ensure_private_dir
 from ._sandbox import SandboxLimits, resolve_user
 from ._texlog import LayoutReport, layout_report, unsupported_character
-from ._zygote import ZygotePool, open_zygote_pool
+from ._zygote import ZygotePool, ZygoteStatistics, open_zygote_pool
 from ._zygote_shim import build_shim
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "TexEngine",
     "UnicodeCoverage",
     "ZygotePool",
+    "ZygoteStatistics",
     "build_shim",
     "check_face_files",
     "cjk_face",

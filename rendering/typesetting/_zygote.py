@@ -69,6 +69,17 @@ class _Job:
     sent: bool = False
 
 
+@dataclass(frozen=True)
+class ZygoteStatistics:
+    """What a pool has done, for metrics: zygotes ready now, zygotes started (a restart is a
+    start), jobs run forked, and jobs that found no ready zygote and so ran fresh."""
+
+    ready: int = 0
+    started: int = 0
+    forked: int = 0
+    declined: int = 0
+
+
 class NotSent(Exception):
     """The job could not be handed to its zygote (nothing ran): run it the usual way."""
 
@@ -296,6 +307,7 @@ class ZygotePool:
         self.children_cpu = 0.0
         self.jobs_done = 0
         self.zygotes_started = 0
+        self.jobs_declined = 0
         self.last_zygote_pid = 0
 
     def failed(self, zygote: _Zygote) -> None:
@@ -304,6 +316,14 @@ class ZygotePool:
     def forget(self, zygote: _Zygote) -> None:
         if self._zygotes.get(zygote.key) is zygote:
             del self._zygotes[zygote.key]
+
+    def statistics(self) -> ZygoteStatistics:
+        return ZygoteStatistics(
+            ready=sum(1 for z in self._zygotes.values() if z.ready),
+            started=self.zygotes_started,
+            forked=self.jobs_done,
+            declined=self.jobs_declined,
+        )
 
     def zygote_pids(self) -> list[int]:
         """The pids of the ready zygotes (for measuring what they hold)."""
@@ -325,12 +345,13 @@ class ZygotePool:
         zygote = self._zygotes.get(key)
         if zygote is None:
             self._start(key, argv, env_for)
-            return None
-        if not zygote.ready:
+        if zygote is None or not zygote.ready:
+            self.jobs_declined += 1
             return None
         try:
             job = await zygote.run(cwd, timeout_s)
         except (ValueError, NotSent):
+            self.jobs_declined += 1
             return None
         self.children_cpu += job.cpu_seconds
         self.jobs_done += 1

@@ -17,7 +17,7 @@ import trio
 from rendering.catalogue import Catalogue
 from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import TexError, TexKilled, TexTimeout
-from rendering.typesetting import ZygotePool, build_shim, open_zygote_pool
+from rendering.typesetting import ZygotePool, ZygoteStatistics, build_shim, open_zygote_pool
 from rendering.typesetting._engine import PdfLatexEngine, build_argv
 from rendering.typesetting._formats import FormatStore, ensure_private_dir
 from rendering.typesetting._zygote_protocol import (
@@ -287,8 +287,7 @@ async def test_without_a_working_shim_every_render_runs_fresh(
             )
             assert got.pdf == expected.pdf
             await trio.sleep(1)
-        assert zygotes.jobs_done == 0
-        assert zygotes.zygotes_started == 1
+        assert zygotes.statistics() == ZygoteStatistics(ready=0, started=1, forked=0, declined=3)
         assert zygotes.zygote_pids() == []
         assert tex_children() == []
     assert list(work_dir.iterdir()) == []
@@ -315,7 +314,7 @@ async def test_a_full_pool_makes_room_by_stopping_its_least_recently_used_zygote
             formats.unicode.sources[0], timeout_s=60, format_name=formats.unicode.format_name
         )
         assert result.pdf.startswith(b"%PDF")
-        assert zygotes.jobs_done == 1
+        assert zygotes.statistics() == ZygoteStatistics(ready=1, started=2, forked=1, declined=0)
 
 
 async def test_closing_the_pool_stops_its_zygotes(formats: Formats, work_dir: Path) -> None:
