@@ -47,7 +47,13 @@ if TYPE_CHECKING:
     from .pipeline import PDF, PNG, Checked, Pipeline, Rendered, RenderOrder, Timings
     from .reading import DEFAULT_LIMITS, nests_deeper_than, surrogate_errors, warnings_header
     from .service import RenderService, build_service
-    from .typesetting import TexEngine, build_shim, measure_coverage, open_zygote_pool
+    from .typesetting import (
+        TexEngine,
+        ZygoteStatistics,
+        build_shim,
+        measure_coverage,
+        open_zygote_pool,
+    )
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -82,6 +88,7 @@ __all__ = [
     "TexEngine",
     "TexError",
     "Timings",
+    "ZygoteStatistics",
     "build_service",
     "build_shim",
     "find_templates",
@@ -129,6 +136,7 @@ _HOMES = {
     "TexEngine": "typesetting",
     "TexError": "errors",
     "Timings": "pipeline",
+    "ZygoteStatistics": "typesetting",
     "build_service": "service",
     "build_shim": "typesetting",
     "find_templates": "catalogue",

@@ -49,6 +49,11 @@ class RenderConfig:
     # takes the Unicode path, as on a machine without them). Their metrics are made in
     # format_dir's folder, formats enabled or not (rendering.typesetting._cyrgreek).
     cyrillic_greek: bool = True
+    # Loaded engines (rendering.loaded_engines): a long-running service forks each render's TeX
+    # from one that has loaded the format. The shim they need is built with the system's C
+    # compiler in format_dir's folder, unless a prebuilt one is named (the container image's).
+    zygotes: bool = True
+    zygote_shim: Path | None = None
     cache_bytes: int = 256 * 1024 * 1024
     cache_dir: Path | None = None
     # The cache shared by every instance: a Redis URL (None: no shared tier), how long a PDF

@@ -25,6 +25,7 @@ import trio
 
 from .catalogue import Catalogue
 from .config import RenderConfig
+from .loaded_engines import Loaded, LoadedEngines
 from .outcome import RenderObserver
 from .output import PageRasterizer, PdfCache, RedisCache
 from .pipeline import Pipeline, UnicodePath
@@ -34,6 +35,7 @@ from .typesetting import (
     FormatStore,
     PdfLatexEngine,
     TexEngine,
+    ZygoteStatistics,
     cut_cjk_collections,
     ensure_private_dir,
     measure_coverage,
@@ -54,6 +56,18 @@ class RenderService:
     engine: EngineInfo
     pipeline: Pipeline
     formats: FormatStore | None = None
+    loaded: LoadedEngines | None = None
+
+    async def run(self) -> None:
+        """What a long-running host runs beside serving, until cancelled: the formats built,
+        then the loaded engines (with ``zygotes`` on) kept for renders to fork from."""
+        await self.build_formats()
+        if self.loaded is not None:
+            await self.loaded.serve()
+
+    def zygote_statistics(self) -> ZygoteStatistics:
+        """What the loaded engines have done (all zero when they are off)."""
+        return self.loaded.statistics() if self.loaded is not None else ZygoteStatistics()
 
     async def build_formats(self) -> None:
         """Build (or adopt) and check every template's format, one at a time (the Unicode
@@ -176,7 +190,30 @@ async def build_service(
         rasterizer=PageRasterizer(work_root=config.work_dir, user=config.tex_user),
         unicode=await unicode_path(catalogue, config, format_dir) if real_engine else None,
     )
-    return RenderService(config, catalogue, info, pipeline, formats)
+    loaded = loaded_engines(config, format_dir, formats, pipeline.unicode)
+    return RenderService(config, catalogue, info, pipeline, formats, loaded)
+
+
+def loaded_engines(
+    config: RenderConfig,
+    format_dir: Path | None,
+    formats: FormatStore | None,
+    unicode: UnicodePath | None,
+) -> LoadedEngines | None:
+    """The loaded engines of the formats planned (None when they or the formats are off):
+    the fast path's started with the service, the Unicode path's on first use."""
+    if not config.zygotes or format_dir is None:
+        return None
+    engines: list[Loaded] = []
+    if formats is not None and isinstance(formats.builder, PdfLatexEngine):
+        engines.append(Loaded(formats.builder, formats, prestart=True))
+    if (
+        unicode is not None
+        and unicode.formats is not None
+        and isinstance(unicode.engine, PdfLatexEngine)
+    ):
+        engines.append(Loaded(unicode.engine, unicode.formats, prestart=False))
+    return LoadedEngines(engines, format_dir, config.zygote_shim) if engines else None
 
 
 async def shared_cache(config: RenderConfig) -> RedisCache | None:

@@ -118,13 +118,14 @@ def create_app(settings: Settings, *, engine: TexEngine | None = None) -> Texren
         )
         metrics.set_build_info(texrender_version(), service.engine.version)
         metrics.watch_pipeline(service.pipeline.statistics, service.pipeline.cache_statistics)
+        metrics.watch_zygotes(service.zygote_statistics)
 
         async def background_work() -> None:
             # Cancelled by `stop`: the lifespan nursery waits for its children at shutdown.
             with background:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(metrics.measure_loop_lag)
-                    nursery.start_soon(service.build_formats)
+                    nursery.start_soon(service.run)
 
         app.nursery.start_soon(background_work)
 

@@ -25,7 +25,13 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from rendering import CacheStatistics, Outcome, RenderStatistics, SharedCacheStatistics
+from rendering import (
+    CacheStatistics,
+    Outcome,
+    RenderStatistics,
+    SharedCacheStatistics,
+    ZygoteStatistics,
+)
 
 from .store.observer import PoolStatistics
 
@@ -136,6 +142,34 @@ class _PoolCollector(Collector):
         )
 
 
+class _ZygoteCollector(Collector):
+    """The loaded engines (TeX zygotes), read at each scrape."""
+
+    def __init__(self, statistics: Callable[[], ZygoteStatistics]) -> None:
+        self._statistics = statistics
+
+    def collect(self) -> Iterator[Metric]:
+        zygotes = self._statistics()
+        yield GaugeMetricFamily(
+            "texrender_zygotes_ready",
+            "TeX processes with a format loaded, ready to fork renders.",
+            value=zygotes.ready,
+        )
+        yield CounterMetricFamily(
+            "texrender_zygote_starts",
+            "TeX zygotes started (the first of each format, and each replacement).",
+            value=zygotes.started,
+        )
+        jobs = CounterMetricFamily(
+            "texrender_zygote_jobs",
+            "TeX runs from a format: forked from a zygote, or declined (none ready: run fresh).",
+            labels=["how"],
+        )
+        jobs.add_metric(["forked"], zygotes.forked)
+        jobs.add_metric(["declined"], zygotes.declined)
+        yield jobs
+
+
 def _bound(le: float) -> str:
     return "+Inf" if le == float("inf") else repr(le)
 
@@ -239,6 +273,9 @@ class Metrics:
         self.store_query.labels(operation).observe(seconds)
         if failed:
             self.store_errors.labels(operation).inc()
+
+    def watch_zygotes(self, statistics: Callable[[], ZygoteStatistics]) -> None:
+        self.registry.register(_ZygoteCollector(statistics))
 
     def watch_pool(self, statistics: Callable[[], PoolStatistics]) -> None:
         self.registry.register(_PoolCollector(statistics))

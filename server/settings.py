@@ -112,6 +112,15 @@ class Settings:
         help="where formats are kept (a directory this user owns)",
         shown_default="<temp dir>/texrender-formats-<uid>",
     )
+    zygotes: bool = setting(
+        _RENDER.zygotes,
+        help="fork each render's TeX from one that has loaded the template's format",
+    )
+    zygote_shim: Path | None = setting(
+        _RENDER.zygote_shim,
+        help="a prebuilt shim for the loaded engines (zygote_shim.c compiled)",
+        shown_default="built with cc in the formats folder",
+    )
     cache_bytes: int = setting(
         _RENDER.cache_bytes, help="memory for cached PDFs (LRU); 0 turns it off"
     )
@@ -338,6 +347,8 @@ class Settings:
             work_dir=self.work_dir,
             formats_enabled=self.formats_enabled,
             format_dir=self.format_dir,
+            zygotes=self.zygotes,
+            zygote_shim=self.zygote_shim,
             cache_bytes=self.cache_bytes,
             cache_dir=self.cache_dir,
             cache_url=self.cache_url,

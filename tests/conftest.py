@@ -126,8 +126,34 @@ def children_of(parent: int) -> Iterator[tuple[int, str, bytes]]:
 
 
 def tex_processes() -> list[int]:
-    """PIDs of TeX processes started by this test process (children in their own sessions)."""
-    return [pid for pid, comm, _ in children_of(os.getpid()) if comm.endswith("tex")]
+    """PIDs of the TeX processes running a job for this test process: its children, and the
+    children of its loaded engines (zygotes, which are not jobs: they wait, in a directory of
+    their own, to fork one)."""
+    found: list[int] = []
+    stack = [os.getpid()]
+    while stack:
+        for pid, comm, _ in children_of(stack.pop()):
+            stack.append(pid)
+            if comm.endswith("tex") and not _in_zygote_dir(pid):
+                found.append(pid)
+    return found
+
+
+def _in_zygote_dir(pid: int) -> bool:
+    try:
+        return is_zygote_dir(Path(os.readlink(f"/proc/{pid}/cwd")))
+    except OSError:
+        return False
+
+
+def is_zygote_dir(path: Path) -> bool:
+    """A loaded engine's own directory (rendering.typesetting._zygote), not a job's."""
+    return "-zygote-" in path.name
+
+
+def job_dirs(work_dir: Path) -> list[Path]:
+    """The renders' work directories in ``work_dir`` (the loaded engines' own left out)."""
+    return [entry for entry in work_dir.iterdir() if not is_zygote_dir(entry)]
 
 
 @pytest.fixture
@@ -318,7 +344,7 @@ def no_leftovers(work_dir: Path) -> Iterator[None]:
     """After the test: no TeX process of ours alive and no work directory left behind."""
     yield
     assert tex_processes() == []
-    assert list(work_dir.iterdir()) == []
+    assert job_dirs(work_dir) == []
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ from ._files import write_atomically
 from ._nodate import driver_options, without_epoch_date
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
-from ._zygote import ZygotePool
+from ._zygote import ZygotePool, open_zygote_pool
 
 JOB_NAME = "doc"
 T = TypeVar("T")
@@ -207,6 +207,26 @@ class PdfLatexEngine:
             return CompileResult(pdf, elapsed, log)
         diagnostic = parse_tex_log(log)
         raise TexError(f"TeX stopped: {diagnostic.message}", diagnostic)
+
+    async def prestart(self, format_name: str) -> bool:
+        """Start the zygote that renders from ``format_name`` fork, and wait until it has
+        loaded the format; whether it has (False without a pool)."""
+        if self.zygotes is None:
+            return False
+        argv = build_argv(self.executable, format_name=format_name)
+        return await self.zygotes.prestart(argv, env_for=self._env)
+
+    def open_zygotes(
+        self, shim: Path, max_zygotes: int
+    ) -> contextlib.AbstractAsyncContextManager[ZygotePool]:
+        """A zygote pool whose TeX runs in this engine's box (its limits, user, work root)."""
+        return open_zygote_pool(
+            shim,
+            limits=self.limits,
+            identity=self._identity,
+            work_root=self.work_root,
+            max_zygotes=max_zygotes,
+        )
 
     def _outputs(self, workdir: Path, returncode: int) -> tuple[bytes | None, str]:
         """The PDF after a zero exit (None if there is none; xdvipdfmx's stand-in date

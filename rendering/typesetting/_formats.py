@@ -256,6 +256,11 @@ class FormatStore:
             return None
         return entry.name
 
+    def ready_formats(self) -> list[str]:
+        """The names of the formats renders start from now."""
+        entries = self._entries.values()
+        return [e.name for e in entries if e.state is FormatState.READY and e.name is not None]
+
     def statuses(self) -> dict[str, str]:
         return {name: entry.state.value for name, entry in self._entries.items()}
 

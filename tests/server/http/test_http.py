@@ -25,6 +25,7 @@ from tests.conftest import (
     SHARED_RESUME,
     StartServer,
     error_classes,
+    job_dirs,
     pdf_text,
     tex_processes,
 )
@@ -304,7 +305,7 @@ async def test_client_disconnect_kills_the_render(
                 await trio.sleep(0.01)
         nursery.cancel_scope.cancel()  # closes the connection mid-request
     with trio.fail_after(5):
-        while tex_processes() or any(True for _ in work_dir.iterdir()):
+        while tex_processes() or job_dirs(work_dir):
             await trio.sleep(0.02)
     assert (await client.get("/readyz")).json()["renders_in_flight"] == 0
 

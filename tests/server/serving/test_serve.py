@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import children_of, pdf_text
+from tests.conftest import children_of, job_dirs, pdf_text
 from tests.server.conftest import running_server
 
 pytestmark = pytest.mark.tex
@@ -85,7 +85,7 @@ def test_a_killed_server_leaves_no_data_behind_after_a_restart(tmp_path: Path) -
 
         threading.Thread(target=send, daemon=True).start()
         deadline = time.monotonic() + 20
-        while not list(work.iterdir()):
+        while not job_dirs(work):
             assert time.monotonic() < deadline, "no render started"
             time.sleep(0.02)
         first.process.kill()
