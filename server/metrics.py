@@ -168,6 +168,12 @@ class _ZygoteCollector(Collector):
         jobs.add_metric(["forked"], zygotes.forked)
         jobs.add_metric(["declined"], zygotes.declined)
         yield jobs
+        yield CounterMetricFamily(
+            "texrender_zygote_jobs_cpu_seconds",
+            "CPU seconds of the TeX runs forked from zygotes (each run's own, its children's "
+            "included; the zygotes' own CPU is not in it).",
+            value=zygotes.forked_cpu_s,
+        )
 
 
 def _bound(le: float) -> str:

@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, help="JSON data (default: the template's sample)")
     parser.add_argument("--duration", type=float, default=25.0, help="seconds per run")
     parser.add_argument("--compiles", type=int, default=7, help="pdflatex runs for the limit")
+    parser.add_argument(
+        "--served-renders",
+        type=int,
+        default=15,
+        help="renders of each script through the server for its TeX CPU per render",
+    )
     parser.add_argument("--slots", type=int, help="render slots (default: the server's own)")
     parser.add_argument("--out", type=Path, default=Path("bench"), help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no live progress")

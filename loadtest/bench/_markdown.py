@@ -33,6 +33,7 @@ def speed_figures(results: dict[str, Any]) -> list[str]:
                 f"/healthz p99 {_ms(base['probe_p99_ms'])} ms)"
             )
         lines.append(line)
+    lines += _served_tex(results, cold)
     cold_ms, hit_ms = results.get("render_cpu_ms"), results.get("cache_hit_cpu_ms")
     floor = results["server"].get("floor_cpu_ms")
     if cold_ms is not None and hit_ms is not None and floor:
@@ -50,6 +51,37 @@ def speed_figures(results: dict[str, Any]) -> list[str]:
         )
     if cold:
         lines.append(f"- /healthz p99 at 2x slots clients (run a): {_ms(cold['probe_p99_ms'])} ms")
+    return lines
+
+
+def _served_tex(results: dict[str, Any], cold: dict[str, Any] | None) -> list[str]:
+    """TeX CPU per render as the server ran it (loaded engines or not), by script, and the cold
+    throughput against the limit that TeX makes."""
+    served = results.get("tex_in_server")
+    if not served:
+        return []
+    cpu, ratio = served["cpu_s"], served["of_fast"]
+    how = (
+        f"{served['forked']:.0f} of {served['forked'] + served['declined']:.0f} TeX runs forked "
+        "from loaded engines"
+        if served["forked"]
+        else "TeX started afresh for each (loaded engines off)"
+    )
+    each = ", ".join(
+        f"{case} {cpu[case]:.3f} (**{ratio[case]:.2f} x**)" for case in cpu if case != "fast"
+    )
+    lines = [
+        f"- TeX CPU per render as the server runs it ({served['renders']} of each, one at a "
+        f"time, medians; {how}): fast path {cpu['fast']:.3f} CPU-s; other scripts and x the "
+        f"fast path: {each}"
+    ]
+    nproc = results["machine"]["nproc"]
+    if cold and cpu["fast"]:
+        limit = nproc / cpu["fast"]
+        lines.append(
+            f"- the server's TeX limit: {nproc} ÷ {cpu['fast']:.3f} = {limit:.2f} renders/s; "
+            f"cold throughput (run a) ÷ it: **{cold['ok_per_s'] / limit:.2f} x**"
+        )
     return lines
 
 

@@ -20,6 +20,7 @@ from ._machine import machine_info, machine_limit
 from ._refusal import refusal_cost
 from ._runs import Run, run_baseline, run_load, run_row
 from ._server_cpu import floor_cpu_ms, refusal_cpu_ms, render_cpu_ms
+from ._tex_in_server import tex_in_server
 
 OVERLOAD_RAMP_S = 2.0
 HOSTILE_YARDSTICK = 8  # clients of run h, the figure run e's renders/s is held against
@@ -140,6 +141,18 @@ def _bench(
         slots = int(readyz["render_slots"])
         floor = floor_cpu_ms(url)
         print(f"server CPU per /healthz (one client): {floor:.3f} ms", flush=True)
+        served_tex = tex_in_server(
+            url, server.process.pid, args.template, data, args.served_renders
+        )
+        print(
+            "TeX CPU per render in the server: "
+            + ", ".join(
+                f"{case} {cpu:.3f} ({served_tex['of_fast'][case]:.2f}x)"
+                for case, cpu in served_tex["cpu_s"].items()
+            )
+            + f"; {served_tex['forked']:.0f} forked, {served_tex['declined']:.0f} started afresh",
+            flush=True,
+        )
         every = [
             Run("a", "2x slots, unique bodies", 2 * slots, unique=True),
             Run("g", "1 client, unique bodies (low load)", 1, unique=True),
@@ -179,6 +192,7 @@ def _bench(
         "duration_s": args.duration,
         "server": {"url": url, "render_slots": slots, "readyz": readyz, "floor_cpu_ms": floor},
         "harness": separation(),
+        "tex_in_server": served_tex,
         "render_cpu_ms": per_render if "a" in reports else None,
         "cache_hit_cpu_ms": render_cpu_ms(reports["c"], floor) if "c" in reports else None,
         "refusal": refusal,

@@ -1,7 +1,11 @@
 """The server's footprint at one moment: RSS and open descriptors (from its ``/metrics``, or
 ``/proc`` if it has none), entries in its work directory, and its TeX processes (those whose
 command name ends in ``tex`` and that descend from the server or run in its work directory, so
-TeX of other programs on the machine does not count); and its log's lines by level."""
+TeX of other programs on the machine does not count); and its log's lines by level.
+
+A server's loaded engines (zygotes: TeX processes that wait, each in a directory of its own
+named ``texrender-<pid>-zygote-*``, to fork renders) are not leftovers while the server runs;
+after it exits they are (their processes, their directories)."""
 
 from __future__ import annotations
 
@@ -44,9 +48,13 @@ def _processes() -> Iterator[tuple[int, int, str]]:
         yield int(entry.name), ppid, comm
 
 
-def tex_processes(server_pid: int, work_dir: Path) -> list[int]:
+ZYGOTE_MARK = "-zygote-"  # in the name of a zygote's directory (rendering.typesetting._zygote)
+
+
+def tex_processes(server_pid: int, work_dir: Path, *, zygotes: bool = True) -> list[int]:
     """TeX processes of this server: descendants of it, or (orphans) running in its work
-    directory. TeX of other programs on this machine is not ours to count."""
+    directory; its waiting zygotes only if ``zygotes``. TeX of other programs on this machine
+    is not ours to count."""
     table = list(_processes())
     children: dict[int, list[int]] = {}
     for pid, ppid, _ in table:
@@ -64,10 +72,12 @@ def tex_processes(server_pid: int, work_dir: Path) -> list[int]:
         if not comm.endswith("tex"):
             continue
         try:
-            in_work_dir = os.readlink(f"/proc/{pid}/cwd").startswith(root)
+            cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
-            in_work_dir = False
-        if pid in descendants or in_work_dir:
+            cwd = ""
+        if not zygotes and ZYGOTE_MARK in Path(cwd).name:
+            continue
+        if pid in descendants or cwd.startswith(root):
             found.append(pid)
     return sorted(found)
 
@@ -86,9 +96,12 @@ def proc_figures(pid: int) -> tuple[int | None, int | None]:
 
 
 def local_figures(server: TrioServer, work_dir: Path) -> tuple[int, int]:
-    """Entries in the work directory and this server's TeX processes."""
-    entries = len(os.listdir(work_dir))
-    return entries, len(tex_processes(server.process.pid, work_dir))
+    """Entries in the work directory and this server's TeX processes, its zygotes and their
+    directories left out while it runs."""
+    running = server.process.poll() is None
+    entries = [name for name in os.listdir(work_dir) if not (running and ZYGOTE_MARK in name)]
+    found = tex_processes(server.process.pid, work_dir, zygotes=not running)
+    return len(entries), len(found)
 
 
 def log_levels(log_path: Path) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from loadtest.bench import (
 from loadtest.bench._errors import BenchError
 from loadtest.drive import Answer
 from loadtest.record import parse_prometheus
+from server.settings import DEFAULT_TEMPLATES_DIR
 
 from ..conftest import TEST_TEMPLATES_DIR
 from .test_record import exposition
@@ -306,3 +307,47 @@ def test_the_load_generator_is_niced_and_its_servers_and_probes_are_not() -> Non
     base, niced, child, restored = int(out[0]), int(out[1]), int(out[2]), out[3] == "True"
     assert niced == 19
     assert child == (base if restored else niced)
+
+
+def test_tex_cpu_per_render_in_a_server_is_measured_per_script_from_its_loaded_engines(
+    tmp_path: Path,
+) -> None:
+    """A real ``texrender serve``: the Latin sample and each other script rendered in turns,
+    every measured render forked from a loaded engine, each with a TeX CPU of its own (the
+    Unicode path's more than the fast path's), and the figures shown in results.md."""
+    from loadtest.bench._tex_in_server import tex_in_server
+    from loadtest.drive import TEXRENDER, serving, wait_ready
+
+    data = DEFAULT_TEMPLATES_DIR / "resume-classic" / "sample.json"
+    argv = [str(TEXRENDER), "--auth", "off", "--data-dir", str(tmp_path / "data")]
+    with serving([*argv, "serve", "--bind", "127.0.0.1:0"]) as server:
+        url = server.wait_for_url()
+        wait_ready(url)
+        found = tex_in_server(url, server.process.pid, "resume-classic", data, renders=2)
+    assert found["renders"] == 2
+    assert found["forked"] == 2 * len(found["cpu_s"])
+    assert found["declined"] == 0
+    assert set(found["cpu_s"]) == {"fast", "cyrillic", "greek", "chinese", "arabic"}
+    assert all(cpu > 0.005 for cpu in found["cpu_s"].values()), found
+    assert found["cpu_s"]["chinese"] > found["cpu_s"]["fast"]
+    assert found["of_fast"]["fast"] == 1.0
+    limit = {"cpu_s": 0.1, "cpu_s_samples": [0.1], "renders_per_s": 20.0}
+    text = markdown(
+        {
+            "machine": {
+                "date": "2026-12-05T12:00:00+00:00", "cpu_model": "CPU", "nproc": 2,
+                "tex_version": "pdfTeX", "python_version": "3.11.7",
+            },
+            "machine_limit": {"plain": limit, "format": limit},
+            "template": "resume-classic",
+            "duration_s": 25.0,
+            "server": {"render_slots": 2, "floor_cpu_ms": 1.0},
+            "harness": {},
+            "rows": [row("a", 4, 18.0, 9.0)],
+            "runs": {},
+            "tex_in_server": found,
+        }
+    )  # fmt: skip
+    assert f"{found['forked']:.0f} of {found['forked']:.0f} TeX runs forked" in text
+    assert f"fast path {found['cpu_s']['fast']:.3f} CPU-s" in text
+    assert "cold throughput (run a) ÷ it:" in text

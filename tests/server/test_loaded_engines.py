@@ -27,7 +27,7 @@ async def zygote_figures(client: httpx.AsyncClient) -> dict[str, float]:
     }
 
 
-async def until_zygotes(client: httpx.AsyncClient, ready: int) -> dict[str, float]:
+async def until_zygotes(client: httpx.AsyncClient, ready: float) -> dict[str, float]:
     """The figures once at least ``ready`` zygotes are ready (formats built first)."""
     with trio.fail_after(90):
         while (figures := await zygote_figures(client))["ready"] < ready:
