@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import functools
 import itertools
 import logging
 import math
@@ -144,33 +145,51 @@ class _Zygote:
             boxing["preexec_fn"] = make_preexec(ZYGOTE_CPU_SECONDS, pool.limits)
             if pool.identity is not None:
                 boxing.update(user=pool.identity.uid, group=pool.identity.gid, extra_groups=[])
+        start = functools.partial(
+            trio.run_process,
+            [*(prefix or []), *self.argv],
+            cwd=home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            start_new_session=True,
+            pass_fds=(theirs.fileno(),),
+            deliver_cancel=self._stop,
+            **boxing,
+        )
+        process: trio.Process | None = None
         try:
-            process = await trio.lowlevel.open_process(
-                [*(prefix or []), *self.argv],
-                cwd=home,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                pass_fds=(theirs.fileno(),),
-                **boxing,
-            )
-        except BaseException:
-            self._socket.close()
-            raise
+            # trio.run_process owns the zygote: it waits for it, and when this nursery is
+            # cancelled (the replies ended, the pool stops it) it calls _stop, shielded, and
+            # reaps it.
+            async with trio.open_nursery() as nursery:
+                try:
+                    process = await nursery.start(start)
+                finally:
+                    theirs.close()
+                try:
+                    task_status.started()
+                    await self._read_replies()
+                finally:
+                    nursery.cancel_scope.cancel()
         finally:
-            theirs.close()
-        try:
-            task_status.started()
-            await self._read_replies()
-        finally:
-            with trio.CancelScope(shield=True):
-                self._socket.close()  # the zygote sees the end, kills its children and exits
-                with trio.move_on_after(_KILL_GRACE_S):
-                    await process.wait()
+            self._socket.close()  # whatever ended the zygote, the socket goes with it
+            if process is not None:
+                # Anything left in its group (nothing, normally: each child has a group of its
+                # own) dies too. Reaped already, its number still names the group while any
+                # member lives, which is when this matters (as in _boxed.run_boxed).
                 kill_group(process.pid)
-                await process.wait()
+
+    async def _stop(self, process: trio.Process) -> None:
+        """Stop the zygote (``trio.run_process``'s ``deliver_cancel``, run shielded and
+        cancelled as soon as the zygote is reaped): its socket closed, it kills its children's
+        groups and exits; one that has not within the grace is killed by its group."""
+        assert self._socket is not None
+        self._socket.close()
+        await trio.sleep(_KILL_GRACE_S)
+        kill_group(process.pid)
 
     async def _read_replies(self) -> None:
         with trio.move_on_after(START_TIMEOUT_S):
