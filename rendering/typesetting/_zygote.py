@@ -11,9 +11,10 @@ fresh TeX's.
 
 A child is not ours (the zygote forked and reaps it), so its end and its CPU come back over the
 socket, and a kill is asked of the zygote, which alone knows the pid cannot have been reused.
-If the zygote dies, its jobs end as killed (a retry starts them fresh) and the next job finds no
-zygote and starts one. A job that finds no ready zygote is run the usual way, never delayed: the
-zygote starts in the background.
+If the zygote dies, its jobs end as killed (a retry starts them fresh), their children are
+killed through the pidfds taken when they started, and the next job finds no zygote and starts
+one. A job that finds no ready zygote is run the usual way, never delayed: the zygote starts in
+the background.
 
 :class:`ZygotePool` is owned by a nursery (:func:`open_zygote_pool`), bounded in zygotes, and
 stops them all when the nursery closes.
@@ -28,6 +29,7 @@ import itertools
 import logging
 import math
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -66,6 +68,10 @@ class _Job:
     started: trio.Event = field(default_factory=trio.Event)
     exited: trio.Event = field(default_factory=trio.Event)
     orphaned: bool = False  # its zygote died before reporting its end
+    # A pidfd of its child, taken at "S" (None: none could be taken), closed when the job ends;
+    # gone: the child was reaped already then (by the zygote, which first killed its group).
+    pidfd: int | None = None
+    gone: bool = False
     timed_out: bool = False
     sent: bool = False
 
@@ -220,6 +226,8 @@ class _Zygote:
             return
         if reply.kind == "S":
             job.pid = reply.pid
+            if reply.pid > 0:
+                _take_pidfd(job)
             job.started.set()
         else:
             job.status, job.cpu_seconds = reply.status, reply.cpu_seconds
@@ -277,6 +285,9 @@ class _Zygote:
             if job.sent:
                 with trio.CancelScope(shield=True):
                     await self._end(job)
+            if job.pidfd is not None:
+                os.close(job.pidfd)
+                job.pidfd = None
             del self.jobs[job.number]
         return job
 
@@ -291,8 +302,7 @@ class _Zygote:
                     await self._send(kill_request(job.pid))
                 await job.exited.wait()
         if job.orphaned and job.pid is not None and job.pid > 0:
-            # The zygote died: its child, now the init's, is killed by its group directly.
-            kill_group(job.pid)
+            _kill_orphan(job, job.pid)
 
 
 class ZygotePool:
@@ -403,6 +413,55 @@ class ZygotePool:
         self._nursery.start_soon(zygote.serve, self)
         self.zygotes_started += 1
         return zygote
+
+
+def _take_pidfd(job: _Job) -> None:
+    """A pidfd of ``job``'s child, taken as its start is reported. The zygote has not reported
+    its end, so, unless the zygote has reaped it since (the end is then on its way, and the
+    pidfd not needed), the number is still the child's. Not taken: no pidfd is needed when
+    the child is gone; for want of one (out of descriptors), the orphan's kill is by number."""
+    assert job.pid is not None
+    try:
+        job.pidfd = os.pidfd_open(job.pid)
+    except ProcessLookupError:
+        job.gone = True
+    except OSError as error:
+        log.warning("no pidfd for a zygote's child: %s", error)
+
+
+def _kill_orphan(job: _Job, pid: int) -> None:
+    """Kill the child (and its process group) of a job whose zygote died before reporting its
+    end. The child is the init's now, and reaped by it as soon as it ends, after which its
+    number may name another process: so it is stopped through its pidfd, which cannot, and
+    then, only while stopped, and so still holding its number, its group is killed by
+    number.
+
+    What is left: a child whose own exit was already under way when it was stopped (it is a
+    zombie at once, so its group is not killed: anything left in it is the child's own
+    children, which at worst run on to their end within their inherited limits); and a pidfd
+    of another process, if between the zygote's report of the start and the pidfd's taking
+    the child ended, the zygote reaped it, the kernel gave its number to a new process and the
+    zygote died before it could report that end.
+    """
+    if job.pidfd is None:
+        if not job.gone:
+            kill_group(pid)  # no pidfd could be taken: by number, as without one
+        return
+    try:
+        signal.pidfd_send_signal(job.pidfd, signal.SIGSTOP)
+    except ProcessLookupError:
+        return  # ended and reaped already
+    if not _has_exited(job.pidfd):
+        kill_group(pid)
+    with contextlib.suppress(ProcessLookupError):
+        signal.pidfd_send_signal(job.pidfd, signal.SIGKILL)
+
+
+def _has_exited(pidfd: int) -> bool:
+    """Whether the process of ``pidfd`` has ended (a pidfd reads as ready once it has)."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _readable(path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +18,13 @@ import trio
 from rendering.catalogue import Catalogue
 from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import TexError, TexKilled, TexTimeout
-from rendering.typesetting import ZygotePool, ZygoteStatistics, build_shim, open_zygote_pool
+from rendering.typesetting import (
+    ZygotePool,
+    ZygoteStatistics,
+    _zygote,
+    build_shim,
+    open_zygote_pool,
+)
 from rendering.typesetting._engine import PdfLatexEngine, build_argv
 from rendering.typesetting._formats import FormatStore, ensure_private_dir
 from rendering.typesetting._zygote_protocol import (
@@ -263,6 +270,56 @@ async def test_a_dead_zygote_fails_its_jobs_as_killed_and_is_replaced(
     second = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
     assert first.pdf == second.pdf
     assert tex_children() == [replacement]
+
+
+async def test_the_child_of_a_dead_zygote_is_killed_through_its_pidfd(
+    formats: Formats, work_dir: Path, pool: ZygotePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its zygote SIGKILLed, a job's child is the init's (out of this process's tree, where
+    tex_children looks): it must still end, and the kill by number is only noted here, so
+    only the kill through the pidfd can end it (a spinning job with 30 s to go)."""
+    path = formats.fast
+    _, forked = engines(path, formats, work_dir, pool)
+    zygote = await ready(forked, path.format_name)
+    groups: list[int] = []
+    monkeypatch.setattr(_zygote, "kill_group", groups.append)
+    spin = path.sources[0].replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+    watched: list[tuple[int, int]] = []  # the child's pid and a pidfd of this test's own
+
+    async def kill_zygote_once_its_child_runs() -> None:
+        with trio.fail_after(10):
+            while not (children := [p for p in tex_children() if p != zygote]):
+                await trio.sleep(0.05)
+        watched.append((children[0], os.pidfd_open(children[0])))
+        os.kill(zygote, signal.SIGKILL)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(kill_zygote_once_its_child_runs)
+        with pytest.raises(TexKilled):
+            await forked.compile(spin, timeout_s=30, format_name=path.format_name)
+    [(child, pidfd)] = watched
+    try:
+        with trio.fail_after(5):
+            await trio.lowlevel.wait_readable(pidfd)  # the child has ended
+    finally:
+        os.close(pidfd)
+    assert child in groups  # its group too, by number, while the pidfd said it was alive
+
+
+def test_a_child_reaped_before_its_pidfd_is_taken_is_not_killed_by_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reaped already when its start is read, the child was reaped by its zygote (which killed
+    its group first): its number may be another's by now, so nothing is sent to it."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    job = _zygote._Job(1, pid=dead.pid)
+    _zygote._take_pidfd(job)
+    assert (job.pidfd, job.gone) == (None, True)
+    groups: list[int] = []
+    monkeypatch.setattr(_zygote, "kill_group", groups.append)
+    _zygote._kill_orphan(job, dead.pid)
+    assert groups == []
 
 
 async def test_without_a_working_shim_every_render_runs_fresh(
