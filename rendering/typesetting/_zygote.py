@@ -54,6 +54,9 @@ _KILL_GRACE_S = 5.0  # how long a killed child may take to be reported gone
 # A zygote that died before it was ready (no shim in effect, a format TeX cannot load) is not
 # started again for this long: each try costs a whole TeX start.
 RETRY_AFTER_S = 60.0
+# The kind in the name of a zygote's own directory (``texrender-<pid>-zygote-<random>``), for
+# PdfLatexEngine.sweep_leftovers to know it.
+ZYGOTE_DIR_KIND = "zygote-"
 START_TIMEOUT_S = 30.0  # a format loads in well under a second
 
 EnvFor = Callable[[Path], dict[str, str]]
@@ -123,7 +126,7 @@ class _Zygote:
                 # Its directory is readable by TeX's user, as a job's is (kpathsea looks in
                 # "."), but the server's: when TeX runs as another user it cannot write there.
                 async with work_directory(
-                    pool.work_root, None, kind="zygote-", fill=_readable
+                    pool.work_root, None, kind=ZYGOTE_DIR_KIND, fill=_readable
                 ) as home:
                     await self._run(pool, home, task_status)
             except Exception:

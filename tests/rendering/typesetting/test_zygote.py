@@ -25,7 +25,12 @@ from rendering.typesetting import (
     build_shim,
     open_zygote_pool,
 )
-from rendering.typesetting._engine import PdfLatexEngine, build_argv
+from rendering.typesetting._engine import (
+    _WORKDIR_NAME,
+    PdfLatexEngine,
+    _is_zygote_home,
+    build_argv,
+)
 from rendering.typesetting._formats import FormatStore, ensure_private_dir
 from rendering.typesetting._zygote_protocol import (
     MAX_REQUEST,
@@ -320,6 +325,22 @@ def test_a_child_reaped_before_its_pidfd_is_taken_is_not_killed_by_number(
     monkeypatch.setattr(_zygote, "kill_group", groups.append)
     _zygote._kill_orphan(job, dead.pid)
     assert groups == []
+
+
+async def test_a_zygotes_directory_is_one_sweep_leftovers_knows(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    """Left by a killed server, a zygote's directory would be swept by the next (the name's pid
+    is then a dead process's); this server runs, so it stays."""
+    _, forked = engines(formats.fast, formats, work_dir, pool)
+    await ready(forked, formats.fast.format_name)
+    [home] = list(work_dir.iterdir())
+    name = _WORKDIR_NAME.match(home.name)
+    assert name is not None
+    assert (name.group(1), name.group(2)) == (str(os.getpid()), "zygote-")
+    assert _is_zygote_home(home)
+    assert forked.sweep_leftovers() == []
+    assert home.is_dir()
 
 
 async def test_without_a_working_shim_every_render_runs_fresh(
