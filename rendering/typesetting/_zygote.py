@@ -58,6 +58,10 @@ RETRY_AFTER_S = 60.0
 # PdfLatexEngine.sweep_leftovers to know it.
 ZYGOTE_DIR_KIND = "zygote-"
 START_TIMEOUT_S = 30.0  # a format loads in well under a second
+# A zygote that has forked this many jobs is replaced. Each child is a fork of an untouched
+# zygote, and the zygote itself only waits and forks, so nothing is known to grow in it; the
+# bound caps what might (a format load per this many renders, nothing to speak of).
+MAX_JOBS_PER_ZYGOTE = 10_000
 
 EnvFor = Callable[[Path], dict[str, str]]
 
@@ -106,6 +110,8 @@ class _Zygote:
         self.ready = False
         self.ever_ready = False
         self.dead = False
+        self.retiring = False  # out of its pool: stops once its running jobs end
+        self.jobs_forked = 0
         self.jobs: dict[int, _Job] = {}
         self.last_used = trio.current_time()
         self.scope = trio.CancelScope()
@@ -292,7 +298,15 @@ class _Zygote:
                 os.close(job.pidfd)
                 job.pidfd = None
             del self.jobs[job.number]
+            if self.retiring and not self.jobs:
+                self.scope.cancel()
         return job
+
+    def retire(self) -> None:
+        """Take no more jobs, and stop once the running ones have ended."""
+        self.retiring, self.ready = True, False
+        if not self.jobs:
+            self.scope.cancel()
 
     async def _end(self, job: _Job) -> None:
         """Make sure ``job``'s child is gone (shielded: runs on every way out)."""
@@ -313,7 +327,9 @@ class ZygotePool:
     recently used idle one makes room), replaced when one dies (on the next job).
 
     The bound should cover the formats in use (three templates on two paths: six), or mixed
-    traffic keeps evicting and restarting them, each start a whole TeX start.
+    traffic keeps evicting and restarting them, each start a whole TeX start. A zygote that has
+    forked ``max_jobs_per_zygote`` jobs is replaced at once (its successor started, it stopped
+    once its running jobs end).
     """
 
     def __init__(
@@ -325,6 +341,7 @@ class ZygotePool:
         identity: Identity | None,
         work_root: Path | None,
         max_zygotes: int = 6,
+        max_jobs_per_zygote: int = MAX_JOBS_PER_ZYGOTE,
     ) -> None:
         self._nursery = nursery
         self.shim = shim
@@ -332,6 +349,7 @@ class ZygotePool:
         self.identity = identity
         self.work_root = work_root
         self.max_zygotes = max_zygotes
+        self.max_jobs_per_zygote = max_jobs_per_zygote
         self._zygotes: dict[tuple[Any, ...], _Zygote] = {}
         self._failed_at: dict[tuple[Any, ...], float] = {}
         # For measuring: the CPU seconds of every finished child (as RUSAGE_CHILDREN), how many
@@ -388,6 +406,9 @@ class ZygotePool:
         self.children_cpu += job.cpu_seconds
         self.jobs_done += 1
         self.last_zygote_pid = zygote.pid
+        zygote.jobs_forked += 1
+        if zygote.jobs_forked >= self.max_jobs_per_zygote and not zygote.retiring:
+            self._replace(zygote)
         return _outcome(job, timeout_s)
 
     async def prestart(self, argv: list[str], *, env_for: EnvFor) -> bool:
@@ -399,6 +420,12 @@ class ZygotePool:
             return False
         await zygote.settled.wait()
         return zygote.ready
+
+    def _replace(self, zygote: _Zygote) -> None:
+        """Retire ``zygote`` and start its successor (for a while both live)."""
+        self.forget(zygote)
+        zygote.retire()
+        self._start(zygote.key, zygote.argv, zygote.env_for)
 
     def _start(self, key: tuple[Any, ...], argv: list[str], env_for: EnvFor) -> _Zygote | None:
         failed = self._failed_at.get(key)
@@ -502,6 +529,7 @@ async def open_zygote_pool(
     identity: Identity | None,
     work_root: Path | None,
     max_zygotes: int = 6,
+    max_jobs_per_zygote: int = MAX_JOBS_PER_ZYGOTE,
 ) -> AsyncIterator[ZygotePool]:
     """A pool whose zygotes live in a nursery of their own, all stopped on the way out."""
     async with trio.open_nursery() as nursery:
@@ -512,6 +540,7 @@ async def open_zygote_pool(
             identity=identity,
             work_root=work_root,
             max_zygotes=max_zygotes,
+            max_jobs_per_zygote=max_jobs_per_zygote,
         )
         try:
             yield pool

@@ -395,6 +395,59 @@ async def test_a_full_pool_makes_room_by_stopping_its_least_recently_used_zygote
         assert zygotes.statistics() == ZygoteStatistics(ready=1, started=2, forked=1, declined=0)
 
 
+async def test_a_zygote_that_has_forked_its_bound_of_jobs_is_replaced(
+    formats: Formats, work_dir: Path
+) -> None:
+    """Replaced at its bound, a zygote's running job still ends well, and then it stops."""
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim,
+        limits=fresh.limits,
+        identity=fresh._identity,
+        work_root=work_dir,
+        max_jobs_per_zygote=2,
+    ) as zygotes:
+        _, forked = engines(formats.fast, formats, work_dir, zygotes)
+        source, name = formats.fast.sources[0], formats.fast.format_name
+        slow = source.replace(
+            r"\end{document}",
+            r"\newcount\slow\def\more{\advance\slow by 1 "
+            r"\ifnum\slow<2000000 \expandafter\more\fi}\more SLOW\end{document}",
+        )
+        first = await ready(forked, name)
+        pdfs = [(await forked.compile(source, timeout_s=60, format_name=name)).pdf]
+        assert zygotes.zygote_pids() == [first]
+        texts: list[str] = []
+
+        async def render_slowly() -> None:
+            result = await forked.compile(slow, timeout_s=60, format_name=name)
+            texts.append(pdf_text(result.pdf))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(render_slowly)
+            with trio.fail_after(10):
+                while len(tex_children()) < 2:  # the slow job's child runs
+                    await trio.sleep(0.01)
+            # The zygote's second job is its last: its successor is started at once, and it
+            # stops once the slow job, still running, has ended.
+            pdfs.append((await forked.compile(source, timeout_s=60, format_name=name)).pdf)
+            assert not texts, "the slow job was not slow enough to be running still"
+            assert first in tex_children()
+        assert "SLOW" in texts[0]
+        second = await ready(forked, name)
+        assert second != first
+        with trio.fail_after(5):
+            while first in tex_children():
+                await trio.sleep(0.05)
+        pdfs.append((await forked.compile(source, timeout_s=60, format_name=name)).pdf)
+        assert pdfs[0] == pdfs[1] == pdfs[2]
+        assert zygotes.statistics() == ZygoteStatistics(ready=1, started=2, forked=4, declined=0)
+        assert tex_children() == [second]
+        assert [entry.name.split("-")[2] for entry in work_dir.iterdir()] == ["zygote"]
+
+
 async def test_closing_the_pool_stops_its_zygotes(formats: Formats, work_dir: Path) -> None:
     shim = await trio.to_thread.run_sync(build_shim, formats.directory)
     assert shim is not None
