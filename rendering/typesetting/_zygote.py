@@ -54,10 +54,10 @@ _KILL_GRACE_S = 5.0  # how long a killed child may take to be reported gone
 # A zygote that died before it was ready (no shim in effect, a format TeX cannot load) is not
 # started again for this long: each try costs a whole TeX start.
 RETRY_AFTER_S = 60.0
+START_TIMEOUT_S = 30.0  # a format loads in well under a second
 # The kind in the name of a zygote's own directory (``texrender-<pid>-zygote-<random>``), for
 # PdfLatexEngine.sweep_leftovers to know it.
 ZYGOTE_DIR_KIND = "zygote-"
-START_TIMEOUT_S = 30.0  # a format loads in well under a second
 # A zygote that has forked this many jobs is replaced. Each child is a fork of an untouched
 # zygote, and the zygote itself only waits and forks, so nothing is known to grow in it; the
 # bound caps what might (a format load per this many renders, nothing to speak of).
@@ -407,7 +407,9 @@ class ZygotePool:
         self.jobs_done += 1
         self.last_zygote_pid = zygote.pid
         zygote.jobs_forked += 1
-        if zygote.jobs_forked >= self.max_jobs_per_zygote and not zygote.retiring:
+        # Only the pool's current zygote for its key: one that died, was evicted or is retiring
+        # already has been (or is being) replaced.
+        if zygote.jobs_forked >= self.max_jobs_per_zygote and self._zygotes.get(key) is zygote:
             self._replace(zygote)
         return _outcome(job, timeout_s)
 
@@ -479,11 +481,11 @@ def _kill_orphan(job: _Job, pid: int) -> None:
         return
     try:
         signal.pidfd_send_signal(job.pidfd, signal.SIGSTOP)
-    except ProcessLookupError:
-        return  # ended and reaped already
+    except OSError:
+        return  # ended and reaped already (or, not ours to signal, beyond our reach)
     if not _has_exited(job.pidfd):
         kill_group(pid)
-    with contextlib.suppress(ProcessLookupError):
+    with contextlib.suppress(OSError):
         signal.pidfd_send_signal(job.pidfd, signal.SIGKILL)
 
 

@@ -448,6 +448,45 @@ async def test_a_zygote_that_has_forked_its_bound_of_jobs_is_replaced(
         assert [entry.name.split("-")[2] for entry in work_dir.iterdir()] == ["zygote"]
 
 
+async def test_a_zygote_that_dies_at_its_bound_is_replaced_only_once(
+    formats: Formats, work_dir: Path
+) -> None:
+    """Its jobs end (as killed) after it is gone from the pool: the one successor is started by
+    the next job, none by the jobs' count (two would leave one zygote outside the pool)."""
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim,
+        limits=fresh.limits,
+        identity=fresh._identity,
+        work_root=work_dir,
+        max_jobs_per_zygote=1,
+    ) as zygotes:
+        _, forked = engines(formats.fast, formats, work_dir, zygotes)
+        source, name = formats.fast.sources[0], formats.fast.format_name
+        spin = source.replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+        zygote = await ready(forked, name)
+
+        async def spin_until_killed() -> None:
+            with pytest.raises(TexKilled):
+                await forked.compile(spin, timeout_s=30, format_name=name)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(spin_until_killed)
+            nursery.start_soon(spin_until_killed)
+            with trio.fail_after(10):
+                while len(tex_children()) < 3:  # the zygote and both children
+                    await trio.sleep(0.01)
+            os.kill(zygote, signal.SIGKILL)
+        await trio.sleep(0.5)
+        assert zygotes.statistics().started == 1
+        assert tex_children() == []
+        await forked.compile(source, timeout_s=60, format_name=name)  # fresh; starts one
+        assert await ready(forked, name) != zygote
+        assert zygotes.statistics().started == 2
+
+
 async def test_closing_the_pool_stops_its_zygotes(formats: Formats, work_dir: Path) -> None:
     shim = await trio.to_thread.run_sync(build_shim, formats.directory)
     assert shim is not None
