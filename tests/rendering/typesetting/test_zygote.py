@@ -414,7 +414,7 @@ async def test_a_zygote_that_has_forked_its_bound_of_jobs_is_replaced(
         slow = source.replace(
             r"\end{document}",
             r"\newcount\slow\def\more{\advance\slow by 1 "
-            r"\ifnum\slow<2000000 \expandafter\more\fi}\more SLOW\end{document}",
+            r"\ifnum\slow<4000000 \expandafter\more\fi}\more SLOW\end{document}",
         )
         first = await ready(forked, name)
         pdfs = [(await forked.compile(source, timeout_s=60, format_name=name)).pdf]
