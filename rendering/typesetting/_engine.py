@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -42,13 +43,17 @@ from ._files import write_atomically
 from ._nodate import driver_options, without_epoch_date
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
-from ._zygote import ZygotePool, open_zygote_pool
+from ._zygote import ZYGOTE_DIR_KIND, ZygotePool, open_zygote_pool
 
 JOB_NAME = "doc"
 T = TypeVar("T")
 # texrender-<pid of the server process>-<random>: a directory left by a process that no longer
-# runs (killed with SIGKILL, or the machine lost power) can be told from one in use.
-_WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-[A-Za-z0-9_]+$")
+# runs (killed with SIGKILL, or the machine lost power) can be told from one in use. A zygote's
+# own directory has "zygote-" before the random part.
+_WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-({ZYGOTE_DIR_KIND})?[A-Za-z0-9_]+$")
+# All a zygote's directory may hold: the log of a TeX that never got ready (when TeX runs as the
+# server's own user; as another it cannot write there).
+_ZYGOTE_LEFTOVERS = frozenset({f"{JOB_NAME}.log"})
 
 
 @dataclass(frozen=True)
@@ -169,8 +174,9 @@ class PdfLatexEngine:
     def sweep_leftovers(self) -> list[Path]:
         """Remove the work directories that server processes which no longer run left behind
         (they hold the data of the renders they were doing), and only those: the name carries
-        the pid of a dead process, and ``doc.tex`` (or a page picture) is in it. Blocking: call
-        from a thread.
+        the pid of a dead process, and ``doc.tex`` (or a page picture) is in it; or, a zygote's
+        (:mod:`rendering.typesetting._zygote`), the name says so and it is what a zygote leaves.
+        Blocking: call from a thread.
         """
         root = self.work_root or Path(tempfile.gettempdir())
         if not root.is_dir():
@@ -178,7 +184,10 @@ class PdfLatexEngine:
         removed = []
         for entry in root.iterdir():
             match = _WORKDIR_NAME.match(entry.name)
-            if match is None or not _holds_render_files(entry):
+            if match is None:
+                continue
+            zygote = match.group(2) is not None
+            if not (_is_zygote_home(entry) if zygote else _holds_render_files(entry)):
                 continue
             if _process_runs(int(match.group(1))):
                 continue
@@ -392,6 +401,22 @@ def _source_writer(source: str) -> Callable[[Path], None]:
 def _holds_render_files(entry: Path) -> bool:
     """A work directory of ours: TeX's source in it, or a page picture (rendering.output._pages)."""
     return (entry / f"{JOB_NAME}.tex").is_file() or (entry / PICTURE_FILE).is_file()
+
+
+def _is_zygote_home(entry: Path) -> bool:
+    """A zygote's own directory: a directory (not a link) of this process's user, as the zygote's
+    are (TeX's user only reads them), holding nothing, or only a log of a zygote that never got
+    ready."""
+    try:
+        info = entry.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            return False
+        return all(
+            child.name in _ZYGOTE_LEFTOVERS and stat.S_ISREG(child.lstat().st_mode)
+            for child in entry.iterdir()
+        )
+    except OSError:
+        return False
 
 
 def _process_runs(pid: int) -> bool:

@@ -11,9 +11,10 @@ fresh TeX's.
 
 A child is not ours (the zygote forked and reaps it), so its end and its CPU come back over the
 socket, and a kill is asked of the zygote, which alone knows the pid cannot have been reused.
-If the zygote dies, its jobs end as killed (a retry starts them fresh) and the next job finds no
-zygote and starts one. A job that finds no ready zygote is run the usual way, never delayed: the
-zygote starts in the background.
+If the zygote dies, its jobs end as killed (a retry starts them fresh), their children are
+killed through the pidfds taken when they started, and the next job finds no zygote and starts
+one. A job that finds no ready zygote is run the usual way, never delayed: the zygote starts in
+the background.
 
 :class:`ZygotePool` is owned by a nursery (:func:`open_zygote_pool`), bounded in zygotes, and
 stops them all when the nursery closes.
@@ -23,10 +24,12 @@ from __future__ import annotations
 
 import array
 import contextlib
+import functools
 import itertools
 import logging
 import math
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -52,6 +55,13 @@ _KILL_GRACE_S = 5.0  # how long a killed child may take to be reported gone
 # started again for this long: each try costs a whole TeX start.
 RETRY_AFTER_S = 60.0
 START_TIMEOUT_S = 30.0  # a format loads in well under a second
+# The kind in the name of a zygote's own directory (``texrender-<pid>-zygote-<random>``), for
+# PdfLatexEngine.sweep_leftovers to know it.
+ZYGOTE_DIR_KIND = "zygote-"
+# A zygote that has forked this many jobs is replaced. Each child is a fork of an untouched
+# zygote, and the zygote itself only waits and forks, so nothing is known to grow in it; the
+# bound caps what might (a format load per this many renders, nothing to speak of).
+MAX_JOBS_PER_ZYGOTE = 10_000
 
 EnvFor = Callable[[Path], dict[str, str]]
 
@@ -65,6 +75,10 @@ class _Job:
     started: trio.Event = field(default_factory=trio.Event)
     exited: trio.Event = field(default_factory=trio.Event)
     orphaned: bool = False  # its zygote died before reporting its end
+    # A pidfd of its child, taken at "S" (None: none could be taken), closed when the job ends;
+    # gone: the child was reaped already then (by the zygote, which first killed its group).
+    pidfd: int | None = None
+    gone: bool = False
     timed_out: bool = False
     sent: bool = False
 
@@ -99,6 +113,8 @@ class _Zygote:
         self.ready = False
         self.ever_ready = False
         self.dead = False
+        self.retiring = False  # out of its pool: stops once its running jobs end
+        self.jobs_forked = 0
         self.jobs: dict[int, _Job] = {}
         self.last_used = trio.current_time()
         self.scope = trio.CancelScope()
@@ -119,7 +135,7 @@ class _Zygote:
                 # Its directory is readable by TeX's user, as a job's is (kpathsea looks in
                 # "."), but the server's: when TeX runs as another user it cannot write there.
                 async with work_directory(
-                    pool.work_root, None, kind="zygote-", fill=_readable
+                    pool.work_root, None, kind=ZYGOTE_DIR_KIND, fill=_readable
                 ) as home:
                     await self._run(pool, home, task_status)
             except Exception:
@@ -147,33 +163,51 @@ class _Zygote:
             boxing["preexec_fn"] = make_preexec(ZYGOTE_CPU_SECONDS, pool.limits)
             if pool.identity is not None:
                 boxing.update(user=pool.identity.uid, group=pool.identity.gid, extra_groups=[])
+        start = functools.partial(
+            trio.run_process,
+            [*(prefix or []), *self.argv],
+            cwd=home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            start_new_session=True,
+            pass_fds=(theirs.fileno(),),
+            deliver_cancel=self._stop,
+            **boxing,
+        )
+        process: trio.Process | None = None
         try:
-            process = await trio.lowlevel.open_process(
-                [*(prefix or []), *self.argv],
-                cwd=home,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                pass_fds=(theirs.fileno(),),
-                **boxing,
-            )
-        except BaseException:
-            self._socket.close()
-            raise
+            # trio.run_process owns the zygote: it waits for it, and when this nursery is
+            # cancelled (the replies ended, the pool stops it) it calls _stop, shielded, and
+            # reaps it.
+            async with trio.open_nursery() as nursery:
+                try:
+                    process = await nursery.start(start)
+                finally:
+                    theirs.close()
+                try:
+                    task_status.started()
+                    await self._read_replies()
+                finally:
+                    nursery.cancel_scope.cancel()
         finally:
-            theirs.close()
-        try:
-            task_status.started()
-            await self._read_replies()
-        finally:
-            with trio.CancelScope(shield=True):
-                self._socket.close()  # the zygote sees the end, kills its children and exits
-                with trio.move_on_after(_KILL_GRACE_S):
-                    await process.wait()
+            self._socket.close()  # whatever ended the zygote, the socket goes with it
+            if process is not None:
+                # Anything left in its group (nothing, normally: each child has a group of its
+                # own) dies too. Reaped already, its number still names the group while any
+                # member lives, which is when this matters (as in _boxed.run_boxed).
                 kill_group(process.pid)
-                await process.wait()
+
+    async def _stop(self, process: trio.Process) -> None:
+        """Stop the zygote (``trio.run_process``'s ``deliver_cancel``, run shielded and
+        cancelled as soon as the zygote is reaped): its socket closed, it kills its children's
+        groups and exits; one that has not within the grace is killed by its group."""
+        assert self._socket is not None
+        self._socket.close()
+        await trio.sleep(_KILL_GRACE_S)
+        kill_group(process.pid)
 
     async def _read_replies(self) -> None:
         with trio.move_on_after(START_TIMEOUT_S):
@@ -204,6 +238,8 @@ class _Zygote:
             return
         if reply.kind == "S":
             job.pid = reply.pid
+            if reply.pid > 0:
+                _take_pidfd(job)
             job.started.set()
         else:
             job.status, job.cpu_seconds = reply.status, reply.cpu_seconds
@@ -261,8 +297,19 @@ class _Zygote:
             if job.sent:
                 with trio.CancelScope(shield=True):
                     await self._end(job)
+            if job.pidfd is not None:
+                os.close(job.pidfd)
+                job.pidfd = None
             del self.jobs[job.number]
+            if self.retiring and not self.jobs:
+                self.scope.cancel()
         return job
+
+    def retire(self) -> None:
+        """Take no more jobs, and stop once the running ones have ended."""
+        self.retiring, self.ready = True, False
+        if not self.jobs:
+            self.scope.cancel()
 
     async def _end(self, job: _Job) -> None:
         """Make sure ``job``'s child is gone (shielded: runs on every way out)."""
@@ -275,8 +322,7 @@ class _Zygote:
                     await self._send(kill_request(job.pid))
                 await job.exited.wait()
         if job.orphaned and job.pid is not None and job.pid > 0:
-            # The zygote died: its child, now the init's, is killed by its group directly.
-            kill_group(job.pid)
+            _kill_orphan(job, job.pid)
 
 
 class ZygotePool:
@@ -284,7 +330,9 @@ class ZygotePool:
     recently used idle one makes room), replaced when one dies (on the next job).
 
     The bound should cover the formats in use (three templates on two paths: six), or mixed
-    traffic keeps evicting and restarting them, each start a whole TeX start.
+    traffic keeps evicting and restarting them, each start a whole TeX start. A zygote that has
+    forked ``max_jobs_per_zygote`` jobs is replaced at once (its successor started, it stopped
+    once its running jobs end).
     """
 
     def __init__(
@@ -296,6 +344,7 @@ class ZygotePool:
         identity: Identity | None,
         work_root: Path | None,
         max_zygotes: int = 6,
+        max_jobs_per_zygote: int = MAX_JOBS_PER_ZYGOTE,
     ) -> None:
         self._nursery = nursery
         self.shim = shim
@@ -303,6 +352,7 @@ class ZygotePool:
         self.identity = identity
         self.work_root = work_root
         self.max_zygotes = max_zygotes
+        self.max_jobs_per_zygote = max_jobs_per_zygote
         self._zygotes: dict[tuple[Any, ...], _Zygote] = {}
         self._failed_at: dict[tuple[Any, ...], float] = {}
         # For measuring: the CPU seconds of every finished child (as RUSAGE_CHILDREN), how many
@@ -360,6 +410,11 @@ class ZygotePool:
         self.children_cpu += job.cpu_seconds
         self.jobs_done += 1
         self.last_zygote_pid = zygote.pid
+        zygote.jobs_forked += 1
+        # Only the pool's current zygote for its key: one that died, was evicted or is retiring
+        # already has been (or is being) replaced.
+        if zygote.jobs_forked >= self.max_jobs_per_zygote and self._zygotes.get(key) is zygote:
+            self._replace(zygote)
         return _outcome(job, timeout_s)
 
     async def prestart(self, argv: list[str], *, env_for: EnvFor) -> bool:
@@ -371,6 +426,12 @@ class ZygotePool:
             return False
         await zygote.settled.wait()
         return zygote.ready
+
+    def _replace(self, zygote: _Zygote) -> None:
+        """Retire ``zygote`` and start its successor (for a while both live)."""
+        self.forget(zygote)
+        zygote.retire()
+        self._start(zygote.key, zygote.argv, zygote.env_for)
 
     def _start(self, key: tuple[Any, ...], argv: list[str], env_for: EnvFor) -> _Zygote | None:
         failed = self._failed_at.get(key)
@@ -388,6 +449,55 @@ class ZygotePool:
         self._nursery.start_soon(zygote.serve, self)
         self.zygotes_started += 1
         return zygote
+
+
+def _take_pidfd(job: _Job) -> None:
+    """A pidfd of ``job``'s child, taken as its start is reported. The zygote has not reported
+    its end, so, unless the zygote has reaped it since (the end is then on its way, and the
+    pidfd not needed), the number is still the child's. Not taken: no pidfd is needed when
+    the child is gone; for want of one (out of descriptors), the orphan's kill is by number."""
+    assert job.pid is not None
+    try:
+        job.pidfd = os.pidfd_open(job.pid)
+    except ProcessLookupError:
+        job.gone = True
+    except OSError as error:
+        log.warning("no pidfd for a zygote's child: %s", error)
+
+
+def _kill_orphan(job: _Job, pid: int) -> None:
+    """Kill the child (and its process group) of a job whose zygote died before reporting its
+    end. The child is the init's now, and reaped by it as soon as it ends, after which its
+    number may name another process: so it is stopped through its pidfd, which cannot, and
+    then, only while stopped, and so still holding its number, its group is killed by
+    number.
+
+    What is left: a child whose own exit was already under way when it was stopped (it is a
+    zombie at once, so its group is not killed: anything left in it is the child's own
+    children, which at worst run on to their end within their inherited limits); and a pidfd
+    of another process, if between the zygote's report of the start and the pidfd's taking
+    the child ended, the zygote reaped it, the kernel gave its number to a new process and the
+    zygote died before it could report that end.
+    """
+    if job.pidfd is None:
+        if not job.gone:
+            kill_group(pid)  # no pidfd could be taken: by number, as without one
+        return
+    try:
+        signal.pidfd_send_signal(job.pidfd, signal.SIGSTOP)
+    except OSError:
+        return  # ended and reaped already (or, not ours to signal, beyond our reach)
+    if not _has_exited(job.pidfd):
+        kill_group(pid)
+    with contextlib.suppress(OSError):
+        signal.pidfd_send_signal(job.pidfd, signal.SIGKILL)
+
+
+def _has_exited(pidfd: int) -> bool:
+    """Whether the process of ``pidfd`` has ended (a pidfd reads as ready once it has)."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _readable(path: Path) -> None:
@@ -425,6 +535,7 @@ async def open_zygote_pool(
     identity: Identity | None,
     work_root: Path | None,
     max_zygotes: int = 6,
+    max_jobs_per_zygote: int = MAX_JOBS_PER_ZYGOTE,
 ) -> AsyncIterator[ZygotePool]:
     """A pool whose zygotes live in a nursery of their own, all stopped on the way out."""
     async with trio.open_nursery() as nursery:
@@ -435,6 +546,7 @@ async def open_zygote_pool(
             identity=identity,
             work_root=work_root,
             max_zygotes=max_zygotes,
+            max_jobs_per_zygote=max_jobs_per_zygote,
         )
         try:
             yield pool

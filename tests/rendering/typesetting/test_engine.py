@@ -229,12 +229,32 @@ def test_only_the_work_directories_of_dead_processes_are_swept(work_dir: Path) -
     ours = make(f"texrender-{os.getpid()}-def456")
     not_ours = make("texrender-notapid-x")
     no_source = make(f"texrender-{dead.pid}-nosource", with_source=False)
+    # A zygote's own directory: empty, or with the log of a zygote that never got ready.
+    zygote_left = make(f"texrender-{dead.pid}-zygote-ab12cd34", with_source=False)
+    zygote_failed = make(f"texrender-{dead.pid}-zygote-ef56gh78", with_source=False)
+    (zygote_failed / "doc.log").write_text("! I can't find file `doc.tex'.")
+    zygote_ours = make(f"texrender-{os.getpid()}-zygote-ij90kl12", with_source=False)
+    zygote_holding_more = make(f"texrender-{dead.pid}-zygote-mn34op56", with_source=False)
+    (zygote_holding_more / "notes.txt").write_text("not a zygote's")
+    zygote_link = work_dir / f"texrender-{dead.pid}-zygote-qr78st90"
+    zygote_link.symlink_to(make("elsewhere", with_source=False))
     engine = PdfLatexEngine(work_root=work_dir)
-    assert engine.sweep_leftovers() == [left]
+    assert sorted(engine.sweep_leftovers()) == sorted([left, zygote_left, zygote_failed])
     assert not left.exists()
+    assert not zygote_left.exists()
+    assert not zygote_failed.exists()
     assert ours.exists()
     assert not_ours.exists()
     assert no_source.exists()
+    assert zygote_ours.exists()
+    assert zygote_holding_more.exists()
+    assert zygote_link.is_symlink()
+    assert (work_dir / "elsewhere").is_dir()
+    if os.geteuid() == 0:  # a zygote's directory is its server's user's: another's stays
+        someone_elses = make(f"texrender-{dead.pid}-zygote-uv12wx34", with_source=False)
+        os.chown(someone_elses, 65534, 65534)
+        assert engine.sweep_leftovers() == []
+        assert someone_elses.exists()
     assert PdfLatexEngine(work_root=work_dir / "missing").sweep_leftovers() == []
 
 

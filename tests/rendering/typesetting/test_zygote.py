@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -17,8 +18,19 @@ import trio
 from rendering.catalogue import Catalogue
 from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import TexError, TexKilled, TexTimeout
-from rendering.typesetting import ZygotePool, ZygoteStatistics, build_shim, open_zygote_pool
-from rendering.typesetting._engine import PdfLatexEngine, build_argv
+from rendering.typesetting import (
+    ZygotePool,
+    ZygoteStatistics,
+    _zygote,
+    build_shim,
+    open_zygote_pool,
+)
+from rendering.typesetting._engine import (
+    _WORKDIR_NAME,
+    PdfLatexEngine,
+    _is_zygote_home,
+    build_argv,
+)
 from rendering.typesetting._formats import FormatStore, ensure_private_dir
 from rendering.typesetting._zygote_protocol import (
     MAX_REQUEST,
@@ -265,6 +277,72 @@ async def test_a_dead_zygote_fails_its_jobs_as_killed_and_is_replaced(
     assert tex_children() == [replacement]
 
 
+async def test_the_child_of_a_dead_zygote_is_killed_through_its_pidfd(
+    formats: Formats, work_dir: Path, pool: ZygotePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its zygote SIGKILLed, a job's child is the init's (out of this process's tree, where
+    tex_children looks): it must still end, and the kill by number is only noted here, so
+    only the kill through the pidfd can end it (a spinning job with 30 s to go)."""
+    path = formats.fast
+    _, forked = engines(path, formats, work_dir, pool)
+    zygote = await ready(forked, path.format_name)
+    groups: list[int] = []
+    monkeypatch.setattr(_zygote, "kill_group", groups.append)
+    spin = path.sources[0].replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+    watched: list[tuple[int, int]] = []  # the child's pid and a pidfd of this test's own
+
+    async def kill_zygote_once_its_child_runs() -> None:
+        with trio.fail_after(10):
+            while not (children := [p for p in tex_children() if p != zygote]):
+                await trio.sleep(0.05)
+        watched.append((children[0], os.pidfd_open(children[0])))
+        os.kill(zygote, signal.SIGKILL)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(kill_zygote_once_its_child_runs)
+        with pytest.raises(TexKilled):
+            await forked.compile(spin, timeout_s=30, format_name=path.format_name)
+    [(child, pidfd)] = watched
+    try:
+        with trio.fail_after(5):
+            await trio.lowlevel.wait_readable(pidfd)  # the child has ended
+    finally:
+        os.close(pidfd)
+    assert child in groups  # its group too, by number, while the pidfd said it was alive
+
+
+def test_a_child_reaped_before_its_pidfd_is_taken_is_not_killed_by_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reaped already when its start is read, the child was reaped by its zygote (which killed
+    its group first): its number may be another's by now, so nothing is sent to it."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    job = _zygote._Job(1, pid=dead.pid)
+    _zygote._take_pidfd(job)
+    assert (job.pidfd, job.gone) == (None, True)
+    groups: list[int] = []
+    monkeypatch.setattr(_zygote, "kill_group", groups.append)
+    _zygote._kill_orphan(job, dead.pid)
+    assert groups == []
+
+
+async def test_a_zygotes_directory_is_one_sweep_leftovers_knows(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    """Left by a killed server, a zygote's directory would be swept by the next (the name's pid
+    is then a dead process's); this server runs, so it stays."""
+    _, forked = engines(formats.fast, formats, work_dir, pool)
+    await ready(forked, formats.fast.format_name)
+    [home] = list(work_dir.iterdir())
+    name = _WORKDIR_NAME.match(home.name)
+    assert name is not None
+    assert (name.group(1), name.group(2)) == (str(os.getpid()), "zygote-")
+    assert _is_zygote_home(home)
+    assert forked.sweep_leftovers() == []
+    assert home.is_dir()
+
+
 async def test_without_a_working_shim_every_render_runs_fresh(
     formats: Formats, work_dir: Path
 ) -> None:
@@ -319,6 +397,98 @@ async def test_a_full_pool_makes_room_by_stopping_its_least_recently_used_zygote
         assert replace(figures, forked_cpu_s=0) == ZygoteStatistics(
             ready=1, started=2, forked=1, declined=0
         )
+
+
+async def test_a_zygote_that_has_forked_its_bound_of_jobs_is_replaced(
+    formats: Formats, work_dir: Path
+) -> None:
+    """Replaced at its bound, a zygote's running job still ends well, and then it stops."""
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim,
+        limits=fresh.limits,
+        identity=fresh._identity,
+        work_root=work_dir,
+        max_jobs_per_zygote=2,
+    ) as zygotes:
+        _, forked = engines(formats.fast, formats, work_dir, zygotes)
+        source, name = formats.fast.sources[0], formats.fast.format_name
+        slow = source.replace(
+            r"\end{document}",
+            r"\newcount\slow\def\more{\advance\slow by 1 "
+            r"\ifnum\slow<4000000 \expandafter\more\fi}\more SLOW\end{document}",
+        )
+        first = await ready(forked, name)
+        pdfs = [(await forked.compile(source, timeout_s=60, format_name=name)).pdf]
+        assert zygotes.zygote_pids() == [first]
+        texts: list[str] = []
+
+        async def render_slowly() -> None:
+            result = await forked.compile(slow, timeout_s=60, format_name=name)
+            texts.append(pdf_text(result.pdf))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(render_slowly)
+            with trio.fail_after(10):
+                while len(tex_children()) < 2:  # the slow job's child runs
+                    await trio.sleep(0.01)
+            # The zygote's second job is its last: its successor is started at once, and it
+            # stops once the slow job, still running, has ended.
+            pdfs.append((await forked.compile(source, timeout_s=60, format_name=name)).pdf)
+            assert not texts, "the slow job was not slow enough to be running still"
+            assert first in tex_children()
+        assert "SLOW" in texts[0]
+        second = await ready(forked, name)
+        assert second != first
+        with trio.fail_after(5):
+            while first in tex_children():
+                await trio.sleep(0.05)
+        pdfs.append((await forked.compile(source, timeout_s=60, format_name=name)).pdf)
+        assert pdfs[0] == pdfs[1] == pdfs[2]
+        assert zygotes.statistics() == ZygoteStatistics(ready=1, started=2, forked=4, declined=0)
+        assert tex_children() == [second]
+        assert [entry.name.split("-")[2] for entry in work_dir.iterdir()] == ["zygote"]
+
+
+async def test_a_zygote_that_dies_at_its_bound_is_replaced_only_once(
+    formats: Formats, work_dir: Path
+) -> None:
+    """Its jobs end (as killed) after it is gone from the pool: the one successor is started by
+    the next job, none by the jobs' count (two would leave one zygote outside the pool)."""
+    shim = await trio.to_thread.run_sync(build_shim, formats.directory)
+    assert shim is not None
+    fresh = PdfLatexEngine(work_root=work_dir)
+    async with open_zygote_pool(
+        shim,
+        limits=fresh.limits,
+        identity=fresh._identity,
+        work_root=work_dir,
+        max_jobs_per_zygote=1,
+    ) as zygotes:
+        _, forked = engines(formats.fast, formats, work_dir, zygotes)
+        source, name = formats.fast.sources[0], formats.fast.format_name
+        spin = source.replace(r"\end{document}", r"\def\spin{\spin}\spin\end{document}")
+        zygote = await ready(forked, name)
+
+        async def spin_until_killed() -> None:
+            with pytest.raises(TexKilled):
+                await forked.compile(spin, timeout_s=30, format_name=name)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(spin_until_killed)
+            nursery.start_soon(spin_until_killed)
+            with trio.fail_after(10):
+                while len(tex_children()) < 3:  # the zygote and both children
+                    await trio.sleep(0.01)
+            os.kill(zygote, signal.SIGKILL)
+        await trio.sleep(0.5)
+        assert zygotes.statistics().started == 1
+        assert tex_children() == []
+        await forked.compile(source, timeout_s=60, format_name=name)  # fresh; starts one
+        assert await ready(forked, name) != zygote
+        assert zygotes.statistics().started == 2
 
 
 async def test_closing_the_pool_stops_its_zygotes(formats: Formats, work_dir: Path) -> None:
