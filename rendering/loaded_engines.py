@@ -70,13 +70,16 @@ class LoadedEngines:
                 return self.shim
             log.warning("loaded engines off: the shim %s does not exist", self.shim)
             return None
-        built = await trio.to_thread.run_sync(build_shim, self.shim_dir)
-        if built is None:
-            log.warning(
-                "loaded engines off: their shim cannot be built here (no C compiler?); "
-                "TeX starts afresh for every render"
-            )
-        return built
+        try:
+            built = await trio.to_thread.run_sync(build_shim, self.shim_dir)
+        except OSError as exc:  # a read-only or full formats folder: no start-up failure
+            reason = f"their shim cannot be written to {self.shim_dir}: {exc}"
+        else:
+            if built is not None:
+                return built
+            reason = "their shim cannot be built here (no C compiler?)"
+        log.warning("loaded engines off: %s; TeX starts afresh for every render", reason)
+        return None
 
     async def _prestart(self) -> None:
         ready = 0
