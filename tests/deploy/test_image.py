@@ -7,7 +7,8 @@ signal comes is answered 200, and the process ends within the grace period a Kub
 gives it. How long it took to be ready is printed (a figure for the README, not a check).
 
 The loaded engines: the image holds no C compiler, only the shim its build stage made, and its
-server forks renders from zygotes with it (``/metrics`` counts them; the PDFs' text checked).
+server forks renders from zygotes with it, on both paths (``/metrics`` counts them; the PDFs'
+text checked).
 """
 
 from __future__ import annotations
@@ -142,19 +143,35 @@ def test_the_images_server_forks_renders_from_loaded_engines(
         assert metric(url, "texrender_zygotes_ready") >= started
         sample = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic/sample.json").read_text())
         with httpx.Client(base_url=url, headers={"authorization": f"Bearer {key}"}) as client:
-            # Three names, three renders: the same body twice would be the cache's answer.
-            for number in range(1, 4):
-                name = f"{sample['basics']['name']} {number}"
+
+            def render(name: str) -> None:
+                # A name of its own each time: the same body twice would be the cache's answer.
                 body = sample | {"basics": sample["basics"] | {"name": name}}
                 rendered = client.post("/v1/render/resume-classic", json=body, timeout=60)
                 assert rendered.status_code == 200, rendered.text
                 assert name in pdf_text(rendered.content)
-        forked = metric(url, "texrender_zygote_jobs_total", how="forked")
+
+            for number in range(1, 4):
+                render(f"{sample['basics']['name']} {number}")
+            forked = metric(url, "texrender_zygote_jobs_total", how="forked")
+            # The template's zygote was ready before the first: each of the three was forked.
+            assert forked >= 3, server.log.read_text()[-3000:]
+
+            # The Unicode path's zygote (XeTeX) starts on the first render that needs it (run
+            # afresh meanwhile); the next is forked from it.
+            render("エイダ・ラブレス 1")
+            wait_for(
+                lambda: metric(url, "texrender_zygotes_ready") > started,
+                "the Unicode path's zygote to start",
+                server,
+            )
+            render("エイダ・ラブレス 2")
+            assert metric(url, "texrender_zygote_jobs_total", how="forked") > forked
         declined = metric(url, "texrender_zygote_jobs_total", how="declined")
-        print(f"image: renders forked {forked:g}, declined {declined:g}")
-        # Its zygote was ready before the first: each of the three was forked from it.
-        assert forked >= 3, server.log.read_text()[-3000:]
-        assert metric(url, "texrender_zygotes_ready") >= 1
+        print(
+            f"image: renders forked {metric(url, 'texrender_zygote_jobs_total', how='forked'):g}"
+            f", declined {declined:g}"
+        )
 
 
 def test_serve_render_and_drain_on_a_read_only_root(
