@@ -35,11 +35,11 @@ VERSIONS = ("1.33.0", "1.37.0")
 # on, every template on both paths: the server idle (the fast path's three zygotes included);
 # one Unicode path zygote (one per template, started on first use); one slot at its peak, on
 # the Unicode path (XeLaTeX afresh with the CJK fonts loaded: a render whose zygote is still
-# starting); and the whole pod's peak, two slots.
-IDLE_MIB = 142
+# starting); and the whole pod's peak, two slots. The larger of the image's and a host's.
+IDLE_MIB = 153
 UNICODE_ZYGOTE_MIB = 167
 SLOT_MIB = 182
-PEAK_MIB = 825
+PEAK_MIB = 828
 
 
 def load(name: str) -> dict[str, Any]:
