@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -48,3 +49,28 @@ def build_shim(directory: Path, compiler: str = "cc") -> Path | None:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python3 rendering/typesetting/_zygote_shim.py OUTPUT``: the shim built as a server
+    builds it (``build_shim``: the same compiler and flags), written to OUTPUT. For the
+    Containerfile's build stage, whose compiler the image does not keep; the image's server is
+    told OUTPUT by ``TEXRENDER_ZYGOTE_SHIM``. Run as a script: it needs only the standard
+    library and ``zygote_shim.c`` beside it, not texrender's environment."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python3 _zygote_shim.py OUTPUT", file=sys.stderr)
+        return 2
+    output = Path(args[0])
+    with tempfile.TemporaryDirectory() as scratch:
+        built = build_shim(Path(scratch))
+        if built is None:
+            print("zygote shim: no C compiler (cc), or the build failed", file=sys.stderr)
+            return 1
+        shutil.copy2(built, output)  # keeps build_shim's mode, 0644
+    print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

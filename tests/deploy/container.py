@@ -89,10 +89,15 @@ class Container:
         try:
             yield started
         finally:
+            # The container's processes are listed before buildah is killed: once it is gone,
+            # its helper and the server below it are init's, out of reach of descendants(),
+            # and a server left running keeps its zygotes, processes of the image's user, whose
+            # count RLIMIT_NPROC bounds for every later container of that user.
+            left = descendants(process.pid)
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=60)
-            for pid in descendants(process.pid):
+            for pid in left:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 9)
 

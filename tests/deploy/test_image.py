@@ -5,6 +5,10 @@ It creates an API key with ``texrender keys create``, starts, becomes ready, ren
 template's sample (the PDF's text checked), and drains on SIGTERM: a render in flight when the
 signal comes is answered 200, and the process ends within the grace period a Kubernetes pod
 gives it. How long it took to be ready is printed (a figure for the README, not a check).
+
+The loaded engines: the image holds no C compiler, only the shim its build stage made, and its
+server forks renders from zygotes with it, on both paths (``/metrics`` counts them; the PDFs'
+text checked).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 
 from rendering import DEFAULT_TEMPLATES_DIR
 from rendering.typesetting._fonts import measure_coverage
@@ -37,6 +42,10 @@ GRACE_S = Settings().graceful_timeout_s + Settings().drain_delay_s  # the image'
 # The slow test template's loop count: about 1.5 s of TeX, in flight when SIGTERM is sent.
 SLOW_COUNT = 3_000_000
 DRAINED_ID = "image-test-drained"
+# What the server logs once the fast path's zygotes are started (rendering/loaded_engines.py),
+# or when it cannot use them.
+ZYGOTES_STARTED = re.compile(r"loaded engines: (\d+) TeX zygote\(s\) ready")
+ZYGOTES_OFF = "loaded engines off"
 
 
 @pytest.fixture
@@ -100,6 +109,71 @@ def test_fontconfig_finds_its_caches_valid(container: Container) -> None:
     assert container.run(["sh", "-c", 'fc-match "Noto Serif" >/dev/null && ls -A /tmp']) == ""
 
 
+def test_the_image_has_no_compiler_but_the_shim_its_build_stage_made(
+    image: str, container: Container
+) -> None:
+    # gcc and libc6-dev stay in the shim stage (deploy/build-packages.txt): no compiler, no
+    # assembler or linker, no libc headers here. The shim the server is told of is a shared
+    # library of root's that the image's user (TeX's) can read and not change.
+    found = container.run(
+        ["sh", "-c", "for tool in cc gcc c99 cpp as ld; do command -v $tool; done; true"]
+    )
+    assert found == ""
+    packages = container.run(["sh", "-c", "dpkg-query -W gcc libc6-dev 2>&1; true"])
+    assert "no packages found matching gcc" in packages
+    assert "no packages found matching libc6-dev" in packages
+    assert not container.run(["sh", "-c", "ls /usr/include/stdio.h 2>/dev/null; true"])
+    shim = dict(item.split("=", 1) for item in image_config(image)["Env"])["TEXRENDER_ZYGOTE_SHIM"]
+    assert container.run(["stat", "-c", "%U %a", shim]).split() == ["root", "644"]
+    assert container.run(["head", "-c", "4", shim]) == "\x7fELF"
+    assert container.run(["sh", "-c", f"test -r {shim} && ! test -w {shim} && id -u"]) == (
+        f"{USER}\n"
+    )
+
+
+def test_the_images_server_forks_renders_from_loaded_engines(
+    container: Container, tmp_path: Path
+) -> None:
+    key = create_key(container)
+    with container.start({"TEXRENDER_BIND": "127.0.0.1:0"}, tmp_path / "serve.log") as server:
+        url = wait_ready(server)
+        started = wait_zygotes(server)
+        print(f"\nimage: {started} zygote(s) ready")
+        assert started >= 1
+        assert metric(url, "texrender_zygotes_ready") >= started
+        sample = json.loads((DEFAULT_TEMPLATES_DIR / "resume-classic/sample.json").read_text())
+        with httpx.Client(base_url=url, headers={"authorization": f"Bearer {key}"}) as client:
+
+            def render(name: str) -> None:
+                # A name of its own each time: the same body twice would be the cache's answer.
+                body = sample | {"basics": sample["basics"] | {"name": name}}
+                rendered = client.post("/v1/render/resume-classic", json=body, timeout=60)
+                assert rendered.status_code == 200, rendered.text
+                assert name in pdf_text(rendered.content)
+
+            for number in range(1, 4):
+                render(f"{sample['basics']['name']} {number}")
+            forked = metric(url, "texrender_zygote_jobs_total", how="forked")
+            # The template's zygote was ready before the first: each of the three was forked.
+            assert forked >= 3, server.log.read_text()[-3000:]
+
+            # The Unicode path's zygote (XeTeX) starts on the first render that needs it (run
+            # afresh meanwhile); the next is forked from it.
+            render("エイダ・ラブレス 1")
+            wait_for(
+                lambda: metric(url, "texrender_zygotes_ready") > started,
+                "the Unicode path's zygote to start",
+                server,
+            )
+            render("エイダ・ラブレス 2")
+            assert metric(url, "texrender_zygote_jobs_total", how="forked") > forked
+        declined = metric(url, "texrender_zygote_jobs_total", how="declined")
+        print(
+            f"image: renders forked {metric(url, 'texrender_zygote_jobs_total', how='forked'):g}"
+            f", declined {declined:g}"
+        )
+
+
 def test_serve_render_and_drain_on_a_read_only_root(
     container: Container, data: Path, tmp_path: Path
 ) -> None:
@@ -137,8 +211,14 @@ def test_serve_render_and_drain_on_a_read_only_root(
                     )
                 )
             )
+            # The zygotes are pdfTeX processes too: the render's is any other (forked or not).
+            wait_zygotes(server)
+            zygotes = set(server.processes("pdflatex"))
             slow.start()
-            wait_for(lambda: server.processes("pdflatex"), "the slow render's TeX to start")
+            wait_for(
+                lambda: set(server.processes("pdflatex")) - zygotes,
+                "the slow render's TeX to start",
+            )
             pid1 = server.pid1()
             assert pid1 is not None
             signalled = time.monotonic()
@@ -173,6 +253,32 @@ def wait_ready(server: Started) -> str:
     url = found[0]
     wait_for(lambda: ready(url), "/readyz to answer 200", server)
     return url
+
+
+def wait_zygotes(server: Started) -> int:
+    """How many zygotes the server started for the fast path's formats, once it says so; the
+    test fails if it says they are off."""
+    found: list[int] = []
+
+    def said() -> bool:
+        text = server.log.read_text()
+        if ZYGOTES_OFF in text:
+            pytest.fail(f"the image's server runs without its loaded engines: {text[-3000:]}")
+        found[:] = [int(n) for n in ZYGOTES_STARTED.findall(text)]
+        return bool(found)
+
+    wait_for(said, "the zygotes to start", server)
+    return found[0]
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    """The value of one sample of the server's /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                return float(sample.value)
+    pytest.fail(f"/metrics has no {name} {labels}")
 
 
 def ready(url: str) -> bool:

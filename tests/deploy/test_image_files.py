@@ -1,6 +1,7 @@
 """The container image's files, checked without building it (``make test``): hadolint clean,
-each ignored rule with its reason, the package list installed from its one source, the dpkg
-cuts keeping every font texrender names, and the mirror a local base is made from."""
+each ignored rule with its reason, the package list installed from its one source, the compiler
+only in the build stage that makes the loaded engines' shim (with the server's own build), the
+dpkg cuts keeping every font texrender names, and the mirror a local base is made from."""
 
 from __future__ import annotations
 
@@ -24,10 +25,13 @@ from deploy.image.apt_sources import (
 from deploy.image.report import layers
 from rendering.typesetting._cyrgreek import REQUIRED_FILES
 from rendering.typesetting._fonts import measure_coverage
+from rendering.typesetting._zygote_shim import SHIM_SOURCE, build_shim
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINERFILE = REPO / "Containerfile"
 DPKG_EXCLUDES = REPO / "deploy" / "image" / "dpkg-excludes"
+RUNTIME_PACKAGES = REPO / "deploy" / "debian-packages.txt"
+BUILD_PACKAGES = REPO / "deploy" / "build-packages.txt"
 HADOLINT = Path(sys.executable).parent / "hadolint"
 
 
@@ -54,6 +58,81 @@ def test_the_image_installs_the_one_package_list() -> None:
     assert "COPY deploy/debian-packages.txt /usr/local/share/texrender/debian-packages.txt" in text
     assert "/usr/local/share/texrender/debian-packages.txt" in text.split("RUN", 1)[1]
     assert "--arg-file=/tmp/packages" in text
+
+
+def stages() -> dict[str, str]:
+    """The Containerfile's stages by name (the last, unnamed, is ``image``), each its text."""
+    found: dict[str, str] = {}
+    parts = re.split(r"^(FROM .*)$", CONTAINERFILE.read_text(), flags=re.MULTILINE)
+    for start, body in zip(parts[1::2], parts[2::2], strict=True):
+        named = re.fullmatch(r"FROM \S+ AS (\S+)", start)
+        found[named.group(1) if named else "image"] = body
+    return found
+
+
+def package_list(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_compiler_is_installed_on_a_host_and_in_the_shim_stage_only() -> None:
+    # make run and make test build the shim with the host's cc: install-deps reads both lists.
+    # The image's run-time stage (system, which the image is made FROM) never names the build
+    # list; only the shim stage installs it.
+    assert {"gcc", "libc6-dev"} <= set(package_list(BUILD_PACKAGES))
+    assert not {"gcc", "libc6-dev", "cpp", "binutils"} & set(package_list(RUNTIME_PACKAGES))
+    install_deps = (REPO / ".ci" / "install-deps").read_text()
+    assert "read_list deploy/build-packages.txt" in install_deps
+    found = stages()
+    assert list(found) == ["system", "shim", "python-env", "image"]
+    assert "FROM system AS shim" in CONTAINERFILE.read_text()
+    assert re.search(r"^FROM system$", CONTAINERFILE.read_text(), re.MULTILINE)
+    naming = [name for name, text in found.items() if "build-packages.txt" in text]
+    assert naming == ["shim"]
+    assert "--arg-file=/tmp/packages" in found["shim"]
+    assert "!deploy/build-packages.txt" in (REPO / ".containerignore").read_text().splitlines()
+
+
+def test_the_image_takes_the_shim_the_servers_own_build_makes() -> None:
+    # The shim stage runs _zygote_shim.py (build_shim: _FLAGS, the server's flags; no second
+    # copy of them here), and the image is told where its output went.
+    found = stages()
+    sources = re.search(
+        r"^COPY \S*/zygote_shim\.c \S*/_zygote_shim\.py (/\S+)/$", found["shim"], re.M
+    )
+    built = re.search(r"^RUN python3 (/\S+)/_zygote_shim\.py (/\S+\.so)$", found["shim"], re.M)
+    assert sources
+    assert built, found["shim"]
+    assert built.group(1) == sources.group(1)
+    copied = re.search(r"^COPY --from=shim (\S+) (\S+)$", found["image"], re.MULTILINE)
+    assert copied
+    assert copied.group(1) == built.group(2)
+    setting = re.search(r"\bTEXRENDER_ZYGOTE_SHIM=(\S+)", found["image"])
+    assert setting
+    assert setting.group(1) == copied.group(2)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
+def test_the_shim_script_is_build_shim_with_nothing_but_the_standard_library(
+    tmp_path: Path,
+) -> None:
+    # As the shim stage runs it: a copy of the two files alone, python in isolated mode (no
+    # texrender, no site-packages). The same bytes as the server's build on this machine.
+    folder = tmp_path / "build"
+    folder.mkdir()
+    script = SHIM_SOURCE.with_name("_zygote_shim.py")
+    for source in (SHIM_SOURCE, script):
+        shutil.copy(source, folder / source.name)
+    output = tmp_path / "zygote-shim.so"
+    argv = [sys.executable, "-I", str(folder / script.name), str(output)]
+    subprocess.run(argv, check=True, capture_output=True, cwd=tmp_path)
+    assert output.stat().st_mode & 0o777 == 0o644  # readable by TeX's own user
+    server_built = build_shim(tmp_path)
+    assert server_built is not None
+    assert output.read_bytes() == server_built.read_bytes()
+    nothing = subprocess.run([*argv[:-1]], capture_output=True, text=True, check=False)
+    assert nothing.returncode == 2
+    assert "usage" in nothing.stderr
 
 
 def dpkg_keeps(path: str, rules: list[tuple[str, str]]) -> bool:

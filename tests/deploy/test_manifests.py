@@ -3,7 +3,8 @@
 drift: the probes name routes the server has, on the port the image listens on; the security
 context runs the image's user on a read-only root with the image's volumes writable; the
 settings parse; the grace period outlasts the drain those settings make; the memory request
-covers the measured memory of the slots it asks for."""
+covers the measured peak of the slots it asks for and the limit the worst case of the loaded
+engines."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import yaml
 
 from server.app import create_app
 from server.serving.drain import NOTICE_S
-from server.settings import Settings, env_name
+from server.settings import DEFAULT_TEMPLATES_DIR, Settings, env_name
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "deploy" / "kubernetes"
@@ -30,10 +31,15 @@ KUBERNETES_VALIDATE = Path(sys.executable).parent / "kubernetes-validate"
 NOT_KUBERNETES = {"kustomization.yaml", "servicemonitor.yaml"}
 # The oldest Kubernetes still supported upstream when this was written, and the newest known.
 VERSIONS = ("1.33.0", "1.37.0")
-# Measured with `python -m deploy.image.memory` (README, Run on Kubernetes): the server idle,
-# and one slot at its peak, on the Unicode path (XeLaTeX with the CJK fonts loaded).
-IDLE_MIB = 52
-SLOT_MIB = 207
+# Measured with `python -m deploy.image.memory` (README, Run on Kubernetes), the loaded engines
+# on, every template on both paths: the server idle (the fast path's three zygotes included);
+# one Unicode path zygote (one per template, started on first use); one slot at its peak, on
+# the Unicode path (XeLaTeX afresh with the CJK fonts loaded: a render whose zygote is still
+# starting); and the whole pod's peak, two slots. The larger of the image's and a host's.
+IDLE_MIB = 153
+UNICODE_ZYGOTE_MIB = 167
+SLOT_MIB = 182
+PEAK_MIB = 828
 
 
 def load(name: str) -> dict[str, Any]:
@@ -169,8 +175,13 @@ def test_the_slots_and_the_memory_match_the_resources() -> None:
     settings = pod_settings()
     resources = container()["resources"]
     assert settings.render_slots == int(resources["requests"]["cpu"])
-    needed = IDLE_MIB + settings.render_slots * SLOT_MIB + settings.cache_bytes / 2**20
-    assert mebibytes(resources["requests"]["memory"]) >= needed
+    cache = settings.cache_bytes / 2**20
+    assert settings.zygotes  # the sizes below are the loaded engines'
+    assert mebibytes(resources["requests"]["memory"]) >= PEAK_MIB + cache
+    # The worst case: every template's Unicode zygote, and every slot running XeLaTeX afresh.
+    templates = [p for p in DEFAULT_TEMPLATES_DIR.iterdir() if (p / "template.toml").is_file()]
+    worst = IDLE_MIB + len(templates) * UNICODE_ZYGOTE_MIB + settings.render_slots * SLOT_MIB
+    assert mebibytes(resources["limits"]["memory"]) > worst + cache
     assert mebibytes(resources["limits"]["memory"]) > mebibytes(resources["requests"]["memory"])
     assert "cpu" not in resources["limits"]
 
