@@ -52,6 +52,11 @@ _CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)
 _CONTROL.update({c: None for c in range(0x80, 0xA0)})
 _SURROGATES = {c: None for c in range(0xD800, 0xE000)}
 _TABLE = str.maketrans({**_TEXT_ESCAPES, **{chr(c): None for c in (*_CONTROL, *_SURROGATES)}})
+# The same characters found by a regular expression: most values hold none or a few of them,
+# and a substitution at each is several times cheaper than `str.translate`, which takes the
+# slow path (a dict look-up per character) as soon as one replacement is longer than one
+# character.
+_SPECIAL = re.compile("[" + "".join(re.escape(chr(point)) for point in sorted(_TABLE)) + "]")
 
 # In T1 fonts `--`, `---`, `<<`, `>>` and `,,` are ligatures; `{}` between the pair breaks them.
 _LIGATURE_PAIR = re.compile(r"([-<>,])(?=\1)")
@@ -80,10 +85,18 @@ def escape_latex(text: str) -> str:
 
 
 def _escape_piece(text: str) -> str:
-    escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    escaped = _SPECIAL.sub(_special, text)
+    # Looking for the pairs first is cheaper than the expression's scan, and they are rare.
+    if "--" in escaped or "<<" in escaped or ">>" in escaped or ",," in escaped:
+        escaped = _LIGATURE_PAIR.sub(r"\1{}", escaped)
     if escaped.isascii() or not cyrillic_greek_runs():
         return escaped
     return _wrap_script_runs(escaped)
+
+
+def _special(match: re.Match[str]) -> str:
+    """What one character of :data:`_SPECIAL` becomes (nothing, for those that are dropped)."""
+    return _TABLE[ord(match.group())] or ""
 
 
 # On the fast path a Cyrillic or Greek run is set in the T2A or LGR encoding (\trCyr and

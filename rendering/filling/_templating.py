@@ -23,6 +23,7 @@ from ._language import Language, language_of
 from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
 from ._predump import predump_tex
+from ._runtime import FAST_TESTS, FillEnvironment
 from ._script import Script
 from ._unicode import prelude_tex, script_tex, setup_tex
 from ._words import ENGLISH, Words, words_for
@@ -376,9 +377,10 @@ def make_environment(search_path: Path) -> jinja2.Environment:
     the files of the ``_shared`` folder beside it (``((* include "jsonresume.tex.j2" *))``).
 
     Templates are compiled once and cached by Jinja; ``auto_reload`` is off because a running
-    server does not expect its templates to change under it.
+    server does not expect its templates to change under it. The environment's calls and
+    look-ups take the short ways of :mod:`._runtime`.
     """
-    env = jinja2.Environment(
+    env = FillEnvironment(
         loader=jinja2.FileSystemLoader(
             [
                 search_path,
@@ -397,9 +399,10 @@ def make_environment(search_path: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
-        autoescape=False,  # noqa: S701 - LaTeX escaping is done by `finalize`, not HTML
+        autoescape=False,  # LaTeX escaping is done by `finalize`, not HTML
         auto_reload=False,
     )
     env.filters.update(_filters())
+    env.tests.update(FAST_TESTS)
     env.globals.update(RESERVED_NAMES)
     return env
