@@ -178,11 +178,14 @@ _URL_ESCAPES: dict[str, str] = {
 _URL_TABLE = str.maketrans(_URL_ESCAPES)
 # Anything outside printable ASCII is percent-encoded as UTF-8, spaces included.
 _URL_UNSAFE = re.compile(r"[^\x21-\x7e]+")
+# What is dropped first: the control characters (Unicode's category Cc: C0, DEL and C1) and
+# lone surrogates (Cs), found by one expression rather than asked of each character.
+_URL_DROPPED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 
 
 def escape_url(url: str) -> str:
     """Return TeX source for ``url`` as the target of ``\\href``, character for character."""
-    url = "".join(ch for ch in url.strip() if unicodedata.category(ch) not in ("Cc", "Cs"))
+    url = _URL_DROPPED.sub("", url.strip())
     url = _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
     return url.translate(_URL_TABLE)
 

@@ -20,14 +20,17 @@ import jinja2
 import jinja2.runtime
 
 # Callables whose only possible mark is their own ``jinja_pass_arg`` attribute (their
-# ``__call__`` is a method wrapper, which has none): functions, builtins, bound methods.
-_PLAIN_CALLABLES = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodType})
+# ``__call__`` is a method wrapper, or a macro's, which has none): functions, builtins, bound
+# methods, a template's macros.
+_PLAIN_CALLABLES = frozenset(
+    {types.FunctionType, types.BuiltinFunctionType, types.MethodType, jinja2.runtime.Macro}
+)
 # What ``getattr`` finds on a dict: anything else a template reads from one is a member.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class FillContext(jinja2.runtime.Context):
-    """Jinja's context, with a call of a plain function without keywords made directly."""
+    """Jinja's context, with a call of a plain function or a macro made directly."""
 
     def call(
         __self,  # Jinja's own spelling: a keyword argument may be named `self`
@@ -36,13 +39,15 @@ class FillContext(jinja2.runtime.Context):
         **kwargs: Any,
     ) -> Any:
         if (
-            kwargs
-            or type(__obj) not in _PLAIN_CALLABLES
+            type(__obj) not in _PLAIN_CALLABLES
             or getattr(__obj, "jinja_pass_arg", None) is not None
         ):
             return super().call(__obj, *args, **kwargs)
+        if kwargs:  # the variables of a loop or block, which only a context's function sees
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
         try:
-            return __obj(*args)
+            return __obj(*args, **kwargs)
         except StopIteration:  # as Jinja answers it
             return __self.environment.undefined(
                 "value was undefined because a callable raised a StopIteration exception"

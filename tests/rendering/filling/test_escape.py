@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -111,6 +112,13 @@ def test_unprintable_characters_are_dropped(char: str) -> None:
 def test_dropping_a_character_cannot_create_a_ligature_pair() -> None:
     assert escape_latex("-\x00-") == "-{}-"
     assert escape_latex("<\u00ad<") == "<{}<"
+
+
+def test_a_url_loses_exactly_its_control_characters_and_surrogates() -> None:
+    dropped = [chr(p) for p in range(0x10000) if escape_url(f"a{chr(p)}b") == "ab"]
+    assert dropped == [
+        chr(p) for p in range(0x10000) if unicodedata.category(chr(p)) in ("Cc", "Cs")
+    ]
 
 
 def test_every_character_of_the_plane_is_escaped_as_the_table_says() -> None:

@@ -42,6 +42,11 @@ def _with_context(context: jinja2.runtime.Context, value: object) -> str:
     return f"{context['marker']}:{value}"
 
 
+@jinja2.pass_context
+def _sees(context: jinja2.runtime.Context, name: str) -> str:
+    return f"{name}={context.get(name)}"
+
+
 def _stops(value: object) -> object:
     raise StopIteration
 
@@ -73,6 +78,14 @@ class _Members(dict[str, Any]):
         ("((( f(1) )))", {"f": _with_context, "marker": "m"}),
         ("((( f(1) )))", {"f": _Callable()}),
         ("((( (f(1) is defined) | string )))", {"f": _stops}),
+        # A template's macros, and calls in a loop that sets a variable (Jinja passes the
+        # loop's variables along, for a function that is given the context).
+        ("((* macro m(x, y=0) *))[((( x ~ y )))]((* endmacro *))((( m(1) )))((( m(2, y=3) )))", {}),
+        (
+            "((* for i in items *))((* set j = i ~ '!' *))((( f(j) )))((( g('j') )))"
+            "((( e.get('k', j) )))((* endfor *))",
+            {"items": [1, 2], "f": str, "g": _sees, "e": {}},
+        ),
         # Tests: mapping or not.
         (
             "((( (a is mapping) ~ (b is mapping) ~ (c is mapping) )))",
