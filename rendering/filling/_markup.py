@@ -120,6 +120,11 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # starts like a list item: a one-item list is kept as typed. (tests/test_markup.py checks this
 # claim against the full parse.)
 _MARKUP_CHARS = re.compile(r"[*_\[<&\\\n\r\u2028\u2029]|`[^`]*`")
+# The same, but a `&` or `<` before a space or at the end is not markup: no entity, tag,
+# comment or autolink starts so. A line of printable text without a space at either end in
+# which those are all there is parses back to the text itself ("R & D", "< 90 s"): its
+# escaping, without the parse (tests/rendering/filling/test_markup.py checks it).
+_MARKUP_IN_A_LINE = re.compile(r"[*_\[\\\n\r\u2028\u2029]|`[^`]*`|[&<](?! |\Z)")
 _LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029]")
 
 # In text: white space becomes a space (HTML rules; Markdown's line breaks are <br> by then), and
@@ -813,7 +818,23 @@ def _link_target(href: str | None) -> str | None:
 def has_markup(text: str) -> bool:
     """Whether parsing ``text`` could give anything but its plain escaping. False means
     :func:`markup_to_tex` is ``escape_latex`` and :func:`markup_to_text` the identity."""
+    return _may_have_markup(text) and not _plain_line(text)
+
+
+def _may_have_markup(text: str) -> bool:
+    """Whether ``text`` holds a character of markup: what the budget is charged for."""
     return len(text) <= MAX_MARKUP_CHARS and _MARKUP_CHARS.search(text) is not None
+
+
+def _plain_line(text: str) -> bool:
+    """Whether ``text``, which holds a character of markup, parses back to itself all the
+    same (see :data:`_MARKUP_IN_A_LINE`)."""
+    return (
+        text.isprintable()
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+        and _MARKUP_IN_A_LINE.search(text) is None
+    )
 
 
 # The cap per text bounds one value; this bounds a whole request, which may hold many values:
@@ -835,16 +856,17 @@ def markup_budget(chars: int = MARKUP_BUDGET_CHARS) -> Iterator[None]:
 
 
 def _worth_parsing(text: str) -> bool:
-    """:func:`has_markup`, and the current budget (if any) can pay for ``text``."""
-    if not has_markup(text):
+    """:func:`has_markup`, and the current budget (if any) can pay for ``text``. The budget
+    pays for a plain line with a character of markup too (:func:`_plain_line`): what is left
+    of it for the values after is as it was before that line was told apart."""
+    if not _may_have_markup(text):
         return False
     left = _budget.get(None)
-    if left is None:
-        return True
-    if left[0] < len(text):
-        return False
-    left[0] -= len(text)
-    return True
+    if left is not None:
+        if left[0] < len(text):
+            return False
+        left[0] -= len(text)
+    return not _plain_line(text)
 
 
 def _convert(text: str, sink: _Sink) -> str | None:
