@@ -74,14 +74,22 @@ def escape_latex(text: str) -> str:
     """
     # NFC first: "e" + combining acute becomes the "é" that the fonts can set.
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip("\n")
     marked = _marked(text)
     if marked is not None:
-        return "%\n".join(_chunks(marked))
+        return _lines(marked)
     escaped = _escape_piece(text)
     if "\n" in escaped:
         escaped = _LINE_BREAKS.sub(r"\\newline{}", escaped.strip())
-    return "%\n".join(_chunks(escaped))
+    return _lines(escaped)
+
+
+def _lines(escaped: str) -> str:
+    """Escaped source in lines joined by ``%``-newline (:func:`_chunks`); most values are
+    one line."""
+    return escaped if len(escaped) <= _CHUNK_CHARS else "%\n".join(_chunks(escaped))
 
 
 def _escape_piece(text: str) -> str:
@@ -112,6 +120,9 @@ _SCRIPT_RUN = re.compile(
 
 
 def _wrap_script_runs(escaped: str) -> str:
+    if max(escaped) < "\u0370":  # every Cyrillic and Greek letter is above: none here
+        return escaped
+
     def wrap(match: re.Match[str]) -> str:
         command = r"\trCyr" if "\u0400" <= match.group(0)[0] <= "\u052f" else r"\trGrk"
         return f"{command}{{{match.group(0)}}}"

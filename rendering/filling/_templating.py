@@ -146,11 +146,13 @@ def filled(value: object) -> bool:
     list/object with something filled inside. Templates use it to drop empty sections."""
     if isinstance(value, str):
         return bool(value.strip())
+    if value is None:  # often: an absent member; the ABCs below are slow to say no
+        return False
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return True
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return any(filled(v) for v in value.values())
     if isinstance(value, Iterable):
         return any(filled(v) for v in value)
