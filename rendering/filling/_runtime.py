@@ -20,17 +20,15 @@ import jinja2
 import jinja2.runtime
 
 # Callables whose only possible mark is their own ``jinja_pass_arg`` attribute (their
-# ``__call__`` is a method wrapper, or a macro's, which has none): functions, builtins, bound
-# methods, a template's macros.
-_PLAIN_CALLABLES = frozenset(
-    {types.FunctionType, types.BuiltinFunctionType, types.MethodType, jinja2.runtime.Macro}
-)
+# ``__call__`` is a method wrapper, which has none): functions and bound methods. Builtins
+# (``e.get``) cannot have one; a template's macro always wants the evaluation context.
+_PLAIN_CALLABLES = frozenset({types.FunctionType, types.MethodType})
 # What ``getattr`` finds on a dict: anything else a template reads from one is a member.
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class FillContext(jinja2.runtime.Context):
-    """Jinja's context, with a call of a plain function or a macro made directly."""
+    """Jinja's context, with a call of a plain function, a builtin or a macro made directly."""
 
     def call(
         __self,  # Jinja's own spelling: a keyword argument may be named `self`
@@ -38,9 +36,11 @@ class FillContext(jinja2.runtime.Context):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if (
-            type(__obj) not in _PLAIN_CALLABLES
-            or getattr(__obj, "jinja_pass_arg", None) is not None
+        kind = type(__obj)
+        if kind is jinja2.runtime.Macro:
+            args = (__self.eval_ctx, *args)  # as Jinja passes it (its __call__ is marked)
+        elif kind is not types.BuiltinFunctionType and (
+            kind not in _PLAIN_CALLABLES or getattr(__obj, "jinja_pass_arg", None) is not None
         ):
             return super().call(__obj, *args, **kwargs)
         if kwargs:  # the variables of a loop or block, which only a context's function sees
