@@ -138,6 +138,17 @@ _TEXT_TABLE = str.maketrans(
     }
 )
 
+# Its characters, found by an expression: `str.translate` takes its slow path on any text
+# that is not ASCII, a dict look-up per character.
+_TEXT_SPECIAL = re.compile(
+    "[" + "".join(re.escape(chr(point)) for point in sorted(_TEXT_TABLE)) + "]"
+)
+
+
+def _text_special(match: re.Match[str]) -> str:
+    return _TEXT_TABLE[ord(match.group())] or ""
+
+
 _INLINE_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "a": "a"}
 _DROPPED_WITH_CONTENT = frozenset({"script", "style"})
 # Unknown tags that stand for blocks: their text is kept, as paragraphs of its own.
@@ -551,7 +562,7 @@ class _Flow:
         self._lists: list[list[bool]] = []  # per open list: [ordered, begun]
 
     def text(self, data: str, styles: _Styles) -> None:
-        data = data.translate(_TEXT_TABLE)
+        data = _TEXT_SPECIAL.sub(_text_special, data)
         if self._drop_fffd:
             data = data.replace("\ufffd", "")
         core = data.strip(" ")

@@ -68,7 +68,9 @@ class FillEnvironment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        if type(obj) is dict:
+            if attribute in _DICT_ATTRIBUTES:
+                return getattr(obj, attribute)  # e.get: no member can hide it
             try:
                 return obj[attribute]
             except KeyError:

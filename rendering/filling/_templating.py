@@ -152,16 +152,17 @@ def filled(value: object) -> bool:
         return value
     if isinstance(value, int | float):
         return True
+    # (map, not a generator: templates ask this of every entry, and it shows.)
     if isinstance(value, dict | Mapping):
-        return any(filled(v) for v in value.values())
+        return any(map(filled, value.values()))
     if isinstance(value, Iterable):
-        return any(filled(v) for v in value)
+        return any(map(filled, value))
     return False
 
 
 def any_filled(entry: Mapping[str, object], keys: Iterable[str]) -> bool:
     """Whether any of ``keys`` of ``entry`` is filled."""
-    return any(filled(entry.get(key)) for key in keys)
+    return any(map(filled, map(entry.get, keys)))
 
 
 def some(items: object, keys: Iterable[str]) -> bool:

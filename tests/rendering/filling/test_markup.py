@@ -627,6 +627,14 @@ def test_a_plain_line_with_a_loose_ampersand_or_angle_is_not_parsed(text: str) -
     assert (markup_to_tex(text), markup_to_text(text)) == (parsed, plain)
 
 
+def test_text_drops_and_spaces_exactly_the_table_s_characters() -> None:
+    # Found by an expression, not `str.translate`: the two agree on every character.
+    text = "".join(chr(point) for point in range(0x110000))
+    assert markup._TEXT_SPECIAL.sub(markup._text_special, text) == text.translate(
+        markup._TEXT_TABLE
+    )
+
+
 def test_a_loose_ampersand_or_angle_still_costs_the_budget() -> None:
     # What is left of the budget for the values after a line is as it was before such lines
     # were told apart: a document's source does not change.
