@@ -125,6 +125,10 @@ _MARKUP_CHARS = re.compile(r"[*_\[<&\\\n\r\u2028\u2029]|`[^`]*`")
 # which those are all there is parses back to the text itself ("R & D", "< 90 s"): its
 # escaping, without the parse (tests/rendering/filling/test_markup.py checks it).
 _MARKUP_IN_A_LINE = re.compile(r"[*_\[\\\n\r\u2028\u2029]|`[^`]*`|[&<](?! |\Z)")
+# A code span that does nothing but lose its backticks: one on each side of text with no space
+# at either end, at the start or after one space, at the end or before one (the parse turns
+# the spaces around a span into one). Outside such spans the line must be plain as above.
+_CODE_SPAN = re.compile(r"(?:^|(?<=[^ ] ))`([^` ](?:[^`]*[^` ])?)`(?=\Z| [^ ])")
 _LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029]")
 
 # In text: white space becomes a space (HTML rules; Markdown's line breaks are <br> by then), and
@@ -829,7 +833,7 @@ def _link_target(href: str | None) -> str | None:
 def has_markup(text: str) -> bool:
     """Whether parsing ``text`` could give anything but its plain escaping. False means
     :func:`markup_to_tex` is ``escape_latex`` and :func:`markup_to_text` the identity."""
-    return _may_have_markup(text) and not _plain_line(text)
+    return _may_have_markup(text) and _plain_text(text) != text
 
 
 def _may_have_markup(text: str) -> bool:
@@ -837,15 +841,17 @@ def _may_have_markup(text: str) -> bool:
     return len(text) <= MAX_MARKUP_CHARS and _MARKUP_CHARS.search(text) is not None
 
 
-def _plain_line(text: str) -> bool:
-    """Whether ``text``, which holds a character of markup, parses back to itself all the
-    same (see :data:`_MARKUP_IN_A_LINE`)."""
-    return (
-        text.isprintable()
-        and not text.startswith(" ")
-        and not text.endswith(" ")
-        and _MARKUP_IN_A_LINE.search(text) is None
-    )
+def _plain_text(text: str) -> str | None:
+    """What ``text``, which holds a character of markup, reads as without the parse, which
+    would give the same: itself, or its code spans without their backticks (see
+    :data:`_MARKUP_IN_A_LINE` and :data:`_CODE_SPAN`); None when it must be parsed."""
+    if not text.isprintable() or text.startswith(" ") or text.endswith(" "):
+        return None
+    plain = _CODE_SPAN.sub(r"\1", text) if "`" in text else text
+    if "`" in plain:
+        return None  # a backtick that is not such a span's
+    outside = _CODE_SPAN.sub("x", text) if plain is not text else text
+    return plain if _MARKUP_IN_A_LINE.search(outside) is None else None
 
 
 # The cap per text bounds one value; this bounds a whole request, which may hold many values:
@@ -866,18 +872,19 @@ def markup_budget(chars: int = MARKUP_BUDGET_CHARS) -> Iterator[None]:
         _budget.reset(token)
 
 
-def _worth_parsing(text: str) -> bool:
-    """:func:`has_markup`, and the current budget (if any) can pay for ``text``. The budget
-    pays for a plain line with a character of markup too (:func:`_plain_line`): what is left
-    of it for the values after is as it was before that line was told apart."""
+def _reading(text: str) -> str | None:
+    """What ``text`` reads as without the parse: itself when it holds no markup or the current
+    budget (if any) cannot pay for it, or its plain text (:func:`_plain_text`); None: parse
+    it. The budget pays for a line read plainly too: what is left of it for the values after
+    is as it was before such lines were told apart."""
     if not _may_have_markup(text):
-        return False
+        return text
     left = _budget.get(None)
     if left is not None:
         if left[0] < len(text):
-            return False
+            return text
         left[0] -= len(text)
-    return not _plain_line(text)
+    return _plain_text(text)
 
 
 def _convert(text: str, sink: _Sink) -> str | None:
@@ -893,8 +900,9 @@ def _convert(text: str, sink: _Sink) -> str | None:
 def markup_to_tex(text: str) -> str:
     """TeX source for ``text``: its Markdown and HTML formatting typeset (see the module
     documentation for the subset), everything else escaped to print as typed."""
-    if not _worth_parsing(text):
-        return escape_latex(text)
+    plain = _reading(text)
+    if plain is not None:
+        return escape_latex(plain)
     tex = _convert(text, _TexSink())
     return escape_latex(text) if tex is None else tex
 
@@ -903,7 +911,8 @@ def markup_to_text(text: str) -> str:
     """The text of ``text`` without its formatting (same parse as :func:`markup_to_tex`):
     link and image text kept, paragraphs, list items and line breaks as newlines. It is plain
     text, still to be escaped."""
-    if not _worth_parsing(text):
-        return text
+    read = _reading(text)
+    if read is not None:
+        return read
     plain = _convert(text, _TextSink())
     return text if plain is None else plain

@@ -604,27 +604,33 @@ LINE_FRAGMENTS = st.sampled_from(
         "&", "<", " & ", " < ", "& ", "< ", "R&D", "&copy", "&amp;", "&#65;", "<=", "<3", "&&",
         "<<", "<b>", "<http://x.org>", "<a@b.c>", "<!--", "-->", "- ", "1. ", "2) ", "+ ", "#",
         "--", "é", "e\u0301", "Ж", "א", "\ufffd", "http://x.org", "a@b.c", "%", "$", "{", "}",
+        "`", "``", "`x`", " `x` ", "`a b`", " `a  b` ", "`*x*`", "`<b>`", "`&amp;`", "`\\`",
+        "`_`", " `` ", "`x` `y`", "a`b`", "`x`y", "`[a](b)`", "` x`", "`x `", "`é`", "  ",
     ]
 )  # fmt: skip
 PRINTABLE = st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs"))
 LINE_TEXT = st.lists(LINE_FRAGMENTS | st.text(PRINTABLE, max_size=4), max_size=20).map("".join)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(LINE_TEXT)
 @example("Kafka & Flink, < 90 s end to end")
-def test_a_plain_line_with_a_loose_ampersand_or_angle_is_not_parsed(text: str) -> None:
-    # has_markup says no to such a line (printable, no space at either end, `&` and `<` only
-    # before a space or at the end): the full parse gives exactly its escaping, and its text.
-    if has_markup(text) or not markup._MARKUP_CHARS.search(text):
+@example("breaking changes to the `raw_events` topic fell")
+@example("two  `spaces` before")  # the parse makes them one: not read plainly
+@example("two `spaces`  after")
+def test_a_line_read_without_the_parse_reads_as_the_parse_gives(text: str) -> None:
+    # A printable line without a space at either end, whose only markup is `&` and `<` before a
+    # space or at the end and code spans between single spaces, is read without the parse:
+    # the full parse gives exactly what is read (its escaping, and its text).
+    plain = markup._plain_text(text)
+    if plain is None or not markup._MARKUP_CHARS.search(text):
         return
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(markup, "has_markup", lambda _: True)
-        patch.setattr(markup, "_may_have_markup", lambda _: True)
-        patch.setattr(markup, "_plain_line", lambda _: False)
-        parsed, plain = markup_to_tex(text), markup_to_text(text)
-    assert (parsed, plain) == (escape_latex(text), text)
-    assert (markup_to_tex(text), markup_to_text(text)) == (parsed, plain)
+        patch.setattr(markup, "_reading", lambda _: None)
+        parsed, parsed_text = markup_to_tex(text), markup_to_text(text)
+    assert (parsed, parsed_text) == (escape_latex(plain), plain)
+    assert (markup_to_tex(text), markup_to_text(text)) == (parsed, parsed_text)
+    assert has_markup(text) == (plain != text)
 
 
 def test_text_drops_and_spaces_exactly_the_table_s_characters() -> None:
