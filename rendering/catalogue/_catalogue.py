@@ -43,6 +43,7 @@ from ..filling import (
     LTR,
     RESERVED_NAMES,
     FilledSource,
+    Refit,
     Script,
     cyrillic_greek_fill,
     fast_fonts_names,
@@ -50,6 +51,7 @@ from ..filling import (
     language_names,
     make_environment,
     markup_budget,
+    refit_for,
     script_of,
     unicode_fill,
     unicode_names,
@@ -108,6 +110,8 @@ class Template:
     # Its fast path sets Cyrillic and Greek (T2A, LGR): the machine has their fonts
     # (Catalogue.with_cyrillic_greek); otherwise such text takes the Unicode path.
     cyrillic_greek: bool = False
+    # Its fit fill made from the plain fill of the same data (None: filled anew each time).
+    refit: Refit | None = field(default=None, repr=False, compare=False)
 
     def paper_for(self, data: Any, asked: str | None = None) -> str:
         """The paper a render of ``data`` is set on: the one ``asked`` for, or the usual one
@@ -237,13 +241,20 @@ class Template:
             InvalidData: the data is not a JSON object (templates read named fields).
         """
         _require_object(data)
+        choices = (unicode, paper, tagged, self.cyrillic_greek)
+        if fit and self.refit is not None:
+            fitted = self.refit.fitted(data, choices)
+            if fitted is not None:
+                return fitted
         script = script_of(data) if unicode else LTR
         with (
             markup_budget(),
             unicode_fill(unicode, script),
             cyrillic_greek_fill(self.cyrillic_greek and not unicode),
         ):
-            return self.jinja.render(self._variables(data, unicode, script, paper, fit, tagged))
+            names = self._variables(data, unicode, script, paper, fit, tagged)
+            filled = None if self.refit is None else self.refit.fill(data, choices, names, fit=fit)
+            return self.jinja.render(names) if filled is None else filled
 
     def _variables(
         self,
@@ -452,6 +463,7 @@ def _load_one(info: TemplateInfo) -> Template:
         environment = make_environment(folder)
         jinja = environment.get_template(TEMPLATE_FILE)
         sources = _template_sources(environment)
+        refit = refit_for(environment, TEMPLATE_FILE, sources) if info.fit else None
     except jinja2.TemplateSyntaxError as exc:
         raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
 
@@ -486,6 +498,7 @@ def _load_one(info: TemplateInfo) -> Template:
         shown=shown,
         papers=info.papers,
         fit=info.fit,
+        refit=refit,
     )
     try:
         template.validate(sample)

@@ -9,6 +9,7 @@ from ._escape import escape_latex
 from ._fontenc import FAST_FONTS_NAME, cyrillic_greek_fill
 from ._language import Language, language_of, words_of
 from ._markup import markup_budget, markup_to_text
+from ._refit import Refit, refit_for
 from ._script import LTR, Script, script_of
 from ._sourcemap import FilledSource, fill_traced, pointer_in
 from ._templating import (
@@ -30,6 +31,7 @@ __all__ = [
     "SHARED_DIR",
     "FilledSource",
     "Language",
+    "Refit",
     "Script",
     "Words",
     "cyrillic_greek_fill",
@@ -42,6 +44,7 @@ __all__ = [
     "markup_budget",
     "markup_to_text",
     "pointer_in",
+    "refit_for",
     "script_of",
     "unicode_fill",
     "unicode_names",

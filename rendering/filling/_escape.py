@@ -52,6 +52,11 @@ _CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)
 _CONTROL.update({c: None for c in range(0x80, 0xA0)})
 _SURROGATES = {c: None for c in range(0xD800, 0xE000)}
 _TABLE = str.maketrans({**_TEXT_ESCAPES, **{chr(c): None for c in (*_CONTROL, *_SURROGATES)}})
+# The same characters found by a regular expression: most values hold none or a few of them,
+# and a substitution at each is several times cheaper than `str.translate`, which takes the
+# slow path (a dict look-up per character) as soon as one replacement is longer than one
+# character.
+_SPECIAL = re.compile("[" + "".join(re.escape(chr(point)) for point in sorted(_TABLE)) + "]")
 
 # In T1 fonts `--`, `---`, `<<`, `>>` and `,,` are ligatures; `{}` between the pair breaks them.
 _LIGATURE_PAIR = re.compile(r"([-<>,])(?=\1)")
@@ -69,21 +74,37 @@ def escape_latex(text: str) -> str:
     """
     # NFC first: "e" + combining acute becomes the "é" that the fonts can set.
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip("\n")
     marked = _marked(text)
     if marked is not None:
-        return "%\n".join(_chunks(marked))
+        return _lines(marked)
     escaped = _escape_piece(text)
     if "\n" in escaped:
         escaped = _LINE_BREAKS.sub(r"\\newline{}", escaped.strip())
-    return "%\n".join(_chunks(escaped))
+    return _lines(escaped)
+
+
+def _lines(escaped: str) -> str:
+    """Escaped source in lines joined by ``%``-newline (:func:`_chunks`); most values are
+    one line."""
+    return escaped if len(escaped) <= _CHUNK_CHARS else "%\n".join(_chunks(escaped))
 
 
 def _escape_piece(text: str) -> str:
-    escaped = _LIGATURE_PAIR.sub(r"\1{}", text.translate(_TABLE))
+    escaped = _SPECIAL.sub(_special, text)
+    # Looking for the pairs first is cheaper than the expression's scan, and they are rare.
+    if "--" in escaped or "<<" in escaped or ">>" in escaped or ",," in escaped:
+        escaped = _LIGATURE_PAIR.sub(r"\1{}", escaped)
     if escaped.isascii() or not cyrillic_greek_runs():
         return escaped
     return _wrap_script_runs(escaped)
+
+
+def _special(match: re.Match[str]) -> str:
+    """What one character of :data:`_SPECIAL` becomes (nothing, for those that are dropped)."""
+    return _TABLE[ord(match.group())] or ""
 
 
 # On the fast path a Cyrillic or Greek run is set in the T2A or LGR encoding (\trCyr and
@@ -93,12 +114,16 @@ def _escape_piece(text: str) -> str:
 # as accents and breathings).
 _CYRILLIC = "\u0400-\u052f"
 _GREEK = "\u0370-\u03ff\u1f00-\u1fff"
+_CYRILLIC_OR_GREEK = re.compile(f"[{_CYRILLIC}{_GREEK}]")
 _SCRIPT_RUN = re.compile(
     rf"[{_CYRILLIC}]+(?:[ ,.;:()0-9\-]+[{_CYRILLIC}]+)*|[{_GREEK}]+(?: +[{_GREEK}]+)*"
 )
 
 
 def _wrap_script_runs(escaped: str) -> str:
+    if _CYRILLIC_OR_GREEK.search(escaped) is None:  # a quarter of what the runs' search costs
+        return escaped
+
     def wrap(match: re.Match[str]) -> str:
         command = r"\trCyr" if "\u0400" <= match.group(0)[0] <= "\u052f" else r"\trGrk"
         return f"{command}{{{match.group(0)}}}"
@@ -162,16 +187,26 @@ _URL_ESCAPES: dict[str, str] = {
     "~": r"\trTilde ",
     "%": r"\trPercent ",
 }
-_URL_TABLE = str.maketrans(_URL_ESCAPES)
+# Found by an expression, as in text (see _SPECIAL).
+_URL_SPECIAL = re.compile("[" + re.escape("".join(_URL_ESCAPES)) + "]")
 # Anything outside printable ASCII is percent-encoded as UTF-8, spaces included.
 _URL_UNSAFE = re.compile(r"[^\x21-\x7e]+")
+# What is dropped first: the control characters (Unicode's category Cc: C0, DEL and C1) and
+# lone surrogates (Cs), found by one expression rather than asked of each character.
+_URL_DROPPED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 
 
 def escape_url(url: str) -> str:
     """Return TeX source for ``url`` as the target of ``\\href``, character for character."""
-    url = "".join(ch for ch in url.strip() if unicodedata.category(ch) not in ("Cc", "Cs"))
-    url = _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
-    return url.translate(_URL_TABLE)
+    url = url.strip()
+    if not (url.isascii() and url.isprintable()) or " " in url:  # else all is \x21-\x7e
+        url = _URL_DROPPED.sub("", url)
+        url = _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), url)
+    return _URL_SPECIAL.sub(_url_special, url)
+
+
+def _url_special(match: re.Match[str]) -> str:
+    return _URL_ESCAPES[match.group()]
 
 
 TEX_HELPERS = r"""% texrender helpers: category-12 copies of TeX specials, for URLs.

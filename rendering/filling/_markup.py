@@ -120,6 +120,15 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # starts like a list item: a one-item list is kept as typed. (tests/test_markup.py checks this
 # claim against the full parse.)
 _MARKUP_CHARS = re.compile(r"[*_\[<&\\\n\r\u2028\u2029]|`[^`]*`")
+# The same, but a `&` or `<` before a space or at the end is not markup: no entity, tag,
+# comment or autolink starts so. A line of printable text without a space at either end in
+# which those are all there is parses back to the text itself ("R & D", "< 90 s"): its
+# escaping, without the parse (tests/rendering/filling/test_markup.py checks it).
+_MARKUP_IN_A_LINE = re.compile(r"[*_\[\\\n\r\u2028\u2029]|`[^`]*`|[&<](?! |\Z)")
+# A code span that does nothing but lose its backticks: one on each side of text with no space
+# at either end, at the start or after one space, at the end or before one (the parse turns
+# the spaces around a span into one). Outside such spans the line must be plain as above.
+_CODE_SPAN = re.compile(r"(?:^|(?<=[^ ] ))`([^` ](?:[^`]*[^` ])?)`(?=\Z| [^ ])")
 _LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029]")
 
 # In text: white space becomes a space (HTML rules; Markdown's line breaks are <br> by then), and
@@ -132,6 +141,17 @@ _TEXT_TABLE = str.maketrans(
         **dict.fromkeys(range(0xD800, 0xE000)),
     }
 )
+
+# Its characters, found by an expression: `str.translate` takes its slow path on any text
+# that is not ASCII, a dict look-up per character.
+_TEXT_SPECIAL = re.compile(
+    "[" + "".join(re.escape(chr(point)) for point in sorted(_TEXT_TABLE)) + "]"
+)
+
+
+def _text_special(match: re.Match[str]) -> str:
+    return _TEXT_TABLE[ord(match.group())] or ""
+
 
 _INLINE_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "a": "a"}
 _DROPPED_WITH_CONTENT = frozenset({"script", "style"})
@@ -546,7 +566,7 @@ class _Flow:
         self._lists: list[list[bool]] = []  # per open list: [ordered, begun]
 
     def text(self, data: str, styles: _Styles) -> None:
-        data = data.translate(_TEXT_TABLE)
+        data = _TEXT_SPECIAL.sub(_text_special, data)
         if self._drop_fffd:
             data = data.replace("\ufffd", "")
         core = data.strip(" ")
@@ -813,7 +833,25 @@ def _link_target(href: str | None) -> str | None:
 def has_markup(text: str) -> bool:
     """Whether parsing ``text`` could give anything but its plain escaping. False means
     :func:`markup_to_tex` is ``escape_latex`` and :func:`markup_to_text` the identity."""
+    return _may_have_markup(text) and _plain_text(text) != text
+
+
+def _may_have_markup(text: str) -> bool:
+    """Whether ``text`` holds a character of markup: what the budget is charged for."""
     return len(text) <= MAX_MARKUP_CHARS and _MARKUP_CHARS.search(text) is not None
+
+
+def _plain_text(text: str) -> str | None:
+    """What ``text``, which holds a character of markup, reads as without the parse, which
+    would give the same: itself, or its code spans without their backticks (see
+    :data:`_MARKUP_IN_A_LINE` and :data:`_CODE_SPAN`); None when it must be parsed."""
+    if not text.isprintable() or text.startswith(" ") or text.endswith(" "):
+        return None
+    plain = _CODE_SPAN.sub(r"\1", text) if "`" in text else text
+    if "`" in plain:
+        return None  # a backtick that is not such a span's
+    outside = _CODE_SPAN.sub("x", text) if plain is not text else text
+    return plain if _MARKUP_IN_A_LINE.search(outside) is None else None
 
 
 # The cap per text bounds one value; this bounds a whole request, which may hold many values:
@@ -834,17 +872,19 @@ def markup_budget(chars: int = MARKUP_BUDGET_CHARS) -> Iterator[None]:
         _budget.reset(token)
 
 
-def _worth_parsing(text: str) -> bool:
-    """:func:`has_markup`, and the current budget (if any) can pay for ``text``."""
-    if not has_markup(text):
-        return False
+def _reading(text: str) -> str | None:
+    """What ``text`` reads as without the parse: itself when it holds no markup or the current
+    budget (if any) cannot pay for it, or its plain text (:func:`_plain_text`); None: parse
+    it. The budget pays for a line read plainly too: what is left of it for the values after
+    is as it was before such lines were told apart."""
+    if not _may_have_markup(text):
+        return text
     left = _budget.get(None)
-    if left is None:
-        return True
-    if left[0] < len(text):
-        return False
-    left[0] -= len(text)
-    return True
+    if left is not None:
+        if left[0] < len(text):
+            return text
+        left[0] -= len(text)
+    return _plain_text(text)
 
 
 def _convert(text: str, sink: _Sink) -> str | None:
@@ -860,8 +900,9 @@ def _convert(text: str, sink: _Sink) -> str | None:
 def markup_to_tex(text: str) -> str:
     """TeX source for ``text``: its Markdown and HTML formatting typeset (see the module
     documentation for the subset), everything else escaped to print as typed."""
-    if not _worth_parsing(text):
-        return escape_latex(text)
+    plain = _reading(text)
+    if plain is not None:
+        return escape_latex(plain)
     tex = _convert(text, _TexSink())
     return escape_latex(text) if tex is None else tex
 
@@ -870,7 +911,8 @@ def markup_to_text(text: str) -> str:
     """The text of ``text`` without its formatting (same parse as :func:`markup_to_tex`):
     link and image text kept, paragraphs, list items and line breaks as newlines. It is plain
     text, still to be escaped."""
-    if not _worth_parsing(text):
-        return text
+    read = _reading(text)
+    if read is not None:
+        return read
     plain = _convert(text, _TextSink())
     return text if plain is None else plain

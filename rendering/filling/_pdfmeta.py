@@ -133,14 +133,17 @@ def bounded_keywords(words: Iterable[object], limit: int = KEYWORDS_CHARS) -> li
 # data never reads as a PDF name ("/Type /Page") in the uncompressed stream. What is left is
 # ASCII that means nothing to TeX but & and #, which become texrender's category-12 copies.
 _XML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_XML_PLAIN = re.compile(r"[A-Za-z0-9 .,:;!?*+=|@-]")
+_XML_NOT_PLAIN = re.compile(r"[^A-Za-z0-9 .,:;!?*+=|@-]")
 
 
 def _xml_text(text: str) -> str:
-    return "".join(
-        _XML_NAMED.get(ch) or (ch if _XML_PLAIN.fullmatch(ch) else f"&#x{ord(ch):X};")
-        for ch in text
-    )
+    # One substitution over the characters that are not plain, rather than a test of each.
+    return _XML_NOT_PLAIN.sub(_xml_character, text)
+
+
+def _xml_character(match: re.Match[str]) -> str:
+    char = match.group()
+    return _XML_NAMED.get(char) or f"&#x{ord(char):X};"
 
 
 def _tex_ascii(xml: str) -> str:

@@ -10,7 +10,7 @@ right to left.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,12 +68,19 @@ def _cjk_of_text(text: str) -> str:
     return "KR" if _HANGUL.search(text) else "SC"
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def _strings(value: Any) -> list[str]:
+    """Every string in ``value``, depth first in the data's order (walked with a stack of
+    its own: generators nested as deep as the data cost a twentieth of a fill)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(item.values()))
+        elif item is not None and not isinstance(item, int | float) and isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+    return found

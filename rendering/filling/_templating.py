@@ -23,6 +23,7 @@ from ._language import Language, language_of
 from ._markup import markup_to_tex
 from ._pdfmeta import metadata_tex, skill_keywords
 from ._predump import predump_tex
+from ._runtime import FAST_TESTS, FillEnvironment
 from ._script import Script
 from ._unicode import prelude_tex, script_tex, setup_tex
 from ._words import ENGLISH, Words, words_for
@@ -145,20 +146,23 @@ def filled(value: object) -> bool:
     list/object with something filled inside. Templates use it to drop empty sections."""
     if isinstance(value, str):
         return bool(value.strip())
+    if value is None:  # often: an absent member; the ABCs below are slow to say no
+        return False
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return True
-    if isinstance(value, Mapping):
-        return any(filled(v) for v in value.values())
+    # (map, not a generator: templates ask this of every entry, and it shows.)
+    if isinstance(value, dict | Mapping):
+        return any(map(filled, value.values()))
     if isinstance(value, Iterable):
-        return any(filled(v) for v in value)
+        return any(map(filled, value))
     return False
 
 
 def any_filled(entry: Mapping[str, object], keys: Iterable[str]) -> bool:
     """Whether any of ``keys`` of ``entry`` is filled."""
-    return any(filled(entry.get(key)) for key in keys)
+    return any(map(filled, map(entry.get, keys)))
 
 
 def some(items: object, keys: Iterable[str]) -> bool:
@@ -376,9 +380,10 @@ def make_environment(search_path: Path) -> jinja2.Environment:
     the files of the ``_shared`` folder beside it (``((* include "jsonresume.tex.j2" *))``).
 
     Templates are compiled once and cached by Jinja; ``auto_reload`` is off because a running
-    server does not expect its templates to change under it.
+    server does not expect its templates to change under it. The environment's calls and
+    look-ups take the short ways of :mod:`._runtime`.
     """
-    env = jinja2.Environment(
+    env = FillEnvironment(
         loader=jinja2.FileSystemLoader(
             [
                 search_path,
@@ -397,9 +402,10 @@ def make_environment(search_path: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
-        autoescape=False,  # noqa: S701 - LaTeX escaping is done by `finalize`, not HTML
+        autoescape=False,  # LaTeX escaping is done by `finalize`, not HTML
         auto_reload=False,
     )
     env.filters.update(_filters())
+    env.tests.update(FAST_TESTS)
     env.globals.update(RESERVED_NAMES)
     return env

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from rendering.catalogue import Catalogue
-from rendering.filling._escape import escape_latex, escape_url
+from rendering.filling._escape import _TABLE, _escape_piece, escape_latex, escape_url
 from rendering.typesetting import PdfLatexEngine
 from tests.conftest import TEST_TEMPLATES_DIR, pdf_text, squash
 
@@ -110,6 +111,21 @@ def test_unprintable_characters_are_dropped(char: str) -> None:
 
 def test_dropping_a_character_cannot_create_a_ligature_pair() -> None:
     assert escape_latex("-\x00-") == "-{}-"
+    assert escape_latex("<\u00ad<") == "<{}<"
+
+
+def test_a_url_loses_exactly_its_control_characters_and_surrogates() -> None:
+    dropped = [chr(p) for p in range(0x10000) if escape_url(f"a{chr(p)}b") == "ab"]
+    assert dropped == [
+        chr(p) for p in range(0x10000) if unicodedata.category(chr(p)) in ("Cc", "Cs")
+    ]
+
+
+def test_every_character_of_the_plane_is_escaped_as_the_table_says() -> None:
+    # The escaper finds its characters with a regular expression, not `str.translate`: the
+    # two must agree on every character (each alone, so that no ligature pair forms).
+    characters = [chr(point) for point in range(0x10000)]
+    assert [_escape_piece(c) for c in characters] == [c.translate(_TABLE) for c in characters]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rendering.filling import _markup as markup
 from rendering.filling._escape import TEX_HELPERS, escape_latex, escape_url
-from rendering.filling._markup import has_markup, markup_to_tex, markup_to_text
+from rendering.filling._markup import has_markup, markup_budget, markup_to_tex, markup_to_text
 from rendering.typesetting import PdfLatexEngine
 from tests.conftest import pdf_text, squash
 
@@ -433,8 +433,11 @@ def test_text_without_markup_characters_takes_the_fast_path() -> None:
         assert not has_markup(text)
         assert markup_to_tex(text) == escape_latex(text)
         assert markup_to_text(text) == text
-    for text in ["*", "_", "[", "<", "&", "\\", "a\nb", "a\rb"]:
+    for text in ["*", "_", "[", "<b", "&amp;", "\\", "a\nb", "a\rb", " & ", "&\t", "<\xa0"]:
         assert has_markup(text)
+    for text in ["&", "<", "R & D", "a <", "< 90 s"]:  # no entity, tag or autolink starts so
+        assert not has_markup(text)
+        assert markup_to_tex(text) == escape_latex(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -594,6 +597,57 @@ def test_the_fast_path_changes_nothing(text: str) -> None:
         patch.setattr(markup, "has_markup", lambda _: True)
         parsed = markup_to_tex(text)
     assert parsed.strip() == escape_latex(text).strip()
+
+
+LINE_FRAGMENTS = st.sampled_from(
+    [
+        "&", "<", " & ", " < ", "& ", "< ", "R&D", "&copy", "&amp;", "&#65;", "<=", "<3", "&&",
+        "<<", "<b>", "<http://x.org>", "<a@b.c>", "<!--", "-->", "- ", "1. ", "2) ", "+ ", "#",
+        "--", "é", "e\u0301", "Ж", "א", "\ufffd", "http://x.org", "a@b.c", "%", "$", "{", "}",
+        "`", "``", "`x`", " `x` ", "`a b`", " `a  b` ", "`*x*`", "`<b>`", "`&amp;`", "`\\`",
+        "`_`", " `` ", "`x` `y`", "a`b`", "`x`y", "`[a](b)`", "` x`", "`x `", "`é`", "  ",
+    ]
+)  # fmt: skip
+PRINTABLE = st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs"))
+LINE_TEXT = st.lists(LINE_FRAGMENTS | st.text(PRINTABLE, max_size=4), max_size=20).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(LINE_TEXT)
+@example("Kafka & Flink, < 90 s end to end")
+@example("breaking changes to the `raw_events` topic fell")
+@example("two  `spaces` before")  # the parse makes them one: not read plainly
+@example("two `spaces`  after")
+def test_a_line_read_without_the_parse_reads_as_the_parse_gives(text: str) -> None:
+    # A printable line without a space at either end, whose only markup is `&` and `<` before a
+    # space or at the end and code spans between single spaces, is read without the parse:
+    # the full parse gives exactly what is read (its escaping, and its text).
+    plain = markup._plain_text(text)
+    if plain is None or not markup._MARKUP_CHARS.search(text):
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(markup, "_reading", lambda _: None)
+        parsed, parsed_text = markup_to_tex(text), markup_to_text(text)
+    assert (parsed, parsed_text) == (escape_latex(plain), plain)
+    assert (markup_to_tex(text), markup_to_text(text)) == (parsed, parsed_text)
+    assert has_markup(text) == (plain != text)
+
+
+def test_text_drops_and_spaces_exactly_the_table_s_characters() -> None:
+    # Found by an expression, not `str.translate`: the two agree on every character.
+    text = "".join(chr(point) for point in range(0x110000))
+    assert markup._TEXT_SPECIAL.sub(markup._text_special, text) == text.translate(
+        markup._TEXT_TABLE
+    )
+
+
+def test_a_loose_ampersand_or_angle_still_costs_the_budget() -> None:
+    # What is left of the budget for the values after a line is as it was before such lines
+    # were told apart: a document's source does not change.
+    with markup_budget(25):
+        assert markup_to_tex("R & D, < 5 % left") == r"R \& D, < 5 \% left"  # 17 characters
+        assert markup_to_tex("**bold**") == r"\textbf{bold}"  # 8
+        assert markup_to_tex("**no**") == r"**no**"  # none left
 
 
 # ---------------------------------------------------------------------------------------------
