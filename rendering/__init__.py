@@ -52,7 +52,6 @@ if TYPE_CHECKING:
         ZygoteStatistics,
         build_shim,
         measure_coverage,
-        open_zygote_pool,
     )
 
 __all__ = [
@@ -95,7 +94,6 @@ __all__ = [
     "json_pointer",
     "measure_coverage",
     "nests_deeper_than",
-    "open_zygote_pool",
     "outcome_of",
     "surrogate_errors",
     "usable_cpus",
@@ -143,7 +141,6 @@ _HOMES = {
     "json_pointer": "errors",
     "measure_coverage": "typesetting",
     "nests_deeper_than": "reading",
-    "open_zygote_pool": "typesetting",
     "outcome_of": "errors",
     "surrogate_errors": "reading",
     "usable_cpus": "config",

@@ -35,7 +35,6 @@ from rendering import (
     RenderConfig,
     build_service,
     build_shim,
-    open_zygote_pool,
 )
 
 from .exact_text import CORPUS_DIR, corpus, for_template
@@ -101,12 +100,7 @@ async def measure(rounds: int, template_name: str) -> dict[str, Any]:
     forked: dict[str, list[float]] = {c[0]: [] for c in cases}
     zygote_share: dict[str, list[float]] = {c[0]: [] for c in cases}
     server: dict[str, dict[str, list[float]]] = {"fresh": {}, "forked": {}}
-    async with open_zygote_pool(
-        shim,
-        limits=fast_engine.limits,
-        identity=fast_engine._identity,
-        work_root=fast_engine.work_root,
-    ) as pool:
+    async with fast_engine.open_zygotes(shim, max_zygotes=6) as pool:
         pids: dict[str, int] = {}
         for label, engine, source, fmt in cases:  # until a render goes through its zygote
             engine.zygotes = pool
@@ -173,9 +167,7 @@ async def check() -> tuple[int, list[str]]:
     shim = await trio.to_thread.run_sync(build_shim, fast.format_dir)
     assert shim is not None, "no C compiler: no zygote"
     same, different = 0, []
-    async with open_zygote_pool(
-        shim, limits=fast.limits, identity=fast._identity, work_root=fast.work_root, max_zygotes=6
-    ) as pool:
+    async with fast.open_zygotes(shim, max_zygotes=6) as pool:
         for template_name in ("resume-classic", "resume-modern", "cover-letter"):
             template = service.catalogue.get_template(template_name)
             for document in corpus(CORPUS_DIR):

@@ -109,8 +109,8 @@ async def run_boxed(
         BoxStartFailed: the program could not be started.
         BoxKilled: a signal from outside ended it.
     """
-    cpu_seconds = _cpu_seconds(timeout_s)
-    boxed, boxing = _boxing(argv, cpu_seconds, limits, identity)
+    cpu_seconds = cpu_limit(timeout_s)
+    boxed, boxing = boxed_command(argv, cpu_seconds, limits, identity)
     started = _Started()
     with trio.move_on_after(timeout_s) as deadline:
         try:
@@ -140,7 +140,7 @@ async def run_boxed(
                 kill_group(started.process.pid)
     if deadline.cancelled_caught:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
-    return _checked(done.returncode, cpu_seconds)
+    return checked_exit(done.returncode, cpu_seconds)
 
 
 class _Started:
@@ -154,12 +154,13 @@ class _Started:
         self.process = value
 
 
-def _cpu_seconds(timeout_s: float) -> int:
-    """The box's CPU-time rlimit: past the wall-clock timeout, so that one ends a normal run."""
+def cpu_limit(timeout_s: float) -> int:
+    """The box's CPU-time rlimit for a run of ``timeout_s``: past the wall-clock timeout, so
+    that one ends a normal run."""
     return math.ceil(timeout_s) + 1
 
 
-def _boxing(
+def boxed_command(
     argv: list[str], cpu_seconds: int, limits: SandboxLimits, identity: Identity | None
 ) -> tuple[list[str], dict[str, Any]]:
     """The command line in its box, and what ``Popen`` needs besides to box it (a
@@ -173,8 +174,9 @@ def _boxing(
     return [*(prefix or []), *argv], boxing
 
 
-def _checked(code: int, cpu_seconds: int) -> int:
-    """The return code of a program that exited; a signal's end raised as what it means."""
+def checked_exit(code: int, cpu_seconds: int) -> int:
+    """The return code of a boxed program that exited (``os.waitstatus_to_exitcode``'s
+    reading: minus the signal that ended it); a signal's end raised as what it means."""
     if code < 0:
         raise _signal_error(-code, cpu_seconds)
     return code

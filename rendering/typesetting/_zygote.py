@@ -27,7 +27,6 @@ import contextlib
 import functools
 import itertools
 import logging
-import math
 import os
 import select
 import signal
@@ -40,8 +39,17 @@ from typing import Any
 
 import trio
 
-from ._boxed import BoxKilled, BoxStartFailed, BoxTimeout, kill_group, work_directory
-from ._sandbox import Identity, SandboxLimits, make_preexec, sandbox_prefix
+from ._boxed import (
+    BoxKilled,
+    BoxStartFailed,
+    BoxTimeout,
+    boxed_command,
+    checked_exit,
+    cpu_limit,
+    kill_group,
+    work_directory,
+)
+from ._sandbox import Identity, SandboxLimits
 from ._zygote_protocol import REPLY_SIZE, Reply, job_request, kill_request, parse_reply
 
 log = logging.getLogger("texrender.zygotes")
@@ -157,15 +165,10 @@ class _Zygote:
             "LD_PRELOAD": str(pool.shim),
             "TEXRENDER_ZYGOTE_FD": str(theirs.fileno()),
         }
-        prefix = sandbox_prefix(ZYGOTE_CPU_SECONDS, pool.limits, pool.identity)
-        boxing: dict[str, Any] = {}
-        if prefix is None:
-            boxing["preexec_fn"] = make_preexec(ZYGOTE_CPU_SECONDS, pool.limits)
-            if pool.identity is not None:
-                boxing.update(user=pool.identity.uid, group=pool.identity.gid, extra_groups=[])
+        boxed, boxing = boxed_command(self.argv, ZYGOTE_CPU_SECONDS, pool.limits, pool.identity)
         start = functools.partial(
             trio.run_process,
-            [*(prefix or []), *self.argv],
+            boxed,
             cwd=home,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -271,7 +274,7 @@ class _Zygote:
         if variables.keys() != self.env.keys():
             raise ValueError("a job's variables differ in name from its zygote's")
         changed = {k: v for k, v in variables.items() if self.env[k] != v}
-        cpu_seconds = math.ceil(timeout_s) + 1
+        cpu_seconds = cpu_limit(timeout_s)
         job = _Job(next(self._numbers))
         message = job_request(job.number, cpu_seconds, changed)
         # A directory just made, on a local file system: opened here, not in a worker thread
@@ -520,11 +523,7 @@ def _outcome(job: _Job, timeout_s: float) -> int:
     code = os.waitstatus_to_exitcode(job.status)
     if code == 125:
         raise BoxStartFailed("the zygote's child could not enter its work directory")
-    if code < 0:
-        if -code == signal.SIGXCPU:
-            raise BoxTimeout("used more than its CPU seconds and was stopped")
-        raise BoxKilled(f"stopped by signal {-code} from outside")
-    return code
+    return checked_exit(code, cpu_limit(timeout_s))
 
 
 @contextlib.asynccontextmanager
