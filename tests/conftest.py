@@ -151,9 +151,23 @@ def is_zygote_dir(path: Path) -> bool:
     return "-zygote-" in path.name
 
 
+def is_jobs_dir(path: Path) -> bool:
+    """A zygote pool's jobs' directory (rendering.typesetting._zygote): its children make their
+    work directories there."""
+    return "-jobs-" in path.name
+
+
 def job_dirs(work_dir: Path) -> list[Path]:
-    """The renders' work directories in ``work_dir`` (the loaded engines' own left out)."""
-    return [entry for entry in work_dir.iterdir() if not is_zygote_dir(entry)]
+    """The renders' work directories in ``work_dir``, those the loaded engines' children made
+    in their pool's jobs' directory included (the loaded engines' own directories, and the
+    jobs' directories themselves, left out)."""
+    found: list[Path] = []
+    for entry in work_dir.iterdir():
+        if is_jobs_dir(entry):
+            found.extend(entry.iterdir())
+        elif not is_zygote_dir(entry):
+            found.append(entry)
+    return found
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -199,16 +199,11 @@ async def run_in_directory(
     timeout_s: float,
     limits: SandboxLimits,
     collect: Callable[[Path, int], T],
-    try_first: Callable[[Path], Awaitable[int | None]] | None = None,
 ) -> tuple[int, T]:
     """Run ``argv`` in the box (:func:`run_boxed`) in a fresh work directory (as
     :func:`work_directory` makes, with ``fill(path)`` done in it and ``env(path)`` its
     environment); its return code and ``collect(path, code)``, read before the directory is
     removed. The output goes to files.
-
-    ``try_first(path)``, when given, is another way to run it there (a loaded engine's fork,
-    :mod:`rendering.typesetting._zygote`), tried first: its return code, or None to decline,
-    and then the program runs as usual, in the same directory.
 
     Two trips to a worker thread besides ``trio.run_process``'s own (each is server CPU paid on
     every render): one makes and fills the directory, the other collects and removes it,
@@ -222,16 +217,14 @@ async def run_in_directory(
     """
     path = await trio.to_thread.run_sync(_make_directory, root, identity, "", fill)
     try:
-        code = None if try_first is None else await try_first(path)
-        if code is None:
-            code = await run_boxed(
-                argv,
-                cwd=path,
-                env=env(path),
-                timeout_s=timeout_s,
-                limits=limits,
-                identity=identity,
-            )
+        code = await run_boxed(
+            argv,
+            cwd=path,
+            env=env(path),
+            timeout_s=timeout_s,
+            limits=limits,
+            identity=identity,
+        )
     except BaseException:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(shutil.rmtree, path, True)

@@ -10,7 +10,9 @@ describes (environment, rlimits, priority, user).
 
 The work directory is made and filled in one trip to a worker thread, and the PDF and the log
 (its head: the read is capped) are read in one more, the trip that removes the directory
-(:func:`rendering.typesetting._boxed.run_in_directory`).
+(:func:`rendering.typesetting._boxed.run_in_directory`). A render forked from a loaded engine
+(:mod:`rendering.typesetting._zygote`) makes no trip: its child makes, fills and removes its
+own directory, and hands the PDF and the log over in memory.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -43,14 +45,16 @@ from ._files import write_atomically
 from ._nodate import driver_options, without_epoch_date
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
-from ._zygote import ZYGOTE_DIR_KIND, ZygotePool, open_zygote_pool
+from ._zygote import JOBS_DIR_KIND, ZYGOTE_DIR_KIND, Forked, ZygotePool, open_zygote_pool
 
 JOB_NAME = "doc"
 T = TypeVar("T")
 # texrender-<pid of the server process>-<random>: a directory left by a process that no longer
 # runs (killed with SIGKILL, or the machine lost power) can be told from one in use. A zygote's
-# own directory has "zygote-" before the random part.
-_WORKDIR_NAME = re.compile(rf"^{WORKDIR_PREFIX}(\d+)-({ZYGOTE_DIR_KIND})?[A-Za-z0-9_]+$")
+# own directory has "zygote-" before the random part, a zygote pool's jobs' directory "jobs-".
+_WORKDIR_NAME = re.compile(
+    rf"^{WORKDIR_PREFIX}(\d+)-({ZYGOTE_DIR_KIND}|{JOBS_DIR_KIND})?[A-Za-z0-9_]+$"
+)
 # All a zygote's directory may hold: the log of a TeX that never got ready (when TeX runs as the
 # server's own user; as another it cannot write there).
 _ZYGOTE_LEFTOVERS = frozenset({f"{JOB_NAME}.log"})
@@ -175,8 +179,8 @@ class PdfLatexEngine:
         """Remove the work directories that server processes which no longer run left behind
         (they hold the data of the renders they were doing), and only those: the name carries
         the pid of a dead process, and ``doc.tex`` (or a page picture) is in it; or, a zygote's
-        (:mod:`rendering.typesetting._zygote`), the name says so and it is what a zygote leaves.
-        Blocking: call from a thread.
+        or a zygote pool's jobs' directory (:mod:`rendering.typesetting._zygote`), the name says
+        so and it holds only what those leave. Blocking: call from a thread.
         """
         root = self.work_root or Path(tempfile.gettempdir())
         if not root.is_dir():
@@ -186,8 +190,14 @@ class PdfLatexEngine:
             match = _WORKDIR_NAME.match(entry.name)
             if match is None:
                 continue
-            zygote = match.group(2) is not None
-            if not (_is_zygote_home(entry) if zygote else _holds_render_files(entry)):
+            kind = match.group(2)
+            if kind == ZYGOTE_DIR_KIND:
+                ours = _is_zygote_home(entry)
+            elif kind == JOBS_DIR_KIND:
+                ours = _is_jobs_directory(entry)
+            else:
+                ours = _holds_render_files(entry)
+            if not ours:
                 continue
             if _process_runs(int(match.group(1))):
                 continue
@@ -204,11 +214,18 @@ class PdfLatexEngine:
     ) -> CompileResult:
         argv = build_argv(self.executable, format_name=format_name)
         started = trio.current_time()
-        # The work directory made and filled in one trip to a worker thread, the PDF and the
-        # log read and the directory removed in another (each trip is server CPU).
-        returncode, (pdf, log) = await self._run_in_directory(
-            argv, _source_writer(source), timeout_s, self._outputs, loaded=format_name is not None
-        )
+        forked = None
+        if format_name is not None and self.zygotes is not None:
+            forked = await self._forked(argv, source, timeout_s)
+        if forked is not None:
+            returncode = forked.code
+            pdf, log = self._finished(returncode, forked.log, forked.pdf)
+        else:
+            # The work directory made and filled in one trip to a worker thread, the PDF and
+            # the log read and the directory removed in another (each trip is server CPU).
+            returncode, (pdf, log) = await self._run_in_directory(
+                argv, _source_writer(source), timeout_s, self._outputs
+            )
         elapsed = trio.current_time() - started
         # A zero exit without a PDF (an empty document) is a failure, not an empty file; no
         # page shipped out: pdfTeX may still leave an empty file behind.
@@ -238,27 +255,34 @@ class PdfLatexEngine:
         )
 
     def _outputs(self, workdir: Path, returncode: int) -> tuple[bytes | None, str]:
+        """:meth:`_finished` of the files TeX left in ``workdir``. Blocking: call from a
+        thread."""
+        log = self._log_bytes(workdir / f"{JOB_NAME}.log")
+        pdf = None
+        if returncode == 0:
+            with contextlib.suppress(FileNotFoundError):
+                pdf = (workdir / f"{JOB_NAME}.pdf").read_bytes()
+        return self._finished(returncode, log, pdf)
+
+    def _finished(self, returncode: int, log: bytes, pdf: bytes | None) -> tuple[bytes | None, str]:
         """The PDF after a zero exit (None if there is none; xdvipdfmx's stand-in date
-        blanked, see :mod:`._nodate`) and the head of the log. Blocking: call from a thread."""
-        log = self._log_head(workdir / f"{JOB_NAME}.log")
-        if returncode != 0:
-            return None, log
-        try:
-            pdf = (workdir / f"{JOB_NAME}.pdf").read_bytes()
-        except FileNotFoundError:
-            return None, log
-        if not self._pdftex:
-            pdf = without_epoch_date(pdf)
-        return pdf, log
+        blanked, see :mod:`._nodate`) and the head of the log, decoded."""
+        text = log.decode("utf-8", errors="replace")
+        if returncode != 0 or pdf is None:
+            return None, text
+        return (pdf if self._pdftex else without_epoch_date(pdf)), text
 
     def _log_head(self, path: Path) -> str:
-        """The first ``max_log_bytes`` of a TeX log ("" without one). Blocking."""
+        """The first ``max_log_bytes`` of a TeX log ("" without one), decoded. Blocking."""
+        return self._log_bytes(path).decode("utf-8", errors="replace")
+
+    def _log_bytes(self, path: Path) -> bytes:
+        """The first ``max_log_bytes`` of a TeX log (empty without one). Blocking."""
         try:
             with path.open("rb") as log:
-                head = log.read(self.limits.max_log_bytes)
+                return log.read(self.limits.max_log_bytes)
         except FileNotFoundError:
-            return ""
-        return head.decode("utf-8", errors="replace")
+            return b""
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
         """Dump the preamble of ``source`` into ``format_dir/<format_name>.fmt``.
@@ -342,16 +366,11 @@ class PdfLatexEngine:
         fill: Callable[[Path], None],
         timeout_s: float,
         collect: Callable[[Path, int], T],
-        *,
-        loaded: bool = False,
     ) -> tuple[int, T]:
-        """:meth:`_run` in a fresh directory ``fill`` fills, ``collect`` reads before it goes;
-        ``loaded`` (``argv`` starts from a format) with a pool: forked from its zygote if one
-        is ready, else run fresh.
+        """:meth:`_run` in a fresh directory ``fill`` fills, ``collect`` reads before it goes.
 
         Raises: as :meth:`_run`.
         """
-        zygotes = self.zygotes if loaded else None
         with self._boxed(timeout_s):
             return await run_in_directory(
                 argv,
@@ -362,7 +381,23 @@ class PdfLatexEngine:
                 timeout_s=timeout_s,
                 limits=self.limits,
                 collect=collect,
-                try_first=None if zygotes is None else _forked(zygotes, argv, self._env, timeout_s),
+            )
+
+    async def _forked(self, argv: list[str], source: str, timeout_s: float) -> Forked | None:
+        """``source`` typeset by a fork of the pool's zygote for ``argv``; None when none is
+        ready (the pool starts one meanwhile), and it is then run fresh.
+
+        Raises: as :meth:`_run`.
+        """
+        assert self.zygotes is not None
+        with self._boxed(timeout_s):
+            return await self.zygotes.run(
+                argv,
+                source=source.encode(),
+                job_name=JOB_NAME,
+                env_for=self._env,
+                timeout_s=timeout_s,
+                max_log_bytes=self.limits.max_log_bytes,
             )
 
     async def _failure(self, workdir: Path, job_name: str) -> TexError:
@@ -372,21 +407,6 @@ class PdfLatexEngine:
 
 
 PICTURE_FILE = "page.png"  # what rendering.output._pages has pdftoppm write
-
-
-def _forked(
-    zygotes: ZygotePool,
-    argv: list[str],
-    env_for: Callable[[Path], dict[str, str]],
-    timeout_s: float,
-) -> Callable[[Path], Awaitable[int | None]]:
-    """``argv`` run in a work directory by a fork of the pool's zygote for it: its return
-    code, or None when none is ready (the pool starts one meanwhile)."""
-
-    async def run(workdir: Path) -> int | None:
-        return await zygotes.run(argv, cwd=workdir, env_for=env_for, timeout_s=timeout_s)
-
-    return run
 
 
 def _source_writer(source: str) -> Callable[[Path], None]:
@@ -401,6 +421,22 @@ def _source_writer(source: str) -> Callable[[Path], None]:
 def _holds_render_files(entry: Path) -> bool:
     """A work directory of ours: TeX's source in it, or a page picture (rendering.output._pages)."""
     return (entry / f"{JOB_NAME}.tex").is_file() or (entry / PICTURE_FILE).is_file()
+
+
+def _is_jobs_directory(entry: Path) -> bool:
+    """A zygote pool's jobs' directory: a directory (not a link) holding only the work
+    directories its children made, each holding TeX's source or nothing yet."""
+    try:
+        if not stat.S_ISDIR(entry.lstat().st_mode):
+            return False
+        return all(
+            stat.S_ISDIR(child.lstat().st_mode)
+            and child.name.startswith(WORKDIR_PREFIX)
+            and (_holds_render_files(child) or not any(child.iterdir()))
+            for child in entry.iterdir()
+        )
+    except OSError:
+        return False
 
 
 def _is_zygote_home(entry: Path) -> bool:

@@ -9,6 +9,12 @@ in its job's work directory, with the job's variables and CPU limit; the zygote'
 niceness and user are those of the box it was started in (:mod:`._sandbox`), the same as a
 fresh TeX's.
 
+The server touches no file for a forked job, so a render from a zygote costs no trip to a
+worker thread: the source goes to the child in a memfd, the child makes its work directory in
+the pool's jobs' directory and writes the source there, and when TeX exits it puts the head of
+its log and its PDF into another memfd and removes its directory. Only a child that did not
+exit (a timeout, a cancel, a kill) leaves its directory, removed then from a worker thread.
+
 A child is not ours (the zygote forked and reaps it), so its end and its CPU come back over the
 socket, and a kill is asked of the zygote, which alone knows the pid cannot have been reused.
 If the zygote dies, its jobs end as killed (a retry starts them fresh), their children are
@@ -28,10 +34,14 @@ import functools
 import itertools
 import logging
 import os
+import secrets
 import select
+import shutil
 import signal
 import socket
+import stat
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +50,7 @@ from typing import Any
 import trio
 
 from ._boxed import (
+    WORKDIR_PREFIX,
     BoxKilled,
     BoxStartFailed,
     BoxTimeout,
@@ -50,7 +61,17 @@ from ._boxed import (
     work_directory,
 )
 from ._sandbox import Identity, SandboxLimits
-from ._zygote_protocol import REPLY_SIZE, Reply, job_request, kill_request, parse_reply
+from ._zygote_protocol import (
+    REPLY_SIZE,
+    RESULTS_HEAD,
+    Reply,
+    Results,
+    job_request,
+    kill_request,
+    parse_reply,
+    parse_results,
+    results_size,
+)
 
 log = logging.getLogger("texrender.zygotes")
 
@@ -66,6 +87,11 @@ START_TIMEOUT_S = 30.0  # a format loads in well under a second
 # The kind in the name of a zygote's own directory (``texrender-<pid>-zygote-<random>``), for
 # PdfLatexEngine.sweep_leftovers to know it.
 ZYGOTE_DIR_KIND = "zygote-"
+# The kind in the name of a pool's jobs' directory, where its children make their own.
+JOBS_DIR_KIND = "jobs-"
+# Results larger than this are read from their memfd in a worker thread, not on the event loop
+# (a memory copy, but a long one: the PDF may be up to the box's file size limit).
+_READ_IN_THREAD_BYTES = 4 * 1024 * 1024
 # A zygote that has forked this many jobs is replaced. Each child is a fork of an untouched
 # zygote, and the zygote itself only waits and forks, so nothing is known to grow in it; the
 # bound caps what might (a format load per this many renders, nothing to speak of).
@@ -89,6 +115,17 @@ class _Job:
     gone: bool = False
     timed_out: bool = False
     sent: bool = False
+    results: Results | None = None  # what the child left, if it exited and left them whole
+
+
+@dataclass(frozen=True)
+class Forked:
+    """A job run forked: its return code, the head of its log (empty without one) and its PDF
+    (None: none was written)."""
+
+    code: int
+    log: bytes
+    pdf: bytes | None
 
 
 @dataclass(frozen=True)
@@ -257,46 +294,61 @@ class _Zygote:
             job.started.set()
             job.exited.set()
 
-    async def _send(self, message: bytes, descriptor: int | None = None) -> None:
+    async def _send(self, message: bytes, descriptors: tuple[int, ...] = ()) -> None:
         assert self._socket is not None
         rights = (
-            []
-            if descriptor is None
-            else [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [descriptor]))]
+            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", descriptors))]
+            if descriptors
+            else []
         )
         async with self._send_lock:
             await self._socket.sendmsg([message], rights)
 
-    async def run(self, workdir: Path, timeout_s: float) -> _Job:
-        """One job in ``workdir``: its child started, waited for, killed (its process group)
-        if it runs past ``timeout_s`` or the caller is cancelled."""
-        variables = self.env_for(workdir)
+    async def run(self, task: _Task, jobs: _JobsDirectory) -> _Job:
+        """One job: its child started (in a directory of its own it makes in ``jobs``),
+        waited for, killed (its process group) if it runs past the task's timeout or the
+        caller is cancelled; what it left read once it has exited."""
+        variables = self.env_for(task.directory)
         if variables.keys() != self.env.keys():
             raise ValueError("a job's variables differ in name from its zygote's")
         changed = {k: v for k, v in variables.items() if self.env[k] != v}
-        cpu_seconds = cpu_limit(timeout_s)
         job = _Job(next(self._numbers))
-        message = job_request(job.number, cpu_seconds, changed)
-        # A directory just made, on a local file system: opened here, not in a worker thread
-        # (the trip would cost the server more CPU than the open).
+        message = job_request(
+            job.number,
+            cpu_limit(task.timeout_s),
+            changed,
+            directory=task.directory.name,
+            job_name=task.job_name,
+            max_log_bytes=task.max_log_bytes,
+        )
+        # Two memfds: memory, not files on a disk, so written and read here on the event loop
+        # without blocking it (a trip to a worker thread would cost more CPU than the copy).
         try:
-            directory = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            source = _memfd("texrender-source", task.source)
         except OSError:
+            raise NotSent from None
+        try:
+            results = os.memfd_create("texrender-results", os.MFD_CLOEXEC)
+        except OSError:
+            os.close(source)
             raise NotSent from None
         self.jobs[job.number] = job
         self.last_used = trio.current_time()
         try:
-            with trio.move_on_after(timeout_s) as deadline:
+            with trio.move_on_after(task.timeout_s) as deadline:
                 try:
-                    await self._send(message, directory)
+                    await self._send(message, (jobs.descriptor, source, results))
                 except (OSError, trio.ClosedResourceError):
                     raise NotSent from None  # the zygote is gone: the job can run fresh
                 finally:
-                    os.close(directory)
+                    os.close(source)
                 job.sent = True
                 await job.exited.wait()
             job.timed_out = deadline.cancelled_caught
+            if job.status is not None and not job.orphaned and not job.timed_out:
+                job.results = await _read_results(results, task.max_log_bytes)
         finally:
+            os.close(results)
             if job.sent:
                 with trio.CancelScope(shield=True):
                     await self._end(job)
@@ -346,11 +398,13 @@ class ZygotePool:
         limits: SandboxLimits,
         identity: Identity | None,
         work_root: Path | None,
+        jobs: _JobsDirectory,
         max_zygotes: int = 6,
         max_jobs_per_zygote: int = MAX_JOBS_PER_ZYGOTE,
     ) -> None:
         self._nursery = nursery
         self.shim = shim
+        self.jobs = jobs
         self.limits = limits
         self.identity = identity
         self.work_root = work_root
@@ -387,16 +441,24 @@ class ZygotePool:
         return [z.pid for z in self._zygotes.values() if z.ready]
 
     async def run(
-        self, argv: list[str], *, cwd: Path, env_for: EnvFor, timeout_s: float
-    ) -> int | None:
-        """Run ``argv`` (a TeX command line starting from a format) in ``cwd`` from a zygote;
-        its return code, or None when no zygote is ready for it (the caller then runs it the
-        usual way; a zygote is started meanwhile).
+        self,
+        argv: list[str],
+        *,
+        source: bytes,
+        job_name: str,
+        env_for: EnvFor,
+        timeout_s: float,
+        max_log_bytes: int,
+    ) -> Forked | None:
+        """Typeset ``source`` as ``<job_name>.tex`` with ``argv`` (a TeX command line starting
+        from a format) in a fork of its zygote, in a work directory of its own; what it left,
+        or None when no zygote is ready for it (the caller then runs it the usual way; a
+        zygote is started meanwhile). The work directory is gone when this returns.
 
         Raises:
             BoxTimeout: ran past ``timeout_s`` or its CPU limit; its process group was killed.
             BoxKilled: a signal from outside ended it, or its zygote died.
-            BoxStartFailed: the child could not enter its work directory.
+            BoxStartFailed: the child could not make or enter its work directory.
         """
         key = _key(argv, env_for)
         zygote = self._zygotes.get(key)
@@ -405,11 +467,16 @@ class ZygotePool:
         if zygote is None or not zygote.ready:
             self.jobs_declined += 1
             return None
+        directory = self.jobs.path / f"{WORKDIR_PREFIX}{secrets.token_hex(8)}"
+        task = _Task(directory, job_name, source, timeout_s, max_log_bytes)
         try:
-            job = await zygote.run(cwd, timeout_s)
+            job = await zygote.run(task, self.jobs)
         except (ValueError, NotSent):
             self.jobs_declined += 1
             return None
+        except BaseException:
+            await _remove(directory)  # cancelled: the child (killed) may have made it
+            raise
         self.children_cpu += job.cpu_seconds
         self.jobs_done += 1
         self.last_zygote_pid = zygote.pid
@@ -418,7 +485,18 @@ class ZygotePool:
         # already has been (or is being) replaced.
         if zygote.jobs_forked >= self.max_jobs_per_zygote and self._zygotes.get(key) is zygote:
             self._replace(zygote)
-        return _outcome(job, timeout_s)
+        try:
+            code = _outcome(job, timeout_s)
+        except BaseException:
+            await _remove(directory)  # a child that did not exit leaves it
+            raise
+        results = job.results
+        if results is not None:
+            return Forked(code, results.log or b"", results.pdf)
+        # Exited, but could not hand its results over: they are read from its files.
+        with trio.CancelScope(shield=True):
+            left = await trio.to_thread.run_sync(_collect_left, task, code)
+        return left
 
     async def prestart(self, argv: list[str], *, env_for: EnvFor) -> bool:
         """Start the zygote for ``argv`` now (at start-up, say) and wait until it is ready;
@@ -452,6 +530,112 @@ class ZygotePool:
         self._nursery.start_soon(zygote.serve, self)
         self.zygotes_started += 1
         return zygote
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One job as the server asks for it."""
+
+    directory: Path  # its work directory, made by its child in the pool's jobs' directory
+    job_name: str
+    source: bytes
+    timeout_s: float
+    max_log_bytes: int
+
+
+@dataclass(frozen=True)
+class _JobsDirectory:
+    """Where a pool's children make their work directories: the path, and a descriptor of it
+    handed to each child (which makes its own directory there with ``mkdirat``)."""
+
+    path: Path
+    descriptor: int
+
+
+def _memfd(name: str, content: bytes) -> int:
+    """A memfd holding ``content``.
+
+    Raises:
+        OSError: no memfd could be made or written (out of memory or descriptors).
+    """
+    descriptor = os.memfd_create(name, os.MFD_CLOEXEC)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+async def _read_results(descriptor: int, max_log_bytes: int) -> Results | None:
+    """What a child that exited left in its results memfd; None if they are not whole."""
+    size = os.fstat(descriptor).st_size
+    head = os.pread(descriptor, RESULTS_HEAD, 0)
+    length = results_size(head, size, max_log_bytes)
+    if length is None:
+        return None
+    if length > _READ_IN_THREAD_BYTES:
+        body = await trio.to_thread.run_sync(os.pread, descriptor, length, RESULTS_HEAD)
+    else:
+        body = os.pread(descriptor, length, RESULTS_HEAD)
+    return parse_results(head, body) if len(body) == length else None
+
+
+def _collect_left(task: _Task, code: int) -> Forked:
+    """What a child that exited without handing its results over left in its directory (its
+    log's head, its PDF), read from the files; the directory then removed. Blocking."""
+    try:
+        log = _read_head(task.directory / f"{task.job_name}.log", task.max_log_bytes)
+        pdf = _read_head(task.directory / f"{task.job_name}.pdf", None)
+    finally:
+        shutil.rmtree(task.directory, ignore_errors=True)
+    return Forked(code, log or b"", pdf)
+
+
+def _read_head(path: Path, most: int | None) -> bytes | None:
+    """The first ``most`` bytes (all: None) of the plain file ``path``; None if there is none.
+    A link is not followed: only TeX's own files are read. Blocking."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return file.read(most if most is not None else -1)
+
+
+async def _remove(directory: Path) -> None:
+    """Remove a job's work directory, if its child made one (shielded: on every way out)."""
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(shutil.rmtree, directory, True)
+
+
+def _make_jobs_directory(root: Path | None, identity: Identity | None) -> Path:
+    """A pool's jobs' directory ``texrender-<pid>-jobs-<random>`` under ``root`` (the system's
+    temp dir if None), TeX's user's (its children make their directories there). Blocking."""
+    kind = f"{WORKDIR_PREFIX}{os.getpid()}-{JOBS_DIR_KIND}"
+    path = Path(tempfile.mkdtemp(prefix=kind, dir=root))
+    if identity is not None:
+        os.chown(path, identity.uid, identity.gid)
+    return path
+
+
+def _open_jobs_directory(root: Path | None, identity: Identity | None) -> _JobsDirectory:
+    path = _make_jobs_directory(root, identity)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return _JobsDirectory(path, descriptor)
+
+
+def _close_jobs_directory(jobs: _JobsDirectory) -> None:
+    os.close(jobs.descriptor)
+    shutil.rmtree(jobs.path, ignore_errors=True)
 
 
 def _take_pidfd(job: _Job) -> None:
@@ -522,7 +706,7 @@ def _outcome(job: _Job, timeout_s: float) -> int:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
     code = os.waitstatus_to_exitcode(job.status)
     if code == 125:
-        raise BoxStartFailed("the zygote's child could not enter its work directory")
+        raise BoxStartFailed("the zygote's child could not make its work directory")
     return checked_exit(code, cpu_limit(timeout_s))
 
 
@@ -536,18 +720,25 @@ async def open_zygote_pool(
     max_zygotes: int = 6,
     max_jobs_per_zygote: int = MAX_JOBS_PER_ZYGOTE,
 ) -> AsyncIterator[ZygotePool]:
-    """A pool whose zygotes live in a nursery of their own, all stopped on the way out."""
-    async with trio.open_nursery() as nursery:
-        pool = ZygotePool(
-            nursery,
-            shim,
-            limits=limits,
-            identity=identity,
-            work_root=work_root,
-            max_zygotes=max_zygotes,
-            max_jobs_per_zygote=max_jobs_per_zygote,
-        )
-        try:
-            yield pool
-        finally:
-            nursery.cancel_scope.cancel()
+    """A pool whose zygotes live in a nursery of their own, all stopped on the way out, with
+    its jobs' directory, removed last."""
+    jobs = await trio.to_thread.run_sync(_open_jobs_directory, work_root, identity)
+    try:
+        async with trio.open_nursery() as nursery:
+            pool = ZygotePool(
+                nursery,
+                shim,
+                limits=limits,
+                identity=identity,
+                work_root=work_root,
+                jobs=jobs,
+                max_zygotes=max_zygotes,
+                max_jobs_per_zygote=max_jobs_per_zygote,
+            )
+            try:
+                yield pool
+            finally:
+                nursery.cancel_scope.cancel()
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(_close_jobs_directory, jobs)

@@ -16,11 +16,11 @@
  *
  * Protocol on the control socket (a SOCK_SEQPACKET socket pair: one message a request or a
  * reply, never split or merged):
- *   request 'J': u8 'J', 3 pad, u32 job, u32 cpu seconds, then NUL-terminated NAME=VALUE
- *                strings, the variables the child sets; with it (SCM_RIGHTS) a descriptor of
- *                the work directory, which the child enters with fchdir: like a fresh TeX,
- *                whose parent enters the directory before dropping to TeX's user, the child
- *                needs no search permission on the directories above it.
+ *   request 'J': u8 'J', 3 pad, u32 job, u32 cpu seconds, u32 most log bytes, then
+ *                NUL-terminated strings: the work directory's name, the job's name, then
+ *                NAME=VALUE, the variables the child sets; with it (SCM_RIGHTS) three
+ *                descriptors: the jobs' directory, a memfd holding the job's source, and an
+ *                empty memfd for its results.
  *   request 'K': u8 'K', 3 pad, u32 job (unused), i32 pid: SIGKILL that child's process group
  *                (safe against pid reuse: the child is ours and not reaped yet, or was
  *                reported as exited already, and then this is ignored).
@@ -28,17 +28,28 @@
  *   reply 'S':   u8 'S', 3 pad, u32 job, i32 pid (or -errno if fork failed), pad, 2 x i64 0
  *   reply 'X':   u8 'X', 3 pad, u32 job, i32 pid, i32 wait status, i64 user us, i64 system us
  *                (the child's CPU with its own children's, from wait4).
- * The zygote never reads or writes anything but this socket. When the socket closes (the
- * server is gone) it kills every child's group, reaps them and exits.
+ * The zygote itself never reads or writes anything but this socket. When the socket closes
+ * (the server is gone) it kills every child's group, reaps them and exits.
  *
  * The child: own process group, control descriptors closed, signal mask restored, CPU limit
  * set (counted from the fork; the other limits are the zygote's, set by the sandbox that
- * started it), chdir into the work directory, its variables set, LD_PRELOAD and
- * TEXRENDER_ZYGOTE_FD removed; then time() returns and TeX goes on as if started there.
+ * started it). It makes its work directory in the jobs' directory (mode 0700; a name that
+ * exists fails the job, so no two jobs ever share one), enters it, writes <job>.tex from the
+ * source memfd, sets its variables, removes LD_PRELOAD and TEXRENDER_ZYGOTE_FD; then time()
+ * returns and TeX goes on as if started there. When TeX exits (exit(), after a success or an
+ * error alike), the child's exit handler copies the head of <job>.log and the whole <job>.pdf
+ * into the result memfd, writes the header that says the results are complete, and only then
+ * empties and removes its work directory: the server touches no file for a forked render.
+ * A child killed (a timeout, a cancel, its CPU limit) leaves its directory to the server.
+ *
+ * The result memfd: a 32-byte header (8 bytes "TXRDONE1", u64 log bytes, u64 PDF bytes, u64
+ * flags: 1 a log was found, 2 a PDF was found), then the log's head, then the PDF.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -46,8 +57,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,6 +68,10 @@
 
 #define MAX_CHILDREN 256
 #define MAX_MESSAGE 8192
+#define JOB_FDS 3 /* the jobs' directory, the source, the results */
+#define REQUEST_HEAD 16
+#define RESULT_HEAD 32
+#define MAX_NAME 128
 
 struct reply {
     uint8_t kind;
@@ -66,6 +83,13 @@ struct reply {
     int64_t system_us;
 };
 
+struct result_head {
+    char magic[8];
+    uint64_t log_bytes;
+    uint64_t pdf_bytes;
+    uint64_t flags;
+};
+
 struct child {
     pid_t pid;
     uint32_t job;
@@ -73,6 +97,14 @@ struct child {
 
 static int format_opened = 0;
 static int forked = 0;
+
+/* In a job's child: what its exit handler needs. */
+static int jobs_dir = -1;
+static int results = -1;
+static uint64_t most_log_bytes = 0;
+static char dir_name[MAX_NAME];
+static char job_log[MAX_NAME + 8];
+static char job_pdf[MAX_NAME + 8];
 
 static void send_reply(int fd, char kind, uint32_t job, pid_t pid, int status,
                        const struct rusage *usage) {
@@ -90,23 +122,113 @@ static void send_reply(int fd, char kind, uint32_t job, pid_t pid, int status,
     }
 }
 
+/* Copy up to `most` bytes of `in` (from its start) to `out` (at its offset); the bytes
+   copied, or -1. */
+static int64_t copy_file(int in, int out, uint64_t most) {
+    uint64_t done = 0;
+    while (done < most) {
+        size_t chunk = most - done > (1u << 30) ? (1u << 30) : (size_t)(most - done);
+        ssize_t n = sendfile(out, in, NULL, chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        done += (uint64_t)n;
+    }
+    return (int64_t)done;
+}
+
+/* Copy the file `name` of the work directory into the results; its bytes, -1 if it is not
+   there (or is not a plain file), -2 on a failure. */
+static int64_t deliver_file(const char *name, uint64_t most) {
+    int in = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0) return errno == ENOENT ? -1 : -2;
+    struct stat info;
+    int64_t copied = -2;
+    if (fstat(in, &info) == 0 && S_ISREG(info.st_mode)) copied = copy_file(in, results, most);
+    close(in);
+    return copied < 0 ? -2 : copied;
+}
+
+/* The work directory emptied (TeX makes plain files only) and removed. */
+static void remove_work_dir(void) {
+    DIR *dir = opendir(".");
+    if (dir) {
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL)
+            if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+                unlinkat(dirfd(dir), entry->d_name, 0);
+        closedir(dir);
+    }
+    unlinkat(jobs_dir, dir_name, AT_REMOVEDIR);
+}
+
+/* The child's exit handler: the results into their memfd, then the directory removed. Any
+   failure leaves the header out and the files in place (the server then reads them). */
+static void deliver_results(void) {
+    if (results < 0 || getpid() != getpgrp()) return; /* only the job's own process */
+    struct result_head head;
+    memset(&head, 0, sizeof head);
+    if (lseek(results, RESULT_HEAD, SEEK_SET) != RESULT_HEAD) return;
+    int64_t log = deliver_file(job_log, most_log_bytes);
+    if (log == -2) return;
+    int64_t pdf = deliver_file(job_pdf, UINT64_MAX);
+    if (pdf == -2) return;
+    head.log_bytes = log < 0 ? 0 : (uint64_t)log;
+    head.pdf_bytes = pdf < 0 ? 0 : (uint64_t)pdf;
+    head.flags = (log >= 0 ? 1u : 0u) | (pdf >= 0 ? 2u : 0u);
+    memcpy(head.magic, "TXRDONE1", 8);
+    if (pwrite(results, &head, sizeof head, 0) != (ssize_t)sizeof head) return;
+    remove_work_dir();
+}
+
+/* A name the child may make in the jobs' directory: one path component, not . or .. */
+static int plain_name(const char *name) {
+    size_t n = strnlen(name, MAX_NAME);
+    return n > 0 && n < MAX_NAME && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
+}
+
 /* In the child: become the job. Returns only on success (else _exit). */
 static void become_job(int control, int sigfd, const sigset_t *old_mask, char *message,
-                       size_t length, int workdir) {
+                       size_t length, const int *fds) {
     close(control);
     close(sigfd);
     signal(SIGCHLD, SIG_DFL);
     sigprocmask(SIG_SETMASK, old_mask, NULL);
     if (setpgid(0, 0) != 0) _exit(125);
-    uint32_t cpu;
+    uint32_t cpu, log_bytes;
     memcpy(&cpu, message + 8, 4);
+    memcpy(&log_bytes, message + 12, 4);
     struct rlimit limit = {cpu, (rlim_t)cpu + 1};
     if (setrlimit(RLIMIT_CPU, &limit) != 0) _exit(125);
-    if (fchdir(workdir) != 0) _exit(125);
-    close(workdir);
     char *end = message + length;
+    char *dir = message + REQUEST_HEAD;
+    char *job = dir + strnlen(dir, (size_t)(end - dir)) + 1;
+    if (job >= end) _exit(125);
+    char *fields = job + strnlen(job, (size_t)(end - job)) + 1;
+    if (fields > end || !plain_name(dir) || !plain_name(job)) _exit(125);
+    strcpy(dir_name, dir);
+    snprintf(job_log, sizeof job_log, "%s.log", job);
+    snprintf(job_pdf, sizeof job_pdf, "%s.pdf", job);
+    char job_tex[MAX_NAME + 8];
+    snprintf(job_tex, sizeof job_tex, "%s.tex", job);
+    if (mkdirat(fds[0], dir_name, 0700) != 0) _exit(125);
+    int workdir = openat(fds[0], dir_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (workdir < 0 || fchdir(workdir) != 0) _exit(125);
+    close(workdir);
+    jobs_dir = fds[0];
+    struct stat source;
+    int tex = open(job_tex, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (tex < 0 || fstat(fds[1], &source) != 0) _exit(125);
+    if (lseek(fds[1], 0, SEEK_SET) != 0) _exit(125);
+    if (copy_file(fds[1], tex, (uint64_t)source.st_size) != (int64_t)source.st_size) _exit(125);
+    close(tex);
+    close(fds[1]);
+    results = fds[2];
+    most_log_bytes = log_bytes;
+    if (atexit(deliver_results) != 0) _exit(125);
     char *next;
-    for (char *field = message + 12; field < end && *field; field = next) {
+    for (char *field = fields; field < end && *field; field = next) {
         next = field + strlen(field) + 1;
         char *eq = strchr(field, '=');
         if (!eq) _exit(125);
@@ -145,11 +267,17 @@ static void reap(int control, struct child *children) {
     }
 }
 
-/* One message, and the descriptor sent with it (else -1). */
-static ssize_t receive(int control, char *message, int *workdir) {
+static void close_all(int *fds, int count) {
+    for (int i = 0; i < count; i++)
+        if (fds[i] >= 0) close(fds[i]);
+}
+
+/* One message, and the descriptors sent with it (their count in *count, at most JOB_FDS;
+   any more are closed). */
+static ssize_t receive(int control, char *message, int *fds, int *count) {
     struct iovec part = {message, MAX_MESSAGE};
     union {
-        char buffer[CMSG_SPACE(sizeof(int))];
+        char buffer[CMSG_SPACE(sizeof(int) * (JOB_FDS + 1))];
         struct cmsghdr align;
     } control_data;
     struct msghdr header;
@@ -158,11 +286,21 @@ static ssize_t receive(int control, char *message, int *workdir) {
     header.msg_iovlen = 1;
     header.msg_control = control_data.buffer;
     header.msg_controllen = sizeof control_data.buffer;
+    *count = 0;
     ssize_t got = recvmsg(control, &header, MSG_CMSG_CLOEXEC);
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&header); got >= 0 && c; c = CMSG_NXTHDR(&header, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(workdir, CMSG_DATA(c), sizeof(int));
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&header); got >= 0 && c; c = CMSG_NXTHDR(&header, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int received[JOB_FDS + 1];
+        if (n > JOB_FDS + 1) n = JOB_FDS + 1;
+        memcpy(received, CMSG_DATA(c), sizeof(int) * (size_t)n);
+        for (int i = 0; i < n; i++) {
+            if (*count < JOB_FDS)
+                fds[(*count)++] = received[i];
+            else
+                close(received[i]);
+        }
+    }
     return got;
 }
 
@@ -179,20 +317,21 @@ static void serve(int control) {
     send_reply(control, 'R', 0, getpid(), 0, NULL);
     static char message[MAX_MESSAGE + 1];
     for (;;) {
-        struct pollfd fds[2] = {{control, POLLIN, 0}, {sigfd, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) {
+        struct pollfd polled[2] = {{control, POLLIN, 0}, {sigfd, POLLIN, 0}};
+        if (poll(polled, 2, -1) < 0) {
             if (errno == EINTR) continue;
             _exit(124);
         }
-        if (fds[1].revents & POLLIN) {
+        if (polled[1].revents & POLLIN) {
             struct signalfd_siginfo info;
             while (read(sigfd, &info, sizeof info) > 0) {
             }
             reap(control, children);
         }
-        if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        int workdir = -1;
-        ssize_t got = receive(control, message, &workdir);
+        if (!(polled[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        int fds[JOB_FDS];
+        int count = 0;
+        ssize_t got = receive(control, message, fds, &count);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) { /* the server is gone: nothing outlives it */
             kill_all(children);
@@ -208,11 +347,11 @@ static void serve(int control) {
             memcpy(&pid, message + 8, 4);
             for (int i = 0; i < MAX_CHILDREN; i++)
                 if (pid > 0 && children[i].pid == pid) kill(-pid, SIGKILL);
-            if (workdir >= 0) close(workdir);
+            close_all(fds, count);
             continue;
         }
-        if (message[0] != 'J' || got < 12 || workdir < 0) {
-            if (workdir >= 0) close(workdir);
+        if (message[0] != 'J' || got <= REQUEST_HEAD || count != JOB_FDS) {
+            close_all(fds, count);
             if (message[0] == 'J') send_reply(control, 'S', job, -EINVAL, 0, NULL);
             continue;
         }
@@ -220,20 +359,20 @@ static void serve(int control) {
         for (int i = 0; i < MAX_CHILDREN && slot < 0; i++)
             if (children[i].pid == 0) slot = i;
         if (slot < 0) {
-            close(workdir);
+            close_all(fds, count);
             send_reply(control, 'S', job, -EAGAIN, 0, NULL);
             continue;
         }
         pid_t pid = fork();
         if (pid == 0) {
-            become_job(control, sigfd, &old_mask, message, (size_t)got, workdir);
+            become_job(control, sigfd, &old_mask, message, (size_t)got, fds);
             return;
         }
         int fork_error = errno;
         /* The child's own group, set from this side too (as shells do): a kill of the group
            that comes before the child has run its setpgid still finds it. */
         if (pid > 0) setpgid(pid, pid);
-        close(workdir);
+        close_all(fds, count);
         /* Nothing of one job's request stays in memory the next job's child inherits. */
         memset(message, 0, (size_t)got);
         if (pid < 0) {

@@ -28,6 +28,7 @@ from rendering.typesetting import (
 from rendering.typesetting._engine import (
     _WORKDIR_NAME,
     PdfLatexEngine,
+    _is_jobs_directory,
     _is_zygote_home,
     build_argv,
 )
@@ -35,11 +36,15 @@ from rendering.typesetting._formats import FormatStore, ensure_private_dir
 from rendering.typesetting._zygote_protocol import (
     MAX_REQUEST,
     REPLY_SIZE,
+    RESULTS_HEAD,
+    Results,
     job_request,
     kill_request,
     parse_reply,
+    parse_results,
+    results_size,
 )
-from tests.conftest import children_of, pdf_text
+from tests.conftest import children_of, is_jobs_dir, is_zygote_dir, job_dirs, pdf_text
 from tools.exact_text import CORPUS_DIR, corpus, for_template
 
 pytestmark = pytest.mark.tex
@@ -149,6 +154,11 @@ def tex_children(work_dir: Path) -> list[int]:
     return found
 
 
+def kinds(work_dir: Path) -> list[str]:
+    """The kinds of the directories in ``work_dir`` (``texrender-<pid>-<kind>-<random>``)."""
+    return sorted(entry.name.split("-")[2] for entry in work_dir.iterdir())
+
+
 def _works_in(pid: int, work_dir: Path) -> bool:
     try:
         return Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(work_dir)
@@ -254,8 +264,9 @@ async def test_a_cancelled_render_leaves_no_child(
     with trio.move_on_after(1):
         await forked.compile(spin, timeout_s=60, format_name=path.format_name)
     assert tex_children(work_dir) == [zygote]
-    # The job's directory is gone; the zygote's own stays while it lives.
-    assert [entry.name.split("-")[2] for entry in work_dir.iterdir()] == ["zygote"]
+    # The job's directory is gone; the zygote's own and the pool's jobs' stay while they live.
+    assert job_dirs(work_dir) == []
+    assert kinds(work_dir) == ["jobs", "zygote"]
 
 
 async def test_a_dead_zygote_fails_its_jobs_as_killed_and_is_replaced(
@@ -338,17 +349,47 @@ def test_a_child_reaped_before_its_pidfd_is_taken_is_not_killed_by_number(
 async def test_a_zygotes_directory_is_one_sweep_leftovers_knows(
     formats: Formats, work_dir: Path, pool: ZygotePool
 ) -> None:
-    """Left by a killed server, a zygote's directory would be swept by the next (the name's pid
-    is then a dead process's); this server runs, so it stays."""
+    """Left by a killed server, a zygote's directory and its pool's jobs' directory would be
+    swept by the next (the name's pid is then a dead process's); this server runs, so they
+    stay."""
     _, forked = engines(formats.fast, formats, work_dir, pool)
     await ready(forked, formats.fast.format_name)
-    [home] = list(work_dir.iterdir())
-    name = _WORKDIR_NAME.match(home.name)
-    assert name is not None
-    assert (name.group(1), name.group(2)) == (str(os.getpid()), "zygote-")
+    [home] = [entry for entry in work_dir.iterdir() if is_zygote_dir(entry)]
+    [jobs] = [entry for entry in work_dir.iterdir() if is_jobs_dir(entry)]
+    for entry, kind in ((home, "zygote-"), (jobs, "jobs-")):
+        name = _WORKDIR_NAME.match(entry.name)
+        assert name is not None
+        assert (name.group(1), name.group(2)) == (str(os.getpid()), kind)
     assert _is_zygote_home(home)
+    assert _is_jobs_directory(jobs)
     assert forked.sweep_leftovers() == []
     assert home.is_dir()
+    assert jobs.is_dir()
+
+
+def test_a_dead_servers_jobs_directory_is_swept_and_only_one_that_looks_like_it(
+    tmp_path: Path,
+) -> None:
+    """A jobs' directory of a process that no longer runs goes, with the work directories of
+    the renders it was doing; one that holds anything else is not taken for one."""
+    dead = _dead_pid()
+    left = tmp_path / f"texrender-{dead}-jobs-abc123"
+    (left / "texrender-0a1b").mkdir(parents=True)
+    (left / "texrender-0a1b" / "doc.tex").write_text("secret data")
+    (left / "texrender-2c3d").mkdir()  # a child killed before it wrote the source
+    other = tmp_path / f"texrender-{dead}-jobs-def456"
+    (other / "photos").mkdir(parents=True)
+    engine = PdfLatexEngine(work_root=tmp_path)
+    assert engine.sweep_leftovers() == [left]
+    assert not left.exists()
+    assert (other / "photos").is_dir()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 async def test_without_a_working_shim_every_render_runs_fresh(
@@ -459,7 +500,8 @@ async def test_a_zygote_that_has_forked_its_bound_of_jobs_is_replaced(
             ready=1, started=2, forked=4, declined=0
         )
         assert tex_children(work_dir) == [second]
-        assert [entry.name.split("-")[2] for entry in work_dir.iterdir()] == ["zygote"]
+        assert job_dirs(work_dir) == []
+        assert kinds(work_dir) == ["jobs", "zygote"]
 
 
 async def test_a_zygote_that_dies_at_its_bound_is_replaced_only_once(
@@ -516,20 +558,77 @@ async def test_closing_the_pool_stops_its_zygotes(formats: Formats, work_dir: Pa
 
 
 def test_a_job_request_holds_its_directory_and_variables() -> None:
-    message = job_request(7, 31, {"HOME": "/tmp/w", "TEXMFVAR": "/tmp/w/.texmf-var"})
+    variables = {"HOME": "/tmp/w", "TEXMFVAR": "/tmp/w/.texmf-var"}
+    message = job_request(7, 31, variables, directory="w", job_name="doc", max_log_bytes=4096)
     assert message[:1] == b"J"
     assert int.from_bytes(message[4:8], "little") == 7
     assert int.from_bytes(message[8:12], "little") == 31
-    assert message[12:] == b"HOME=/tmp/w\0TEXMFVAR=/tmp/w/.texmf-var\0"
+    assert int.from_bytes(message[12:16], "little") == 4096
+    assert message[16:] == b"w\0doc\0HOME=/tmp/w\0TEXMFVAR=/tmp/w/.texmf-var\0"
     assert kill_request(1234)[:1] == b"K"
 
 
 @pytest.mark.parametrize(
-    "variables", [{"HOME": "/tmp/a\0b"}, {"A=B": "c"}, {"": "c"}, {"A": "x" * MAX_REQUEST}]
+    ("variables", "directory", "job_name"),
+    [
+        ({"HOME": "/tmp/a\0b"}, "w", "doc"),
+        ({"A=B": "c"}, "w", "doc"),
+        ({"": "c"}, "w", "doc"),
+        ({"A": "x" * MAX_REQUEST}, "w", "doc"),
+        ({}, "../w", "doc"),
+        ({}, "..", "doc"),
+        ({}, "", "doc"),
+        ({}, "w", "a/b"),
+        ({}, "w", "x" * 128),
+    ],
 )
-def test_a_job_that_cannot_be_told_is_refused(variables: dict[str, str]) -> None:
-    with pytest.raises(ValueError, match=r"cannot be sent|longer than"):
-        job_request(1, 1, variables)
+def test_a_job_that_cannot_be_told_is_refused(
+    variables: dict[str, str], directory: str, job_name: str
+) -> None:
+    with pytest.raises(ValueError, match=r"cannot be sent|longer than|plain names"):
+        job_request(1, 1, variables, directory=directory, job_name=job_name, max_log_bytes=1)
+
+
+def _results(log: bytes | None, pdf: bytes | None, magic: bytes = b"TXRDONE1") -> bytes:
+    flags = (1 if log is not None else 0) | (2 if pdf is not None else 0)
+    body = (log or b"") + (pdf or b"")
+    head = magic + len(log or b"").to_bytes(8, "little") + len(pdf or b"").to_bytes(8, "little")
+    return head + flags.to_bytes(8, "little") + body
+
+
+@pytest.mark.parametrize(
+    ("log", "pdf"), [(b"the log", b"%PDF-1.5 ..."), (b"the log", None), (None, None)]
+)
+def test_results_are_read_as_the_child_wrote_them(log: bytes | None, pdf: bytes | None) -> None:
+    packed = _results(log, pdf)
+    head, body = packed[:RESULTS_HEAD], packed[RESULTS_HEAD:]
+    assert results_size(head, len(packed), max_log_bytes=100) == len(body)
+    assert parse_results(head, body) == Results(log, pdf)
+
+
+def test_results_that_are_not_whole_are_not_taken() -> None:
+    packed = _results(b"the log", b"%PDF")
+    head = packed[:RESULTS_HEAD]
+    assert results_size(b"", 0, 100) is None  # killed: nothing written
+    assert results_size(bytes(RESULTS_HEAD), len(packed), 100) is None  # no header yet
+    assert results_size(head, len(packed) - 1, 100) is None  # does not add up
+    assert results_size(head, len(packed), 3) is None  # a longer log than asked for
+    wrong = _results(b"the log", b"%PDF", magic=b"TXRDONE0")[:RESULTS_HEAD]
+    assert results_size(wrong, len(packed), 100) is None
+
+
+def test_results_left_in_files_are_read_without_following_links(tmp_path: Path) -> None:
+    """A child that could not hand its results over leaves them in its directory; they are
+    read from there (only TeX's own plain files: a link is not followed), and it is removed."""
+    directory = tmp_path / "texrender-job"
+    directory.mkdir()
+    (directory / "doc.log").write_bytes(b"L" * 50)
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"not TeX's")
+    (directory / "doc.pdf").symlink_to(secret)
+    task = _zygote._Task(directory, "doc", b"", 60.0, max_log_bytes=10)
+    assert _zygote._collect_left(task, 0) == _zygote.Forked(0, b"L" * 10, None)
+    assert not directory.exists()
 
 
 def test_replies_are_read_exactly() -> None:
@@ -554,16 +653,25 @@ async def test_the_child_reads_the_clock_itself_after_taking_its_variables(
     argv = build_argv(forked.executable, format_name=path.format_name)
 
     def env_for(directory: Path) -> dict[str, str]:
-        is_job = directory.name.startswith("texrender-") and "zygote" not in directory.name
+        is_job = "-jobs-" in directory.parent.name
         return {**forked._env(directory), "TZ": "JOB-14" if is_job else "UTC0"}
 
     assert await pool.prestart(argv, env_for=env_for)
     source = path.sources[0].replace(r"\end{document}", r"TIME\the\time{} \end{document}")
-    async with forked._workdir(source) as workdir:
-        before = _minutes(14)
-        assert await pool.run(argv, cwd=workdir, env_for=env_for, timeout_s=60) == 0
-        after = _minutes(14)
-        text = pdf_text((workdir / "doc.pdf").read_bytes())
+    before = _minutes(14)
+    done = await pool.run(
+        argv,
+        source=source.encode(),
+        job_name="doc",
+        env_for=env_for,
+        timeout_s=60,
+        max_log_bytes=forked.limits.max_log_bytes,
+    )
+    after = _minutes(14)
+    assert done is not None
+    assert done.code == 0
+    assert done.pdf is not None
+    text = pdf_text(done.pdf)
     shown = int(text.split("TIME", 1)[1].split()[0])
     assert shown in {before, after}, (shown, before, after, _minutes(0))
 
