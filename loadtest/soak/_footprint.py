@@ -5,7 +5,9 @@ TeX of other programs on the machine does not count); and its log's lines by lev
 
 A server's loaded engines (zygotes: TeX processes that wait, each in a directory of its own
 named ``texrender-<pid>-zygote-*``, to fork renders) are not leftovers while the server runs;
-after it exits they are (their processes, their directories)."""
+after it exits they are (their processes, their directories). Nor is, while it runs, their
+pool's jobs' directory (``texrender-<pid>-jobs-*``), where each forked render makes its work
+directory: those count, as any render's does."""
 
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ def _processes() -> Iterator[tuple[int, int, str]]:
 
 
 ZYGOTE_MARK = "-zygote-"  # in the name of a zygote's directory (rendering.typesetting._zygote)
+JOBS_MARK = "-jobs-"  # in the name of a zygote pool's jobs' directory
 
 
 def tex_processes(server_pid: int, work_dir: Path, *, zygotes: bool = True) -> list[int]:
@@ -99,9 +102,22 @@ def local_figures(server: TrioServer, work_dir: Path) -> tuple[int, int]:
     """Entries in the work directory and this server's TeX processes, its zygotes and their
     directories left out while it runs."""
     running = server.process.poll() is None
-    entries = [name for name in os.listdir(work_dir) if not (running and ZYGOTE_MARK in name)]
+    entries = 0
+    for name in os.listdir(work_dir):
+        if running and JOBS_MARK in name:
+            entries += _entries_in(work_dir / name)  # the forked renders' directories
+        elif not (running and ZYGOTE_MARK in name):
+            entries += 1
     found = tex_processes(server.process.pid, work_dir, zygotes=not running)
-    return len(entries), len(found)
+    return entries, len(found)
+
+
+def _entries_in(directory: Path) -> int:
+    """How many entries ``directory`` holds (0 once it is gone: the server just stopped)."""
+    try:
+        return len(os.listdir(directory))
+    except FileNotFoundError:
+        return 0
 
 
 def log_levels(log_path: Path) -> dict[str, Any]:
