@@ -69,8 +69,7 @@ from ._zygote_protocol import (
     job_request,
     kill_request,
     parse_reply,
-    parse_results,
-    results_size,
+    parse_results_head,
 )
 
 log = logging.getLogger("texrender.zygotes")
@@ -570,17 +569,24 @@ def _memfd(name: str, content: bytes) -> int:
 
 
 async def _read_results(descriptor: int, max_log_bytes: int) -> Results | None:
-    """What a child that exited left in its results memfd; None if they are not whole."""
+    """What a child that exited left in its results memfd; None if they are not whole. The log
+    and the PDF are read each into its own bytes (no copy of a copy)."""
     size = os.fstat(descriptor).st_size
-    head = os.pread(descriptor, RESULTS_HEAD, 0)
-    length = results_size(head, size, max_log_bytes)
-    if length is None:
+    head = parse_results_head(os.pread(descriptor, RESULTS_HEAD, 0), size, max_log_bytes)
+    if head is None:
         return None
-    if length > _READ_IN_THREAD_BYTES:
-        body = await trio.to_thread.run_sync(os.pread, descriptor, length, RESULTS_HEAD)
+    log = os.pread(descriptor, head.log_bytes, RESULTS_HEAD) if head.has_log else None
+    at = RESULTS_HEAD + head.log_bytes
+    if not head.has_pdf:
+        pdf = None
+    elif head.pdf_bytes > _READ_IN_THREAD_BYTES:
+        pdf = await trio.to_thread.run_sync(os.pread, descriptor, head.pdf_bytes, at)
     else:
-        body = os.pread(descriptor, length, RESULTS_HEAD)
-    return parse_results(head, body) if len(body) == length else None
+        pdf = os.pread(descriptor, head.pdf_bytes, at)
+    whole = (log is None or len(log) == head.log_bytes) and (
+        pdf is None or len(pdf) == head.pdf_bytes
+    )
+    return Results(log, pdf) if whole else None
 
 
 def _collect_left(task: _Task, code: int) -> Forked:

@@ -109,22 +109,23 @@ class Results:
     pdf: bytes | None
 
 
-def results_size(head: bytes, size: int, max_log_bytes: int) -> int | None:
-    """How many bytes follow a whole results header ``head`` in a memfd of ``size`` bytes; None
-    when the results are not whole (no header: the child was killed or could not copy them)
-    or do not add up."""
+@dataclass(frozen=True)
+class ResultsHead:
+    """The header of whole results: how many bytes of log and of PDF follow it, and whether
+    each was found."""
+
+    log_bytes: int
+    pdf_bytes: int
+    has_log: bool
+    has_pdf: bool
+
+
+def parse_results_head(head: bytes, size: int, max_log_bytes: int) -> ResultsHead | None:
+    """The header ``head`` of results in a memfd of ``size`` bytes; None when the results are
+    not whole (no header: the child was killed or could not copy them) or do not add up."""
     if len(head) != RESULTS_HEAD:
         return None
-    done, log_bytes, pdf_bytes, _ = _RESULTS.unpack(head)
+    done, log_bytes, pdf_bytes, flags = _RESULTS.unpack(head)
     if done != _DONE or log_bytes > max_log_bytes or RESULTS_HEAD + log_bytes + pdf_bytes != size:
         return None
-    return int(log_bytes + pdf_bytes)
-
-
-def parse_results(head: bytes, body: bytes) -> Results:
-    """The results behind ``head`` (checked by :func:`results_size`), from ``body``, the bytes
-    after it."""
-    _, log_bytes, _, flags = _RESULTS.unpack(head)
-    log = body[:log_bytes] if flags & _HAS_LOG else None
-    pdf = body[log_bytes:] if flags & _HAS_PDF else None
-    return Results(log, pdf)
+    return ResultsHead(log_bytes, pdf_bytes, bool(flags & _HAS_LOG), bool(flags & _HAS_PDF))

@@ -38,11 +38,11 @@ from rendering.typesetting._zygote_protocol import (
     REPLY_SIZE,
     RESULTS_HEAD,
     Results,
+    ResultsHead,
     job_request,
     kill_request,
     parse_reply,
-    parse_results,
-    results_size,
+    parse_results_head,
 )
 from tests.conftest import children_of, is_jobs_dir, is_zygote_dir, job_dirs, pdf_text
 from tools.exact_text import CORPUS_DIR, corpus, for_template
@@ -599,22 +599,27 @@ def _results(log: bytes | None, pdf: bytes | None, magic: bytes = b"TXRDONE1") -
 @pytest.mark.parametrize(
     ("log", "pdf"), [(b"the log", b"%PDF-1.5 ..."), (b"the log", None), (None, None)]
 )
-def test_results_are_read_as_the_child_wrote_them(log: bytes | None, pdf: bytes | None) -> None:
-    packed = _results(log, pdf)
-    head, body = packed[:RESULTS_HEAD], packed[RESULTS_HEAD:]
-    assert results_size(head, len(packed), max_log_bytes=100) == len(body)
-    assert parse_results(head, body) == Results(log, pdf)
+async def test_results_are_read_as_the_child_wrote_them(
+    log: bytes | None, pdf: bytes | None
+) -> None:
+    descriptor = os.memfd_create("results")
+    try:
+        os.write(descriptor, _results(log, pdf))
+        assert await _zygote._read_results(descriptor, max_log_bytes=100) == Results(log, pdf)
+    finally:
+        os.close(descriptor)
 
 
 def test_results_that_are_not_whole_are_not_taken() -> None:
     packed = _results(b"the log", b"%PDF")
     head = packed[:RESULTS_HEAD]
-    assert results_size(b"", 0, 100) is None  # killed: nothing written
-    assert results_size(bytes(RESULTS_HEAD), len(packed), 100) is None  # no header yet
-    assert results_size(head, len(packed) - 1, 100) is None  # does not add up
-    assert results_size(head, len(packed), 3) is None  # a longer log than asked for
+    assert parse_results_head(head, len(packed), 100) == ResultsHead(7, 4, True, True)
+    assert parse_results_head(b"", 0, 100) is None  # killed: nothing written
+    assert parse_results_head(bytes(RESULTS_HEAD), len(packed), 100) is None  # no header yet
+    assert parse_results_head(head, len(packed) - 1, 100) is None  # does not add up
+    assert parse_results_head(head, len(packed), 3) is None  # a longer log than asked for
     wrong = _results(b"the log", b"%PDF", magic=b"TXRDONE0")[:RESULTS_HEAD]
-    assert results_size(wrong, len(packed), 100) is None
+    assert parse_results_head(wrong, len(packed), 100) is None
 
 
 def test_results_left_in_files_are_read_without_following_links(tmp_path: Path) -> None:
