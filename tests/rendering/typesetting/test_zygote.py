@@ -8,9 +8,10 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import trio
@@ -49,6 +50,7 @@ from tools.exact_text import CORPUS_DIR, corpus, for_template
 
 pytestmark = pytest.mark.tex
 
+T = TypeVar("T")
 TEMPLATE = "resume-classic"
 UNICODE_FILES = ("russian.json", "arabic.json", "chinese.json")
 
@@ -183,6 +185,40 @@ async def test_a_forked_render_is_byte_for_byte_a_fresh_one(
         assert got.log == expected.log
     assert pool.children_cpu > cpu, "the renders did not go through the zygote"
     assert pool.zygote_pids() == [zygote]
+
+
+@pytest.mark.parametrize("unicode", [False, True], ids=["pdftex", "xetex"])
+async def test_a_forked_render_costs_the_server_no_worker_thread_and_leaves_nothing(
+    formats: Formats,
+    work_dir: Path,
+    pool: ZygotePool,
+    unicode: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its child makes, fills and removes its own directory and hands the PDF and the log back
+    in memory: the server makes no trip to a worker thread; a fresh render makes three."""
+    path = formats.unicode if unicode else formats.fast
+    fresh, forked = engines(path, formats, work_dir, pool)
+    await ready(forked, path.format_name)
+    trips: list[str] = []
+    to_thread = trio.to_thread.run_sync
+
+    async def counted(fn: Callable[..., T], *args: object, **kwargs: Any) -> T:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await to_thread(fn, *args, **kwargs)
+
+    monkeypatch.setattr(trio.to_thread, "run_sync", counted)
+    done = pool.jobs_done
+    got = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    assert pool.jobs_done == done + 1, "the render did not go through the zygote"
+    assert trips == []
+    assert "Output written on doc.pdf" in got.log
+    assert job_dirs(work_dir) == []
+    await fresh.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    # Fresh: the directory made and filled, TeX started (trio.run_process's own trip), the
+    # outputs read and the directory removed.
+    assert len(trips) == 3
+    assert [trips[0], trips[-1]] == ["_make_directory", "_collect_and_remove"]
 
 
 async def test_bad_tex_fails_the_same_way(
