@@ -52,7 +52,6 @@ import trio
 from ._boxed import (
     WORKDIR_PREFIX,
     BoxKilled,
-    BoxStartFailed,
     BoxTimeout,
     boxed_command,
     checked_exit,
@@ -279,6 +278,8 @@ class _Zygote:
             job.pid = reply.pid
             if reply.pid > 0:
                 _take_pidfd(job)
+            else:
+                job.exited.set()  # the fork failed: no child will end
             job.started.set()
         else:
             job.status, job.cpu_seconds = reply.status, reply.cpu_seconds
@@ -404,6 +405,7 @@ class ZygotePool:
         self._nursery = nursery
         self.shim = shim
         self.jobs = jobs
+        self.retired_jobs: list[_JobsDirectory] = []  # replaced (gone), closed with the pool
         self.limits = limits
         self.identity = identity
         self.work_root = work_root
@@ -457,7 +459,6 @@ class ZygotePool:
         Raises:
             BoxTimeout: ran past ``timeout_s`` or its CPU limit; its process group was killed.
             BoxKilled: a signal from outside ended it, or its zygote died.
-            BoxStartFailed: the child could not make or enter its work directory.
         """
         key = _key(argv, env_for)
         zygote = self._zygotes.get(key)
@@ -476,6 +477,14 @@ class ZygotePool:
         except BaseException:
             await _remove(directory)  # cancelled: the child (killed) may have made it
             raise
+        if _start_failed(job):
+            # The zygote could not fork, or its child could not make its directory (say a
+            # cleaner of temporary files took the jobs' directory): the job runs fresh, and
+            # the jobs' directory is made again if it is gone.
+            await _remove(directory)
+            await self._renew_jobs_directory()
+            self.jobs_declined += 1
+            return None
         self.children_cpu += job.cpu_seconds
         self.jobs_done += 1
         self.last_zygote_pid = zygote.pid
@@ -496,6 +505,22 @@ class ZygotePool:
         with trio.CancelScope(shield=True):
             left = await trio.to_thread.run_sync(_collect_left, task, code)
         return left
+
+    async def _renew_jobs_directory(self) -> None:
+        """A new jobs' directory if this one was removed (its children can make no more
+        directories there)."""
+        current = self.jobs
+        renewed = await trio.to_thread.run_sync(
+            _renewed_jobs_directory, current, self.work_root, self.identity
+        )
+        if renewed is not None:
+            log.warning(
+                "the loaded engines' jobs directory %s was removed; made %s",
+                current.path,
+                renewed.path,
+            )
+            self.retired_jobs.append(current)
+            self.jobs = renewed
 
     async def prestart(self, argv: list[str], *, env_for: EnvFor) -> bool:
         """Start the zygote for ``argv`` now (at start-up, say) and wait until it is ready;
@@ -639,9 +664,20 @@ def _open_jobs_directory(root: Path | None, identity: Identity | None) -> _JobsD
     return _JobsDirectory(path, descriptor)
 
 
-def _close_jobs_directory(jobs: _JobsDirectory) -> None:
-    os.close(jobs.descriptor)
-    shutil.rmtree(jobs.path, ignore_errors=True)
+def _renewed_jobs_directory(
+    jobs: _JobsDirectory, root: Path | None, identity: Identity | None
+) -> _JobsDirectory | None:
+    """A new jobs' directory if ``jobs`` was removed (a removed directory has no links left);
+    None while it is there. Blocking."""
+    if os.fstat(jobs.descriptor).st_nlink > 0:
+        return None
+    return _open_jobs_directory(root, identity)
+
+
+def _close_jobs_directories(directories: list[_JobsDirectory]) -> None:
+    for jobs in directories:
+        os.close(jobs.descriptor)
+        shutil.rmtree(jobs.path, ignore_errors=True)
 
 
 def _take_pidfd(job: _Job) -> None:
@@ -703,17 +739,27 @@ def _key(argv: list[str], env_for: EnvFor) -> tuple[Any, ...]:
     return (tuple(argv), tuple(sorted(env_for(Path("/")).items())))
 
 
+# The exit code of a zygote's child that could not become its job (zygote_shim.c).
+_CHILD_NOT_STARTED = 125
+
+
+def _start_failed(job: _Job) -> bool:
+    """Whether ``job`` never ran: the zygote could not fork, or its child could not make or
+    enter its directory or write its source."""
+    if job.pid is not None and job.pid < 0:
+        return True
+    if job.orphaned or job.timed_out or job.status is None:
+        return False
+    return os.waitstatus_to_exitcode(job.status) == _CHILD_NOT_STARTED
+
+
 def _outcome(job: _Job, timeout_s: float) -> int:
+    """The return code of a job that ran (not :func:`_start_failed`)."""
     if job.orphaned or job.status is None:
         raise BoxKilled("ended with its zygote")
-    if job.pid is not None and job.pid < 0:
-        raise BoxStartFailed(f"the zygote could not fork: {os.strerror(-job.pid)}")
     if job.timed_out:
         raise BoxTimeout(f"took longer than {timeout_s:g} s and was stopped")
-    code = os.waitstatus_to_exitcode(job.status)
-    if code == 125:
-        raise BoxStartFailed("the zygote's child could not make its work directory")
-    return checked_exit(code, cpu_limit(timeout_s))
+    return checked_exit(os.waitstatus_to_exitcode(job.status), cpu_limit(timeout_s))
 
 
 @contextlib.asynccontextmanager
@@ -729,6 +775,7 @@ async def open_zygote_pool(
     """A pool whose zygotes live in a nursery of their own, all stopped on the way out, with
     its jobs' directory, removed last."""
     jobs = await trio.to_thread.run_sync(_open_jobs_directory, work_root, identity)
+    directories = [jobs]
     try:
         async with trio.open_nursery() as nursery:
             pool = ZygotePool(
@@ -744,7 +791,8 @@ async def open_zygote_pool(
             try:
                 yield pool
             finally:
+                directories = [pool.jobs, *pool.retired_jobs]
                 nursery.cancel_scope.cancel()
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(_close_jobs_directory, jobs)
+            await trio.to_thread.run_sync(_close_jobs_directories, directories)

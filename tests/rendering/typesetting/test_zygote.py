@@ -221,6 +221,48 @@ async def test_a_forked_render_costs_the_server_no_worker_thread_and_leaves_noth
     assert [trips[0], trips[-1]] == ["_make_directory", "_collect_and_remove"]
 
 
+async def test_a_removed_jobs_directory_costs_one_fresh_render_and_is_made_again(
+    formats: Formats, work_dir: Path, pool: ZygotePool
+) -> None:
+    """A cleaner of temporary files may take the jobs' directory of an idle server: the next
+    render, whose child cannot make its directory, runs fresh (not a failure), and the pool
+    makes a new one, where the render after it forks again."""
+    path = formats.fast
+    fresh, forked = engines(path, formats, work_dir, pool)
+    await ready(forked, path.format_name)
+    expected = await fresh.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    first = pool.jobs.path
+    first.rmdir()
+    declined, done = pool.jobs_declined, pool.jobs_done
+    got = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    assert got.pdf == expected.pdf
+    assert (pool.jobs_declined, pool.jobs_done) == (declined + 1, done)
+    assert pool.jobs.path != first
+    assert pool.jobs.path.is_dir()
+    again = await forked.compile(path.sources[0], timeout_s=60, format_name=path.format_name)
+    assert again.pdf == expected.pdf
+    assert pool.jobs_done == done + 1
+    assert job_dirs(work_dir) == []
+
+
+async def test_a_failed_fork_ends_its_job_at_once() -> None:
+    """The zygote's "started" with minus an errno (no fork: out of processes) is the job's end:
+    it is run fresh, not waited for until its timeout."""
+    zygote = _zygote._Zygote(("key",), ["tex"], lambda _: {})
+    job = _zygote._Job(1)
+    zygote.jobs[1] = job
+    zygote._take(
+        parse_reply(
+            b"S\0\0\0"
+            + (1).to_bytes(4, "little")
+            + (-11).to_bytes(4, "little", signed=True)
+            + bytes(20)
+        )
+    )
+    assert job.exited.is_set()
+    assert _zygote._start_failed(job)
+
+
 async def test_bad_tex_fails_the_same_way(
     formats: Formats, work_dir: Path, pool: ZygotePool
 ) -> None:
