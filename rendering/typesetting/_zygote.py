@@ -94,6 +94,7 @@ _READ_IN_THREAD_BYTES = 4 * 1024 * 1024
 # zygote, and the zygote itself only waits and forks, so nothing is known to grow in it; the
 # bound caps what might (a format load per this many renders, nothing to speak of).
 MAX_JOBS_PER_ZYGOTE = 10_000
+_MAX_KEYS = 256  # zygote keys remembered by a pool (each a format of an engine)
 
 EnvFor = Callable[[Path], dict[str, str]]
 
@@ -406,6 +407,9 @@ class ZygotePool:
         self.shim = shim
         self.jobs = jobs
         self.retired_jobs: list[_JobsDirectory] = []  # replaced (gone), closed with the pool
+        # Each command line's zygote key, worked out once (an environment built and sorted:
+        # 12 us a render otherwise); as many as formats times engines.
+        self._keys: dict[tuple[tuple[str, ...], EnvFor], tuple[Any, ...]] = {}
         self.limits = limits
         self.identity = identity
         self.work_root = work_root
@@ -460,7 +464,7 @@ class ZygotePool:
             BoxTimeout: ran past ``timeout_s`` or its CPU limit; its process group was killed.
             BoxKilled: a signal from outside ended it, or its zygote died.
         """
-        key = _key(argv, env_for)
+        key = self._key(argv, env_for)
         zygote = self._zygotes.get(key)
         if zygote is None:
             self._start(key, argv, env_for)
@@ -506,6 +510,15 @@ class ZygotePool:
             left = await trio.to_thread.run_sync(_collect_left, task, code)
         return left
 
+    def _key(self, argv: list[str], env_for: EnvFor) -> tuple[Any, ...]:
+        asked = (tuple(argv), env_for)
+        key = self._keys.get(asked)
+        if key is None:
+            if len(self._keys) >= _MAX_KEYS:
+                self._keys.clear()
+            key = self._keys[asked] = _key(argv, env_for)
+        return key
+
     async def _renew_jobs_directory(self) -> None:
         """A new jobs' directory if this one was removed (its children can make no more
         directories there)."""
@@ -525,7 +538,7 @@ class ZygotePool:
     async def prestart(self, argv: list[str], *, env_for: EnvFor) -> bool:
         """Start the zygote for ``argv`` now (at start-up, say) and wait until it is ready;
         whether it is."""
-        key = _key(argv, env_for)
+        key = self._key(argv, env_for)
         zygote = self._zygotes.get(key) or self._start(key, argv, env_for)
         if zygote is None:
             return False
