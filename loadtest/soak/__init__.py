@@ -26,10 +26,10 @@ kind        weight request                                          documented
 =========== ====== ================================================ =========================
 good        55     render ``resume-classic``, unique data           200; 429, 503
 cache-hit   10     render one fixed ``resume-classic`` body         200; 429, 503
-invalid     8      data that fails the schema                       422
-nested      3      arrays nested 100 levels deep                    400
-too-long    3      a 16,000-character name                          422
-not-json    3      bytes that are not JSON; ``NaN``                 400
+invalid     8      data that fails the schema                       422; 429
+nested      3      arrays nested 100 levels deep                    400; 429
+too-long    3      a 16,000-character name                          422; 429
+not-json    3      bytes that are not JSON; ``NaN``                 400; 429
 surrogates  3      lone surrogates in keys and values               200, 422; 429, 503
 too-large   2      a 2 MiB body                                     413 (or the connection
                                                                     closed under the upload:
@@ -40,7 +40,9 @@ validate    8      the dry run ``POST /v1/validate/resume-classic`` 200, 422
 (probe)            ``GET /healthz`` every 250 ms, own process       200
 =========== ====== ================================================ =========================
 
-429 and 503 are the queue shedding load as documented; 504 is not expected of these documents
+429 and 503 are the queue shedding load as documented: a render with no room in the queue is
+refused before its data is read, so bad data too may get a 429 (never a 503: it fails before
+it would wait). 504 is not expected of these documents
 and is not in the table; a 500 never is. ``timeout`` (no answer in ``--timeout``) and
 ``unfinished`` (still running when the drain time ran out) are failures too.
 

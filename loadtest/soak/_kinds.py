@@ -23,13 +23,17 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 TEX_KINDS = frozenset({"good", "aborted"})
 PROBE_KIND = "healthz"
 _SHED = frozenset({"429", "503"})  # the queue refusing work, as documented
+# A render the queue has no room for is refused before its data is read (the door, the early
+# refusal, the pipeline's admission all come first): so with a 429 whatever its data is. It
+# never waits in the queue (its data fails first): no 503.
+_REFUSED_UNREAD = frozenset({"429"})
 DOCUMENTED: dict[str, frozenset[str]] = {
     "good": frozenset({"200"}) | _SHED,
     "cache-hit": frozenset({"200"}) | _SHED,
-    "invalid": frozenset({"422"}),
-    "nested": frozenset({"400"}),
-    "too-long": frozenset({"422"}),
-    "not-json": frozenset({"400"}),
+    "invalid": frozenset({"422"}) | _REFUSED_UNREAD,
+    "nested": frozenset({"400"}) | _REFUSED_UNREAD,
+    "too-long": frozenset({"422"}) | _REFUSED_UNREAD,
+    "not-json": frozenset({"400"}) | _REFUSED_UNREAD,
     "surrogates": frozenset({"200", "422"}) | _SHED,
     # The server closes the connection after its 413: a client still uploading may see that.
     "too-large": frozenset({"413", "write-error", "read-error"}),
