@@ -33,6 +33,7 @@ from ._fonts import (
 from ._formats import FormatStore, ensure_private_dir
 from ._sandbox import SandboxLimits, resolve_user
 from ._texlog import LayoutReport, layout_report, unsupported_character
+from ._xdvipdfmx import write_driver_config
 from ._zygote import ZygotePool, ZygoteStatistics, open_zygote_pool
 from ._zygote_shim import build_shim
 
@@ -78,4 +79,5 @@ __all__ = [
     "unsupported_character",
     "work_directory",
     "write_atomically",
+    "write_driver_config",
 ]
