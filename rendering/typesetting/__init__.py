@@ -21,6 +21,7 @@ from ._engine import (
 )
 from ._faces import BOLD, BOLD_ITALIC, FACES, ITALIC, REGULAR, Face, check_face_files
 from ._files import write_atomically
+from ._fontconfig import write_fontconfig
 from ._fonts import (
     CJK_VARIANTS,
     ENGINE,
@@ -80,4 +81,5 @@ __all__ = [
     "work_directory",
     "write_atomically",
     "write_driver_config",
+    "write_fontconfig",
 ]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._cjkfonts import fonts_dir
+from ._fontconfig import fontconfig_env
 from ._xdvipdfmx import driver_env
 
 _MIB = 1024 * 1024
@@ -123,8 +124,11 @@ def tex_process_env(
             # The cut copies of the CJK collections shadow the system's files of the same
             # name; XeTeX looks for an OpenType file, xdvipdfmx for a collection as TrueType.
             env["OPENTYPEFONTS"] = env["TTFONTS"] = f"{fonts_dir(format_dir)}:"
-            # xdvipdfmx's own configuration (:mod:`._xdvipdfmx`), XeTeX's being the system's.
+            # xdvipdfmx's own configuration (:mod:`._xdvipdfmx`), XeTeX's being the system's;
+            # a fontconfig that lists no font, XeTeX's faces being loaded by file
+            # (:mod:`._fontconfig`).
             env.update(driver_env(format_dir))
+            env.update(fontconfig_env(format_dir))
     if tfm_dir is not None:
         env["TFMFONTS"] = f"{tfm_dir}:"
     return env
