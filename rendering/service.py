@@ -42,6 +42,8 @@ from .typesetting import (
     prepare_cyrillic_greek,
     probe_engine,
     tfm_dir,
+    write_driver_config,
+    write_fontconfig,
 )
 
 log = logging.getLogger("texrender")
@@ -78,6 +80,9 @@ class RenderService:
         if unicode is not None and unicode.formats is not None:
             # The CJK fonts cut for xdvipdfmx, beside the formats (found there from now on).
             await trio.to_thread.run_sync(cut_cjk_collections, unicode.formats.directory)
+            # xdvipdfmx's own configuration and XeTeX's fontconfig one, read from there too.
+            await trio.to_thread.run_sync(write_driver_config, unicode.formats.directory)
+            await trio.to_thread.run_sync(write_fontconfig, unicode.formats.directory)
             await unicode.formats.build_missing()
 
     def readiness(self) -> dict[str, bool]:

@@ -21,6 +21,7 @@ from ._engine import (
 )
 from ._faces import BOLD, BOLD_ITALIC, FACES, ITALIC, REGULAR, Face, check_face_files
 from ._files import write_atomically
+from ._fontconfig import write_fontconfig
 from ._fonts import (
     CJK_VARIANTS,
     ENGINE,
@@ -33,6 +34,7 @@ from ._fonts import (
 from ._formats import FormatStore, ensure_private_dir
 from ._sandbox import SandboxLimits, resolve_user
 from ._texlog import LayoutReport, layout_report, unsupported_character
+from ._xdvipdfmx import write_driver_config
 from ._zygote import ZygotePool, ZygoteStatistics, open_zygote_pool
 from ._zygote_shim import build_shim
 
@@ -78,4 +80,6 @@ __all__ = [
     "unsupported_character",
     "work_directory",
     "write_atomically",
+    "write_driver_config",
+    "write_fontconfig",
 ]

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._cjkfonts import fonts_dir
+from ._fontconfig import fontconfig_env
+from ._xdvipdfmx import driver_env
 
 _MIB = 1024 * 1024
 
@@ -102,6 +104,11 @@ def tex_process_env(
         "MKTEXTFM": "0",
         "MKTEXPK": "0",
         "MKTEXMF": "0",
+        # TeX Live 2022's kpathsea retries a name it did not find in other letter cases by
+        # listing every folder searched: about 1,300 directory reads in a render on the Unicode
+        # path (fonts looked for in /usr/share/fonts//, microtype's configurations), 10 ms of
+        # its CPU. Every name texrender asks for is spelled as on disk.
+        "texmf_casefold_search": "0",
     }
     if huge_pages:
         # glibc gives TeX's large arrays (the format is read into ~19 MB of them) transparent
@@ -117,6 +124,11 @@ def tex_process_env(
             # The cut copies of the CJK collections shadow the system's files of the same
             # name; XeTeX looks for an OpenType file, xdvipdfmx for a collection as TrueType.
             env["OPENTYPEFONTS"] = env["TTFONTS"] = f"{fonts_dir(format_dir)}:"
+            # xdvipdfmx's own configuration (:mod:`._xdvipdfmx`), XeTeX's being the system's;
+            # a fontconfig that lists no font, XeTeX's faces being loaded by file
+            # (:mod:`._fontconfig`).
+            env.update(driver_env(format_dir))
+            env.update(fontconfig_env(format_dir))
     if tfm_dir is not None:
         env["TFMFONTS"] = f"{tfm_dir}:"
     return env

@@ -43,6 +43,7 @@ def test_environment_is_paranoid_and_minimal(
         "MKTEXTFM",
         "MKTEXPK",
         "MKTEXMF",
+        "texmf_casefold_search",
     }
     assert env["openin_any"] == "p"
     assert env["openout_any"] == "p"
@@ -55,6 +56,8 @@ def test_environment_is_paranoid_and_minimal(
     assert env["TFMFONTS"] == f"{tmp_path / 'tfm'}:"
     assert "TFMFONTS" not in tex_process_env(tmp_path)
     assert env["MKTEXTFM"] == env["MKTEXPK"] == env["MKTEXMF"] == "0"
+    # No listing of every folder searched for a name in other letter cases.
+    assert env["texmf_casefold_search"] == "0"
     # Huge pages for pdfTeX only (XeTeX stalls on them).
     assert "GLIBC_TUNABLES" not in env
     assert tex_process_env(tmp_path, huge_pages=True)["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
