@@ -240,7 +240,7 @@ class PdfLatexEngine:
         if self.zygotes is None:
             return False
         argv = build_argv(self.executable, format_name=format_name)
-        return await self.zygotes.prestart(argv, env_for=self._env)
+        return await self.zygotes.prestart(argv, env_for=self._zygote_env)
 
     def open_zygotes(
         self, shim: Path, max_zygotes: int
@@ -314,6 +314,20 @@ class PdfLatexEngine:
             self.format_dir,
             tfm_dir=self.tfm_dir,
             huge_pages=self._pdftex,
+            own_fonts=not self._pdftex,
+        )
+
+    def _zygote_env(self, workdir: Path) -> dict[str, str]:
+        """A zygote's environment (and so its children's): :meth:`_env` with huge pages for
+        XeTeX too. The kernel's compaction for XeTeX's ~170 MB of tables, which made fresh
+        XeTeX runs slower on average, is paid once when the zygote starts; each fork then
+        copies far fewer page table entries, and XeTeX's forked renders cost about 10 ms less
+        (Chinese 0.096 -> 0.081 CPU-s, Arabic 0.071 -> 0.055, medians of alternated runs)."""
+        return tex_process_env(
+            workdir,
+            self.format_dir,
+            tfm_dir=self.tfm_dir,
+            huge_pages=True,
             own_fonts=not self._pdftex,
         )
 
@@ -395,7 +409,7 @@ class PdfLatexEngine:
                 argv,
                 source=source.encode(),
                 job_name=JOB_NAME,
-                env_for=self._env,
+                env_for=self._zygote_env,
                 timeout_s=timeout_s,
                 max_log_bytes=self.limits.max_log_bytes,
             )

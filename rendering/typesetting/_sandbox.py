@@ -82,7 +82,8 @@ def tex_process_env(
     """The whole environment of a TeX process: no inherited secrets, kpathsea locked to the
     work directory, fixed PDF dates; the formats of ``format_dir`` and the font metrics of
     ``tfm_dir`` (made at start-up: rendering.typesetting._cyrgreek) found first.
-    ``huge_pages``: pdfTeX gains from them, XeTeX does not (see below). ``own_fonts``: font
+    ``huge_pages``: pdfTeX gains from them, XeTeX started afresh does not (see below), a
+    loaded XeTeX (a zygote, which pays the cost once) does. ``own_fonts``: font
     files are looked for first beside the formats (:mod:`._cjkfonts`; XeTeX's)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -114,8 +115,8 @@ def tex_process_env(
         # glibc gives TeX's large arrays (the format is read into ~19 MB of them) transparent
         # huge pages where the kernel allows them (THP "madvise" or "always"): a third of the
         # page faults, about 5 ms of a 55 ms pdfTeX render. Ignored where THP is off. Not for
-        # XeTeX: its ~160 MB of tables made the kernel stall compacting memory (median better,
-        # mean and p90 far worse over 40 runs).
+        # XeTeX started afresh: its ~160 MB of tables made the kernel stall compacting memory
+        # (median better, mean and p90 far worse over 40 runs). A zygote pays that once.
         env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1"
     if format_dir is not None:
         # Our formats first, then the standard search path (the trailing colon).

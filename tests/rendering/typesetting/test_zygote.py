@@ -138,8 +138,7 @@ def engines(
 async def ready(engine: PdfLatexEngine, format_name: str) -> int:
     """Start ``engine``'s zygote for ``format_name``; its pid."""
     assert engine.zygotes is not None
-    argv = build_argv(engine.executable, format_name=format_name)
-    assert await engine.zygotes.prestart(argv, env_for=engine._env)
+    assert await engine.prestart(format_name)
     return engine.zygotes.zygote_pids()[-1]
 
 
