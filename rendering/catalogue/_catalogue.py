@@ -43,6 +43,7 @@ from ..filling import (
     LTR,
     RESERVED_NAMES,
     FilledSource,
+    Language,
     Refit,
     Script,
     cyrillic_greek_fill,
@@ -229,13 +230,15 @@ class Template:
         paper: str = DEFAULT_PAPER,
         fit: bool = False,
         tagged: bool = False,
+        language: Language | None = None,
     ) -> str:
         """Fill the template with (already validated) data; every value is escaped. With
         ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
         right-to-left runs are marked); on ``paper`` (``texrender_paper``); one notch tighter
         with ``fit`` (``texrender_fit``: the template keeps every line where it is in the
         source, so a trace of the plain fill holds for it too); as a tagged PDF with ``tagged``
-        (``texrender_tagged``).
+        (``texrender_tagged``). ``language`` is the data's when its reading found it
+        (:attr:`Reading.language`): it is not worked out again.
 
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
@@ -252,7 +255,7 @@ class Template:
             unicode_fill(unicode, script),
             cyrillic_greek_fill(self.cyrillic_greek and not unicode),
         ):
-            names = self._variables(data, unicode, script, paper, fit, tagged)
+            names = self._variables(data, unicode, script, paper, fit, tagged, language)
             filled = None if self.refit is None else self.refit.fill(data, choices, names, fit=fit)
             return self.jinja.render(names) if filled is None else filled
 
@@ -264,12 +267,16 @@ class Template:
         paper: str,
         fit: bool = False,
         tagged: bool = False,
+        language: Language | None = None,
     ) -> dict[str, Any]:
+        words = language_names(
+            data, unicode=unicode, cyrillic_greek=self.cyrillic_greek, language=language
+        )
         names = {
             **data,
             **RESERVED_NAMES,
             **self._fast_fonts,
-            **language_names(data, unicode=unicode, cyrillic_greek=self.cyrillic_greek),
+            **words,
             "texrender_other_sections": self._other_sections(data),
             "texrender_paper": paper,
             "texrender_fit": fit,
