@@ -14,7 +14,6 @@ a worker thread (``trio.to_thread.run_sync``), never on the event loop.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -23,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 import jinja2
 import jsonschema
 import jsonschema.exceptions
@@ -71,6 +69,7 @@ from ..reading import (
     undescribed,
 )
 from ..typesetting import UnicodeCoverage
+from ._fastcheck import compile_fast_check
 from ._folders import (
     META_FILE,
     SAMPLE_FILE,
@@ -474,11 +473,7 @@ def _load_one(info: TemplateInfo) -> Template:
     except jinja2.TemplateSyntaxError as exc:
         raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
 
-    try:
-        # fastjsonschema rewrites the $refs of the schema it is given: give it a copy of its own.
-        fast_check: Callable[[Any], Any] | None = fastjsonschema.compile(copy.deepcopy(schema))
-    except fastjsonschema.JsonSchemaDefinitionException:
-        fast_check = None  # jsonschema alone then
+    fast_check = compile_fast_check(schema)  # None: jsonschema alone then
     digest = hashlib.sha256()
     shared = [
         "\n".join(lines).encode()
