@@ -60,7 +60,7 @@ def string_cost_us(text: str) -> float:
 
 def _occurrences(text: str, characters: str) -> int:
     """How many characters of ``text`` are among ``characters``."""
-    return sum(text.count(character) for character in characters)
+    return sum(map(text.count, characters))
 
 
 @dataclass
