@@ -51,7 +51,7 @@ def refs_in_place(schema: Any) -> Any:
     written = _Writer(schema)
     try:
         result = written.schema(schema, ())
-    except _GiveUp:
+    except (_GiveUp, RecursionError):  # (nested deeper than Python recurses: as written)
         return schema
     return result
 

@@ -77,6 +77,10 @@ def test_what_cannot_be_written_in_place_is_left_to_fastjsonschema() -> None:
         "properties": {"a": {"$ref": "#/definitions/inner"}},
     }
     assert refs_in_place(scoped) is scoped  # another base: left as written
+    deep: dict[str, Any] = {"type": "string"}
+    for _ in range(3_000):
+        deep = {"type": "object", "properties": {"a": deep}}
+    assert refs_in_place(deep) is deep  # deeper than Python recurses: left as written
 
 
 def _mutations(sample: Any) -> st.SearchStrategy[Any]:
