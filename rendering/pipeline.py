@@ -328,7 +328,11 @@ class Pipeline:
         reading, template = checked.reading, checked.template
         paper = template.paper_for(reading.data, order.paper)
         source = template.to_tex(
-            reading.data, unicode=reading.unicode, paper=paper, tagged=order.tagged
+            reading.data,
+            unicode=reading.unicode,
+            paper=paper,
+            tagged=order.tagged,
+            language=reading.language,
         )
         return source, reading.warnings
 
@@ -424,7 +428,13 @@ class Pipeline:
                 self.observer.queue_waited(template.name, admitted - validated)
                 # Filled once a slot is ours, not on arrival: the fills of a burst of arrivals
                 # are spread out at the pace of TeX instead of holding the event loop at once.
-                source = template.to_tex(data, unicode=unicode, paper=job.paper, tagged=job.tagged)
+                source = template.to_tex(
+                    data,
+                    unicode=unicode,
+                    paper=job.paper,
+                    tagged=job.tagged,
+                    language=job.reading.language,
+                )
                 filled = trio.current_time()
                 if unicode:
                     assert self.unicode is not None
@@ -487,7 +497,12 @@ class Pipeline:
             return first
         template, data = job.template, job.reading.data
         source = template.to_tex(
-            data, unicode=unicode, paper=job.paper, fit=True, tagged=job.tagged
+            data,
+            unicode=unicode,
+            paper=job.paper,
+            fit=True,
+            tagged=job.tagged,
+            language=job.reading.language,
         )
         second = await engine.compile(source, timeout_s=left, format_name=fmt)
         before, after = layout_report(first.log).pages, layout_report(second.log).pages

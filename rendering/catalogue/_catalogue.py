@@ -14,7 +14,6 @@ a worker thread (``trio.to_thread.run_sync``), never on the event loop.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -23,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 import jinja2
 import jsonschema
 import jsonschema.exceptions
@@ -43,6 +41,7 @@ from ..filling import (
     LTR,
     RESERVED_NAMES,
     FilledSource,
+    Language,
     Refit,
     Script,
     cyrillic_greek_fill,
@@ -70,6 +69,7 @@ from ..reading import (
     undescribed,
 )
 from ..typesetting import UnicodeCoverage
+from ._fastcheck import compile_fast_check
 from ._folders import (
     META_FILE,
     SAMPLE_FILE,
@@ -229,13 +229,15 @@ class Template:
         paper: str = DEFAULT_PAPER,
         fit: bool = False,
         tagged: bool = False,
+        language: Language | None = None,
     ) -> str:
         """Fill the template with (already validated) data; every value is escaped. With
         ``unicode``, for the template's Unicode path (``texrender_unicode`` is true, and
         right-to-left runs are marked); on ``paper`` (``texrender_paper``); one notch tighter
         with ``fit`` (``texrender_fit``: the template keeps every line where it is in the
         source, so a trace of the plain fill holds for it too); as a tagged PDF with ``tagged``
-        (``texrender_tagged``).
+        (``texrender_tagged``). ``language`` is the data's when its reading found it
+        (:attr:`Reading.language`): it is not worked out again.
 
         Raises:
             InvalidData: the data is not a JSON object (templates read named fields).
@@ -252,7 +254,7 @@ class Template:
             unicode_fill(unicode, script),
             cyrillic_greek_fill(self.cyrillic_greek and not unicode),
         ):
-            names = self._variables(data, unicode, script, paper, fit, tagged)
+            names = self._variables(data, unicode, script, paper, fit, tagged, language)
             filled = None if self.refit is None else self.refit.fill(data, choices, names, fit=fit)
             return self.jinja.render(names) if filled is None else filled
 
@@ -264,12 +266,16 @@ class Template:
         paper: str,
         fit: bool = False,
         tagged: bool = False,
+        language: Language | None = None,
     ) -> dict[str, Any]:
+        words = language_names(
+            data, unicode=unicode, cyrillic_greek=self.cyrillic_greek, language=language
+        )
         names = {
             **data,
             **RESERVED_NAMES,
             **self._fast_fonts,
-            **language_names(data, unicode=unicode, cyrillic_greek=self.cyrillic_greek),
+            **words,
             "texrender_other_sections": self._other_sections(data),
             "texrender_paper": paper,
             "texrender_fit": fit,
@@ -467,11 +473,7 @@ def _load_one(info: TemplateInfo) -> Template:
     except jinja2.TemplateSyntaxError as exc:
         raise CatalogueError(f"{folder}/{TEMPLATE_FILE}:{exc.lineno}: {exc.message}") from exc
 
-    try:
-        # fastjsonschema rewrites the $refs of the schema it is given: give it a copy of its own.
-        fast_check: Callable[[Any], Any] | None = fastjsonschema.compile(copy.deepcopy(schema))
-    except fastjsonschema.JsonSchemaDefinitionException:
-        fast_check = None  # jsonschema alone then
+    fast_check = compile_fast_check(schema)  # None: jsonschema alone then
     digest = hashlib.sha256()
     shared = [
         "\n".join(lines).encode()

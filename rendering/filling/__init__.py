@@ -10,7 +10,7 @@ from ._fontenc import FAST_FONTS_NAME, cyrillic_greek_fill
 from ._language import Language, language_of, words_of
 from ._markup import markup_budget, markup_to_text
 from ._refit import Refit, refit_for
-from ._script import LTR, Script, script_of
+from ._script import LTR, Script, script_of, strings_of
 from ._sourcemap import FilledSource, fill_traced, pointer_in
 from ._templating import (
     RESERVED_NAMES,
@@ -46,6 +46,7 @@ __all__ = [
     "pointer_in",
     "refit_for",
     "script_of",
+    "strings_of",
     "unicode_fill",
     "unicode_names",
     "words_for",

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._script import _strings
+from ._script import strings_of
 from ._words import ENGLISH, LANGUAGES, Words, words_for
 
 __all__ = ["Language", "language_of", "words_of"]
@@ -82,14 +82,17 @@ class Language:
     known: bool = True  # False: declared, but texrender has no words for it (English used)
 
 
-def language_of(data: Mapping[str, Any]) -> Language:
+def language_of(data: Mapping[str, Any], text: str | None = None) -> Language:
     """The document's :class:`Language`: its ``meta.language``, else its letters, else
-    English (see the module's docstring)."""
+    English (see the module's docstring). ``text`` is the data's strings joined
+    (``"".join(strings_of(data))``) when the caller has read them already."""
     meta = data.get("meta")
     declared = meta.get("language") if isinstance(meta, Mapping) else None
     if isinstance(declared, str) and declared.strip():
         return _declared(declared.strip()[:100])
-    code = _detected("".join(_strings(data))[:_MAX_CHARS])
+    if text is None:
+        text = "".join(strings_of(data))
+    code = _detected(text[:_MAX_CHARS])
     return Language(words=code, tag=code)
 
 

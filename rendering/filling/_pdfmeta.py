@@ -93,6 +93,11 @@ def _line(value: object, limit: int = FIELD_CHARS) -> str:
     return clip(" ".join(str(value).split()), limit)
 
 
+class Keywords(list[str]):
+    """Keywords already bounded (:func:`bounded_keywords`, at :data:`KEYWORDS_CHARS`): bounded
+    again they are the same, so :func:`metadata_tex` takes them as they are."""
+
+
 def skill_keywords(skills: object, limit: int = KEYWORDS_CHARS) -> list[str]:
     """The keywords of a résumé: each skill's name, then its keywords, in the data's order,
     each once (case ignored), as many as fit in ``limit`` characters joined by ", "."""
@@ -110,7 +115,7 @@ def skill_keywords(skills: object, limit: int = KEYWORDS_CHARS) -> list[str]:
 
 def bounded_keywords(words: Iterable[object], limit: int = KEYWORDS_CHARS) -> list[str]:
     """``words`` as keywords: one line each, each once (case ignored), the first that fit in
-    ``limit`` characters joined by ", "."""
+    ``limit`` characters joined by ", " (as :class:`Keywords` at the usual limit)."""
     seen: set[str] = set()
     kept: list[str] = []
     length = 0
@@ -125,7 +130,7 @@ def bounded_keywords(words: Iterable[object], limit: int = KEYWORDS_CHARS) -> li
         seen.add(key)
         kept.append(text)
         length += added
-    return kept
+    return Keywords(kept) if limit == KEYWORDS_CHARS else kept
 
 
 # XML text: the three markup characters by name; anything that is not plain ASCII, or that TeX
@@ -236,7 +241,7 @@ def metadata_tex(
     """The TeX (after ``\\endofdump``, before ``\\begin{document}``) that gives the PDF its
     document information and XMP metadata. Values that are not text are left out."""
     title_text, author_text, subject_text = _line(title), _line(author), _line(subject)
-    words = bounded_keywords(keywords)
+    words = keywords if isinstance(keywords, Keywords) else bounded_keywords(keywords)
     when = document_date(date)
     xetex = unicode_script() is not None
     fields = [

@@ -44,13 +44,17 @@ def script_of(data: Mapping[str, Any]) -> Script:
     letters than others: right to left)."""
     meta = data.get("meta")
     tag = meta.get("language") if isinstance(meta, Mapping) else None
-    text = "".join(_strings(data))[:_MAX_CHARS]
+    text = "".join(strings_of(data))[:_MAX_CHARS]
     if isinstance(tag, str) and tag.strip():
         tag = tag.strip().replace("_", "-")
         primary = tag.split("-")[0].lower()
         if primary in _RTL_LANGUAGES or primary in _CJK_LANGUAGES:
             return Script(cjk=_cjk_of_tag(tag, primary, text), rtl=primary in _RTL_LANGUAGES)
-    rtl = len(_RTL_LETTER.findall(text)) > len(_OTHER_LETTER.findall(text))
+    # Counting every letter is a twentieth of a fill: a text with no right-to-left letter at
+    # all (the usual one) is left to right without it.
+    rtl = _RTL_LETTER.search(text) is not None and len(_RTL_LETTER.findall(text)) > len(
+        _OTHER_LETTER.findall(text)
+    )
     return Script(cjk=_cjk_of_text(text), rtl=rtl)
 
 
@@ -68,9 +72,10 @@ def _cjk_of_text(text: str) -> str:
     return "KR" if _HANGUL.search(text) else "SC"
 
 
-def _strings(value: Any) -> list[str]:
-    """Every string in ``value``, depth first in the data's order (walked with a stack of
-    its own: generators nested as deep as the data cost a twentieth of a fill)."""
+def strings_of(value: Any) -> list[str]:
+    """Every string in ``value`` (member names aside), depth first in the data's order
+    (walked with a stack of its own: generators nested as deep as the data cost a twentieth
+    of a fill)."""
     found: list[str] = []
     stack = [value]
     while stack:

@@ -292,7 +292,11 @@ CALENDAR_NAME = "texrender_calendar"
 
 
 def language_names(
-    data: Mapping[str, Any], *, unicode: bool = False, cyrillic_greek: bool = False
+    data: Mapping[str, Any],
+    *,
+    unicode: bool = False,
+    cyrillic_greek: bool = False,
+    language: Language | None = None,
 ) -> dict[str, Any]:
     """Laid over the names above for a document: the words a template prints itself in the
     document's language (:mod:`._language`), for the Unicode path too when ``unicode``.
@@ -302,9 +306,11 @@ def language_names(
     ``/Lang``; ``texrender_patterns`` names the hyphenation patterns ("" for none). Words the
     fast path cannot set (CJK, Arabic, ...; Cyrillic and Greek unless ``cyrillic_greek``: it has
     their fonts) are printed in English there: the reading sends such a document to the Unicode
-    path when the server has one, and warns when it has not.
+    path when the server has one, and warns when it has not. ``language`` is the data's
+    when its reading found it already (``language_of(data)``, worked out once a render).
     """
-    language = language_of(data)
+    if language is None:
+        language = language_of(data)
     return names_for(language, unicode=unicode, cyrillic_greek=cyrillic_greek)
 
 

@@ -11,7 +11,9 @@ Every string value is looked at once (:func:`rendering.reading._charset.check_te
   name) and each JSON Pointer holding it, so a file is fixed in one round trip, not six.
 
 Keys are not checked: a template prints values. The walk is iterative, so deeply nested data
-costs time linear in its size and no recursion.
+costs time linear in its size and no recursion. The usual document has nothing to clean or
+report: its strings joined are looked at in one scan first, and walked one by one only if
+something is found (the joined text is kept in the reading for the language's detection).
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import FieldError, ReadWarning, UnsupportedCharacter, json_pointer
+from ..filling import strings_of
 from ..typesetting import UnicodeCoverage
-from ._charset import character_name, check_text, script_hint, strip_invisible, unsupported
+from ._charset import (
+    character_name,
+    check_text,
+    passes_untouched,
+    script_hint,
+    strip_invisible,
+    unsupported,
+)
 from ._reading import Reading
 
 MAX_LISTED_CHARACTERS = 40
@@ -46,6 +56,9 @@ def check_characters(
         UnsupportedCharacter: some strings hold characters the template cannot set on any
             path it has.
     """
+    joined = "".join(strings_of(reading.data))
+    if passes_untouched(joined, cyrillic_greek=cyrillic_greek):  # each string would, too
+        return dataclasses.replace(reading, text=joined)
     found: dict[str, list[str]] = {}  # character -> pointers, in order of first appearance
     warnings: list[ReadWarning] = []
     changed = False
@@ -79,8 +92,8 @@ def check_characters(
         raise _unsupported(found, unicode_path=unicode is not None)
     if needs_unicode:
         reading = dataclasses.replace(reading, unicode=True)
-    if not changed:  # the usual case: no second walk to compare, the data as it was
-        return reading
+    if not changed:  # no second walk to compare: the data as it was
+        return dataclasses.replace(reading, text=joined)
     return reading.with_more(data, warnings)
 
 

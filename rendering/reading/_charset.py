@@ -308,10 +308,17 @@ _SUSPECT_RE = {
 }
 
 
+def passes_untouched(text: str, *, cyrillic_greek: bool = False) -> bool:
+    """Whether :func:`check_text` leaves ``text`` as it is and finds nothing in it (no
+    invisible character, pictograph or character the template cannot set): one scan, so
+    that a document's strings joined are looked at at once."""
+    return text.isascii() or _SUSPECT_RE[cyrillic_greek].search(text) is None
+
+
 def check_text(text: str, *, cyrillic_greek: bool = False) -> CheckedText:
     """:func:`strip_invisible`, :func:`drop_pictographs` and :func:`unsupported` in one go,
     with a single scan for the usual string that needs none of them."""
-    if text.isascii() or _SUSPECT_RE[cyrillic_greek].search(text) is None:
+    if passes_untouched(text, cyrillic_greek=cyrillic_greek):
         return CheckedText(text, (), _NOTHING)
     text, dropped = drop_pictographs(strip_invisible(text))
     return CheckedText(text, dropped, frozenset(unsupported(text, cyrillic_greek=cyrillic_greek)))

@@ -36,7 +36,8 @@ def check_language(
     data = reading.data
     if not isinstance(data, Mapping):
         return reading
-    language = language_of(data)
+    language = language_of(data, reading.text)
+    reading = dataclasses.replace(reading, language=language)  # for the fill
     pointer = "/meta/language" if language.declared is not None else ""
     if not language.known:
         return reading.with_more(data, [ReadWarning(pointer, UNKNOWN_LANGUAGE)])

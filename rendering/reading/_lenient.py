@@ -69,7 +69,7 @@ from ..errors import ReadWarning, json_pointer
 from ..filling import markup_budget, markup_to_text
 from ._dates import ACCEPTED_FORMS, is_free_text, is_ongoing, read_date
 from ._reading import PRINTED_AS_WRITTEN, Reading
-from ._schema import lists_members, member_schema, refuses_others, resolve
+from ._schema import ANYTHING, lists_members, member_schema, refuses_others, resolve
 from ._shown import Shown
 from ._suggest import one_slip_away
 
@@ -80,6 +80,7 @@ _HOST = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#:]\S*)?$
 _HTML = re.compile(r"</?[A-Za-z][^<>]*>|&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 _LIST_SEPARATORS = re.compile(r"\s*[,;\n]\s*")
 _MAX_SPLIT_ITEMS = 200
+_MAX_RESOLVED = 1_000  # schema objects a reader keeps resolved
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,12 @@ class LenientReader:
         self.schema = schema
         self.dialect = dialect or Dialect()
         self.shown = shown or Shown()
+        # Each schema object resolved once for every read (the same few, many times): by id,
+        # with the object itself kept, so that its id cannot be another's while it is known.
+        self._resolved: dict[int, tuple[Any, Mapping[str, Any]]] = {}
 
     def read(self, data: Any) -> Reading:
-        walk = _Walk(self.schema, self.dialect, self.shown)
+        walk = _Walk(self.schema, self.dialect, self.shown, self._resolved)
         with markup_budget():  # HTML reduced in plain fields: bounded per document too
             result = walk.value(data, self.schema, "", ())
         return Reading(
@@ -126,15 +130,19 @@ class LenientReader:
 
 
 class _Walk:
-    def __init__(self, root: Mapping[str, Any], dialect: Dialect, shown: Shown) -> None:
+    def __init__(
+        self,
+        root: Mapping[str, Any],
+        dialect: Dialect,
+        shown: Shown,
+        resolved: dict[int, tuple[Any, Mapping[str, Any]]],
+    ) -> None:
         self.root = root
         self.dialect = dialect
         self.shown = shown
         self.warnings: list[ReadWarning] = []
         self.explanations: dict[str, str] = {}
-        # Each schema object resolved once a walk (the same few, many times): by id, with the
-        # object itself kept, so that an id cannot be reused by another while this walk lasts.
-        self._resolved: dict[int, tuple[Any, Mapping[str, Any]]] = {}
+        self._resolved = resolved  # the reader's, kept from one read to the next
 
     def warn(self, path: tuple[object, ...], message: str) -> None:
         self.warnings.append(ReadWarning(json_pointer(path), message))
@@ -145,7 +153,8 @@ class _Walk:
         if known is not None and known[0] is schema:
             return known[1]
         resolved = resolve(self.root, schema)
-        self._resolved[id(schema)] = (schema, resolved)
+        if len(self._resolved) < _MAX_RESOLVED:  # the schema's objects: a few dozen
+            self._resolved[id(schema)] = (schema, resolved)
         return resolved
 
     def value(self, value: Any, schema: Any, place: str, path: tuple[object, ...]) -> Any:
@@ -179,7 +188,7 @@ class _Walk:
             self.warn(path, "email address with mailto: in front: mailto: removed")
             return value[len("mailto:") :]
         rich = self.dialect.rich_text
-        if rich is not None and place not in rich and _HTML.search(value):
+        if rich is not None and place not in rich and _may_hold_html(value):
             plain = markup_to_text(value)
             if plain != value:
                 self.warn(path, "HTML in a field printed as plain text: reduced to its text")
@@ -212,7 +221,7 @@ class _Walk:
     def array(
         self, value: Any, schema: Mapping[str, Any], place: str, path: tuple[object, ...]
     ) -> Any:
-        items = self.resolve(schema.get("items", {}))
+        items = self.resolve(schema.get("items", ANYTHING))
         item_place = f"{place}[]"
         if isinstance(value, str) and items.get("type") == "string":
             if place in self.dialect.keyword_lists:
@@ -221,7 +230,8 @@ class _Walk:
                 return [self.value(p, items, item_place, path) for p in parts]
             self.warn(path, "text where a list is expected: made a one-item list")
             return [value]
-        if isinstance(value, Mapping) and items.get("type") == "object":
+        # (A list first: the Mapping ABC is slow to say no, and a list is the usual value.)
+        if type(value) is not list and isinstance(value, Mapping) and items.get("type") == "object":
             return self.object_as_list(value, items, item_place, path)
         if not isinstance(value, list):
             return value
@@ -276,7 +286,7 @@ class _Walk:
         if isinstance(value, str) and main:
             self.warn(path, f"text where an object is expected: read as its {main}")
             value = {main: value}
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return value
         value = self.renamed(value, place, path)
         properties = schema.get("properties", {})
@@ -360,6 +370,12 @@ class _Walk:
             result[target] = [*merged, *(items if isinstance(items, list) else [items])]
             self.warn((*path, other), f"another name for {target!r}: read as part of it")
         return result
+
+
+def _may_hold_html(text: str) -> bool:
+    """Whether ``text`` holds a tag or a character reference (each starts with ``<`` or
+    ``&``: most text has neither, and is passed over without the expression's scan)."""
+    return ("<" in text or "&" in text) and _HTML.search(text) is not None
 
 
 def _is_empty(value: Any) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ReadWarning
+from ..filling import Language
 
 PRINTED_AS_WRITTEN = "a date in words: printed as written"
 """The explanation of a value kept as the writer wrote it although the schema's pattern refuses
@@ -26,15 +27,31 @@ MAX_HEADER_ITEMS = 5
 
 @dataclass(frozen=True)
 class Reading:
-    """The data to validate and render, the warnings, and explanations by pointer."""
+    """The data to validate and render, the warnings, and explanations by pointer; and what
+    the checks found out about the data on the way, so that the fill need not work it out
+    again."""
 
     data: Any
     warnings: tuple[ReadWarning, ...] = ()
     explanations: Mapping[str, str] = field(default_factory=dict)
     unicode: bool = False  # holds text only the template's Unicode path can set
+    # Every string of the data joined, in the data's order (filling's strings_of); None:
+    # not read yet.
+    text: str | None = None
+    language: Language | None = None  # the data's language (filling's language_of), once known
 
     def with_more(self, data: Any, warnings: Iterable[ReadWarning]) -> Reading:
-        return Reading(data, (*self.warnings, *warnings), self.explanations, self.unicode)
+        """This reading of ``data`` (what was found out stays if it is the same data), with
+        ``warnings`` added."""
+        same = data is self.data
+        return Reading(
+            data,
+            (*self.warnings, *warnings),
+            self.explanations,
+            self.unicode,
+            self.text if same else None,
+            self.language if same else None,
+        )
 
 
 def warnings_header(warnings: tuple[ReadWarning, ...]) -> str:

@@ -9,25 +9,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 _MAX_HOPS = 8
+ANYTHING: Mapping[str, Any] = MappingProxyType({})
+"""The empty schema (anything goes), one object for every use: what resolves to it is the
+same object each time (a cache keyed by schema object stays small)."""
 
 
 def resolve(root: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
     """``schema`` with local ``$ref`` s (``#/definitions/x``) followed, a few hops at most;
-    anything that is not a schema object reads as the empty schema."""
+    anything that is not a schema object reads as the empty schema (:data:`ANYTHING`)."""
     for _ in range(_MAX_HOPS):
         if not isinstance(schema, dict) and not isinstance(schema, Mapping):  # dict: no ABC check
-            return {}
+            return ANYTHING
         ref = schema.get("$ref")
         if not isinstance(ref, str) or "#/" not in ref:
             return schema
         target: Any = root
         for part in ref.partition("#/")[2].split("/"):
-            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+            target = target.get(part, ANYTHING) if isinstance(target, Mapping) else ANYTHING
         schema = target
-    return {}
+    return ANYTHING
 
 
 def lists_members(schema: Mapping[str, Any]) -> bool:

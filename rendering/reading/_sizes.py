@@ -23,6 +23,8 @@ from ._surrogates import holds_surrogate, refuse_surrogates
 from ._texcost import DEFAULT_BUDGET_US, TexCost
 
 _WORD = re.compile(r"\S+")
+_JSON_TYPES = frozenset({dict, list, int, float, bool, type(None)})
+_LEAF_TYPES = frozenset({int, float, bool, type(None)})
 
 
 @dataclass(frozen=True)
@@ -58,39 +60,46 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
     text_paths: list[tuple[object, ...]] = []
     names: list[Any] = []  # member names: looked at for lone surrogates with the texts
     stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
+    short = min(limits.word_chars, limits.text_chars)  # a text no longer is within both
+    # JSON's own types are told apart by their exact type first (the Mapping ABC's check
+    # costs more than all the rest of a value's look); any other Mapping is walked as well.
     while stack:
         value, path = stack.pop()
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str or (kind not in _JSON_TYPES and isinstance(value, str)):
             total_values += 1
-            length = len(value)
-            total_chars += length
-            long = length > limits.word_chars or length > limits.text_chars
-            problem = _text_problem(value, limits) if long else None
+            total_chars += len(value)
+            problem = _text_problem(value, limits) if len(value) > short else None
             if problem is None:
                 texts.append(value)
                 text_paths.append(path)
                 continue
             errors.append(FieldError(json_pointer(path), problem))
-        elif isinstance(value, Mapping | list) and len(path) >= limits.depth:
-            errors.append(FieldError(json_pointer(path), f"nested deeper than {limits.depth}"))
-            # not descended: the walk stays linear in the size of the data
-        elif isinstance(value, Mapping):
-            names.extend(value)
-            stack.extend((member, (*path, key)) for key, member in value.items())
-        elif isinstance(value, list):
-            if len(value) > limits.list_items:
-                errors.append(
-                    FieldError(json_pointer(path), f"more than {limits.list_items:,} items")
-                )
-            cost.add_array(value)
-            stack.extend((item, (*path, index)) for index, item in enumerate(value))
-        else:
+        elif kind in _LEAF_TYPES:
             total_values += 1
+        else:
+            mapping = kind is dict or (kind is not list and isinstance(value, Mapping))
+            if not mapping and not isinstance(value, list):
+                total_values += 1
+            elif len(path) >= limits.depth:
+                errors.append(FieldError(json_pointer(path), f"nested deeper than {limits.depth}"))
+                # not descended: the walk stays linear in the size of the data
+            elif mapping:
+                names.extend(value)
+                stack += [(member, (*path, key)) for key, member in value.items()]
+            else:
+                if len(value) > limits.list_items:
+                    errors.append(
+                        FieldError(json_pointer(path), f"more than {limits.list_items:,} items")
+                    )
+                cost.add_array(value)
+                stack += [(item, (*path, index)) for index, item in enumerate(value)]
         if len(errors) >= 50:
             break
+    joined = "".join(texts)
     # Lone surrogates come first. A walk cut short, or a text set aside, was not all seen:
     # the whole data is looked at then (the usual clean document: one scan of its text).
-    if errors or _may_hold_surrogates(texts, names):
+    if errors or _may_hold_surrogates(joined, names):
         refuse_surrogates(data)
     if total_chars > limits.document_chars:
         errors.append(
@@ -99,7 +108,7 @@ def check_sizes(data: Any, limits: SizeLimits = DEFAULT_LIMITS) -> None:
     if total_values > limits.values:
         errors.append(FieldError("", f"more than {limits.values:,} values in all"))
     if not errors:
-        cost.add_strings(texts, text_paths)
+        cost.add_strings(texts, text_paths, joined)
     if not errors and cost.total_us > limits.tex_budget_us:
         errors.append(_over_budget(cost, limits.tex_budget_us))
     if errors:
@@ -136,11 +145,11 @@ def _over_budget(cost: TexCost, budget_us: float) -> FieldError:
     )
 
 
-def _may_hold_surrogates(texts: list[str], names: list[Any]) -> bool:
-    """Whether any of ``texts`` or member ``names`` may hold a lone surrogate (a name that is
-    not a string: may, the full look decides)."""
+def _may_hold_surrogates(joined: str, names: list[Any]) -> bool:
+    """Whether the texts (``joined``) or member ``names`` may hold a lone surrogate (a name
+    that is not a string: may, the full look decides)."""
     try:
-        return holds_surrogate("".join(texts)) or holds_surrogate("".join(names))
+        return holds_surrogate(joined) or holds_surrogate("".join(names))
     except TypeError:
         return True
 

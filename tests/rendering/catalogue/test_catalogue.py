@@ -27,6 +27,7 @@ from rendering.errors import (
     TemplateNotFound,
     json_pointer,
 )
+from rendering.filling import Language, language_of
 from tests.conftest import TEST_TEMPLATES_DIR
 from tests.rendering.conftest import META, SCHEMA, load_one, write_template
 
@@ -495,3 +496,22 @@ def test_other_sections_come_from_template_toml(tmp_path: Path) -> None:
     write_template(tmp_path / "bad", meta=META + 'other_sections = "yes"\n')
     with pytest.raises(CatalogueError, match="other_sections must be true or false"):
         Catalogue.load([tmp_path / "bad"])
+
+
+# ---------------------------------------------------------------------------------------------
+# What reading found, carried into the fill
+
+
+def test_the_fill_takes_the_language_the_reading_found() -> None:
+    """The language is worked out once a render: the reading's gives the same source, and it
+    is the one the fill uses (a French language on English data gives French words)."""
+    catalogue = Catalogue.load([DEFAULT_TEMPLATES_DIR])
+    template = catalogue["resume-classic"]
+    reading = template.read(template.sample)
+    assert reading.language == language_of(reading.data)
+    own = template.to_tex(reading.data)
+    assert template.to_tex(reading.data, language=reading.language) == own
+    french = template.to_tex(reading.data, language=Language(words="fr", tag="fr"))
+    assert french != own
+    assert "Expérience" in french
+    assert "Expérience" not in own

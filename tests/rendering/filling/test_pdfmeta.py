@@ -7,10 +7,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rendering.filling._pdfmeta import (
     KEYWORDS_CHARS,
     DocumentDate,
+    Keywords,
     bounded_keywords,
     document_date,
     metadata_tex,
@@ -73,6 +76,21 @@ def test_keywords_stop_at_the_bound_with_whole_words() -> None:
     one = bounded_keywords(["x" * 10_000])  # one keyword is cut to a line, not dropped
     assert len(one) == 1
     assert len(one[0]) <= 120
+
+
+@given(
+    st.lists(
+        st.one_of(st.text(alphabet=" \u00a0\tAaBb\u2026-", max_size=140), st.integers()),
+        max_size=40,
+    )
+)
+def test_keywords_bounded_once_are_bounded(words: list[object]) -> None:
+    """metadata_tex takes skill_keywords' list as it is: bounding it again changes nothing."""
+    kept = bounded_keywords(words)
+    assert isinstance(kept, Keywords)
+    assert bounded_keywords(kept) == kept
+    plain = list(kept)  # not marked: bounded again inside
+    assert metadata_tex(title="T", keywords=kept) == metadata_tex(title="T", keywords=plain)
 
 
 HOSTILE = (

@@ -258,6 +258,38 @@ def test_check_text_does_all_three() -> None:
     assert charset.check_text(plain).text is plain
 
 
+# Settable characters, and a few of every kind check_text acts on or reports.
+_mixed_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([chr(cp) for cp in SETTABLE]),
+        st.sampled_from("\ufeff\u200d\ufe0f🚀★Яαω中\u0301\u2126\x07\u2028"),
+    ),
+    max_size=12,
+)
+
+
+@given(st.lists(_mixed_text, max_size=5))
+def test_what_passes_untouched_joined_passes_string_by_string(texts: list[str]) -> None:
+    """A document's strings joined are looked at in one scan: it must answer for each."""
+    for fast in (False, True):
+        untouched = [charset.passes_untouched(t, cyrillic_greek=fast) for t in texts]
+        assert charset.passes_untouched("".join(texts), cyrillic_greek=fast) == all(untouched)
+        for text, passes in zip(texts, untouched, strict=True):
+            checked = charset.check_text(text, cyrillic_greek=fast)
+            if passes:
+                assert checked == (text, (), frozenset())
+                assert charset.strip_invisible(text) == text
+                assert charset.unsupported(text, cyrillic_greek=fast) == set()
+
+
+def test_passes_untouched() -> None:
+    assert charset.passes_untouched("Jürgen Łukasz – “quoted”")  # noqa: RUF001
+    assert not charset.passes_untouched("Иван")
+    assert charset.passes_untouched("Иван", cyrillic_greek=True)
+    for other in ("\ufeffAda", "Ada 🚀", "中文", "Ada\u200d"):
+        assert not charset.passes_untouched(other, cyrillic_greek=True), other
+
+
 # --- Messages ----------------------------------------------------------------------------------
 
 

@@ -3,8 +3,10 @@ and a warning when texrender has no words for it or cannot set them."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from rendering.filling import language_of
 from rendering.reading import Reading, check_language
 from rendering.reading._language import NO_UNICODE_PATH, UNKNOWN_LANGUAGE
 from rendering.typesetting import UnicodeCoverage
@@ -50,7 +52,28 @@ def test_an_unknown_language_is_said_at_its_pointer() -> None:
 
 def test_a_document_already_on_the_unicode_path_stays_there() -> None:
     reading = Reading({"basics": {"name": "Иван"}}, unicode=True)
-    assert check_language(reading, unicode=EVERYTHING) is reading
+    checked = check_language(reading, unicode=EVERYTHING)
+    assert checked == dataclasses.replace(reading, language=language_of(reading.data))
+
+
+def test_the_language_found_is_kept_for_the_fill() -> None:
+    for language in ("fr", "Klingon", "ru"):
+        for coverage in (None, EVERYTHING):
+            data = ascii_resume(language)
+            reading = check_language(Reading(data), unicode=coverage)
+            assert reading.language == language_of(data)
+    # From the text a check has read already, when it has (what the letters say).
+    reading = check_language(Reading({"basics": {"name": "Ada"}}, text="Привет мир"))
+    assert reading.language is not None
+    assert reading.language.words == "ru"
+
+
+def test_what_was_found_is_dropped_with_the_data_it_was_found_in() -> None:
+    reading = Reading({"a": "Ada"}, text="Ada", language=language_of({"a": "Ada"}))
+    assert reading.with_more(reading.data, []).language == reading.language
+    changed = reading.with_more({"a": "Bea"}, [])
+    assert changed.text is None
+    assert changed.language is None
 
 
 def test_data_that_is_not_an_object_is_left_alone() -> None:

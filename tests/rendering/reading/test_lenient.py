@@ -214,6 +214,28 @@ def test_deep_unknown_data_is_not_walked() -> None:
     assert reading.data["unknown"] is deep  # left as it was, not copied or recursed into
 
 
+def test_a_reader_keeps_each_schema_object_resolved_and_no_more() -> None:
+    """Resolutions are kept from one read to the next: for the schema's own objects only (a
+    list without an item schema, a $ref to nothing: the empty schema, one object), so that
+    reading many documents keeps no more than reading one."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array"},
+            "lost": {"$ref": "#/definitions/missing"},
+            "name": {"type": "string"},
+        },
+    }
+    reader = LenientReader(schema)
+    data = {"tags": ["a", ["b"]], "lost": "x", "name": "Ada"}
+    first = reader.read(data)
+    kept = len(reader._resolved)
+    for _ in range(20):
+        assert reader.read(data) == first
+    assert len(reader._resolved) == kept
+    assert first.data == data
+
+
 def test_the_warnings_header_is_bounded_ascii_json() -> None:
     many = tuple(ReadWarning(f"/work/{i}/endDate", "é" * 300) for i in range(100))
     header = warnings_header(many)

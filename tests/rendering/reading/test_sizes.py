@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rendering.config import DEFAULT_TEMPLATES_DIR
 from rendering.errors import DataTooLarge
@@ -96,6 +98,22 @@ def test_texts_costed_together_cost_what_they_cost_one_by_one() -> None:
     together.add_strings(texts, paths)
     assert together.total_us == pytest.approx(one_by_one.total_us)
     assert together.costliest() == one_by_one.costliest() == [("/t/2", string_cost_us(texts[2]))]
+
+
+@given(st.lists(st.text(alphabet=" -\n\tab'*", max_size=200), max_size=8))
+def test_break_points_of_a_kind_no_text_holds_change_nothing(texts: list[str]) -> None:
+    """A kind of break point none of the texts holds is not counted text by text: the total
+    is the same."""
+    for kept in (" ", " -", " \n\t", " -\n\t"):
+        some = ["".join(c for c in text if c not in " -\n\t" or c in kept) for text in texts]
+        paths: list[tuple[object, ...]] = [("t", index) for index in range(len(some))]
+        one_by_one, together = TexCost(), TexCost()
+        for text, path in zip(some, paths, strict=True):
+            one_by_one.add_string(text, path)
+        together.add_strings(some, paths)
+        expected = sum(string_cost_us(text) for text in some)
+        assert together.total_us == pytest.approx(one_by_one.total_us)
+        assert together.total_us == pytest.approx(expected)
 
 
 def test_text_too_dense_for_tex_is_refused_naming_its_costliest_values() -> None:
