@@ -35,6 +35,7 @@ from .refusal_policy import (
     RefusalHeaders,
     bound_order,
     count_refusal,
+    may_refuse,
     refusal_answer,
     refusal_for,
     refusal_headers,
@@ -78,7 +79,7 @@ class EarlyRefusal:
             or scope["method"] != "POST"
             or not scope["path"].startswith(PREFIX)
             or scope["query_string"]
-            or state.draining
+            or not may_refuse(state)  # the usual case: no need to look at the headers
         ):
             await self._inner(scope, receive, send)
             return

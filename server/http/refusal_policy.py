@@ -81,6 +81,19 @@ def refusal_headers(
     return found
 
 
+def may_refuse(state: AppState) -> bool:
+    """Whether admission could refuse a render now: with keys off, the one owner there is;
+    with keys on, anyone (all slots busy, or someone waiting). Cheap: asked before a
+    request's headers are looked at."""
+    admission = state.service.pipeline.admission
+    if state.draining:
+        return False
+    if state.settings.auth == "off":
+        return admission.refusal(LOCAL_OWNER) is not None
+    stats = admission.statistics()
+    return stats.busy >= stats.slots or bool(stats.owners_waiting)
+
+
 def bound_order(state: AppState, path: str, headers: RefusalHeaders) -> RenderOrder | None:
     """The order the long way would make of a ``POST`` to ``path`` with no query string, if
     nothing but load could stop it first; None otherwise."""

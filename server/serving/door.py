@@ -39,11 +39,11 @@ from rendering import RenderOrder
 
 from ..app import TexrenderApp
 from ..http.asgi import RequestCounter, requests_counter
-from ..http.auth import LOCAL_OWNER
 from ..http.refusal_policy import (
     RefusalHeaders,
     bound_order,
     count_refusal,
+    may_refuse,
     refusal_answer,
     refusal_for,
     refusal_headers,
@@ -122,7 +122,7 @@ class Door:
     async def meet(self, stream: trio.SocketStream, long_way: LongWay) -> None:
         """Answer ``stream``'s first request here, or pass the connection on to ``long_way``."""
         state = self._extensions.get(EXTENSION_KEY)
-        if not self.open or not isinstance(state, AppState) or not _may_refuse(state):
+        if not self.open or not isinstance(state, AppState) or not may_refuse(state):
             await long_way(stream)
             return
         started = trio.current_time()
@@ -152,18 +152,6 @@ class Door:
         finally:
             self._in_flight.value -= 1
             await stream.aclose()
-
-
-def _may_refuse(state: AppState) -> bool:
-    """Whether admission could refuse a render now: with keys off, the one owner there is;
-    with keys on, anyone (all slots busy, or someone waiting)."""
-    admission = state.service.pipeline.admission
-    if state.draining:
-        return False
-    if state.settings.auth == "off":
-        return admission.refusal(LOCAL_OWNER) is not None
-    stats = admission.statistics()
-    return stats.busy >= stats.slots or bool(stats.owners_waiting)
 
 
 async def _read_first(stream: trio.SocketStream, state: AppState) -> _FirstRequest:

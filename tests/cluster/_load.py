@@ -29,6 +29,9 @@ class Outcome:
     attempts: int
     status: int | None  # the last answer's status; None if the last attempt had none
     error: str = ""
+    # What each attempt before the last met (a status and its problem type, or the transport
+    # error): why the request was sent again.
+    retried_for: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -70,6 +73,7 @@ def with_retries(
     response: httpx.Response | None = None
     error = ""
     attempt = 0
+    troubles: list[str] = []
     for attempt in range(1, ATTEMPTS + 1):
         try:
             response, error = send(attempt), ""
@@ -77,10 +81,25 @@ def with_retries(
             response, error = None, f"{type(exc).__name__}: {exc}"
         if response is not None and response.status_code not in RETRYABLE:
             break
+        troubles.append(error or _trouble(response))
         threading.Event().wait(BACKOFF_S * attempt)
     status = response.status_code if response is not None else None
-    ledger.add(Outcome(operation, phase, attempt, status, error))
+    retried_for = tuple(troubles[: attempt - 1])
+    ledger.add(Outcome(operation, phase, attempt, status, error, retried_for))
     return response
+
+
+def _trouble(response: httpx.Response | None) -> str:
+    """A retried answer, told briefly: its status and what its body says it was."""
+    if response is None:
+        return "no answer"
+    kind = ""
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            kind = str(response.json().get("type", ""))
+        except ValueError:
+            kind = ""
+    return f"{response.status_code} {kind or response.text[:80]!r}"
 
 
 @dataclass
