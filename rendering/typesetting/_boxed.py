@@ -48,8 +48,14 @@ async def work_directory(
     try:
         yield path
     finally:
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(shutil.rmtree, path, True)
+        await remove_directory(path)
+
+
+async def remove_directory(path: Path) -> None:
+    """Remove ``path`` and all in it (if it is there) from a worker thread, shielded: it goes
+    on every way out, a cancelled caller's too."""
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(shutil.rmtree, path, True)
 
 
 def _make_directory(
@@ -226,8 +232,7 @@ async def run_in_directory(
             identity=identity,
         )
     except BaseException:
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(shutil.rmtree, path, True)
+        await remove_directory(path)
         raise
     with trio.CancelScope(shield=True):  # the directory goes, whatever happens meanwhile
         collected = await trio.to_thread.run_sync(_collect_and_remove, path, code, collect)

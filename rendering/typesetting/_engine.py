@@ -41,7 +41,7 @@ from ._boxed import (
     run_in_directory,
     work_directory,
 )
-from ._files import write_atomically
+from ._files import read_output, write_atomically
 from ._nodate import driver_options, without_epoch_date
 from ._sandbox import SandboxLimits, resolve_user, sandbox_tools, tex_process_env
 from ._texlog import parse_tex_log
@@ -258,10 +258,7 @@ class PdfLatexEngine:
         """:meth:`_finished` of the files TeX left in ``workdir``. Blocking: call from a
         thread."""
         log = self._log_bytes(workdir / f"{JOB_NAME}.log")
-        pdf = None
-        if returncode == 0:
-            with contextlib.suppress(FileNotFoundError):
-                pdf = (workdir / f"{JOB_NAME}.pdf").read_bytes()
+        pdf = read_output(workdir / f"{JOB_NAME}.pdf") if returncode == 0 else None
         return self._finished(returncode, log, pdf)
 
     def _finished(self, returncode: int, log: bytes, pdf: bytes | None) -> tuple[bytes | None, str]:
@@ -278,11 +275,7 @@ class PdfLatexEngine:
 
     def _log_bytes(self, path: Path) -> bytes:
         """The first ``max_log_bytes`` of a TeX log (empty without one). Blocking."""
-        try:
-            with path.open("rb") as log:
-                return log.read(self.limits.max_log_bytes)
-        except FileNotFoundError:
-            return b""
+        return read_output(path, self.limits.max_log_bytes) or b""
 
     async def build_format(self, format_name: str, source: str, *, timeout_s: float) -> Path:
         """Dump the preamble of ``source`` into ``format_dir/<format_name>.fmt``.

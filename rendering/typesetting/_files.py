@@ -1,9 +1,12 @@
-"""Writing files so that no reader ever sees half of one."""
+"""Writing files so that no reader ever sees half of one (or rewrites one that is right), and
+reading a program's output files without following a link it may have made."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,3 +30,28 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object], mode: in
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def write_if_changed(target: Path, data: bytes, mode: int = 0o644) -> None:
+    """``target`` holding ``data``: written (:func:`write_atomically`) only when it holds
+    something else or is missing. Blocking: call from a worker thread."""
+    if not target.is_file() or target.read_bytes() != data:
+        write_atomically(target, lambda out: out.write(data), mode)
+
+
+def read_output(path: Path, most: int | None = None) -> bytes | None:
+    """The first ``most`` bytes (all: None) of the plain file ``path``; None when there is
+    none there, or ``path`` is a link or not a plain file: a program's own output is read,
+    never what a link it made points to. Blocking: call from a worker thread."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link
+            return None
+        raise
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return file.read(-1 if most is None else most)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ._files import write_atomically
+from ._files import write_if_changed
 
 log = logging.getLogger("texrender.fonts")
 
@@ -51,8 +51,7 @@ def write_fontconfig(format_dir: Path) -> Path | None:
     target = fontconfig_file(format_dir)
     try:
         target.parent.mkdir(mode=0o755, exist_ok=True)
-        if not target.is_file() or target.read_bytes() != _FONTS_CONF:
-            write_atomically(target, lambda out: out.write(_FONTS_CONF))
+        write_if_changed(target, _FONTS_CONF)
         return target
     except OSError as exc:
         log.warning("XeTeX keeps the system's fontconfig configuration: %s", exc)

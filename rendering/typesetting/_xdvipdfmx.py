@@ -22,13 +22,11 @@ a TFM font would fail here (no map, no TFM found); the Unicode path sets none.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from pathlib import Path
-from typing import BinaryIO
 
-from ._files import write_atomically
+from ._files import write_if_changed
 
 log = logging.getLogger("texrender.fonts")
 
@@ -98,10 +96,6 @@ def _contents(folder: Path) -> dict[str, str]:
     }
 
 
-def _write(data: bytes, out: BinaryIO) -> None:
-    out.write(data)
-
-
 def write_driver_config(format_dir: Path) -> Path | None:
     """Write (or keep, when it is the same) xdvipdfmx's configuration for ``format_dir``; its
     folder, or None when it cannot be had (logged; xdvipdfmx then reads TeX Live's). Blocking:
@@ -113,10 +107,7 @@ def write_driver_config(format_dir: Path) -> Path | None:
     try:
         folder.mkdir(mode=0o755, exist_ok=True)
         for name, text in _contents(folder).items():
-            target = folder / name
-            data = text.encode()
-            if not target.is_file() or target.read_bytes() != data:
-                write_atomically(target, functools.partial(_write, data))
+            write_if_changed(folder / name, text.encode())
         return folder
     except OSError as exc:
         log.warning("xdvipdfmx keeps TeX Live's configuration: %s", exc)

@@ -39,9 +39,7 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import subprocess
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +51,15 @@ from ._boxed import (
     WORKDIR_PREFIX,
     BoxKilled,
     BoxTimeout,
+    _make_directory,
     boxed_command,
     checked_exit,
     cpu_limit,
     kill_group,
+    remove_directory,
     work_directory,
 )
+from ._files import read_output
 from ._sandbox import Identity, SandboxLimits
 from ._zygote_protocol import (
     REPLY_SIZE,
@@ -479,13 +480,13 @@ class ZygotePool:
             self.jobs_declined += 1
             return None
         except BaseException:
-            await _remove(directory)  # cancelled: the child (killed) may have made it
+            await remove_directory(directory)  # cancelled: the child (killed) may have made it
             raise
         if _start_failed(job):
             # The zygote could not fork, or its child could not make its directory (say a
             # cleaner of temporary files took the jobs' directory): the job runs fresh, and
             # the jobs' directory is made again if it is gone.
-            await _remove(directory)
+            await remove_directory(directory)
             await self._renew_jobs_directory()
             self.jobs_declined += 1
             return None
@@ -500,7 +501,7 @@ class ZygotePool:
         try:
             code = _outcome(job, timeout_s)
         except BaseException:
-            await _remove(directory)  # a child that did not exit leaves it
+            await remove_directory(directory)  # a child that did not exit leaves it
             raise
         results = job.results
         if results is not None:
@@ -631,44 +632,18 @@ def _collect_left(task: _Task, code: int) -> Forked:
     """What a child that exited without handing its results over left in its directory (its
     log's head, its PDF), read from the files; the directory then removed. Blocking."""
     try:
-        log = _read_head(task.directory / f"{task.job_name}.log", task.max_log_bytes)
-        pdf = _read_head(task.directory / f"{task.job_name}.pdf", None)
+        log = read_output(task.directory / f"{task.job_name}.log", task.max_log_bytes)
+        pdf = read_output(task.directory / f"{task.job_name}.pdf")
     finally:
         shutil.rmtree(task.directory, ignore_errors=True)
     return Forked(code, log or b"", pdf)
 
 
-def _read_head(path: Path, most: int | None) -> bytes | None:
-    """The first ``most`` bytes (all: None) of the plain file ``path``; None if there is none.
-    A link is not followed: only TeX's own files are read. Blocking."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None
-        return file.read(most if most is not None else -1)
-
-
-async def _remove(directory: Path) -> None:
-    """Remove a job's work directory, if its child made one (shielded: on every way out)."""
-    with trio.CancelScope(shield=True):
-        await trio.to_thread.run_sync(shutil.rmtree, directory, True)
-
-
-def _make_jobs_directory(root: Path | None, identity: Identity | None) -> Path:
-    """A pool's jobs' directory ``texrender-<pid>-jobs-<random>`` under ``root`` (the system's
-    temp dir if None), TeX's user's (its children make their directories there). Blocking."""
-    kind = f"{WORKDIR_PREFIX}{os.getpid()}-{JOBS_DIR_KIND}"
-    path = Path(tempfile.mkdtemp(prefix=kind, dir=root))
-    if identity is not None:
-        os.chown(path, identity.uid, identity.gid)
-    return path
-
-
 def _open_jobs_directory(root: Path | None, identity: Identity | None) -> _JobsDirectory:
-    path = _make_jobs_directory(root, identity)
+    """A pool's jobs' directory ``texrender-<pid>-jobs-<random>`` under ``root`` (the system's
+    temp dir if None), made as a work directory is, TeX's user's (its children make their
+    directories there), and a descriptor of it. Blocking."""
+    path = _make_directory(root, identity, JOBS_DIR_KIND, None)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except BaseException:
