@@ -27,25 +27,12 @@ from typing import Any
 
 import httpx
 
+from ..drive import descendants, process_table
 from ..record import parse_prometheus
 from ._machine import UNICODE_NAMES
 
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 _ZYGOTE_WAIT_S = 20.0  # a Unicode path's zygote starts on first use: about a second
-
-
-def _parents() -> dict[int, int]:
-    """Each process's parent, by pid."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(text[text.rindex(")") + 2 :].split()[1])
-    return parents
 
 
 def _own_cpu_s(pid: int) -> float:
@@ -67,16 +54,10 @@ def _reaped_children_cpu_s(pid: int) -> float:
 
 def tex_cpu_s(server_pid: int, url: str) -> float:
     """CPU seconds spent by TeX for the server so far (see the module's docstring)."""
-    parents = _parents()
+    below = descendants(server_pid, process_table())
     forked = _metric(url, "texrender_zygote_jobs_cpu_seconds_total")
     total = _reaped_children_cpu_s(server_pid) + forked
-    for pid in parents:
-        ancestor = parents.get(pid)
-        while ancestor is not None and ancestor != server_pid:
-            ancestor = parents.get(ancestor)
-        if ancestor == server_pid:
-            total += _own_cpu_s(pid)
-    return total
+    return total + sum(_own_cpu_s(pid) for pid in below)
 
 
 def _metric(url: str, name: str) -> float:

@@ -28,6 +28,7 @@ from ._http import (
 from ._loops import Send, closed_loop, open_loop, poisson_arrivals
 from ._priority import nice_load_generator, restore_priority, separation
 from ._prober import probe_in_process
+from ._processes import descendants, process_table
 from ._redis import REDIS_SERVER, redis_server
 from ._serial import Answer, SerialClient, SerialClientError, serial_client
 from ._spawn import (
@@ -72,6 +73,7 @@ __all__ = [
     "auth_headers",
     "build_workload",
     "closed_loop",
+    "descendants",
     "fetch_sample",
     "free_port",
     "is_loopback_address",
@@ -83,6 +85,7 @@ __all__ = [
     "poisson_arrivals",
     "probe_in_process",
     "problem_type",
+    "process_table",
     "redis_server",
     "refuse_remote",
     "renders_balanced_by",

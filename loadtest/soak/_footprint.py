@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import trio
 
-from ..drive import TrioServer
+from ..drive import TrioServer, descendants, process_table
 from ..record import Series
 
 
@@ -36,20 +35,6 @@ class Figures:
     source: str = "metrics"
 
 
-def _processes() -> Iterator[tuple[int, int, str]]:
-    """``(pid, ppid, command name)`` of every process (those that vanish meanwhile skipped)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        yield int(entry.name), ppid, comm
-
-
 ZYGOTE_MARK = "-zygote-"  # in the name of a zygote's directory (rendering.typesetting._zygote)
 JOBS_MARK = "-jobs-"  # in the name of a zygote pool's jobs' directory
 
@@ -58,17 +43,8 @@ def tex_processes(server_pid: int, work_dir: Path, *, zygotes: bool = True) -> l
     """TeX processes of this server: descendants of it, or (orphans) running in its work
     directory; its waiting zygotes only if ``zygotes``. TeX of other programs on this machine
     is not ours to count."""
-    table = list(_processes())
-    children: dict[int, list[int]] = {}
-    for pid, ppid, _ in table:
-        children.setdefault(ppid, []).append(pid)
-    descendants: set[int] = set()
-    pending = [server_pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            if child not in descendants:
-                descendants.add(child)
-                pending.append(child)
+    table = process_table()
+    below = descendants(server_pid, table)
     found = []
     root = str(work_dir)
     for pid, _, comm in table:
@@ -80,7 +56,7 @@ def tex_processes(server_pid: int, work_dir: Path, *, zygotes: bool = True) -> l
             cwd = ""
         if not zygotes and ZYGOTE_MARK in Path(cwd).name:
             continue
-        if pid in descendants or cwd.startswith(root):
+        if pid in below or cwd.startswith(root):
             found.append(pid)
     return sorted(found)
 
