@@ -15,13 +15,19 @@ from rendering.filling import make_environment
 def _plain_environment() -> jinja2.Environment:
     """Jinja's own environment with texrender's delimiters, filters and names."""
     fast = make_environment(Path("/nonexistent"))
+    delimiters = {
+        name: getattr(fast, name)
+        for name in (
+            "block_start_string",
+            "block_end_string",
+            "variable_start_string",
+            "variable_end_string",
+            "comment_start_string",
+            "comment_end_string",
+        )
+    }
     plain = jinja2.Environment(
-        block_start_string="((*",
-        block_end_string="*))",
-        variable_start_string="(((",
-        variable_end_string=")))",
-        comment_start_string="((=",
-        comment_end_string="=))",
+        **delimiters,
         undefined=jinja2.StrictUndefined,
         finalize=fast.finalize,
         autoescape=False,  # LaTeX escaping is done by `finalize`, as texrender's
