@@ -24,7 +24,7 @@ from typing import TypedDict
 
 import psycopg
 
-from loadtest.drive import free_port
+from loadtest.drive import free_port, process_table
 
 PG_ROOT = Path("/usr/lib/postgresql")
 MISSING = "PostgreSQL is not installed (Debian's postgresql package; make test installs it)"
@@ -194,17 +194,7 @@ def _run_as() -> _RunAs:
 
 def _children(parent: int) -> list[int]:
     """The living children of ``parent`` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == parent:  # pid (comm) state ppid
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, ppid, _ in process_table() if ppid == parent]
 
 
 def _environment() -> dict[str, str]:
